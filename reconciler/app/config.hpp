@@ -1,0 +1,90 @@
+// The reconciler's configuration: one YAML file, documented in
+// config/reconciler.example.yaml.
+//
+// Contract: load_config() either returns a fully validated config or throws
+// config_error whose message names the file and the key ("config
+// /etc/reconciler.yaml: stripe.concurrency: expected an integer in 1..32, got
+// \"many\""). Unknown keys are errors (a typo must not silently fall back to
+// a default). Relative paths in the file are resolved against the file's
+// directory. Secrets are never stored here: only where to find them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reconciler {
+
+class config_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Where a secret comes from. Exactly one of the three is set.
+struct secret_source {
+    std::string env;         // environment variable name, e.g. STRIPE_API_KEY
+    std::string file;        // path to a file holding the secret (trailing newline trimmed)
+    std::string credential;  // name under $CREDENTIALS_DIRECTORY (systemd LoadCredential=)
+};
+
+struct price_entitlement {
+    std::string tier;          // empty: the price grants credits only (a credit pack)
+    std::int64_t credits = 0;  // per unit of quantity
+};
+
+struct stripe_config {
+    std::string base_url = "https://api.stripe.com";
+    std::string api_version = "2025-03-31.basil";  // pinned Stripe-Version
+    secret_source key{.env = "STRIPE_API_KEY", .file = {}, .credential = {}};
+    std::string ca_file;                           // empty: the system CA store
+    bool allow_plain_http_loopback = false;        // http:// only for 127.0.0.0/8, ::1, localhost
+    std::optional<double> requests_per_second;     // empty: 25 for sk_test/rk_test keys, 90 for live
+    int concurrency = 4;                           // sub-windows paged at once, 1..32
+    std::chrono::milliseconds request_timeout{30'000};
+    int max_retries = 6;
+    std::string account;                           // Stripe-Account header (Connect); empty: none
+};
+
+struct database_config {
+    std::filesystem::path path;
+    std::chrono::milliseconds busy_timeout{10'000};
+};
+
+struct policy_config {
+    // Tier a past_due subscription maps to: "keep" (the price's tier) or a tier name.
+    std::string past_due_tier = "keep";
+    std::string free_tier = "free";
+};
+
+struct output_config {
+    std::filesystem::path dir;
+};
+
+struct config {
+    std::filesystem::path source_file;  // the file it was loaded from
+    std::string content_hash;           // sha256 hex of the file's bytes (the run manifest's config hash)
+    stripe_config stripe;
+    database_config database;
+    std::map<std::string, price_entitlement> prices;  // Stripe price id -> entitlement
+    std::vector<std::string> tiers{"free", "pro", "team"};
+    policy_config policy;
+    output_config output;
+    std::chrono::seconds default_lookback{std::chrono::hours(24)};
+};
+
+// Reads, parses and validates the file. Throws config_error.
+config load_config(const std::filesystem::path& file);
+
+// Parses YAML text as if it were the file `name` (used by tests and the fuzzer).
+config parse_config(const std::string& yaml_text, const std::filesystem::path& name);
+
+// Resolves a secret from its source. Throws config_error naming the source
+// (never the value) when it is missing or empty.
+std::string read_secret(const secret_source& source, const std::string& what);
+
+}  // namespace reconciler

@@ -1,0 +1,67 @@
+// JSON -> model normalisation for Stripe objects. Pure functions: no I/O.
+//
+// Both API shapes are accepted, because events keep the version they were
+// created with (see ../shared/stripe/README.md, "Shapes that changed"):
+//   paid           invoice.paid == true        | invoice.status == "paid"
+//   subscription   invoice.subscription        | invoice.parent.subscription_details.subscription
+//   line price     line.price.id               | line.pricing.price_details.price
+//   period end     subscription.current_period_end | items.data[].current_period_end
+//
+// Contract: a parse_* function throws parse_error naming the object and the
+// field ("invoice in_123: field customer: expected string") when a field we
+// rely on is missing or has the wrong type; fields we do not use are ignored.
+#pragma once
+
+#include "core/model.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <cstddef>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace reconciler {
+
+class parse_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Limits applied to every body we parse: a hostile or broken peer must not be
+// able to exhaust memory or the stack.
+inline constexpr std::size_t max_body_bytes = 32u * 1024u * 1024u;
+inline constexpr std::size_t max_json_depth = 64;
+
+// Parses JSON text with the limits above. Throws parse_error.
+boost::json::value parse_json(std::string_view body);
+
+// {"object":"list","data":[...],"has_more":bool,"url":"..."}
+struct list_envelope {
+    boost::json::array data;
+    bool has_more = false;
+    std::string url;
+};
+list_envelope parse_list_envelope(std::string_view body);
+
+// {"error":{"type","code","message","param"}}: empty when the body is not an
+// error envelope. Never throws.
+struct stripe_error_body {
+    std::string type;
+    std::string code;
+    std::string message;
+    std::string param;
+};
+std::optional<stripe_error_body> parse_error_body(std::string_view body) noexcept;
+
+invoice parse_invoice(const boost::json::object& o);
+subscription parse_subscription(const boost::json::object& o);
+customer parse_customer(const boost::json::object& o);
+charge parse_charge(const boost::json::object& o);
+// data.object is normalised when it is an invoice, subscription, customer or
+// charge; other object types are kept as std::monostate with their id/type.
+event parse_event(const boost::json::object& o);
+
+}  // namespace reconciler
