@@ -9,6 +9,8 @@
 // directory. Secrets are never stored here: only where to find them.
 #pragma once
 
+#include "core/model.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -30,11 +32,6 @@ struct secret_source {
     std::string env;         // environment variable name, e.g. STRIPE_API_KEY
     std::string file;        // path to a file holding the secret (trailing newline trimmed)
     std::string credential;  // name under $CREDENTIALS_DIRECTORY (systemd LoadCredential=)
-};
-
-struct price_entitlement {
-    std::string tier;          // empty: the price grants credits only (a credit pack)
-    std::int64_t credits = 0;  // per unit of quantity
 };
 
 struct stripe_config {

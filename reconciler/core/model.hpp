@@ -103,6 +103,12 @@ struct list_page_info {
 
 // ----------------------------------------------------------------- App side
 
+// What one unit of a Stripe price entitles a user to (from the config's price map).
+struct price_entitlement {
+    std::string tier;          // empty: the price grants credits only (a credit pack)
+    std::int64_t credits = 0;  // per unit of quantity
+};
+
 struct credit_event {
     std::string id;
     std::int64_t delta = 0;

@@ -1,1 +1,492 @@
-// placeholder
+// SQLite implementation of the store (the embedded default).
+//
+// The app writes the same file concurrently, so: WAL journal, a busy timeout,
+// and every correction in a BEGIN IMMEDIATE transaction (the write lock is
+// taken before the user's row is read, so the read-modify-write of
+// plan_metadata cannot interleave with the app's own).
+#include "store/store.hpp"
+
+#include "core/timeutil.hpp"
+#include "store/embedded_sql.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <unordered_set>
+
+namespace reconciler::store {
+
+namespace json = boost::json;
+
+const char* to_string(apply_outcome o) noexcept {
+    switch (o) {
+    case apply_outcome::applied: return "applied";
+    case apply_outcome::already_applied: return "already_applied";
+    case apply_outcome::superseded: return "superseded";
+    case apply_outcome::conflict: return "conflict";
+    }
+    return "unknown";
+}
+
+const char* to_string(disposition d) noexcept {
+    switch (d) {
+    case disposition::applied: return "applied";
+    case disposition::already_applied: return "already_applied";
+    case disposition::superseded: return "superseded";
+    case disposition::flagged: return "flagged";
+    case disposition::failed: return "failed";
+    }
+    return "unknown";
+}
+
+namespace detail {
+
+std::string random_hex(std::size_t bytes) {
+    std::array<unsigned char, 32> buf{};
+    if (bytes > buf.size() || RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1)
+        throw store_error("generate random identifier: RAND_bytes failed");
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < bytes; ++i) {
+        out.push_back(digits[buf[i] >> 4]);
+        out.push_back(digits[buf[i] & 15]);
+    }
+    return out;
+}
+
+std::string now_text() { return format_rfc3339(now_unix()); }
+
+// plan_metadata as the app keeps it: {"ai_credits": N, "credit_events": [...]}.
+struct metadata {
+    json::object raw;  // preserved: the app may keep other keys we must not drop
+    std::int64_t ai_credits = 0;
+    std::vector<credit_event> events;
+};
+
+std::string str_field(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string{};
+}
+
+std::int64_t int_field(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    if (!v) return 0;
+    if (v->is_int64()) return v->get_int64();
+    if (v->is_uint64()) return static_cast<std::int64_t>(v->get_uint64());
+    if (v->is_double()) return static_cast<std::int64_t>(v->get_double());
+    return 0;
+}
+
+metadata parse_metadata(const std::string& text, std::int64_t user_id) {
+    metadata m;
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec || !v.is_object())
+        throw store_error("read plan_metadata of user " + std::to_string(user_id) + ": not a JSON object");
+    m.raw = std::move(v.get_object());
+    m.ai_credits = int_field(m.raw, "ai_credits");
+    if (const auto* evs = m.raw.if_contains("credit_events"); evs && evs->is_array()) {
+        for (const auto& e : evs->get_array()) {
+            if (!e.is_object()) continue;
+            const auto& o = e.get_object();
+            m.events.push_back(credit_event{str_field(o, "id"), int_field(o, "delta"), str_field(o, "kind"),
+                                            str_field(o, "reason"), str_field(o, "source"),
+                                            str_field(o, "correlation_id"), str_field(o, "at")});
+        }
+    }
+    return m;
+}
+
+local_user read_user(SQLite::Statement& q) {
+    local_user u;
+    u.id = q.getColumn(0).getInt64();
+    u.email = q.getColumn(1).getString();
+    u.plan = q.getColumn(2).getString();
+    u.stripe_customer_id = q.getColumn(3).isNull() ? std::string{} : q.getColumn(3).getString();
+    auto m = parse_metadata(q.getColumn(4).getString(), u.id);
+    u.ai_credits = m.ai_credits;
+    u.credit_events = std::move(m.events);
+    return u;
+}
+
+constexpr const char* user_columns = "SELECT id, email, plan, stripe_customer_id, plan_metadata FROM users ";
+
+bool table_exists(SQLite::Database& db, const char* name) {
+    SQLite::Statement q(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
+    q.bind(1, name);
+    return q.executeStep();
+}
+
+// Runs `fn(chunk)` over `ids` in chunks small enough for SQLite's parameter limit.
+template <class Fn>
+void for_chunks(const std::vector<std::string>& ids, Fn&& fn) {
+    constexpr std::size_t chunk = 500;
+    for (std::size_t i = 0; i < ids.size(); i += chunk) {
+        const auto end = std::min(ids.size(), i + chunk);
+        fn(std::vector<std::string>(ids.begin() + static_cast<std::ptrdiff_t>(i),
+                                    ids.begin() + static_cast<std::ptrdiff_t>(end)));
+    }
+}
+
+std::string placeholders(std::size_t n) {
+    std::string s;
+    for (std::size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
+    return s;
+}
+
+class sqlite_store final : public store {
+public:
+    explicit sqlite_store(const sqlite_options& opts)
+        : path_(opts.path.string()),
+          db_(path_, opts.create_if_missing ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READWRITE,
+              static_cast<int>(opts.busy_timeout.count())) {
+        db_.exec("PRAGMA journal_mode = WAL");
+        db_.exec("PRAGMA foreign_keys = ON");
+        db_.exec("PRAGMA synchronous = NORMAL");
+    }
+
+    int latest_schema_version() const override { return static_cast<int>(migrations().size()); }
+
+    int schema_version() override {
+        if (!table_exists(db_, "recon_schema_migrations")) return 0;
+        SQLite::Statement q(db_, "SELECT COALESCE(MAX(version), 0) FROM recon_schema_migrations");
+        q.executeStep();
+        return q.getColumn(0).getInt();
+    }
+
+    void check_app_tables() {
+        for (const char* t : {"users", "payments", "ai_usage", "webhook_events"})
+            if (!table_exists(db_, t))
+                throw schema_error("database " + path_ + " is not the app's database: table " + t +
+                                   " is missing (check database.path in the config)");
+    }
+
+    int migrate() override {
+        check_app_tables();
+        db_.exec("CREATE TABLE IF NOT EXISTS recon_schema_migrations ("
+                 " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+        const int current = schema_version();
+        if (current > latest_schema_version())
+            throw schema_error(ahead_message(current));
+        int applied = 0;
+        for (const auto& m : migrations()) {
+            if (m.version <= current) continue;
+            SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+            db_.exec(std::string(m.sql));
+            SQLite::Statement ins(db_, "INSERT INTO recon_schema_migrations(version, name, applied_at) VALUES (?,?,?)");
+            ins.bind(1, m.version);
+            ins.bind(2, std::string(m.name));
+            ins.bind(3, now_text());
+            ins.exec();
+            tx.commit();
+            ++applied;
+        }
+        return applied;
+    }
+
+    std::string ahead_message(int current) const {
+        return "database " + path_ + " is at reconciler schema version " + std::to_string(current) +
+               ", newer than this build's " + std::to_string(latest_schema_version()) +
+               ": upgrade stripe-reconciler";
+    }
+
+    void check_schema() override {
+        check_app_tables();
+        const int v = schema_version();
+        if (v == 0)
+            throw schema_error("database " + path_ + " has no reconciler schema: run `reconciler migrate --config FILE`");
+        if (v < latest_schema_version())
+            throw schema_error("database " + path_ + " is at reconciler schema version " + std::to_string(v) +
+                               ", this build needs " + std::to_string(latest_schema_version()) +
+                               ": run `reconciler migrate --config FILE`");
+        if (v > latest_schema_version()) throw schema_error(ahead_message(v));
+    }
+
+    std::int64_t begin_run(const run_record& run) override {
+        SQLite::Statement q(db_,
+                            "INSERT INTO recon_runs(started_at, window_start, window_end, mode, status, config_hash,"
+                            " stripe_api_version) VALUES (?,?,?,?, 'running', ?, ?)");
+        q.bind(1, now_text());
+        q.bind(2, static_cast<std::int64_t>(run.window_start));
+        q.bind(3, static_cast<std::int64_t>(run.window_end));
+        q.bind(4, run.dry_run ? "dry_run" : "apply");
+        q.bind(5, run.config_hash);
+        q.bind(6, run.stripe_api_version);
+        q.exec();
+        return db_.getLastInsertRowid();
+    }
+
+    void record_page(std::int64_t run_id, const list_page_info& page) override {
+        if (!page_stmt_)
+            page_stmt_ = std::make_unique<SQLite::Statement>(
+                db_, "INSERT INTO recon_pages(run_id, resource, page_no, request_id, object_count, has_more,"
+                     " fetched_at) VALUES (?,?,?,?,?,?,?)");
+        auto& q = *page_stmt_;
+        q.reset();
+        q.bind(1, static_cast<std::int64_t>(run_id));
+        q.bind(2, page.resource);
+        q.bind(3, page.page_no);
+        q.bind(4, page.request_id);
+        q.bind(5, static_cast<std::int64_t>(page.object_count));
+        q.bind(6, page.has_more ? 1 : 0);
+        q.bind(7, now_text());
+        q.exec();
+    }
+
+    void finish_run(std::int64_t run_id, bool succeeded, const run_totals& t, const std::string& error) override {
+        SQLite::Statement q(db_,
+                            "UPDATE recon_runs SET finished_at = ?, status = ?, pages = ?, objects = ?, findings = ?,"
+                            " corrections_applied = ?, error = ? WHERE id = ?");
+        q.bind(1, now_text());
+        q.bind(2, succeeded ? "succeeded" : "failed");
+        q.bind(3, static_cast<std::int64_t>(t.pages));
+        q.bind(4, static_cast<std::int64_t>(t.objects));
+        q.bind(5, static_cast<std::int64_t>(t.findings));
+        q.bind(6, static_cast<std::int64_t>(t.corrections_applied));
+        if (error.empty()) q.bind(7);
+        else q.bind(7, error);
+        q.bind(8, static_cast<std::int64_t>(run_id));
+        q.exec();
+    }
+
+    local_snapshot load_local(const std::vector<std::string>& customer_ids, const std::vector<std::string>& emails,
+                              const std::vector<std::string>& invoice_ids) override {
+        local_snapshot snap;
+        std::unordered_set<std::int64_t> seen;
+        auto load_users = [&](const char* column, const std::vector<std::string>& keys) {
+            for_chunks(keys, [&](const std::vector<std::string>& chunk) {
+                SQLite::Statement q(db_, std::string(user_columns) + "WHERE " + column + " IN (" +
+                                             placeholders(chunk.size()) + ")");
+                for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
+                while (q.executeStep()) {
+                    auto u = read_user(q);
+                    if (seen.insert(u.id).second) snap.users.push_back(std::move(u));
+                }
+            });
+        };
+        load_users("stripe_customer_id", customer_ids);
+        load_users("email COLLATE NOCASE", emails);
+        for_chunks(invoice_ids, [&](const std::vector<std::string>& chunk) {
+            SQLite::Statement q(db_,
+                                "SELECT stripe_invoice_id, stripe_customer_id, user_id, amount, currency, status,"
+                                " paid_at FROM payments WHERE stripe_invoice_id IN (" +
+                                    placeholders(chunk.size()) + ")");
+            for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
+            while (q.executeStep()) {
+                local_payment p;
+                p.invoice_id = q.getColumn(0).getString();
+                p.customer_id = q.getColumn(1).getString();
+                if (!q.getColumn(2).isNull()) p.user_id = q.getColumn(2).getInt64();
+                p.amount = q.getColumn(3).getInt64();
+                p.currency = q.getColumn(4).getString();
+                p.status = q.getColumn(5).getString();
+                p.paid_at = q.getColumn(6).isNull() ? std::string{} : q.getColumn(6).getString();
+                snap.payments.push_back(std::move(p));
+            }
+        });
+        return snap;
+    }
+
+    apply_result apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) override {
+        const std::string what = std::string("apply ") + reconciler::to_string(c.kind) + " " + c.ledger_key +
+                                 " to user " + std::to_string(c.user_id);
+        try {
+            return apply_locked(c, run_id, correlation_id);
+        } catch (const store_error&) {
+            throw;
+        } catch (const std::exception& e) {
+            throw store_error(what + ": " + e.what());
+        }
+    }
+
+    void record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) override {
+        SQLite::Statement q(db_,
+                            "INSERT INTO recon_findings(run_id, kind, subject_type, subject_id, user_id, team,"
+                            " disposition, correction_id, evidence, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
+        q.bind(1, static_cast<std::int64_t>(run_id));
+        q.bind(2, reconciler::to_string(f.kind));
+        q.bind(3, f.subject_type);
+        q.bind(4, f.subject_id);
+        if (f.user_id) q.bind(5, static_cast<std::int64_t>(*f.user_id));
+        else q.bind(5);
+        q.bind(6, reconciler::to_string(f.owner));
+        q.bind(7, to_string(d));
+        if (correction_id) q.bind(8, static_cast<std::int64_t>(correction_id));
+        else q.bind(8);
+        q.bind(9, json::serialize(f.evidence));
+        q.bind(10, now_text());
+        q.exec();
+    }
+
+private:
+    apply_result existing_correction(const proposed_correction& c) {
+        SQLite::Statement q(db_, "SELECT id, correlation_id, credit_event_id FROM recon_corrections"
+                                 " WHERE stripe_object = ? AND kind = ?");
+        q.bind(1, c.ledger_key);
+        q.bind(2, reconciler::to_string(c.kind));
+        apply_result r;
+        r.outcome = apply_outcome::already_applied;
+        if (q.executeStep()) {
+            r.correction_id = q.getColumn(0).getInt64();
+            r.correlation_id = q.getColumn(1).getString();
+            r.credit_event_id = q.getColumn(2).isNull() ? std::string{} : q.getColumn(2).getString();
+        }
+        return r;
+    }
+
+    apply_result apply_locked(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) {
+        // IMMEDIATE: take the write lock before reading, so the app cannot
+        // change the row between our read and our write.
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        {
+            SQLite::Statement q(db_, "SELECT 1 FROM recon_corrections WHERE stripe_object = ? AND kind = ?");
+            q.bind(1, c.ledger_key);
+            q.bind(2, reconciler::to_string(c.kind));
+            if (q.executeStep()) return existing_correction(c);  // tx rolls back: nothing written
+        }
+        SQLite::Statement uq(db_, std::string(user_columns) + "WHERE id = ?");
+        uq.bind(1, static_cast<std::int64_t>(c.user_id));
+        if (!uq.executeStep()) throw store_error("user " + std::to_string(c.user_id) + " no longer exists");
+        const std::string metadata_text = uq.getColumn(4).getString();
+        const local_user user = read_user(uq);
+        uq.reset();
+
+        apply_result r;
+        r.correlation_id = correlation_id;
+        const std::string now = now_text();
+        json::object details;
+
+        if (c.kind == correction_kind::grant_credits) {
+            const bool granted = std::any_of(user.credit_events.begin(), user.credit_events.end(),
+                                             [&](const credit_event& e) { return e.kind == "grant" && e.source == c.source; });
+            if (granted) {
+                r.outcome = apply_outcome::superseded;
+                r.detail = "the app granted credits for " + c.source + " meanwhile";
+                return r;
+            }
+            auto m = parse_metadata(metadata_text, user.id);
+            r.credit_event_id = random_credit_event_id();
+            json::object ev{{"id", r.credit_event_id}, {"delta", c.credits},   {"kind", "grant"},
+                            {"reason", c.reason},      {"source", c.source},   {"correlation_id", correlation_id},
+                            {"at", now}};
+            auto& events = m.raw["credit_events"];
+            if (!events.is_array()) events = json::array{};
+            events.get_array().push_back(std::move(ev));
+            r.balance_after = m.ai_credits + c.credits;
+            m.raw["ai_credits"] = r.balance_after;
+            SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
+            up.bind(1, json::serialize(m.raw));
+            up.bind(2, static_cast<std::int64_t>(user.id));
+            up.exec();
+            if (c.record_payment) {
+                const auto& p = *c.record_payment;
+                SQLite::Statement ins(db_,
+                                      "INSERT INTO payments(stripe_invoice_id, stripe_customer_id, user_id, amount,"
+                                      " currency, status, paid_at) VALUES (?,?,?,?,?,?,?)"
+                                      " ON CONFLICT(stripe_invoice_id) DO NOTHING");
+                ins.bind(1, p.invoice_id);
+                ins.bind(2, p.customer_id);
+                ins.bind(3, static_cast<std::int64_t>(user.id));
+                ins.bind(4, static_cast<std::int64_t>(p.amount));
+                ins.bind(5, p.currency);
+                ins.bind(6, p.status);
+                ins.bind(7, p.paid_at);
+                r.payment_recorded = ins.exec() > 0;
+            }
+            details["balance_before"] = m.ai_credits;
+            details["balance_after"] = r.balance_after;
+        } else {
+            if (user.plan == c.tier_to) {
+                r.outcome = apply_outcome::superseded;
+                r.detail = "plan is already " + c.tier_to;
+                return r;
+            }
+            if (user.plan != c.tier_from) {
+                r.outcome = apply_outcome::conflict;
+                r.detail = "plan changed from " + c.tier_from + " to " + user.plan + " since the diff";
+                return r;
+            }
+            SQLite::Statement up(db_, "UPDATE users SET plan = ? WHERE id = ?");
+            up.bind(1, c.tier_to);
+            up.bind(2, static_cast<std::int64_t>(user.id));
+            up.exec();
+        }
+
+        details["source"] = c.source;
+        details["reason"] = c.reason;
+        SQLite::Statement led(db_,
+                              "INSERT INTO recon_corrections(stripe_object, kind, run_id, user_id, correlation_id,"
+                              " credits_delta, tier_before, tier_after, credit_event_id, payment_recorded, details,"
+                              " applied_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+        led.bind(1, c.ledger_key);
+        led.bind(2, reconciler::to_string(c.kind));
+        if (run_id) led.bind(3, static_cast<std::int64_t>(run_id));
+        else led.bind(3);
+        led.bind(4, static_cast<std::int64_t>(user.id));
+        led.bind(5, correlation_id);
+        led.bind(6, static_cast<std::int64_t>(c.kind == correction_kind::grant_credits ? c.credits : 0));
+        if (c.kind == correction_kind::set_tier) {
+            led.bind(7, c.tier_from);
+            led.bind(8, c.tier_to);
+        } else {
+            led.bind(7);
+            led.bind(8);
+        }
+        if (r.credit_event_id.empty()) led.bind(9);
+        else led.bind(9, r.credit_event_id);
+        led.bind(10, r.payment_recorded ? 1 : 0);
+        led.bind(11, json::serialize(details));
+        led.bind(12, now);
+        led.exec();
+        r.correction_id = db_.getLastInsertRowid();
+        tx.commit();
+        r.outcome = apply_outcome::applied;
+        return r;
+    }
+
+    std::string path_;
+    SQLite::Database db_;
+    std::unique_ptr<SQLite::Statement> page_stmt_;
+};
+
+}  // namespace detail
+
+std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts) {
+    if (!opts.create_if_missing && !std::filesystem::exists(opts.path))
+        throw store_error("open database " + opts.path.string() +
+                          ": no such file (check database.path in the config)");
+    try {
+        return std::make_unique<detail::sqlite_store>(opts);
+    } catch (const SQLite::Exception& e) {
+        throw store_error("open database " + opts.path.string() + ": " + e.what());
+    }
+}
+
+void create_app_schema(const std::filesystem::path& db_path) {
+    SQLite::Database db(db_path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db.exec("PRAGMA journal_mode = WAL");
+    SQLite::Transaction tx(db);
+    db.exec(std::string(app_schema_sql()));
+    tx.commit();
+}
+
+std::string random_credit_event_id() { return "ce_" + detail::random_hex(12); }
+
+std::string random_correlation_id() {
+    std::string h = detail::random_hex(16);
+    h[12] = '4';                                                   // version 4
+    h[16] = "89ab"[std::stoi(std::string(1, h[16]), nullptr, 16) & 3];  // RFC 4122 variant
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+}
+
+}  // namespace reconciler::store

@@ -1,1 +1,186 @@
+// JSON -> model normalisation, on Stripe's own fixture objects and on both
+// API shapes (pre- and post-2025-03-31 "basil").
+#include "core/stripe_parse.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <sstream>
+
+namespace json = boost::json;
+using namespace reconciler;
+
+namespace {
+
+const json::object& fixtures() {
+    static const json::value all = [] {
+        std::ifstream in(std::string(RECONCILER_FIXTURES_DIR) + "/stripe/openapi-fixtures3.json");
+        std::stringstream ss;
+        ss << in.rdbuf();
+        return json::parse(ss.str());
+    }();
+    return all.at("resources").as_object();
+}
+
+json::object fixture(const char* name) { return fixtures().at(name).as_object(); }
+
+// A pre-basil invoice: paid bool, invoice.subscription, line.price.
+json::object old_invoice() {
+    return json::parse(R"({
+      "id":"in_old","object":"invoice","customer":"cus_1","customer_email":"a@example.com",
+      "status":"paid","paid":true,"currency":"usd","amount_paid":4000,"amount_due":4000,"total":4000,
+      "created":1700000000,"subscription":"sub_1","billing_reason":"subscription_cycle",
+      "status_transitions":{"paid_at":1700000100},
+      "lines":{"object":"list","has_more":false,"data":[
+        {"id":"il_1","amount":4000,"quantity":2,"proration":false,"price":{"id":"price_team","object":"price"}}]}
+    })").as_object();
+}
+
+// A basil invoice: no paid bool, parent.subscription_details, line.pricing.
+json::object basil_invoice() {
+    return json::parse(R"({
+      "id":"in_new","object":"invoice","customer":"cus_2","status":"paid","currency":"eur",
+      "amount_paid":2000,"amount_due":2000,"total":2000,"created":1750000000,
+      "status_transitions":{"paid_at":1750000050},
+      "parent":{"type":"subscription_details","subscription_details":{"subscription":"sub_2"}},
+      "lines":{"object":"list","has_more":true,"data":[
+        {"id":"il_2","amount":2000,"quantity":1,
+         "pricing":{"type":"price_details","price_details":{"price":"price_pro","product":"prod_1"}},
+         "parent":{"type":"subscription_item_details","subscription_item_details":{"proration":true}}}]}
+    })").as_object();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(stripe_parse)
+
+BOOST_AUTO_TEST_CASE(parses_stripe_fixture_objects) {
+    const auto inv = parse_invoice(fixture("invoice"));
+    BOOST_TEST(inv.id == "in_1Pgc6tB7WZ01zgkWu9fdqL6I");
+    BOOST_TEST(inv.customer == "cus_QXg1o8vcGmoR32");
+    BOOST_TEST(inv.amount_due == 1000);
+    BOOST_TEST(inv.lines.size() == 1u);
+
+    const auto sub = parse_subscription(fixture("subscription"));
+    BOOST_TEST(sub.id == "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw");
+    BOOST_TEST(sub.items.size() == 1u);
+    BOOST_TEST(sub.items[0].price_id == "price_1PgafmB7WZ01zgkW6dKueIc5");
+    // The fixture is basil-shaped: the period end lives on the item.
+    BOOST_TEST(sub.current_period_end.value_or(0) == 976287773);
+
+    const auto cus = parse_customer(fixture("customer"));
+    BOOST_TEST(cus.id == "cus_QXg1o8vcGmoR32");
+
+    const auto ch = parse_charge(fixture("charge"));
+    BOOST_TEST(!ch.id.empty());
+
+    const auto ev = parse_event(fixture("event"));
+    BOOST_TEST(ev.type == "plan.created");
+    BOOST_TEST(ev.object_type == "plan");
+    BOOST_TEST(std::holds_alternative<std::monostate>(ev.object));
+}
+
+BOOST_AUTO_TEST_CASE(old_invoice_shape) {
+    const auto inv = parse_invoice(old_invoice());
+    BOOST_TEST(inv.paid);
+    BOOST_TEST(inv.subscription == "sub_1");
+    BOOST_TEST(inv.paid_at.value_or(0) == 1700000100);
+    BOOST_REQUIRE(inv.lines.size() == 1u);
+    BOOST_TEST(inv.lines[0].price_id == "price_team");
+    BOOST_TEST(inv.lines[0].quantity == 2);
+    BOOST_TEST(!inv.lines[0].proration);
+    BOOST_TEST(!inv.lines_truncated);
+}
+
+BOOST_AUTO_TEST_CASE(basil_invoice_shape) {
+    const auto inv = parse_invoice(basil_invoice());
+    BOOST_TEST(inv.paid);  // from status alone
+    BOOST_TEST(inv.subscription == "sub_2");
+    BOOST_REQUIRE(inv.lines.size() == 1u);
+    BOOST_TEST(inv.lines[0].price_id == "price_pro");
+    BOOST_TEST(inv.lines[0].proration);  // from parent.subscription_item_details
+    BOOST_TEST(inv.lines_truncated);
+}
+
+BOOST_AUTO_TEST_CASE(open_invoice_is_not_paid_in_either_shape) {
+    auto o = old_invoice();
+    o["paid"] = false;
+    o["status"] = "open";
+    BOOST_TEST(!parse_invoice(o).paid);
+    auto b = basil_invoice();
+    b["status"] = "open";
+    BOOST_TEST(!parse_invoice(b).paid);
+}
+
+BOOST_AUTO_TEST_CASE(old_subscription_shape_period_on_subscription) {
+    auto o = json::parse(R"({"id":"sub_9","object":"subscription","customer":{"id":"cus_9","object":"customer"},
+        "status":"past_due","created":1,"current_period_end":1234,
+        "items":{"object":"list","data":[{"id":"si_1","quantity":3,"price":{"id":"price_team"}}]}})").as_object();
+    const auto sub = parse_subscription(o);
+    BOOST_TEST(sub.customer == "cus_9");  // expanded customer object
+    BOOST_TEST(sub.current_period_end.value_or(0) == 1234);
+    BOOST_TEST(sub.items[0].quantity == 3);
+}
+
+BOOST_AUTO_TEST_CASE(event_normalises_embedded_invoice_at_its_version) {
+    json::object ev{{"id", "evt_1"}, {"object", "event"}, {"type", "invoice.paid"},
+                    {"api_version", "2024-06-20"}, {"created", 1700000200},
+                    {"data", json::object{{"object", old_invoice()}}}};
+    const auto e = parse_event(ev);
+    BOOST_TEST(e.object_id == "in_old");
+    const auto* inv = std::get_if<invoice>(&e.object);
+    BOOST_REQUIRE(inv);
+    BOOST_TEST(inv->paid);
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_object_and_field) {
+    auto o = old_invoice();
+    o["customer"] = 42;
+    try {
+        parse_invoice(o);
+        BOOST_FAIL("expected parse_error");
+    } catch (const parse_error& e) {
+        BOOST_TEST(std::string(e.what()).find("invoice in_old") != std::string::npos);
+        BOOST_TEST(std::string(e.what()).find("customer") != std::string::npos);
+    }
+    json::object ev{{"id", "evt_2"}, {"type", "invoice.paid"}, {"created", 1}, {"api_version", "2024-06-20"},
+                    {"data", json::object{{"object", o}}}};
+    try {
+        parse_event(ev);
+        BOOST_FAIL("expected parse_error");
+    } catch (const parse_error& e) {
+        BOOST_TEST(std::string(e.what()).find("event evt_2") != std::string::npos);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(list_envelope) {
+    auto env = parse_list_envelope(R"({"object":"list","data":[{"id":"a"},{"id":"b"}],"has_more":true,"url":"/v1/events"})");
+    BOOST_TEST(env.data.size() == 2u);
+    BOOST_TEST(env.has_more);
+    BOOST_TEST(env.url == "/v1/events");
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","data":[]})"), parse_error);       // no has_more
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"event","data":[],"has_more":false})"), parse_error);
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","data":[1],"has_more":false})"), parse_error);
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","data":[{"id":"a"}],"has_m)"), parse_error);  // truncated
+}
+
+BOOST_AUTO_TEST_CASE(hostile_bodies_are_refused) {
+    std::string deep(200, '[');
+    deep += std::string(200, ']');
+    BOOST_CHECK_THROW(parse_json(deep), parse_error);
+    std::string big(max_body_bytes + 1, ' ');
+    BOOST_CHECK_THROW(parse_json(big), parse_error);
+}
+
+BOOST_AUTO_TEST_CASE(error_envelope) {
+    auto e = parse_error_body(R"({"error":{"type":"invalid_request_error","code":"rate_limit","message":"slow down"}})");
+    BOOST_REQUIRE(e);
+    BOOST_TEST(e->code == "rate_limit");
+    BOOST_TEST(e->type == "invalid_request_error");
+    BOOST_TEST(!parse_error_body("<html>bad gateway</html>"));
+    BOOST_TEST(!parse_error_body(R"({"object":"list"})"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,120 @@
+// All database access of the reconciler, behind one interface: SQLite is the
+// embedded default (sqlite_store.cpp); a PostgreSQL store for deployments
+// whose app runs on PostgreSQL implements the same contract.
+//
+// Contract:
+//  - apply() is atomic and idempotent: the correction, its ledger row, its
+//    credit event and any payment row it records commit together or not at
+//    all; a second apply() of the same (ledger_key, kind) changes nothing and
+//    reports already_applied. State is re-read inside the transaction, so a
+//    change the app made meanwhile (the webhook finally processed) is seen:
+//    the correction is then skipped as superseded rather than applied twice.
+//  - Errors are store_error whose message names the action and the object.
+//  - check_schema() throws schema_error (with the fix) when the database is
+//    not an app database, lacks the reconciler schema, or is at a different
+//    schema version than this build.
+#pragma once
+
+#include "core/diff.hpp"
+#include "core/model.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reconciler::store {
+
+class store_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class schema_error : public store_error {
+public:
+    using store_error::store_error;
+};
+
+struct run_record {
+    unix_seconds window_start = 0;
+    unix_seconds window_end = 0;
+    bool dry_run = false;
+    std::string config_hash;
+    std::string stripe_api_version;
+};
+
+struct run_totals {
+    std::int64_t pages = 0;
+    std::int64_t objects = 0;
+    std::int64_t findings = 0;
+    std::int64_t corrections_applied = 0;
+};
+
+enum class apply_outcome {
+    applied,          // written now
+    already_applied,  // the ledger already holds (ledger_key, kind): nothing written
+    superseded,       // the app's state changed meanwhile and already matches: nothing written
+    conflict,         // the app's state changed meanwhile to something else: nothing written, flag it
+};
+const char* to_string(apply_outcome o) noexcept;
+
+struct apply_result {
+    apply_outcome outcome = apply_outcome::applied;
+    std::int64_t correction_id = 0;  // the ledger row (new or existing); 0 when none
+    std::string correlation_id;      // of the ledger row (new or existing)
+    std::string credit_event_id;     // grant_credits: the appended credit event
+    std::int64_t balance_after = 0;  // grant_credits: ai_credits after the grant
+    bool payment_recorded = false;
+    std::string detail;              // superseded/conflict: what was found
+};
+
+enum class disposition { applied, already_applied, superseded, flagged, failed };
+const char* to_string(disposition d) noexcept;
+
+class store {
+public:
+    virtual ~store() = default;
+
+    virtual int schema_version() = 0;        // 0 when the reconciler schema is absent
+    virtual int latest_schema_version() const = 0;
+    virtual int migrate() = 0;               // applies pending migrations; returns how many
+    virtual void check_schema() = 0;
+
+    virtual std::int64_t begin_run(const run_record& run) = 0;
+    virtual void record_page(std::int64_t run_id, const list_page_info& page) = 0;
+    virtual void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals,
+                            const std::string& error) = 0;
+
+    // The app's users for these Stripe customers (or, failing that, emails)
+    // and its payments for these invoices.
+    virtual local_snapshot load_local(const std::vector<std::string>& customer_ids,
+                                      const std::vector<std::string>& emails,
+                                      const std::vector<std::string>& invoice_ids) = 0;
+
+    virtual apply_result apply(const proposed_correction& c, std::int64_t run_id,
+                               const std::string& correlation_id) = 0;
+
+    virtual void record_finding(std::int64_t run_id, const finding& f, disposition d,
+                                std::int64_t correction_id) = 0;
+};
+
+struct sqlite_options {
+    std::filesystem::path path;
+    std::chrono::milliseconds busy_timeout{10'000};
+    bool create_if_missing = false;  // only `reconciler demo` / tests create databases
+};
+
+std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts);
+
+// Creates the app's tables in an empty database (demo and tests only).
+void create_app_schema(const std::filesystem::path& db_path);
+
+// Random identifiers: "ce_" + 24 hex for credit events, UUID v4 text for correlation ids.
+std::string random_credit_event_id();
+std::string random_correlation_id();
+
+}  // namespace reconciler::store
