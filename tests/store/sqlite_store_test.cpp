@@ -1,1 +1,201 @@
+// The SQLite store on real database files.
+#include "store/store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <ostream>
+#include <random>
+#include <thread>
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using namespace reconciler;
+
+namespace reconciler::store {
+std::ostream& operator<<(std::ostream& os, apply_outcome o) { return os << to_string(o); }
+}  // namespace reconciler::store
+
+namespace {
+
+struct temp_db {
+    fs::path dir;
+    fs::path path;
+    temp_db() {
+        dir = fs::temp_directory_path() / ("recon-store-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir);
+        path = dir / "app.db";
+        store::create_app_schema(path);
+        SQLite::Database db(path.string(), SQLite::OPEN_READWRITE);
+        db.exec("INSERT INTO users(id, email, plan, stripe_customer_id, plan_metadata, created_at) VALUES"
+                " (1, 'a@example.com', 'pro', 'cus_1', '{\"ai_credits\":50,\"credit_events\":[],\"theme\":\"dark\"}', '2026-01-01T00:00:00Z'),"
+                " (2, 'b@example.com', 'free', NULL, '{\"ai_credits\":0,\"credit_events\":[]}', '2026-01-01T00:00:00Z')");
+    }
+    ~temp_db() { fs::remove_all(dir); }
+    std::unique_ptr<store::store> open() {
+        auto s = store::open_sqlite_store({path, std::chrono::milliseconds(5000), false});
+        s->migrate();
+        return s;
+    }
+    json::object metadata(int user_id) {
+        SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "SELECT plan_metadata FROM users WHERE id = ?");
+        q.bind(1, user_id);
+        q.executeStep();
+        return json::parse(q.getColumn(0).getString()).as_object();
+    }
+    long long count(const std::string& sql) {
+        SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+        return db.execAndGet(sql).getInt64();
+    }
+};
+
+proposed_correction grant(std::int64_t credits = 1000) {
+    proposed_correction c;
+    c.kind = correction_kind::grant_credits;
+    c.ledger_key = "in_1";
+    c.user_id = 1;
+    c.credits = credits;
+    c.source = "in_1";
+    c.reason = "test";
+    c.record_payment = local_payment{"in_1", "cus_1", 1, 2000, "usd", "paid", "2026-11-24T00:00:00Z"};
+    return c;
+}
+
+std::string message_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return {};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(sqlite_store)
+
+BOOST_AUTO_TEST_CASE(schema_checks_name_the_fix) {
+    temp_db t;
+    auto s = store::open_sqlite_store({t.path, std::chrono::milliseconds(1000), false});
+    auto msg = message_of([&] { s->check_schema(); });
+    BOOST_TEST(msg.find("reconciler migrate") != std::string::npos);
+    BOOST_TEST(s->migrate() == s->latest_schema_version());
+    BOOST_TEST(s->migrate() == 0);  // idempotent
+    BOOST_CHECK_NO_THROW(s->check_schema());
+    {
+        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
+        db.exec("INSERT INTO recon_schema_migrations VALUES (99, 'future', '2030-01-01T00:00:00Z')");
+    }
+    msg = message_of([&] { s->check_schema(); });
+    BOOST_TEST(msg.find("newer than this build") != std::string::npos);
+
+    const fs::path other = t.dir / "other.db";
+    { SQLite::Database db(other.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); db.exec("CREATE TABLE x(a)"); }
+    auto o = store::open_sqlite_store({other, std::chrono::milliseconds(1000), false});
+    msg = message_of([&] { o->migrate(); });
+    BOOST_TEST(msg.find("not the app's database") != std::string::npos);
+
+    msg = message_of([&] { store::open_sqlite_store({t.dir / "missing.db", std::chrono::milliseconds(1), false}); });
+    BOOST_TEST(msg.find("missing.db") != std::string::npos);
+    BOOST_TEST(!fs::exists(t.dir / "missing.db"));  // never created by a typo
+}
+
+BOOST_AUTO_TEST_CASE(grant_is_applied_once_with_its_payment) {
+    temp_db t;
+    auto s = t.open();
+    auto r = s->apply(grant(), 0, "corr-1");
+    BOOST_TEST(r.outcome == store::apply_outcome::applied);
+    BOOST_TEST(r.payment_recorded);
+    BOOST_TEST(r.balance_after == 1050);
+
+    auto m = t.metadata(1);
+    BOOST_TEST(m.at("ai_credits").as_int64() == 1050);
+    BOOST_TEST(m.at("theme").as_string() == "dark");  // the app's other keys survive
+    const auto& events = m.at("credit_events").as_array();
+    BOOST_REQUIRE_EQUAL(events.size(), 1u);
+    BOOST_TEST(events[0].at("source").as_string() == "in_1");
+    BOOST_TEST(events[0].at("kind").as_string() == "grant");
+    BOOST_TEST(events[0].at("correlation_id").as_string() == "corr-1");
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM payments WHERE stripe_invoice_id = 'in_1'") == 1);
+
+    // Again, from another run with another correlation id: nothing changes.
+    auto again = s->apply(grant(), 0, "corr-2");
+    BOOST_TEST(again.outcome == store::apply_outcome::already_applied);
+    BOOST_TEST(again.correlation_id == "corr-1");
+    BOOST_TEST(t.metadata(1).at("ai_credits").as_int64() == 1050);
+    BOOST_TEST(t.metadata(1).at("credit_events").as_array().size() == 1u);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_corrections") == 1);
+}
+
+BOOST_AUTO_TEST_CASE(grant_the_app_made_meanwhile_supersedes) {
+    temp_db t;
+    auto s = t.open();
+    {
+        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
+        db.exec("UPDATE users SET plan_metadata = '{\"ai_credits\":1050,\"credit_events\":[{\"id\":\"ce_app\",\"delta\":1000,"
+                "\"kind\":\"grant\",\"source\":\"in_1\",\"correlation_id\":\"x\"}]}' WHERE id = 1");
+    }
+    auto r = s->apply(grant(), 0, "corr-1");
+    BOOST_TEST(r.outcome == store::apply_outcome::superseded);
+    BOOST_TEST(t.metadata(1).at("ai_credits").as_int64() == 1050);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_corrections") == 0);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM payments") == 0);
+}
+
+BOOST_AUTO_TEST_CASE(tier_change_checks_the_current_plan) {
+    temp_db t;
+    auto s = t.open();
+    proposed_correction c;
+    c.kind = correction_kind::set_tier;
+    c.ledger_key = "sub_1#evt_1";
+    c.user_id = 1;
+    c.tier_from = "free";  // stale: the user is on pro now
+    c.tier_to = "team";
+    BOOST_TEST(s->apply(c, 0, "c1").outcome == store::apply_outcome::conflict);
+    c.tier_from = "pro";
+    BOOST_TEST(s->apply(c, 0, "c2").outcome == store::apply_outcome::applied);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM users WHERE id = 1 AND plan = 'team'") == 1);
+    BOOST_TEST(s->apply(c, 0, "c3").outcome == store::apply_outcome::already_applied);
+    c.ledger_key = "sub_1#evt_2";
+    BOOST_TEST(s->apply(c, 0, "c4").outcome == store::apply_outcome::superseded);
+}
+
+BOOST_AUTO_TEST_CASE(waits_for_the_apps_write_lock) {
+    temp_db t;
+    auto s = t.open();
+    SQLite::Database app(t.path.string(), SQLite::OPEN_READWRITE, 5000);
+    auto tx = std::make_unique<SQLite::Transaction>(app, SQLite::TransactionBehavior::IMMEDIATE);
+    app.exec("INSERT INTO ai_usage(user_id, credits, request_id, created_at) VALUES (1, 5, 'r1', '2026-11-24T00:00:00Z')");
+    std::thread release([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        tx->commit();
+    });
+    auto r = s->apply(grant(), 0, "corr-1");  // blocks on the lock, then proceeds
+    release.join();
+    BOOST_TEST(r.outcome == store::apply_outcome::applied);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM ai_usage") == 1);  // the app's write is kept too
+}
+
+BOOST_AUTO_TEST_CASE(load_local_by_customer_then_email) {
+    temp_db t;
+    auto s = t.open();
+    auto snap = s->load_local({"cus_1", "cus_unknown"}, {"B@example.com"}, {"in_none"});
+    BOOST_REQUIRE_EQUAL(snap.users.size(), 2u);
+    BOOST_TEST(snap.users[0].ai_credits == 50);
+    BOOST_TEST(snap.payments.empty());
+}
+
+BOOST_AUTO_TEST_CASE(correlation_ids_are_uuid_v4) {
+    auto id = store::random_correlation_id();
+    BOOST_TEST(id.size() == 36u);
+    BOOST_TEST(id[14] == '4');
+    BOOST_TEST(id != store::random_correlation_id());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
