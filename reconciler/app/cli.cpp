@@ -1,1 +1,159 @@
-// placeholder
+#include "app/cli.hpp"
+
+#include "app/config.hpp"
+#include "app/report.hpp"
+#include "app/run.hpp"
+#include "core/json_log.hpp"
+#include "core/timeutil.hpp"
+#include "store/store.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace reconciler {
+
+namespace detail {
+
+constexpr const char* usage_text =
+    "usage: reconciler COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  run     --config FILE [--since TIME] [--until TIME] [--dry-run] [--exit-code-on-findings]\n"
+    "          Reconcile the window [since, until) (default: the last window.default_lookback).\n"
+    "          TIME is RFC 3339 (2026-11-24T03:00:00Z), a date, a unix time, or a duration\n"
+    "          before now (72h, 30d).\n"
+    "  migrate --config FILE   Create or upgrade the reconciler's tables in the app database.\n"
+    "  version                 Print the version.\n"
+    "\n"
+    "The Stripe key is read from the source named in the config (stripe.key: env, file or\n"
+    "systemd credential), never from the command line.\n"
+    "\n"
+    "exit codes: 0 success, 1 run failed, 2 usage/config/schema error, 3 locked,\n"
+    "            4 success with flagged findings (only with --exit-code-on-findings)\n";
+
+class usage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct args {
+    std::string command;
+    std::map<std::string, std::string> values;
+    std::vector<std::string> flags;
+
+    bool flag(const std::string& f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
+    std::optional<std::string> value(const std::string& k) const {
+        auto it = values.find(k);
+        return it == values.end() ? std::nullopt : std::optional(it->second);
+    }
+};
+
+args parse_args(int argc, char** argv, const std::vector<std::string>& valued, const std::vector<std::string>& bare) {
+    args a;
+    if (argc < 2) throw usage_error("no command given");
+    a.command = argv[1];
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        std::string val;
+        bool has_inline = false;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            val = arg.substr(eq + 1);
+            arg = arg.substr(0, eq);
+            has_inline = true;
+        }
+        if (arg == "--api-key" || arg == "--key" || arg == "--stripe-key")
+            throw usage_error(arg + ": secrets are never taken from the command line (it is visible in ps and "
+                                    "shell history); configure stripe.key (env, file or credential)");
+        if (std::find(valued.begin(), valued.end(), arg) != valued.end()) {
+            if (!has_inline) {
+                if (i + 1 >= argc) throw usage_error(arg + " needs a value");
+                val = argv[++i];
+            }
+            a.values[arg] = val;
+        } else if (std::find(bare.begin(), bare.end(), arg) != bare.end() && !has_inline) {
+            a.flags.push_back(arg);
+        } else {
+            throw usage_error("unknown option " + arg + " for `" + a.command + "`");
+        }
+    }
+    return a;
+}
+
+config config_from(const args& a) {
+    auto path = a.value("--config");
+    if (!path) throw usage_error("`" + a.command + "` needs --config FILE");
+    return load_config(*path);
+}
+
+int cmd_run(int argc, char** argv) {
+    auto a = parse_args(argc, argv, {"--config", "--since", "--until"}, {"--dry-run", "--exit-code-on-findings"});
+    const config cfg = config_from(a);
+    run_options opts;
+    opts.dry_run = a.flag("--dry-run");
+    const auto now = now_unix();
+    try {
+        if (auto s = a.value("--since")) opts.since = parse_time_arg(*s, now);
+        if (auto u = a.value("--until")) opts.until = parse_time_arg(*u, now);
+    } catch (const std::invalid_argument& e) {
+        throw usage_error(std::string("--since/--until: ") + e.what());
+    }
+    const run_result r = run_once(cfg, opts);
+    std::cout << format_summary(r) << std::flush;
+    if (!r.succeeded) return exit_run_failed;
+    if (a.flag("--exit-code-on-findings") && r.flagged() > 0) return exit_new_findings;
+    return exit_success;
+}
+
+int cmd_migrate(int argc, char** argv) {
+    auto a = parse_args(argc, argv, {"--config"}, {});
+    const config cfg = config_from(a);
+    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    const int applied = db->migrate();
+    std::cout << "database " << cfg.database.path.string() << ": applied " << applied << " migration(s), schema version "
+              << db->schema_version() << "\n";
+    return exit_success;
+}
+
+}  // namespace detail
+
+int cli_main(int argc, char** argv) {
+    using namespace detail;
+    const std::string command = argc >= 2 ? argv[1] : "";
+    try {
+        if (command == "run") return cmd_run(argc, argv);
+        if (command == "migrate") return cmd_migrate(argc, argv);
+        if (command == "version" || command == "--version") {
+            std::cout << "stripe-reconciler 0.1.0\n";
+            return exit_success;
+        }
+        if (command == "help" || command == "--help" || command == "-h") {
+            std::cout << usage_text;
+            return exit_success;
+        }
+        throw usage_error(command.empty() ? "no command given" : "unknown command `" + command + "`");
+    } catch (const usage_error& e) {
+        std::cerr << "reconciler: " << e.what() << "\n\n" << usage_text;
+        return exit_usage;
+    } catch (const config_error& e) {
+        std::cerr << "reconciler: " << log::redact(e.what()) << "\n";
+        return exit_usage;
+    } catch (const store::schema_error& e) {
+        std::cerr << "reconciler: " << log::redact(e.what()) << "\n";
+        return exit_usage;
+    } catch (const std::invalid_argument& e) {
+        // make_beast_transport's refusals (bad URL, plain http, unreadable CA): setup problems.
+        std::cerr << "reconciler: " << log::redact(e.what()) << "\n";
+        return exit_usage;
+    } catch (const std::exception& e) {
+        std::cerr << "reconciler: " << command << " failed: " << log::redact(e.what()) << "\n";
+        return exit_run_failed;
+    }
+}
+
+}  // namespace reconciler

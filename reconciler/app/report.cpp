@@ -1,1 +1,178 @@
-// placeholder
+#include "app/report.hpp"
+
+#include "core/timeutil.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <map>
+#include <sstream>
+#include <system_error>
+
+namespace reconciler {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace detail {
+
+void restrict_file(const fs::path& p) {
+    std::error_code ec;
+    fs::permissions(p, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read,
+                    fs::perm_options::replace, ec);
+}
+
+// Write to a temporary name, then rename: a reader never sees half a report.
+void write_file(const fs::path& p, const std::string& text) {
+    const fs::path tmp = p.string() + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+        out << text;
+        out.flush();
+        if (!out) throw std::runtime_error("write report file " + tmp.string() + ": write failed");
+    }
+    restrict_file(tmp);
+    fs::rename(tmp, p);
+}
+
+}  // namespace detail
+
+fs::path prepare_report_dir(const fs::path& dir, std::int64_t run_id, unix_seconds /*started*/) {
+    const fs::path run_dir = dir / ("run-" + std::to_string(run_id));
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec)
+        throw config_error("output.dir " + dir.string() + ": cannot create " + run_dir.string() + ": " + ec.message() +
+                           " (check output.dir in the config and the directory's permissions)");
+    fs::permissions(run_dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec,
+                    fs::perm_options::replace, ec);
+    return run_dir;
+}
+
+report_writer::report_writer(const fs::path& run_dir)
+    : out_(run_dir / "entitlement_changes.jsonl", std::ios::app) {
+    detail::restrict_file(run_dir / "entitlement_changes.jsonl");
+}
+
+void report_writer::entitlement_change(const json::object& line) {
+    out_ << json::serialize(line) << '\n';
+    out_.flush();
+}
+
+json::object report_json(const run_result& r) {
+    std::map<std::string, std::int64_t> by_kind, by_team, by_disposition;
+    json::array findings;
+    for (const auto& o : r.outcomes) {
+        ++by_kind[to_string(o.f.kind)];
+        ++by_disposition[store::to_string(o.disposition)];
+        if (o.disposition != store::disposition::applied && o.disposition != store::disposition::already_applied &&
+            o.disposition != store::disposition::superseded)
+            ++by_team[to_string(o.f.owner)];
+        json::object item{
+            {"kind", to_string(o.f.kind)},
+            {"subject_type", o.f.subject_type},
+            {"subject_id", o.f.subject_id},
+            {"customer", o.f.customer_id},
+            {"user_id", o.f.user_id ? json::value(*o.f.user_id) : json::value(nullptr)},
+            {"user_email", o.f.user_email},
+            {"team", to_string(o.f.owner)},
+            {"disposition", store::to_string(o.disposition)},
+            {"summary", o.f.summary},
+            {"note", o.note},
+            {"correlation_id", o.correlation_id},
+            {"correction_id", o.correction_id},
+            {"evidence", o.f.evidence},
+        };
+        if (o.f.correction) {
+            const auto& c = *o.f.correction;
+            json::object corr{{"kind", to_string(c.kind)}, {"ledger_key", c.ledger_key}};
+            if (c.kind == correction_kind::grant_credits) {
+                corr["credits"] = c.credits;
+                corr["record_payment"] = c.record_payment.has_value();
+            } else {
+                corr["tier_from"] = c.tier_from;
+                corr["tier_to"] = c.tier_to;
+            }
+            item["correction"] = std::move(corr);
+        } else {
+            item["correction"] = nullptr;
+        }
+        findings.push_back(std::move(item));
+    }
+    auto to_obj = [](const std::map<std::string, std::int64_t>& m) {
+        json::object o;
+        for (const auto& [k, v] : m) o[k] = v;
+        return o;
+    };
+    json::array notes;
+    for (const auto& n : r.notes) notes.push_back(json::string(n));
+    return json::object{
+        {"schema_version", report_schema_version},
+        {"run",
+         json::object{
+             {"id", r.run_id},
+             {"status", r.succeeded ? "succeeded" : "failed"},
+             {"error", r.error},
+             {"mode", r.dry_run ? "dry_run" : "apply"},
+             {"window", json::object{{"start", format_rfc3339(r.window_start)}, {"end", format_rfc3339(r.window_end)}}},
+             {"started_at", format_rfc3339(r.started_at)},
+             {"finished_at", format_rfc3339(r.finished_at)},
+             {"duration_seconds", r.finished_at - r.started_at},
+             {"config_hash", r.config_hash},
+             {"stripe_api_version", r.api_version},
+             {"pages", r.pages},
+             {"objects", r.objects},
+             {"requests", r.requests},
+             {"retries", r.retries},
+             {"request_ids_file", "request_ids.txt"},
+             {"notes", std::move(notes)},
+         }},
+        {"totals",
+         json::object{
+             {"findings", static_cast<std::int64_t>(r.outcomes.size())},
+             {"applied", r.applied()},
+             {"flagged", r.flagged()},
+             {"by_kind", to_obj(by_kind)},
+             {"by_disposition", to_obj(by_disposition)},
+             {"flagged_by_team", to_obj(by_team)},
+         }},
+        {"findings", std::move(findings)},
+    };
+}
+
+void write_report(const run_result& r) {
+    if (r.report_dir.empty()) return;
+    std::string ids;
+    for (const auto& id : r.request_ids) ids += id + '\n';
+    detail::write_file(r.report_dir / "request_ids.txt", ids);
+    detail::write_file(r.report_dir / "report.json", json::serialize(report_json(r)) + '\n');
+    // `latest` always points at the newest complete report.
+    const fs::path latest = r.report_dir.parent_path() / "latest";
+    const fs::path tmp = r.report_dir.parent_path() / ".latest.tmp";
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    fs::create_directory_symlink(r.report_dir.filename(), tmp, ec);
+    if (!ec) fs::rename(tmp, latest, ec);
+}
+
+std::string format_summary(const run_result& r) {
+    std::ostringstream s;
+    s << "stripe-reconciler run " << r.run_id << ": " << (r.succeeded ? "succeeded" : "FAILED")
+      << (r.dry_run ? " (dry run: nothing applied)" : "") << "\n";
+    s << "  window   " << format_rfc3339(r.window_start) << " .. " << format_rfc3339(r.window_end) << "\n";
+    s << "  fetched  " << r.objects << " objects in " << r.pages << " pages (" << r.requests << " requests, "
+      << r.retries << " retries) in " << (r.finished_at - r.started_at) << " s\n";
+    if (!r.succeeded) s << "  error    " << r.error << "\n";
+    std::map<std::string, std::map<std::string, int>> table;
+    for (const auto& o : r.outcomes) ++table[to_string(o.f.kind)][store::to_string(o.disposition)];
+    s << "  findings " << r.outcomes.size() << " (applied " << r.applied() << ", flagged " << r.flagged() << ")\n";
+    for (const auto& [kind, dispositions] : table) {
+        s << "    " << kind << ":";
+        for (const auto& [d, n] : dispositions) s << " " << d << " " << n;
+        s << "\n";
+    }
+    for (const auto& n : r.notes) s << "  note     " << n << "\n";
+    s << "  report   " << (r.report_dir / "report.json").string() << "\n";
+    return s.str();
+}
+
+}  // namespace reconciler

@@ -1,0 +1,40 @@
+// The run's report directory, for data-platform review:
+//   <output.dir>/run-<id>/report.json              versioned schema (docs/report-schema.md)
+//   <output.dir>/run-<id>/request_ids.txt          every fetched page's Stripe Request-Id
+//   <output.dir>/run-<id>/entitlement_changes.jsonl the entitlement_change lines of the run
+//   <output.dir>/latest -> run-<id>
+// Directories are created 0750, files 0640: reports hold customer emails.
+#pragma once
+
+#include "app/run.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace reconciler {
+
+inline constexpr int report_schema_version = 1;
+
+// Creates <dir>/run-<id> (and <dir>); throws config_error naming the directory.
+std::filesystem::path prepare_report_dir(const std::filesystem::path& dir, std::int64_t run_id, unix_seconds started);
+
+// Appends entitlement_change lines as they happen, so a crash keeps them.
+class report_writer {
+public:
+    explicit report_writer(const std::filesystem::path& run_dir);
+    void entitlement_change(const boost::json::object& line);
+
+private:
+    std::ofstream out_;
+};
+
+boost::json::object report_json(const run_result& r);
+void write_report(const run_result& r);
+
+// The one-screen summary printed at the end of `reconciler run`.
+std::string format_summary(const run_result& r);
+
+}  // namespace reconciler

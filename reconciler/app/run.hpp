@@ -1,0 +1,79 @@
+// One reconciliation run: fetch the window from Stripe, normalise, diff
+// against the app's database, apply the safe corrections, flag the rest,
+// write the report.
+//
+// Contract:
+//  - Nothing is applied in dry-run mode; the database gets only the run's own
+//    bookkeeping rows (run, pages, findings).
+//  - Each correction commits atomically with its ledger row (see store.hpp)
+//    and is logged once, after commit, as an `entitlement_change` JSON line.
+//  - A fetch failure fails the run before any correction is applied: the
+//    diff never works from a partial window.
+//  - The Stripe key is read from its configured source, registered for
+//    redaction, and never written anywhere.
+#pragma once
+
+#include "app/config.hpp"
+#include "core/diff.hpp"
+#include "store/store.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace reconciler {
+
+// The documented exit codes (README "Exit codes").
+enum exit_code : int {
+    exit_success = 0,
+    exit_run_failed = 1,
+    exit_usage = 2,         // bad arguments, bad config, wrong database schema
+    exit_locked = 3,        // another run holds the lock
+    exit_new_findings = 4,  // success, but findings were flagged for a team (opt-in)
+};
+
+struct run_options {
+    std::optional<unix_seconds> since;
+    std::optional<unix_seconds> until;
+    bool dry_run = false;
+};
+
+struct finding_outcome {
+    finding f;
+    store::disposition disposition = store::disposition::flagged;
+    std::int64_t correction_id = 0;
+    std::string correlation_id;
+    std::string note;  // why it was flagged / what apply() found
+};
+
+struct run_result {
+    std::int64_t run_id = 0;
+    bool succeeded = false;
+    std::string error;
+    unix_seconds window_start = 0;
+    unix_seconds window_end = 0;
+    unix_seconds started_at = 0;
+    unix_seconds finished_at = 0;
+    bool dry_run = false;
+    std::string config_hash;
+    std::string api_version;
+    std::int64_t pages = 0;
+    std::int64_t objects = 0;
+    std::int64_t requests = 0;
+    std::int64_t retries = 0;
+    std::vector<std::string> request_ids;  // every page's Request-Id, in fetch order
+    std::vector<finding_outcome> outcomes;
+    std::filesystem::path report_dir;
+    std::vector<std::string> notes;  // e.g. window beyond event retention
+
+    std::int64_t applied() const;
+    std::int64_t flagged() const;
+};
+
+// Runs once. Throws config_error / store::schema_error for setup problems
+// (exit_usage); Stripe and network failures end as run_result::succeeded ==
+// false with the report still written.
+run_result run_once(const config& cfg, const run_options& opts);
+
+}  // namespace reconciler
