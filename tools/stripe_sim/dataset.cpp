@@ -1,1 +1,646 @@
-// placeholder
+#include "stripe_sim/dataset.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <stdexcept>
+#include <unordered_map>
+#include <utility>
+
+namespace reconciler::sim {
+namespace detail {
+namespace {
+
+constexpr std::size_t max_columns = 3;
+constexpr std::size_t max_types = 20;
+constexpr std::int64_t default_limit = 10;
+constexpr std::int64_t max_limit = 100;
+
+// What distinguishes one resource from another: its names and the attribute
+// filters its list accepts. Each filter is an interned "column" of the store.
+struct resource_spec {
+    std::string_view name;      // "invoices": the URL segment and the file stem
+    std::string_view singular;  // "invoice": used in "No such invoice: '...'"
+    std::array<std::string_view, max_columns> columns;  // filter parameters; "" = unused
+};
+
+constexpr std::array<resource_spec, 5> specs{{
+    {"events", "event", {"type", "", ""}},
+    {"invoices", "invoice", {"status", "customer", "subscription"}},
+    {"subscriptions", "subscription", {"status", "customer", ""}},
+    {"customers", "customer", {"email", "", ""}},
+    {"charges", "charge", {"customer", "", ""}},
+}};
+
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using string_map = std::unordered_map<std::string, V, string_hash, std::equal_to<>>;
+
+// Distinct attribute values of one column. Index 0 is "absent", so a filter
+// is a lookup in a per-request bitmap indexed by the entry's interned value.
+class string_pool {
+public:
+    string_pool() { intern(""); }
+    std::uint32_t intern(std::string_view s) {
+        auto it = index_.find(s);
+        if (it != index_.end()) return it->second;
+        auto id = static_cast<std::uint32_t>(values_.size());
+        values_.emplace_back(s);
+        index_.emplace(std::string(s), id);
+        return id;
+    }
+    std::optional<std::uint32_t> find(std::string_view s) const {
+        auto it = index_.find(s);
+        if (it == index_.end()) return std::nullopt;
+        return it->second;
+    }
+    const std::vector<std::string>& values() const { return values_; }
+
+private:
+    std::vector<std::string> values_;
+    string_map<std::uint32_t> index_;
+};
+
+struct entry {
+    std::int64_t created = 0;
+    std::uint64_t seq = 0;     // insertion order: the tie-break among same-second objects
+    std::uint64_t offset = 0;  // serialized JSON in resource_store::arena
+    std::uint32_t length = 0;
+    bool listed = true;        // false for deleted customers: retrievable, never listed
+    std::array<std::uint32_t, max_columns> columns{};
+};
+
+}  // namespace
+
+struct resource_store {
+    const resource_spec* spec = nullptr;
+    std::string arena;             // every object's JSON, back to back
+    std::vector<entry> entries;    // visible, list order (created DESC, seq DESC)
+    std::vector<entry> pending;    // added since the last finalize(), unordered
+    // id -> index into entries; ids of pending objects map to
+    // entries.size() + their pending position until finalize() renumbers them.
+    string_map<std::uint32_t> by_id;
+    std::array<string_pool, max_columns> pools;
+    std::uint64_t next_seq = 0;
+
+    std::string_view json(const entry& e) const { return std::string_view(arena).substr(e.offset, e.length); }
+    std::optional<std::size_t> index_of(std::string_view id) const {
+        auto it = by_id.find(id);
+        if (it == by_id.end() || it->second >= entries.size()) return std::nullopt;
+        return it->second;
+    }
+};
+
+namespace {
+
+// ------------------------------------------------------------------ errors
+
+http_result error_result(unsigned status, std::string_view type, std::string_view code,
+                         std::string_view message, std::string_view param) {
+    boost::json::object err;
+    err["type"] = type;
+    err["code"] = code;
+    err["message"] = message;
+    err["param"] = param;
+    boost::json::object root;
+    root["error"] = std::move(err);
+    return {status, boost::json::serialize(root)};
+}
+
+http_result invalid_request(std::string_view code, std::string_view message, std::string_view param) {
+    return error_result(400, "invalid_request_error", code, message, param);
+}
+
+http_result unrecognized_url(std::string_view path) {
+    return error_result(404, "invalid_request_error", "",
+                        "Unrecognized request URL (GET: " + std::string(path) +
+                            "). Please see https://stripe.com/docs or we can help at https://support.stripe.com/.",
+                        "");
+}
+
+// Thrown while decoding a request; turned into a 400 at the top of handle_get.
+struct request_error {
+    http_result result;
+};
+
+// ------------------------------------------------------------ URL decoding
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Form decoding ('+' is a space), as Stripe's form-encoded parameters are.
+std::optional<std::string> percent_decode(std::string_view in, bool plus_is_space) {
+    std::string out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        if (c == '%') {
+            if (i + 2 >= in.size()) return std::nullopt;
+            int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
+            if (hi < 0 || lo < 0) return std::nullopt;
+            out.push_back(static_cast<char>(hi * 16 + lo));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            out.push_back(' ');
+        } else {
+            out.push_back(c);
+        }
+    }
+    return out;
+}
+
+struct query_param {
+    std::string key;   // decoded, e.g. "created[gte]"
+    std::string base;  // "created"
+    std::optional<std::string> sub;  // "gte"; nullopt without brackets
+    std::string value;
+};
+
+std::vector<query_param> parse_query(std::string_view query) {
+    std::vector<query_param> params;
+    while (!query.empty()) {
+        auto amp = query.find('&');
+        std::string_view pair = query.substr(0, amp);
+        query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+        if (pair.empty()) continue;
+        auto eq = pair.find('=');
+        auto key = percent_decode(pair.substr(0, eq), true);
+        auto value = percent_decode(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1), true);
+        if (!key || !value)
+            throw request_error{invalid_request("parameter_invalid_string",
+                                                "Invalid percent-encoding in query parameter: " + std::string(pair),
+                                                "")};
+        query_param p;
+        p.key = *key;
+        p.value = std::move(*value);
+        auto open = p.key.find('[');
+        if (open != std::string::npos && p.key.back() == ']' && p.key.find('[', open + 1) == std::string::npos) {
+            p.base = p.key.substr(0, open);
+            p.sub = p.key.substr(open + 1, p.key.size() - open - 2);
+        } else {
+            p.base = p.key;
+        }
+        params.push_back(std::move(p));
+    }
+    return params;
+}
+
+std::optional<std::int64_t> parse_int(std::string_view s) {
+    std::int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+    return v;
+}
+
+std::int64_t require_int(const query_param& p) {
+    auto v = parse_int(p.value);
+    if (!v)
+        throw request_error{invalid_request("parameter_invalid_integer",
+                                            "Invalid integer: " + p.value, p.key)};
+    return *v;
+}
+
+[[noreturn]] void unknown_parameter(const query_param& p) {
+    throw request_error{invalid_request("parameter_unknown", "Received unknown parameter: " + p.key, p.key)};
+}
+
+// ------------------------------------------------------ object attributes
+
+// A field that is either an id string or an expanded object carrying "id".
+std::string_view string_or_id(const boost::json::value* v) {
+    if (!v) return {};
+    if (auto s = v->if_string()) return *s;
+    if (auto o = v->if_object())
+        if (auto id = o->if_contains("id"))
+            if (auto s = id->if_string()) return *s;
+    return {};
+}
+
+std::string_view column_value(const resource_spec& spec, std::string_view column, const boost::json::object& o) {
+    auto v = string_or_id(o.if_contains(column));
+    // Basil moved an invoice's subscription under parent.subscription_details.
+    if (v.empty() && spec.name == "invoices" && column == "subscription") {
+        if (auto parent = o.if_contains("parent"); parent && parent->is_object())
+            if (auto details = parent->as_object().if_contains("subscription_details");
+                details && details->is_object())
+                v = string_or_id(details->as_object().if_contains("subscription"));
+    }
+    return v;
+}
+
+std::optional<std::int64_t> json_int(const boost::json::value* v) {
+    if (!v) return std::nullopt;
+    if (auto i = v->if_int64()) return *i;
+    if (auto u = v->if_uint64(); u && *u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        return static_cast<std::int64_t>(*u);
+    return std::nullopt;
+}
+
+// ------------------------------------------------------------------ lists
+
+// Values accepted by enumerated filters; anything else is a 400, as in Stripe.
+const std::vector<std::string_view>* allowed_values(const resource_spec& spec, std::string_view column) {
+    static const std::vector<std::string_view> invoice_status{"draft", "open", "paid", "uncollectible", "void"};
+    static const std::vector<std::string_view> subscription_status{
+        "active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired",
+        "trialing", "paused", "all", "ended"};
+    if (column != "status") return nullptr;
+    if (spec.name == "invoices") return &invoice_status;
+    if (spec.name == "subscriptions") return &subscription_status;
+    return nullptr;
+}
+
+struct column_filter {
+    std::size_t column = 0;
+    std::vector<char> allowed;  // indexed by interned value
+};
+
+struct list_request {
+    std::int64_t limit = default_limit;
+    std::optional<std::string> starting_after;
+    std::optional<std::string> ending_before;
+    std::int64_t created_min = std::numeric_limits<std::int64_t>::min();
+    std::int64_t created_max = std::numeric_limits<std::int64_t>::max();
+    std::vector<column_filter> filters;
+};
+
+std::optional<std::size_t> column_index(const resource_spec& spec, std::string_view name) {
+    for (std::size_t c = 0; c < max_columns; ++c)
+        if (!spec.columns[c].empty() && spec.columns[c] == name) return c;
+    return std::nullopt;
+}
+
+column_filter make_filter(const resource_store& store, std::size_t column,
+                          const std::function<bool(std::string_view)>& accept) {
+    const auto& values = store.pools[column].values();
+    column_filter f{column, std::vector<char>(values.size(), 0)};
+    for (std::size_t i = 0; i < values.size(); ++i) f.allowed[i] = accept(values[i]) ? 1 : 0;
+    return f;
+}
+
+list_request parse_list_request(const resource_store& store, const std::vector<query_param>& params) {
+    const resource_spec& spec = *store.spec;
+    list_request req;
+    std::optional<std::string> type;
+    std::vector<std::string> types;
+    bool subscription_status_given = false;
+
+    for (const auto& p : params) {
+        if (p.base == "limit" && !p.sub) {
+            req.limit = require_int(p);
+            if (req.limit < 1 || req.limit > max_limit)
+                throw request_error{invalid_request(
+                    "parameter_invalid_integer",
+                    "Invalid limit: must be between 1 and 100 (got " + p.value + ")", "limit")};
+        } else if ((p.base == "starting_after" || p.base == "ending_before") && !p.sub) {
+            if (p.value.empty())
+                throw request_error{invalid_request("parameter_invalid_empty",
+                                                    "You passed an empty string for '" + p.key +
+                                                        "'. We assume empty values are an attempt to unset a "
+                                                        "parameter; however '" + p.key + "' cannot be unset.",
+                                                    p.key)};
+            (p.base == "starting_after" ? req.starting_after : req.ending_before) = p.value;
+        } else if (p.base == "created") {
+            const std::int64_t v = require_int(p);
+            constexpr auto lowest = std::numeric_limits<std::int64_t>::min();
+            constexpr auto highest = std::numeric_limits<std::int64_t>::max();
+            if (!p.sub) {
+                req.created_min = std::max(req.created_min, v);
+                req.created_max = std::min(req.created_max, v);
+            } else if (*p.sub == "gte") {
+                req.created_min = std::max(req.created_min, v);
+            } else if (*p.sub == "gt") {
+                // created[gt]=MAX matches nothing: express it as an empty range.
+                if (v == highest) req.created_max = lowest, req.created_min = highest;
+                else req.created_min = std::max(req.created_min, v + 1);
+            } else if (*p.sub == "lte") {
+                req.created_max = std::min(req.created_max, v);
+            } else if (*p.sub == "lt") {
+                if (v == lowest) req.created_max = lowest, req.created_min = highest;
+                else req.created_max = std::min(req.created_max, v - 1);
+            } else {
+                unknown_parameter(p);
+            }
+        } else if (spec.name == "events" && p.base == "type" && !p.sub) {
+            type = p.value;
+        } else if (spec.name == "events" && p.base == "types" && p.sub) {
+            if (!p.sub->empty() && !parse_int(*p.sub)) unknown_parameter(p);
+            types.push_back(p.value);
+        } else if (auto c = column_index(spec, p.base); c && !p.sub) {
+            if (p.value.empty())
+                throw request_error{invalid_request("parameter_invalid_empty",
+                                                    "You passed an empty string for '" + p.key +
+                                                        "'. We assume empty values are an attempt to unset a "
+                                                        "parameter; however '" + p.key + "' cannot be unset.",
+                                                    p.key)};
+            if (auto allowed = allowed_values(spec, p.base);
+                allowed && std::find(allowed->begin(), allowed->end(), p.value) == allowed->end()) {
+                std::string list;
+                for (auto a : *allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+                throw request_error{invalid_request("parameter_invalid_string",
+                                                    "Invalid " + p.key + ": must be one of " + list, p.key)};
+            }
+            if (spec.name == "subscriptions" && p.base == "status") {
+                subscription_status_given = true;
+                if (p.value == "all") continue;
+                if (p.value == "ended") {
+                    req.filters.push_back(make_filter(store, *c, [](std::string_view s) {
+                        return s == "canceled" || s == "incomplete_expired";
+                    }));
+                    continue;
+                }
+            }
+            std::string wanted = p.value;
+            req.filters.push_back(make_filter(store, *c, [&](std::string_view s) { return s == wanted; }));
+        } else {
+            unknown_parameter(p);
+        }
+    }
+
+    if (req.starting_after && req.ending_before)
+        throw request_error{invalid_request("parameter_invalid_string",
+                                            "You may only specify one of these parameters: ending_before, starting_after.",
+                                            "ending_before")};
+    if (type && !types.empty())
+        throw request_error{invalid_request("parameter_invalid_string",
+                                            "You may only specify one of these parameters: type, types.", "types")};
+    if (types.size() > max_types)
+        throw request_error{invalid_request("parameter_invalid_array",
+                                            "Invalid array: types may contain at most 20 elements (got " +
+                                                std::to_string(types.size()) + ")",
+                                            "types")};
+    if (type) {
+        std::string t = *type;
+        if (t == "*") {
+            // every type: no filter
+        } else if (t.size() >= 2 && t.ends_with(".*")) {
+            std::string prefix = t.substr(0, t.size() - 1);  // keep the dot: "invoice." not "invoice"
+            req.filters.push_back(make_filter(store, 0, [&](std::string_view s) { return s.starts_with(prefix); }));
+        } else {
+            req.filters.push_back(make_filter(store, 0, [&](std::string_view s) { return s == t; }));
+        }
+    } else if (!types.empty()) {
+        req.filters.push_back(make_filter(store, 0, [&](std::string_view s) {
+            return std::find(types.begin(), types.end(), s) != types.end();
+        }));
+    }
+    // Stripe's default for subscriptions: everything that is not canceled.
+    if (spec.name == "subscriptions" && !subscription_status_given) {
+        auto c = *column_index(spec, "status");
+        req.filters.push_back(make_filter(store, c, [](std::string_view s) { return s != "canceled"; }));
+    }
+    return req;
+}
+
+bool matches(const entry& e, const std::vector<column_filter>& filters) {
+    if (!e.listed) return false;
+    for (const auto& f : filters)
+        if (!f.allowed[e.columns[f.column]]) return false;
+    return true;
+}
+
+std::size_t resolve_cursor(const resource_store& store, const std::string& id, std::string_view param) {
+    auto idx = store.index_of(id);
+    if (!idx)
+        throw request_error{error_result(400, "invalid_request_error", "resource_missing",
+                                         "No such " + std::string(store.spec->singular) + ": '" + id + "'", param)};
+    return *idx;
+}
+
+http_result list(const resource_store& store, const std::vector<query_param>& params) {
+    const list_request req = parse_list_request(store, params);
+    const auto& entries = store.entries;
+
+    // [begin, end): the created range, found by binary search (list order is created DESC).
+    std::size_t begin = 0, end = 0;
+    if (req.created_min <= req.created_max) {
+        begin = static_cast<std::size_t>(
+            std::partition_point(entries.begin(), entries.end(),
+                                 [&](const entry& e) { return e.created > req.created_max; }) - entries.begin());
+        end = static_cast<std::size_t>(
+            std::partition_point(entries.begin(), entries.end(),
+                                 [&](const entry& e) { return e.created >= req.created_min; }) - entries.begin());
+        end = std::max(begin, end);
+    }
+
+    const auto limit = static_cast<std::size_t>(req.limit);
+    std::vector<std::size_t> page;
+    page.reserve(limit + 1);
+    if (req.ending_before) {
+        // Walk towards newer objects from just before the cursor; the page is
+        // the `limit` closest to it, shown in list order.
+        std::size_t i = std::min(resolve_cursor(store, *req.ending_before, "ending_before"), end);
+        while (i > begin && page.size() <= limit) {
+            --i;
+            if (matches(entries[i], req.filters)) page.push_back(i);
+        }
+    } else {
+        std::size_t i = begin;
+        if (req.starting_after)
+            i = std::max(i, resolve_cursor(store, *req.starting_after, "starting_after") + 1);
+        for (; i < end && page.size() <= limit; ++i)
+            if (matches(entries[i], req.filters)) page.push_back(i);
+    }
+    const bool has_more = page.size() > limit;
+    if (has_more) page.pop_back();
+    if (req.ending_before) std::reverse(page.begin(), page.end());
+
+    std::size_t bytes = 96;
+    for (auto i : page) bytes += entries[i].length + 1;
+    std::string body;
+    body.reserve(bytes);
+    body += R"({"object":"list","data":[)";
+    for (std::size_t k = 0; k < page.size(); ++k) {
+        if (k) body += ',';
+        body += store.json(entries[page[k]]);
+    }
+    body += R"(],"has_more":)";
+    body += has_more ? "true" : "false";
+    body += R"(,"url":"/v1/)";
+    body += store.spec->name;
+    body += R"("})";
+    return {200, std::move(body)};
+}
+
+}  // namespace
+}  // namespace detail
+
+// ----------------------------------------------------------------- dataset
+
+dataset::dataset() {
+    for (const auto& spec : detail::specs) {
+        auto store = std::make_unique<detail::resource_store>();
+        store->spec = &spec;
+        stores_.push_back(std::move(store));
+    }
+}
+dataset::~dataset() = default;
+dataset::dataset(dataset&&) noexcept = default;
+dataset& dataset::operator=(dataset&&) noexcept = default;
+
+const std::vector<std::string>& dataset::resource_names() {
+    static const std::vector<std::string> names = [] {
+        std::vector<std::string> n;
+        for (const auto& spec : detail::specs) n.emplace_back(spec.name);
+        return n;
+    }();
+    return names;
+}
+
+detail::resource_store* dataset::find(std::string_view resource) const {
+    for (const auto& s : stores_)
+        if (s->spec->name == resource) return s.get();
+    return nullptr;
+}
+
+std::size_t dataset::size(std::string_view resource) const {
+    auto store = find(resource);
+    return store ? store->entries.size() : 0;
+}
+
+void dataset::add(std::string resource, boost::json::object obj) {
+    detail::resource_store* store = find(resource);
+    if (!store) throw std::invalid_argument("add object to dataset: unknown resource '" + resource + "'");
+    const auto* id_value = obj.if_contains("id");
+    if (!id_value || !id_value->is_string() || id_value->as_string().empty())
+        throw std::invalid_argument("add " + std::string(store->spec->singular) +
+                                    " to dataset: missing string field \"id\"");
+    const std::string id(id_value->as_string());
+    const auto created = detail::json_int(obj.if_contains("created"));
+    if (!created)
+        throw std::invalid_argument("add " + std::string(store->spec->singular) + " " + id +
+                                    " to dataset: missing integer field \"created\"");
+    if (store->by_id.contains(id))
+        throw std::invalid_argument("add " + std::string(store->spec->singular) + " " + id +
+                                    " to dataset: duplicate id");
+
+    detail::entry e;
+    e.created = *created;
+    e.seq = store->next_seq++;
+    for (std::size_t c = 0; c < detail::max_columns; ++c)
+        if (!store->spec->columns[c].empty())
+            e.columns[c] = store->pools[c].intern(detail::column_value(*store->spec, store->spec->columns[c], obj));
+    if (store->spec->name == "customers")
+        if (auto d = obj.if_contains("deleted"); d && d->is_bool() && d->get_bool()) e.listed = false;
+
+    std::string json = boost::json::serialize(obj);
+    if (json.size() > std::numeric_limits<std::uint32_t>::max())
+        throw std::invalid_argument("add " + std::string(store->spec->singular) + " " + id +
+                                    " to dataset: object larger than 4 GiB");
+    e.offset = store->arena.size();
+    e.length = static_cast<std::uint32_t>(json.size());
+    store->arena += json;
+    store->by_id.emplace(id, static_cast<std::uint32_t>(store->entries.size() + store->pending.size()));
+    store->pending.push_back(e);
+}
+
+void dataset::finalize() {
+    for (auto& store : stores_) {
+        if (store->pending.empty()) continue;
+        auto& all = store->entries;
+        all.insert(all.end(), store->pending.begin(), store->pending.end());
+        store->pending.clear();
+        store->pending.shrink_to_fit();
+
+        std::vector<std::uint32_t> order(all.size());
+        for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+        std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+            if (all[a].created != all[b].created) return all[a].created > all[b].created;
+            return all[a].seq > all[b].seq;  // later-added first among same-second objects
+        });
+        std::vector<std::uint32_t> new_pos(all.size());
+        std::vector<detail::entry> sorted;
+        sorted.reserve(all.size());
+        for (std::uint32_t k = 0; k < order.size(); ++k) {
+            new_pos[order[k]] = k;
+            sorted.push_back(all[order[k]]);
+        }
+        all = std::move(sorted);
+        for (auto& [id, index] : store->by_id) index = new_pos[index];
+    }
+}
+
+dataset dataset::load(const std::filesystem::path& dir) {
+    if (!std::filesystem::is_directory(dir))
+        throw std::runtime_error("load dataset: " + dir.string() + " is not a directory");
+    dataset ds;
+    for (const auto& store : ds.stores_) {
+        const auto file = dir / (std::string(store->spec->name) + ".json");
+        if (!std::filesystem::exists(file)) continue;
+        std::ifstream in(file, std::ios::binary);
+        if (!in) throw std::runtime_error("load dataset: cannot open " + file.string());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (in.bad()) throw std::runtime_error("load dataset: cannot read " + file.string());
+
+        boost::json::parse_options popts;
+        popts.max_depth = 64;  // Stripe objects nest deeper than Boost.JSON's default of 32
+        boost::system::error_code ec;
+        boost::json::value root = boost::json::parse(text, ec, {}, popts);
+        if (ec) throw std::runtime_error("load dataset: parse " + file.string() + ": " + ec.message());
+        text = std::string();
+        if (!root.is_array()) throw std::runtime_error("load dataset: " + file.string() + " is not a JSON array");
+        auto& arr = root.as_array();
+        store->arena.reserve(store->arena.size() + arr.size() * 512);
+        for (std::size_t i = 0; i < arr.size(); ++i) {
+            if (!arr[i].is_object())
+                throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
+                                         " is not an object");
+            try {
+                ds.add(std::string(store->spec->name), std::move(arr[i].as_object()));
+            } catch (const std::exception& e) {
+                throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
+                                         ": " + e.what());
+            }
+            arr[i] = nullptr;  // free each object once serialized: keeps the peak near one copy
+        }
+        store->arena.shrink_to_fit();
+    }
+    ds.finalize();
+    return ds;
+}
+
+http_result dataset::handle_get(std::string_view target) const {
+    const auto qmark = target.find('?');
+    const std::string_view raw_path = target.substr(0, qmark);
+    const std::string_view query = qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
+    try {
+        auto path = detail::percent_decode(raw_path, false);
+        if (!path || !path->starts_with("/v1/")) return detail::unrecognized_url(raw_path);
+        std::string_view rest = std::string_view(*path).substr(4);
+        const auto slash = rest.find('/');
+        const std::string_view resource = rest.substr(0, slash);
+        const detail::resource_store* store = find(resource);
+        if (!store) return detail::unrecognized_url(raw_path);
+        const auto params = detail::parse_query(query);
+        if (slash == std::string_view::npos) return detail::list(*store, params);
+
+        const std::string_view id = rest.substr(slash + 1);
+        if (id.empty() || id.find('/') != std::string_view::npos) return detail::unrecognized_url(raw_path);
+        if (!params.empty()) detail::unknown_parameter(params.front());
+        auto idx = store->index_of(id);
+        if (!idx)
+            return detail::error_result(404, "invalid_request_error", "resource_missing",
+                                        "No such " + std::string(store->spec->singular) + ": '" + std::string(id) + "'",
+                                        "id");
+        return {200, std::string(store->json(store->entries[*idx]))};
+    } catch (detail::request_error& e) {
+        return std::move(e.result);
+    }
+}
+
+}  // namespace reconciler::sim

@@ -1,0 +1,81 @@
+// The simulator's HTTPS server: Stripe's read API on loopback, backed by a
+// dataset, with reproducible fault injection for the client's resilience
+// tests and benchmarks.
+//
+// Contract:
+//  - The constructor returns once the socket is listening (port() is valid);
+//    it throws std::runtime_error naming the step (TLS setup, bind, listen).
+//  - Requests are served on one internal thread running coroutines, so many
+//    concurrent keep-alive connections are fine. Nothing is written to stdout;
+//    unexpected errors go to stderr, client disconnects are silent.
+//  - Order of checks per request: Authorization (401), method (405, only
+//    GET), then for /v1/ paths the rate limiter (429), injected faults, and
+//    the dataset's answer. Faults apply only to authenticated /v1/ requests.
+//  - Every response carries Request-Id (req_ + 14 alphanumerics),
+//    Content-Type: application/json, and Stripe-Version echoed when sent.
+//  - Fault decisions come from an RNG seeded with faults.seed: the same
+//    sequence of requests meets the same faults.
+//  - The destructor (or stop()) stops accepting, drops open connections and
+//    joins the thread. stop() is idempotent and callable from any thread
+//    except the server's own.
+#pragma once
+
+#include "stripe_sim/dataset.hpp"
+#include "stripe_sim/tls_identity.hpp"
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace reconciler::sim {
+
+struct fault_options {
+    std::uint64_t seed = 1;
+    std::chrono::milliseconds latency{0};  // added before every response
+    double rate_429 = 0;        // fraction of requests answered 429 rate_limit; half of them carry Retry-After: 1, half none
+    double rate_5xx = 0;        // 500/502/503 with api_error envelope; some with Stripe-Should-Retry: true
+    double rate_reset = 0;      // close the connection without responding (TCP RST)
+    double rate_truncated = 0;  // send headers with the full Content-Length, then only half the body, then close
+    double rate_malformed = 0;  // 200 with a body that is not valid JSON
+    double rate_stall = 0;      // wait `stall` before responding (past the client's deadline)
+    std::chrono::milliseconds stall{60'000};
+    double rate_slow_body = 0;  // send the body in small chunks with small delays (still complete)
+};
+
+struct server_options {
+    std::string bind_address = "127.0.0.1";
+    unsigned short port = 0;  // 0: an ephemeral port
+    bool tls = true;          // false: plain HTTP (tests of the client's http refusal)
+    tls_identity identity;    // required when tls
+    std::string api_key;      // required bearer key (non-empty)
+    std::shared_ptr<const dataset> data;  // required, finalized
+    fault_options faults;
+    double rate_limit_per_second = 0;  // 0: unlimited; else a token bucket (burst = one second's worth), excess answered 429 like Stripe
+};
+
+struct server_stats {
+    std::uint64_t requests = 0;         // every request read
+    std::uint64_t ok = 0;               // 2xx answered with a complete, valid body
+    std::uint64_t rate_limited = 0;     // 429s, from the limiter or injected
+    std::uint64_t faults_injected = 0;  // every injected fault, 429s included
+    std::uint64_t unauthorized = 0;     // 401s
+};
+
+class server {
+public:
+    explicit server(server_options opts);  // listening when the constructor returns
+    ~server();                             // stops and joins
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    unsigned short port() const;
+    void stop();
+    server_stats stats() const;  // thread-safe
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace reconciler::sim
