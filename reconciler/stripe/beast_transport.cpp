@@ -1,1 +1,493 @@
-// placeholder
+// The only client TU that includes Beast and OpenSSL (each such TU costs
+// ~25 s to compile): keep everything HTTP- and TLS-specific here.
+#include "stripe/beast_transport.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+namespace reconciler::stripe {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using boost::system::error_code;
+
+// ------------------------------------------------------------------ URL rules
+
+namespace detail {
+
+namespace {
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+bool starts_with_ci(const std::string& s, std::string_view prefix) {
+    return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
+}
+
+bool is_ip_literal(const std::string& host) {
+    error_code ec;
+    (void)asio::ip::make_address(host, ec);
+    return !ec;
+}
+
+}  // namespace
+
+base_url_parts parse_base_url(const std::string& url) {
+    auto bad = [&](const std::string& why) {
+        return std::invalid_argument("stripe base_url \"" + url + "\": " + why);
+    };
+    base_url_parts parts;
+    std::string rest;
+    if (starts_with_ci(url, "https://")) {
+        parts.tls = true;
+        rest = url.substr(8);
+    } else if (starts_with_ci(url, "http://")) {
+        parts.tls = false;
+        rest = url.substr(7);
+    } else {
+        throw bad("expected https://host[:port] (e.g. https://api.stripe.com)");
+    }
+    if (rest.find_first_of("?#") != std::string::npos)
+        throw bad("a query or fragment does not belong in the base URL");
+    for (unsigned char c : rest)
+        if (c <= 0x20 || c >= 0x7f) throw bad("contains whitespace or non-ASCII characters");
+
+    const auto slash = rest.find('/');
+    std::string authority = rest.substr(0, slash);
+    std::string path = slash == std::string::npos ? std::string() : rest.substr(slash);
+    while (!path.empty() && path.back() == '/') path.pop_back();
+    parts.path_prefix = path;
+
+    // Credentials in the URL would end up in logs: the key has its own setting.
+    if (authority.find('@') != std::string::npos)
+        throw bad("credentials do not belong in the URL (the API key is configured separately)");
+
+    std::string port;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        if (close == std::string::npos) throw bad("unterminated IPv6 literal");
+        parts.host = authority.substr(1, close - 1);
+        const std::string after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') throw bad("unexpected text after the IPv6 literal");
+            port = after.substr(1);
+        }
+        error_code ec;
+        (void)asio::ip::make_address_v6(parts.host, ec);
+        if (ec) throw bad("invalid IPv6 literal");
+    } else {
+        const auto colon = authority.find(':');
+        if (colon != std::string::npos && authority.find(':', colon + 1) != std::string::npos)
+            throw bad("an IPv6 host must be written in brackets, e.g. https://[::1]:12111");
+        parts.host = authority.substr(0, colon);
+        if (colon != std::string::npos) port = authority.substr(colon + 1);
+        for (unsigned char c : parts.host)
+            if (!(std::isalnum(c) || c == '-' || c == '.')) throw bad("invalid character in host name");
+    }
+    parts.host = lower(parts.host);
+    if (parts.host.empty()) throw bad("missing host");
+
+    if (port.empty() && authority.back() == ':') throw bad("empty port");
+    if (port.empty()) {
+        parts.port = parts.tls ? "443" : "80";
+    } else {
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
+            throw bad("port must be a number in 1..65535");
+        parts.port = std::to_string(value);
+    }
+    return parts;
+}
+
+bool is_loopback_host(const std::string& host) {
+    const std::string h = lower(host);
+    if (h == "localhost") return true;
+    error_code ec;
+    const auto addr = asio::ip::make_address(h, ec);
+    if (ec) return false;
+    if (addr.is_v4()) return addr.to_v4().is_loopback();
+    const auto v6 = addr.to_v6();
+    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback();
+    return v6.is_loopback();
+}
+
+}  // namespace detail
+
+// ------------------------------------------------------------------ transport
+
+namespace {
+
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+// One keep-alive connection: exactly one of the two streams is engaged.
+struct connection {
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls;
+    std::optional<beast::tcp_stream> plain;
+    beast::flat_buffer buffer;
+    bool reused = false;  // it already served a response, so the server may have closed it since
+
+    beast::tcp_stream& lowest() { return tls ? beast::get_lowest_layer(*tls) : *plain; }
+};
+
+struct exchange_outcome {
+    transport_result result;
+    bool keep_alive = false;
+    // Failed at write or before the first response byte with a "peer closed"
+    // error: on a reused connection that means the server dropped it while idle.
+    bool stale = false;
+};
+
+transport_result failure(transport_error e, std::string detail) {
+    transport_result r;
+    r.error = e;
+    r.detail = std::move(detail);
+    return r;
+}
+
+bool is_peer_closed(const error_code& ec) {
+    return ec == asio::error::eof || ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
+           ec == asio::error::broken_pipe || ec == asio::error::connection_aborted ||
+           ec == ssl::error::stream_truncated;
+}
+
+// OpenSSL's reason text without Asio's "(SSL routines)" suffix, plus the
+// X.509 verification result, which says *why* a certificate was refused.
+std::string tls_error_text(const error_code& ec, SSL* ssl) {
+    std::string text;
+    if (ec.category() == asio::error::get_ssl_category()) {
+        // Asio stores OpenSSL's packed error as int: widen without sign extension.
+        const char* reason = ERR_reason_error_string(static_cast<unsigned long>(static_cast<unsigned int>(ec.value())));
+        text = reason ? reason : ec.message();
+    } else {
+        text = ec.message();
+    }
+    const long verify = SSL_get_verify_result(ssl);
+    if (verify != X509_V_OK) text += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
+    return text;
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+class beast_transport final : public transport {
+public:
+    beast_transport(asio::io_context& ioc, beast_transport_options opts, detail::base_url_parts url,
+                    ssl::context ctx)
+        : ioc_(ioc), opts_(std::move(opts)), url_(std::move(url)), ctx_(std::move(ctx)) {
+        const bool v6 = url_.host.find(':') != std::string::npos;
+        const std::string host = v6 ? "[" + url_.host + "]" : url_.host;
+        host_port_ = host + ":" + url_.port;
+        const bool default_port = url_.port == (url_.tls ? "443" : "80");
+        host_header_ = default_port ? host : host_port_;
+        host_is_ip_ = detail::is_ip_literal(url_.host);
+        timeout_text_ = "timed out after " + std::to_string(opts_.timeout.count()) + " ms";
+    }
+
+    asio::awaitable<transport_result> get(std::string target) override {
+        if (target.empty() || target.front() != '/' ||
+            std::any_of(target.begin(), target.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
+            throw std::invalid_argument("GET: target must be an encoded path starting with '/'");
+
+        http::request<http::empty_body> req{http::verb::get, url_.path_prefix + target, 11};
+        req.set(http::field::host, host_header_);
+        req.set(http::field::user_agent, opts_.user_agent);
+        req.set(http::field::accept, "application/json");
+        req.set(http::field::authorization, "Bearer " + opts_.api_key);
+        if (!opts_.stripe_version.empty()) req.set("Stripe-Version", opts_.stripe_version);
+        if (!opts_.stripe_account.empty()) req.set("Stripe-Account", opts_.stripe_account);
+        req.keep_alive(true);
+
+        // At most two rounds: the second only when a reused connection turned
+        // out to be closed by the server, and then always on a new connection.
+        for (int round = 0; round < 2; ++round) {
+            std::unique_ptr<connection> conn;
+            if (round == 0 && !idle_.empty()) {
+                conn = std::move(idle_.back());  // LIFO: the most recently used is the least likely stale
+                idle_.pop_back();
+            }
+            if (!conn) {
+                transport_result error;
+                conn = co_await open(error);
+                if (!conn) co_return error;
+            }
+            // Not a conditional expression: GCC 12 miscompiles co_await inside ?: (double destruction).
+            exchange_outcome out;
+            if (conn->tls)
+                out = co_await exchange(*conn->tls, *conn, req);
+            else
+                out = co_await exchange(*conn->plain, *conn, req);
+            if (out.result.error == transport_error::none) {
+                if (out.keep_alive && idle_.size() < opts_.max_idle_connections) {
+                    conn->reused = true;
+                    idle_.push_back(std::move(conn));
+                }
+                co_return std::move(out.result);
+            }
+            if (!(out.stale && conn->reused)) co_return std::move(out.result);
+        }
+        co_return failure(transport_error::reset, "GET " + host_port_ + ": connection closed twice");  // unreachable
+    }
+
+private:
+    // Resolve + connect (+ TLS handshake). Returns null and sets `error` on failure.
+    asio::awaitable<std::unique_ptr<connection>> open(transport_result& error) {
+        // Everything lives on the transport's io_context (see the threading contract).
+        asio::any_io_executor ex = ioc_.get_executor();
+
+        // Resolver operations take no deadline and do not support per-operation
+        // cancellation, so a timer cancels the resolver. The timer's handler
+        // may run after this frame is gone: it holds only a weak reference.
+        struct resolve_state {
+            explicit resolve_state(asio::any_io_executor e) : resolver(std::move(e)) {}
+            tcp::resolver resolver;
+            bool timed_out = false;
+        };
+        auto state = std::make_shared<resolve_state>(ex);
+        asio::steady_timer resolve_deadline(ex, opts_.timeout);
+        resolve_deadline.async_wait([weak = std::weak_ptr<resolve_state>(state)](error_code ec) {
+            if (ec) return;
+            if (auto s = weak.lock()) {
+                s->timed_out = true;
+                s->resolver.cancel();
+            }
+        });
+        auto [rec, results] = co_await state->resolver.async_resolve(
+            url_.host, url_.port, tcp::resolver::numeric_service, use_tuple);
+        resolve_deadline.cancel();
+        if (state->timed_out) {
+            error = failure(transport_error::timeout, "resolve " + url_.host + ": " + timeout_text_);
+            co_return nullptr;
+        }
+        if (rec) {
+            error = failure(transport_error::connect, "resolve " + url_.host + ": " + rec.message());
+            co_return nullptr;
+        }
+
+        std::vector<tcp::endpoint> endpoints;
+        for (const auto& entry : results) {
+            // Plain http is only allowed to loopback: enforce it on what the
+            // name actually resolved to, not only on the name.
+            if (!url_.tls && !entry.endpoint().address().is_loopback()) continue;
+            endpoints.push_back(entry.endpoint());
+        }
+        if (endpoints.empty()) {
+            error = failure(transport_error::connect,
+                            "resolve " + url_.host + ": no loopback address (plain http is loopback-only)");
+            co_return nullptr;
+        }
+
+        auto conn = std::make_unique<connection>();
+        if (url_.tls)
+            conn->tls.emplace(ex, ctx_);
+        else
+            conn->plain.emplace(ex);
+
+        auto& lowest = conn->lowest();
+        lowest.expires_after(opts_.timeout);
+        auto [cec, endpoint] = co_await lowest.async_connect(endpoints, use_tuple);
+        (void)endpoint;
+        if (cec) {
+            error = cec == beast::error::timeout
+                        ? failure(transport_error::timeout, "connect " + host_port_ + ": " + timeout_text_)
+                        : failure(transport_error::connect, "connect " + host_port_ + ": " + cec.message());
+            co_return nullptr;
+        }
+        if (!url_.tls) co_return conn;
+
+        SSL* ssl_handle = conn->tls->native_handle();
+        // SNI carries DNS names only (RFC 6066); the certificate must match
+        // the host we dialled, as a DNS name or as an IP address SAN.
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const bool configured =
+            host_is_ip_ ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str()) == 1
+                        : SSL_set_tlsext_host_name(ssl_handle, url_.host.c_str()) == 1 &&
+                              X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), url_.host.size()) == 1;
+        if (!configured) {
+            error = failure(transport_error::tls, "TLS setup for " + host_port_ + ": cannot set the expected host name");
+            co_return nullptr;
+        }
+        conn->tls->set_verify_mode(ssl::verify_peer);
+
+        lowest.expires_after(opts_.timeout);
+        auto [hec] = co_await conn->tls->async_handshake(ssl::stream_base::client, use_tuple);
+        if (hec) {
+            const std::string what = "TLS handshake with " + host_port_ + ": ";
+            if (hec == beast::error::timeout)
+                error = failure(transport_error::timeout, what + timeout_text_);
+            else if (hec == asio::error::operation_aborted)
+                error = failure(transport_error::cancelled, what + "cancelled");
+            else if (is_peer_closed(hec))
+                // The peer hung up before deciding anything: transient, not a
+                // verdict on its certificate.
+                error = failure(transport_error::reset, what + hec.message());
+            else
+                error = failure(transport_error::tls, what + tls_error_text(hec, ssl_handle));
+            co_return nullptr;
+        }
+        co_return conn;
+    }
+
+    template <class Stream>
+    asio::awaitable<exchange_outcome> exchange(Stream& stream, connection& conn,
+                                               const http::request<http::empty_body>& req) {
+        exchange_outcome out;
+        auto& lowest = conn.lowest();
+
+        lowest.expires_after(opts_.timeout);
+        auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
+        (void)written;
+        if (wec) {
+            out.result = map_io_error(wec, "send request to " + host_port_, false);
+            out.stale = is_peer_closed(wec);
+            co_return out;
+        }
+
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(opts_.max_body_bytes);
+        parser.header_limit(64 * 1024);
+        lowest.expires_after(opts_.timeout);
+        auto [rec, read] = co_await http::async_read(stream, conn.buffer, parser, use_tuple);
+        (void)read;
+        if (rec) {
+            out.result = map_io_error(rec, "read response from " + host_port_, parser.got_some());
+            out.stale = !parser.got_some() && is_peer_closed(rec);
+            co_return out;
+        }
+
+        auto res = parser.release();
+        out.keep_alive = res.keep_alive();
+        http_response& r = out.result.response;
+        r.status = res.result_int();
+        if (auto it = res.find("Request-Id"); it != res.end()) r.request_id = trim(it->value());
+        if (auto it = res.find("Stripe-Should-Retry"); it != res.end()) {
+            const std::string v = detail::lower(trim(it->value()));
+            if (v == "true") r.should_retry = true;
+            if (v == "false") r.should_retry = false;
+        }
+        if (auto it = res.find(http::field::retry_after); it != res.end()) {
+            // Delta-seconds only; an HTTP-date is ignored (the client backs off on its own).
+            const std::string v = trim(it->value());
+            unsigned long long seconds = 0;
+            auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), seconds);
+            if (ec == std::errc() && end == v.data() + v.size())
+                r.retry_after = std::chrono::seconds(std::min<unsigned long long>(seconds, 86400));
+        }
+        r.body = std::move(res.body());
+        co_return out;
+    }
+
+    transport_result map_io_error(const error_code& ec, const std::string& what, bool got_some) const {
+        if (ec == beast::error::timeout) return failure(transport_error::timeout, what + ": " + timeout_text_);
+        if (ec == asio::error::operation_aborted) return failure(transport_error::cancelled, what + ": cancelled");
+        if (ec == http::error::body_limit)
+            return failure(transport_error::protocol, what + ": body exceeds the limit of " +
+                                                          std::to_string(opts_.max_body_bytes) + " bytes");
+        if (ec == http::error::partial_message || ec == ssl::error::stream_truncated)
+            return failure(transport_error::truncated, what + ": " + ec.message());
+        if (ec == http::error::end_of_stream || ec == asio::error::eof)
+            return failure(transport_error::reset,
+                           what + (got_some ? ": connection closed mid-response" : ": connection closed before a response"));
+        if (ec.category() == http::make_error_code(http::error::end_of_stream).category())
+            return failure(transport_error::protocol, what + ": malformed HTTP: " + ec.message());
+        // Everything else the network can do to an open connection (reset,
+        // broken pipe, unreachable) is worth another attempt.
+        return failure(transport_error::reset, what + ": " + ec.message());
+    }
+
+    asio::io_context& ioc_;
+    beast_transport_options opts_;
+    detail::base_url_parts url_;
+    ssl::context ctx_;
+    std::string host_port_;    // for messages: "127.0.0.1:12111"
+    std::string host_header_;  // Host: omits a default port
+    std::string timeout_text_;
+    bool host_is_ip_ = false;
+    std::vector<std::unique_ptr<connection>> idle_;
+};
+
+bool has_control_chars(const std::string& s) {
+    return std::any_of(s.begin(), s.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; });
+}
+
+}  // namespace
+
+std::unique_ptr<transport> make_beast_transport(asio::io_context& ioc, beast_transport_options opts) {
+    detail::base_url_parts url = detail::parse_base_url(opts.base_url);
+    const std::string where = "stripe base_url \"" + opts.base_url + "\": ";
+    if (!url.tls) {
+        if (!detail::is_loopback_host(url.host))
+            throw std::invalid_argument(where + "plain http:// is refused for non-loopback host " + url.host +
+                                        " (the API key would cross the network unencrypted); use https://");
+        if (!opts.allow_plain_http_loopback)
+            throw std::invalid_argument(where +
+                                        "plain http:// is refused unless allow_plain_http_loopback is true "
+                                        "(meant for a local simulator on 127.0.0.0/8, ::1 or localhost); "
+                                        "otherwise use https://");
+    }
+    // Never echo the key: say what is wrong with it and where to look.
+    if (opts.api_key.empty())
+        throw std::invalid_argument("stripe API key is empty: check the configured key source");
+    if (has_control_chars(opts.api_key) || opts.api_key.find(' ') != std::string::npos)
+        throw std::invalid_argument(
+            "stripe API key contains whitespace or control characters: check the key source for a stray newline");
+    if (has_control_chars(opts.stripe_version) || has_control_chars(opts.stripe_account) ||
+        has_control_chars(opts.user_agent))
+        throw std::invalid_argument("stripe Stripe-Version, Stripe-Account or User-Agent contains control characters");
+    if (opts.timeout <= std::chrono::milliseconds::zero())
+        throw std::invalid_argument("stripe request timeout must be positive, got " +
+                                    std::to_string(opts.timeout.count()) + " ms");
+    if (opts.max_body_bytes == 0) throw std::invalid_argument("stripe max_body_bytes must be positive");
+
+    ssl::context ctx(ssl::context::tls_client);
+    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
+    if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1)
+        throw std::invalid_argument("stripe TLS: cannot require TLS 1.2 or newer");
+    ctx.set_verify_mode(ssl::verify_peer);
+    if (url.tls) {
+        error_code ec;
+        if (opts.ca_file.empty()) {
+            ctx.set_default_verify_paths(ec);
+            if (ec)
+                throw std::invalid_argument("stripe TLS: cannot load the system CA store (" + ec.message() +
+                                            "); install ca-certificates or set ca_file");
+        } else {
+            ctx.load_verify_file(opts.ca_file, ec);
+            if (ec)
+                throw std::invalid_argument("stripe ca_file \"" + opts.ca_file + "\": cannot load CA certificates (" +
+                                            ec.message() + "); point ca_file at a readable PEM bundle");
+        }
+    }
+    return std::make_unique<beast_transport>(ioc, std::move(opts), std::move(url), std::move(ctx));
+}
+
+}  // namespace reconciler::stripe

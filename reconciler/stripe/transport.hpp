@@ -8,8 +8,10 @@
 // Contract: get() never throws for the failures a network is expected to
 // have (refused/reset connection, timeout, truncated stream, TLS failure):
 // they come back as transport_result::error with a human-readable detail.
-// It throws only for programming errors. A response with any HTTP status is
-// a success at this level.
+// It throws only for programming errors; when the calling coroutine is
+// cancelled it completes with transport_error::cancelled or throws
+// boost::system::system_error(operation_aborted), as Asio coroutines do.
+// A response with any HTTP status is a success at this level.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
