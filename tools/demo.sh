@@ -10,7 +10,9 @@ demo=${DEMO_DIR:-$root/demo}
 port=${DEMO_PORT:-12111}
 
 "$root/tools/install-deps.sh"
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+# Same configuration as tools/test.sh, so running both builds everything once.
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DRECONCILER_BUILD_TESTS=ON \
+      -DRECONCILER_WERROR=ON -DRECONCILER_SANITIZE="${RECONCILER_SANITIZE:-OFF}" >/dev/null
 cmake --build "$build" -j"$(nproc)" --target reconciler stripe-sim
 
 sim_bin=$build/tools/stripe_sim/stripe-sim
