@@ -14,7 +14,20 @@ namespace json = boost::json;
 const char* to_string(finding_kind k) noexcept {
     switch (k) {
     case finding_kind::credits_not_granted: return "credits_not_granted";
+    case finding_kind::paid_without_entitlement_change: return "paid_without_entitlement_change";
     case finding_kind::tier_mismatch: return "tier_mismatch";
+    case finding_kind::amount_mismatch: return "amount_mismatch";
+    case finding_kind::currency_mismatch: return "currency_mismatch";
+    case finding_kind::orphan_local_payment: return "orphan_local_payment";
+    case finding_kind::refund_or_dispute: return "refund_or_dispute";
+    case finding_kind::unknown_customer: return "unknown_customer";
+    case finding_kind::credits_not_decrementing: return "credits_not_decrementing";
+    case finding_kind::negative_or_stuck_balance: return "negative_or_stuck_balance";
+    case finding_kind::balance_drift: return "balance_drift";
+    case finding_kind::webhook_failed_twice: return "webhook_failed_twice";
+    case finding_kind::missed_webhook: return "missed_webhook";
+    case finding_kind::webhook_signature_failures: return "webhook_signature_failures";
+    case finding_kind::missing_correlation_id: return "missing_correlation_id";
     }
     return "unknown";
 }
@@ -34,6 +47,7 @@ const char* to_string(correction_kind k) noexcept {
     switch (k) {
     case correction_kind::grant_credits: return "grant_credits";
     case correction_kind::set_tier: return "set_tier";
+    case correction_kind::revoke_credits: return "revoke_credits";
     }
     return "unknown";
 }
@@ -136,6 +150,7 @@ struct local_index {
     std::unordered_map<std::string, const local_user*> by_customer;
     std::unordered_map<std::string, const local_user*> by_email;
     std::unordered_map<std::string, const local_payment*> payment_by_invoice;
+    std::unordered_map<std::string, const webhook_delivery*> delivery_by_event;
 
     explicit local_index(const local_snapshot& local) {
         for (const auto& u : local.users) {
@@ -143,6 +158,7 @@ struct local_index {
             by_email.emplace(lower(u.email), &u);
         }
         for (const auto& p : local.payments) payment_by_invoice.emplace(p.invoice_id, &p);
+        for (const auto& w : local.webhooks) delivery_by_event.emplace(w.event_id, &w);
     }
 
     const local_user* user_for(const std::string& customer_id, const std::string& email) const {
@@ -151,41 +167,112 @@ struct local_index {
             if (auto it = by_email.find(lower(email)); it != by_email.end()) return it->second;
         return nullptr;
     }
+
+    const local_payment* payment_for(const std::string& invoice_id) const {
+        auto it = payment_by_invoice.find(invoice_id);
+        return it == payment_by_invoice.end() ? nullptr : it->second;
+    }
 };
 
-std::string request_id_of(const window_input& in, const std::string& object_id) {
-    auto it = in.request_ids.find(object_id);
-    return it == in.request_ids.end() ? std::string{} : it->second;
+// Shared context of one diff.
+struct ctx {
+    const window_input& in;
+    const local_snapshot& local;
+    const diff_policy& policy;
+    local_index idx;
+    std::multimap<std::string, const event_ref*> events_by_object;
+    std::vector<finding> out;
+
+    ctx(const window_input& i, const local_snapshot& l, const diff_policy& p) : in(i), local(l), policy(p), idx(l) {
+        for (const auto& e : in.events) events_by_object.emplace(e.object_id, &e);
+    }
+
+    bool in_window(unix_seconds t) const { return t >= in.start && t < in.end; }
+
+    std::string request_id_of(const std::string& object_id) const {
+        auto it = in.request_ids.find(object_id);
+        return it == in.request_ids.end() ? std::string{} : it->second;
+    }
+
+    finding& add(finding_kind kind, team owner, std::string subject_type, std::string subject_id, unix_seconds at) {
+        finding f;
+        f.kind = kind;
+        f.owner = owner;
+        f.subject_type = std::move(subject_type);
+        f.subject_id = std::move(subject_id);
+        f.at = at;
+        out.push_back(std::move(f));
+        return out.back();
+    }
+
+    static void set_user(finding& f, const local_user& u) {
+        f.user_id = u.id;
+        f.user_email = u.email;
+        if (f.customer_id.empty()) f.customer_id = u.stripe_customer_id;
+    }
+};
+
+// RFC 3339 text from the app's tables; unparseable times are outside every window.
+std::optional<unix_seconds> app_time(const std::string& text) {
+    try {
+        return parse_rfc3339(text);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
 }
 
-bool has_grant_from(const local_user& u, const std::string& source) {
+bool has_credit_event(const local_user& u, std::string_view kind, const std::string& source) {
     return std::any_of(u.credit_events.begin(), u.credit_events.end(),
-                       [&](const credit_event& e) { return e.kind == "grant" && e.source == source; });
+                       [&](const credit_event& e) { return e.kind == kind && e.source == source; });
 }
 
-std::optional<finding> check_invoice(const invoice& inv, const local_index& idx, const window_input& in,
-                                     const diff_policy& policy) {
-    if (!inv.paid) return std::nullopt;
-    const std::int64_t credits = invoice_credits(inv, policy);
-    if (credits <= 0 && !inv.lines_truncated) return std::nullopt;
-    const local_user* user = idx.user_for(inv.customer, inv.customer_email);
-    if (!user || has_grant_from(*user, inv.id)) return std::nullopt;
-
-    const auto pay_it = idx.payment_by_invoice.find(inv.id);
-    const local_payment* payment = pay_it == idx.payment_by_invoice.end() ? nullptr : pay_it->second;
-
-    finding f;
-    f.kind = finding_kind::credits_not_granted;
-    f.subject_type = "invoice";
-    f.subject_id = inv.id;
-    f.customer_id = inv.customer;
-    f.user_id = user->id;
-    f.user_email = user->email;
-    f.owner = team::backend_engineering;
-
+json::array lines_json(const invoice& inv) {
     json::array lines;
     for (const auto& l : inv.lines)
         lines.push_back(json::object{{"price", l.price_id}, {"quantity", l.quantity}, {"proration", l.proration}});
+    return lines;
+}
+
+// credits_not_granted, paid_without_entitlement_change, amount/currency_mismatch.
+void check_invoice(ctx& c, const invoice& inv) {
+    if (!inv.paid) return;
+    const unix_seconds at = inv.paid_at.value_or(inv.created);
+    const local_user* user = c.idx.user_for(inv.customer, inv.customer_email);
+    const local_payment* payment = c.idx.payment_for(inv.id);
+
+    if (payment) {
+        json::object ev{{"invoice", inv.id},
+                        {"customer", inv.customer},
+                        {"stripe_amount_paid", inv.amount_paid},
+                        {"stripe_currency", inv.currency},
+                        {"local_amount", payment->amount},
+                        {"local_currency", payment->currency},
+                        {"stripe_request_id", c.request_id_of(inv.id)}};
+        if (payment->amount != inv.amount_paid) {
+            auto& f = c.add(finding_kind::amount_mismatch, team::billing_engineering, "invoice", inv.id, at);
+            f.customer_id = inv.customer;
+            if (user) ctx::set_user(f, *user);
+            f.evidence = ev;
+            f.summary = "payment for " + inv.id + " is recorded as " + std::to_string(payment->amount) +
+                        " but Stripe collected " + std::to_string(inv.amount_paid);
+        }
+        if (lower(payment->currency) != lower(inv.currency)) {
+            auto& f = c.add(finding_kind::currency_mismatch, team::billing_engineering, "invoice", inv.id, at);
+            f.customer_id = inv.customer;
+            if (user) ctx::set_user(f, *user);
+            f.evidence = ev;
+            f.summary = "payment for " + inv.id + " is recorded in " + payment->currency + " but Stripe charged " +
+                        inv.currency;
+        }
+    }
+
+    const std::int64_t credits = invoice_credits(inv, c.policy);
+    if (credits <= 0 && !inv.lines_truncated) return;
+    if (!user || has_credit_event(*user, "grant", inv.id)) return;
+
+    auto& f = c.add(finding_kind::credits_not_granted, team::backend_engineering, "invoice", inv.id, at);
+    f.customer_id = inv.customer;
+    ctx::set_user(f, *user);
     f.evidence = json::object{
         {"invoice", inv.id},
         {"customer", inv.customer},
@@ -193,49 +280,73 @@ std::optional<finding> check_invoice(const invoice& inv, const local_index& idx,
         {"amount_paid", inv.amount_paid},
         {"currency", inv.currency},
         {"paid_at", inv.paid_at ? json::value(*inv.paid_at) : json::value(nullptr)},
-        {"lines", std::move(lines)},
+        {"lines", lines_json(inv)},
         {"credits", credits},
-        {"stripe_request_id", request_id_of(in, inv.id)},
+        {"stripe_request_id", c.request_id_of(inv.id)},
         {"local_payment", payment != nullptr},
         {"local_ai_credits", user->ai_credits},
         {"local_plan", user->plan},
     };
-
     if (inv.lines_truncated) {
         f.summary = "paid invoice " + inv.id + " has no credit grant, but its embedded lines are truncated: "
                     "credits cannot be computed safely";
-        return f;
+    } else {
+        proposed_correction corr;
+        corr.kind = correction_kind::grant_credits;
+        corr.ledger_key = inv.id;
+        corr.user_id = user->id;
+        corr.credits = credits;
+        corr.source = inv.id;
+        corr.reason = "stripe invoice paid; grant missing (reconciler)";
+        if (!payment) {
+            local_payment p;
+            p.invoice_id = inv.id;
+            p.customer_id = inv.customer;
+            p.user_id = user->id;
+            p.amount = inv.amount_paid;
+            p.currency = inv.currency;
+            p.status = "paid";
+            p.paid_at = format_rfc3339(at);
+            corr.record_payment = std::move(p);
+        }
+        f.summary = "paid invoice " + inv.id + " (" + std::to_string(inv.amount_paid) + " " + inv.currency +
+                    ") granted no credits to " + user->email + ": grant " + std::to_string(credits) +
+                    (payment ? "" : " and record the payment");
+        f.correction = std::move(corr);
     }
-    proposed_correction c;
-    c.kind = correction_kind::grant_credits;
-    c.ledger_key = inv.id;
-    c.user_id = user->id;
-    c.credits = credits;
-    c.source = inv.id;
-    c.reason = "stripe invoice paid; grant missing (reconciler)";
-    if (!payment) {
-        local_payment p;
-        p.invoice_id = inv.id;
-        p.customer_id = inv.customer;
-        p.user_id = user->id;
-        p.amount = inv.amount_paid;
-        p.currency = inv.currency;
-        p.status = "paid";
-        p.paid_at = format_rfc3339(inv.paid_at.value_or(inv.created));
-        c.record_payment = std::move(p);
+
+    // Neither the payment nor any delivery of its invoice.paid: the webhook
+    // path itself is broken, whatever the reconciler repairs.
+    if (payment) return;
+    json::array paid_events;
+    bool delivered = false;
+    auto [b, e] = c.events_by_object.equal_range(inv.id);
+    for (auto it = b; it != e; ++it) {
+        if (it->second->type != "invoice.paid") continue;
+        paid_events.push_back(json::string(it->second->id));
+        delivered = delivered || c.idx.delivery_by_event.count(it->second->id) > 0;
     }
-    f.summary = "paid invoice " + inv.id + " (" + std::to_string(inv.amount_paid) + " " + inv.currency + ") granted no credits to " +
-                user->email + ": grant " + std::to_string(credits) + (payment ? "" : " and record the payment");
-    f.correction = std::move(c);
-    return f;
+    if (delivered) return;
+    const std::string user_email = user->email;
+    const std::int64_t user_id = user->id;
+    auto& w = c.add(finding_kind::paid_without_entitlement_change, team::billing_engineering, "invoice", inv.id, at);
+    w.customer_id = inv.customer;
+    w.user_id = user_id;
+    w.user_email = user_email;
+    w.evidence = json::object{{"invoice", inv.id},
+                              {"customer", inv.customer},
+                              {"amount_paid", inv.amount_paid},
+                              {"currency", inv.currency},
+                              {"invoice_paid_events", std::move(paid_events)},
+                              {"stripe_request_id", c.request_id_of(inv.id)}};
+    w.summary = "Stripe shows " + inv.id + " paid but the app recorded no payment, no grant and no webhook "
+                "delivery for it: the webhook path is broken";
 }
 
-std::optional<finding> check_customer_tier(const std::vector<const subscription_state*>& states,
-                                           const local_index& idx, const window_input& in,
-                                           const diff_policy& policy) {
+void check_customer_tier(ctx& c, const std::vector<const subscription_state*>& states) {
     const std::string& customer_id = states.front()->sub.customer;
-    const local_user* user = idx.user_for(customer_id, {});
-    if (!user) return std::nullopt;
+    const local_user* user = c.idx.user_for(customer_id, {});
+    if (!user) return;
 
     // A customer may hold several subscriptions (a canceled one and its
     // replacement): a paid tier from any live subscription wins over "free".
@@ -243,10 +354,10 @@ std::optional<finding> check_customer_tier(const std::vector<const subscription_
     std::optional<std::string> tier;
     bool conflict = false;
     for (const auto* st : states) {
-        auto t = target_tier(st->sub, policy);
+        auto t = target_tier(st->sub, c.policy);
         if (!t) continue;
-        const bool is_free = *t == policy.free_tier;
-        const bool cur_free = tier && *tier == policy.free_tier;
+        const bool is_free = *t == c.policy.free_tier;
+        const bool cur_free = tier && *tier == c.policy.free_tier;
         if (!tier || (cur_free && !is_free)) {
             tier = t;
             chosen = st;
@@ -256,17 +367,12 @@ std::optional<finding> check_customer_tier(const std::vector<const subscription_
             chosen = st;
         }
     }
-    if (!tier || *tier == user->plan) return std::nullopt;
+    if (!tier || *tier == user->plan) return;
 
     const auto& sub = chosen->sub;
-    finding f;
-    f.kind = finding_kind::tier_mismatch;
-    f.subject_type = "subscription";
-    f.subject_id = sub.id;
+    auto& f = c.add(finding_kind::tier_mismatch, team::billing_engineering, "subscription", sub.id, chosen->as_of);
     f.customer_id = customer_id;
-    f.user_id = user->id;
-    f.user_email = user->email;
-    f.owner = team::billing_engineering;
+    ctx::set_user(f, *user);
     json::array items;
     for (const auto& i : sub.items) items.push_back(json::object{{"price", i.price_id}, {"quantity", i.quantity}});
     f.evidence = json::object{
@@ -277,48 +383,262 @@ std::optional<finding> check_customer_tier(const std::vector<const subscription_
         {"newest_event", chosen->event_id},
         {"as_of", chosen->as_of},
         {"retrieved", chosen->retrieved},
-        {"stripe_request_id", request_id_of(in, chosen->retrieved ? sub.id : chosen->event_id)},
+        {"stripe_request_id", c.request_id_of(chosen->retrieved ? sub.id : chosen->event_id)},
         {"local_plan", user->plan},
         {"expected_plan", *tier},
     };
     if (conflict) {
         f.summary = "customer " + customer_id + " has live subscriptions implying different tiers; plan " +
                     user->plan + " left as is";
-        return f;
+        return;
     }
-    proposed_correction c;
-    c.kind = correction_kind::set_tier;
+    proposed_correction corr;
+    corr.kind = correction_kind::set_tier;
     // Keyed by the state's newest event: a later state change is a new correction.
-    c.ledger_key = sub.id + "#" + chosen->event_id;
-    c.user_id = user->id;
-    c.tier_from = user->plan;
-    c.tier_to = *tier;
-    c.source = chosen->event_id;
-    c.reason = "subscription_updated";
+    corr.ledger_key = sub.id + "#" + chosen->event_id;
+    corr.user_id = user->id;
+    corr.tier_from = user->plan;
+    corr.tier_to = *tier;
+    corr.source = chosen->event_id;
+    corr.reason = "subscription_updated";
     f.summary = user->email + " is on plan " + user->plan + " but subscription " + sub.id + " is " + sub.status +
                 ": set plan " + *tier;
-    f.correction = std::move(c);
-    return f;
+    f.correction = std::move(corr);
+}
+
+void check_unknown_customers(ctx& c) {
+    std::map<std::string, std::pair<std::string, unix_seconds>> seen;  // id -> (email, time)
+    for (const auto& cu : c.in.customers)
+        if (!cu.deleted) seen.emplace(cu.id, std::pair{cu.email, cu.created});
+    for (const auto& inv : c.in.invoices) {
+        auto [it, inserted] = seen.emplace(inv.customer, std::pair{inv.customer_email, inv.created});
+        if (!inserted && it->second.first.empty()) it->second.first = inv.customer_email;
+    }
+    for (const auto& st : c.in.subscriptions) seen.emplace(st.sub.customer, std::pair{std::string{}, st.as_of});
+    for (const auto& [id, info] : seen) {
+        if (c.idx.user_for(id, info.first)) continue;
+        auto& f = c.add(finding_kind::unknown_customer, team::backend_engineering, "customer", id, info.second);
+        f.customer_id = id;
+        f.evidence = json::object{{"customer", id}, {"email", info.first}, {"stripe_request_id", c.request_id_of(id)}};
+        f.summary = "Stripe customer " + id + (info.first.empty() ? "" : " (" + info.first + ")") +
+                    " has no user in the app (matched by customer id and by email)";
+    }
+}
+
+void check_orphan_payments(ctx& c) {
+    std::set<std::string> in_window_invoices;
+    for (const auto& inv : c.in.invoices) in_window_invoices.insert(inv.id);
+    for (const auto& p : c.local.payments) {
+        const auto at = app_time(p.paid_at);
+        if (!at || !c.in_window(*at) || in_window_invoices.count(p.invoice_id)) continue;
+        auto it = c.in.looked_up_invoices.find(p.invoice_id);
+        if (it == c.in.looked_up_invoices.end()) continue;  // not looked up: no opinion
+        const std::string& status = it->second;
+        if (!status.empty() && status != "void" && status != "uncollectible") continue;
+        auto& f = c.add(finding_kind::orphan_local_payment, team::billing_engineering, "invoice", p.invoice_id, *at);
+        f.customer_id = p.customer_id;
+        if (p.user_id) f.user_id = *p.user_id;
+        f.evidence = json::object{{"invoice", p.invoice_id},
+                                  {"customer", p.customer_id},
+                                  {"local_amount", p.amount},
+                                  {"local_currency", p.currency},
+                                  {"local_paid_at", p.paid_at},
+                                  {"stripe_status", status.empty() ? json::value(nullptr) : json::value(status)},
+                                  {"stripe_request_id", c.request_id_of(p.invoice_id)}};
+        f.summary = "the app records a payment for " + p.invoice_id + " but Stripe " +
+                    (status.empty() ? std::string("has no such invoice") : "shows it as " + status);
+    }
+}
+
+void check_refunds(ctx& c) {
+    std::set<std::string> seen;
+    for (const auto& cc : c.in.charge_cases) {
+        if (!seen.insert(cc.ch.id).second || cc.ch.invoice.empty() || cc.amount <= 0) continue;
+        const local_user* user = c.idx.user_for(cc.ch.customer, {});
+        if (!user || has_credit_event(*user, "revoke", cc.ch.id)) continue;
+        std::int64_t granted = 0;
+        for (const auto& e : user->credit_events)
+            if (e.kind == "grant" && e.source == cc.ch.invoice) granted += e.delta;
+        if (granted <= 0) continue;
+        const std::int64_t base = cc.ch.amount > 0 ? cc.ch.amount : cc.amount;
+        const std::int64_t due = granted * std::min(cc.amount, base) / base;
+        if (due <= 0) continue;
+        const std::int64_t recoverable = std::clamp<std::int64_t>(user->ai_credits, 0, due);
+
+        auto& f = c.add(finding_kind::refund_or_dispute, team::billing_engineering, "charge", cc.ch.id, cc.created);
+        f.customer_id = cc.ch.customer;
+        ctx::set_user(f, *user);
+        f.evidence = json::object{{"charge", cc.ch.id},
+                                  {"invoice", cc.ch.invoice},
+                                  {"event", cc.event_id},
+                                  {"reason", cc.dispute ? "dispute" : "refund"},
+                                  {"charge_amount", cc.ch.amount},
+                                  {"refunded_or_disputed", cc.amount},
+                                  {"currency", cc.ch.currency},
+                                  {"credits_granted", granted},
+                                  {"credits_due_back", due},
+                                  {"local_ai_credits", user->ai_credits},
+                                  {"stripe_request_id", c.request_id_of(cc.event_id)}};
+        const std::string what = std::string(cc.dispute ? "disputed" : "refunded") + " charge " + cc.ch.id +
+                                 " (invoice " + cc.ch.invoice + ")";
+        if (!c.policy.clawback || recoverable == 0) {
+            f.summary = what + ": " + std::to_string(due) + " credits granted for it are still with " + user->email +
+                        (c.policy.clawback ? " and already spent" : "");
+            continue;
+        }
+        proposed_correction corr;
+        corr.kind = correction_kind::revoke_credits;
+        corr.ledger_key = cc.ch.id;
+        corr.user_id = user->id;
+        corr.credits = recoverable;
+        corr.unrecovered = due - recoverable;
+        corr.source = cc.ch.id;
+        corr.reason = cc.dispute ? "stripe charge disputed (reconciler)" : "stripe charge refunded (reconciler)";
+        f.summary = what + ": revoke " + std::to_string(recoverable) + " unused credits from " + user->email +
+                    (corr.unrecovered ? "; " + std::to_string(corr.unrecovered) + " already spent" : "");
+        f.correction = std::move(corr);
+    }
+}
+
+void check_users(ctx& c) {
+    std::unordered_map<std::int64_t, std::vector<const usage_row*>> usage_by_user;
+    for (const auto& u : c.local.usage)
+        if (c.in_window(u.created_at)) usage_by_user[u.user_id].push_back(&u);
+
+    for (const auto& u : c.local.users) {
+        std::int64_t sum = 0;
+        std::vector<const credit_event*> consumes;
+        for (const auto& e : u.credit_events) {
+            sum += e.delta;
+            const auto at = app_time(e.at);
+            const bool in_window = at && c.in_window(*at);
+            if (in_window && e.kind == "consume") consumes.push_back(&e);
+            if (in_window && e.correlation_id.empty()) {
+                auto& f = c.add(finding_kind::missing_correlation_id, team::devops, "credit_event", e.id, *at);
+                ctx::set_user(f, u);
+                f.evidence = json::object{{"credit_event", e.id}, {"kind", e.kind}, {"delta", e.delta},
+                                          {"source", e.source}, {"at", e.at}};
+                f.summary = "credit event " + e.id + " of " + u.email + " has no correlation id";
+            }
+        }
+        if (sum != u.ai_credits) {
+            auto& f = c.add(finding_kind::balance_drift, team::data_platform, "user", u.email, 0);
+            ctx::set_user(f, u);
+            f.evidence = json::object{{"ai_credits", u.ai_credits}, {"sum_of_credit_events", sum},
+                                      {"credit_events", static_cast<std::int64_t>(u.credit_events.size())}};
+            f.summary = u.email + " has ai_credits " + std::to_string(u.ai_credits) + " but its credit events sum to " +
+                        std::to_string(sum);
+        }
+
+        const auto usage_it = usage_by_user.find(u.id);
+        const auto* usage = usage_it == usage_by_user.end() ? nullptr : &usage_it->second;
+        std::int64_t used = 0;
+        if (usage)
+            for (const auto* r : *usage) used += r->credits;
+        if (u.ai_credits < 0 || (usage && consumes.empty())) {
+            auto& f = c.add(finding_kind::negative_or_stuck_balance, team::data_platform, "user", u.email, 0);
+            ctx::set_user(f, u);
+            f.evidence = json::object{{"ai_credits", u.ai_credits},
+                                      {"usage_rows_in_window", usage ? static_cast<std::int64_t>(usage->size()) : 0},
+                                      {"usage_credits_in_window", used},
+                                      {"consume_events_in_window", static_cast<std::int64_t>(consumes.size())}};
+            f.summary = u.ai_credits < 0 ? u.email + " has a negative balance (" + std::to_string(u.ai_credits) + ")"
+                                         : u.email + " used " + std::to_string(used) +
+                                               " credits in the window but the balance never moved";
+            continue;  // precedence: not also credits_not_decrementing
+        }
+        if (!usage) continue;
+        std::set<std::string> request_ids, consume_sources;
+        for (const auto* r : *usage) request_ids.insert(r->request_id);
+        for (const auto* e : consumes) consume_sources.insert(e->source);
+        json::array unmatched_usage, unmatched_consumes;
+        for (const auto& id : request_ids)
+            if (!consume_sources.count(id)) unmatched_usage.push_back(json::string(id));
+        for (const auto& src : consume_sources)
+            if (!request_ids.count(src)) unmatched_consumes.push_back(json::string(src));
+        if (unmatched_usage.empty() && unmatched_consumes.empty()) continue;
+        auto& f = c.add(finding_kind::credits_not_decrementing, team::data_platform, "user", u.email, 0);
+        ctx::set_user(f, u);
+        f.summary = u.email + ": " + std::to_string(unmatched_usage.size()) + " usage rows without a consume event, " +
+                    std::to_string(unmatched_consumes.size()) + " consume events without usage";
+        f.evidence = json::object{{"usage_without_consume", std::move(unmatched_usage)},
+                                  {"consume_without_usage", std::move(unmatched_consumes)},
+                                  {"ai_credits", u.ai_credits}};
+    }
+}
+
+void check_webhooks(ctx& c) {
+    json::array forged;
+    unix_seconds first_failure = 0;
+    for (const auto& w : c.local.webhooks) {
+        if (!c.in_window(w.received_at)) continue;
+        if (w.status == "signature_failed") {
+            forged.push_back(json::string(w.event_id));
+            if (!first_failure || w.received_at < first_failure) first_failure = w.received_at;
+        }
+        if (w.status == "failed" && w.attempts >= 2) {
+            auto& f = c.add(finding_kind::webhook_failed_twice, team::billing_engineering, "event", w.event_id,
+                            w.received_at);
+            f.evidence = json::object{{"event", w.event_id}, {"type", w.type}, {"attempts", w.attempts},
+                                      {"last_error", w.last_error}};
+            f.summary = "webhook " + w.type + " " + w.event_id + " failed " + std::to_string(w.attempts) +
+                        " times in the app (" + w.last_error + ")";
+        }
+    }
+    if (static_cast<std::int64_t>(forged.size()) >= c.policy.signature_failure_threshold) {
+        auto& f = c.add(finding_kind::webhook_signature_failures, team::stripe_support, "webhook_endpoint",
+                        "webhook_endpoint", first_failure);
+        f.summary = std::to_string(forged.size()) + " webhook deliveries failed signature verification in the window";
+        f.evidence = json::object{{"count", static_cast<std::int64_t>(forged.size())},
+                                  {"threshold", c.policy.signature_failure_threshold},
+                                  {"event_ids", std::move(forged)}};
+    }
+
+    // Which finding repairs a missed event's effect, to name it.
+    std::map<std::string, std::string> repaired_by;
+    for (const auto& f : c.out)
+        if (f.correction && (f.kind == finding_kind::credits_not_granted || f.kind == finding_kind::tier_mismatch))
+            repaired_by[f.subject_id] = std::string(to_string(f.kind)) + " " + f.subject_id;
+    for (const auto& e : c.in.events) {
+        if (!app_handles_event_type(e.type) || !c.in_window(e.created)) continue;
+        if (e.created >= c.in.end - c.policy.webhook_grace) continue;  // may still be on its way
+        if (c.idx.delivery_by_event.count(e.id)) continue;
+        auto& f = c.add(finding_kind::missed_webhook, team::billing_engineering, "event", e.id, e.created);
+        auto rep = repaired_by.find(e.object_id);
+        f.evidence = json::object{{"event", e.id},
+                                  {"type", e.type},
+                                  {"object", e.object_id},
+                                  {"created", e.created},
+                                  {"repaired_by", rep == repaired_by.end() ? json::value(nullptr) : json::value(rep->second)},
+                                  {"stripe_request_id", c.request_id_of(e.id)}};
+        f.summary = "the app never received " + e.type + " " + e.id + " for " + e.object_id +
+                    (rep == repaired_by.end() ? "" : "; its effect is repaired by " + rep->second);
+    }
 }
 
 }  // namespace detail
 
+bool app_handles_event_type(std::string_view type) {
+    return type == "invoice.paid" || type.rfind("customer.subscription.", 0) == 0;
+}
+
 std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy) {
-    const detail::local_index idx(local);
-    std::vector<finding> out;
+    detail::ctx c(stripe, local, policy);
 
     std::set<std::string> seen;
-    for (const auto& inv : stripe.invoices) {
-        if (!seen.insert(inv.id).second) continue;
-        if (auto f = detail::check_invoice(inv, idx, stripe, policy)) out.push_back(std::move(*f));
-    }
+    for (const auto& inv : stripe.invoices)
+        if (seen.insert(inv.id).second) detail::check_invoice(c, inv);
 
     std::map<std::string, std::vector<const subscription_state*>> by_customer;
     for (const auto& st : stripe.subscriptions) by_customer[st.sub.customer].push_back(&st);
-    for (const auto& [customer, states] : by_customer)
-        if (auto f = detail::check_customer_tier(states, idx, stripe, policy)) out.push_back(std::move(*f));
+    for (const auto& [customer, states] : by_customer) detail::check_customer_tier(c, states);
 
-    return out;
+    detail::check_unknown_customers(c);
+    detail::check_orphan_payments(c);
+    detail::check_refunds(c);
+    detail::check_users(c);
+    detail::check_webhooks(c);
+    return std::move(c.out);
 }
 
 }  // namespace reconciler

@@ -1,19 +1,9 @@
 // The diff: Stripe's truth for a window against the app's state. Pure: value
 // types in, findings out; no network, no database, no clock.
 //
-// Rules (the runbook's scenarios; README "What it checks" documents them):
-//  credits_not_granted  a paid invoice (either API shape) whose customer maps
-//                       to a user with no `grant` credit event sourced from
-//                       that invoice. Credits = sum over non-proration lines of
-//                       price-map credits x quantity. Correction: grant them
-//                       (and record the payment when the app has none).
-//  tier_mismatch        the user's plan differs from the tier the NEWEST state
-//                       of the subscription implies: active/trialing -> the
-//                       price's tier; canceled/unpaid/incomplete_expired -> the
-//                       free tier; past_due -> policy; incomplete/paused -> no
-//                       opinion. Correction: set the tier.
-// A finding whose correction cannot be computed safely (embedded invoice lines
-// truncated, ...) carries no correction and is flagged for its team.
+// docs/findings.md is the specification: every kind's rule, subject,
+// correction and team. A finding whose correction cannot be computed safely
+// carries no correction and is flagged for its team.
 #pragma once
 
 #include "core/model.hpp"
@@ -23,17 +13,35 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reconciler {
 
-enum class finding_kind { credits_not_granted, tier_mismatch };
+enum class finding_kind {
+    credits_not_granted,
+    paid_without_entitlement_change,
+    tier_mismatch,
+    amount_mismatch,
+    currency_mismatch,
+    orphan_local_payment,
+    refund_or_dispute,
+    unknown_customer,
+    credits_not_decrementing,
+    negative_or_stuck_balance,
+    balance_drift,
+    webhook_failed_twice,
+    missed_webhook,
+    webhook_signature_failures,
+    missing_correlation_id,
+};
+inline constexpr int finding_kind_count = 15;
 enum class team { billing_engineering, backend_engineering, data_platform, devops, stripe_support };
 
 const char* to_string(finding_kind k) noexcept;
 const char* to_string(team t) noexcept;
 
-enum class correction_kind { grant_credits, set_tier };
+enum class correction_kind { grant_credits, set_tier, revoke_credits };
 const char* to_string(correction_kind k) noexcept;
 
 struct proposed_correction {
@@ -42,7 +50,8 @@ struct proposed_correction {
     // unique in the corrections ledger, so a correction applies at most once.
     std::string ledger_key;
     std::int64_t user_id = 0;
-    std::int64_t credits = 0;                     // grant_credits
+    std::int64_t credits = 0;                     // grant_credits, revoke_credits (positive)
+    std::int64_t unrecovered = 0;                 // revoke_credits: refunded credits already spent
     std::string tier_from, tier_to;               // set_tier
     std::optional<local_payment> record_payment;  // grant_credits when the app has no payment row
     std::string source;                           // credit event source (Stripe id)
@@ -58,6 +67,7 @@ struct finding {
     std::string user_email;
     team owner = team::backend_engineering;  // who acts when it is not (or cannot be) fixed
     std::string summary;                     // one human line
+    unix_seconds at = 0;                     // when it happened (0: not tied to the window)
     boost::json::object evidence;            // Stripe and local ids, amounts, request ids, times
     std::optional<proposed_correction> correction;
 };
@@ -66,6 +76,26 @@ struct diff_policy {
     std::map<std::string, price_entitlement> prices;
     std::string free_tier = "free";
     std::string past_due_tier = "keep";  // "keep": the price's tier
+    bool clawback = true;                // refund_or_dispute: revoke unused credits
+    unix_seconds webhook_grace = 3600;   // a delivery younger than this may still arrive
+    std::int64_t signature_failure_threshold = 3;
+};
+
+// A Stripe event of the window, as the webhook checks need it.
+struct event_ref {
+    std::string id;
+    std::string type;
+    unix_seconds created = 0;
+    std::string object_id;
+};
+
+// A refund or a dispute of a charge, from charge.refunded / charge.dispute.created.
+struct charge_case {
+    std::string event_id;
+    bool dispute = false;
+    charge ch;                  // the charge (retrieved for disputes)
+    std::int64_t amount = 0;    // refunded or disputed amount
+    unix_seconds created = 0;   // the event's time
 };
 
 // The newest known state of one subscription in the window.
@@ -97,15 +127,26 @@ private:
 };
 
 struct window_input {
-    std::vector<invoice> invoices;  // deduplicated by id
+    unix_seconds start = 0, end = 0;  // [start, end)
+    std::vector<invoice> invoices;    // deduplicated by id
     std::vector<subscription_state> subscriptions;
+    std::vector<event_ref> events;
+    std::vector<charge_case> charge_cases;
+    std::vector<customer> customers;  // created in the window or referenced by it
+    // Invoices of app payments that the window did not bring, looked up one by
+    // one: id -> Stripe status, or "" when Stripe answered 404.
+    std::map<std::string, std::string> looked_up_invoices;
     std::map<std::string, std::string> request_ids;  // Stripe object id -> Request-Id it came with
 };
 
-// The app's side for the customers of the window.
+// The app's side: users of the window's customers plus users with activity
+// in the window or a broken balance; their payments; the window's usage and
+// webhook deliveries.
 struct local_snapshot {
     std::vector<local_user> users;
     std::vector<local_payment> payments;
+    std::vector<usage_row> usage;
+    std::vector<webhook_delivery> webhooks;
 };
 
 // Credits an invoice entitles to under the price map (proration lines excluded).
@@ -113,6 +154,9 @@ std::int64_t invoice_credits(const invoice& inv, const diff_policy& policy);
 
 // The tier a subscription state implies, or nullopt when it implies none.
 std::optional<std::string> target_tier(const subscription& sub, const diff_policy& policy);
+
+// Event types the app's webhook handler processes (missed_webhook considers only these).
+bool app_handles_event_type(std::string_view type);
 
 std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy);
 

@@ -79,8 +79,17 @@ struct charge {
     unix_seconds created = 0;
 };
 
+struct dispute {
+    std::string id;
+    std::string charge;
+    std::int64_t amount = 0;
+    std::string currency;
+    std::string status;
+    unix_seconds created = 0;
+};
+
 // data.object of an event, normalised when its type is one we reconcile.
-using event_object = std::variant<std::monostate, invoice, subscription, customer, charge>;
+using event_object = std::variant<std::monostate, invoice, subscription, customer, charge, dispute>;
 
 struct event {
     std::string id;
@@ -126,6 +135,24 @@ struct local_user {
     std::string stripe_customer_id;
     std::int64_t ai_credits = 0;
     std::vector<credit_event> credit_events;
+};
+
+// One row of the app's ai_usage ledger.
+struct usage_row {
+    std::int64_t user_id = 0;
+    std::int64_t credits = 0;
+    std::string request_id;
+    unix_seconds created_at = 0;
+};
+
+// One row of the app's webhook_events: its record of a delivery.
+struct webhook_delivery {
+    std::string event_id;
+    std::string type;
+    unix_seconds received_at = 0;
+    std::string status;  // processed | failed | signature_failed
+    std::int64_t attempts = 0;
+    std::string last_error;
 };
 
 struct local_payment {

@@ -270,6 +270,19 @@ charge parse_charge(const json::object& o) {
     return c;
 }
 
+dispute parse_dispute(const json::object& o) {
+    const std::string what = name_of("dispute", o);
+    dispute d;
+    d.id = req_string(o, "id", what);
+    d.charge = id_or_object(o, "charge", what);
+    if (d.charge.empty()) fail(what, "charge", "charge id");
+    d.amount = opt_int(o, "amount", what).value_or(0);
+    d.currency = opt_string(o, "currency", what);
+    d.status = opt_string(o, "status", what);
+    d.created = opt_int(o, "created", what).value_or(0);
+    return d;
+}
+
 event parse_event(const json::object& o) {
     const std::string what = name_of("event", o);
     event e;
@@ -288,6 +301,7 @@ event parse_event(const json::object& o) {
         else if (e.object_type == "subscription") e.object = parse_subscription(*obj);
         else if (e.object_type == "customer") e.object = parse_customer(*obj);
         else if (e.object_type == "charge") e.object = parse_charge(*obj);
+        else if (e.object_type == "dispute") e.object = parse_dispute(*obj);
     } catch (const parse_error& err) {
         throw parse_error(what + " (api_version " + e.api_version + "): " + err.what());
     }

@@ -60,8 +60,9 @@ invoice parse_invoice(const boost::json::object& o);
 subscription parse_subscription(const boost::json::object& o);
 customer parse_customer(const boost::json::object& o);
 charge parse_charge(const boost::json::object& o);
-// data.object is normalised when it is an invoice, subscription, customer or
-// charge; other object types are kept as std::monostate with their id/type.
+dispute parse_dispute(const boost::json::object& o);
+// data.object is normalised when it is an invoice, subscription, customer,
+// charge or dispute; other object types are kept as std::monostate with their id/type.
 event parse_event(const boost::json::object& o);
 
 }  // namespace reconciler

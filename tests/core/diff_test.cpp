@@ -1,5 +1,6 @@
 // The pure diff: value types in, findings out.
 #include "core/diff.hpp"
+#include "core/timeutil.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -11,6 +12,7 @@ namespace reconciler {
 // Boost.Test prints the operands of a failed assertion.
 std::ostream& operator<<(std::ostream& os, finding_kind k) { return os << to_string(k); }
 std::ostream& operator<<(std::ostream& os, team t) { return os << to_string(t); }
+std::ostream& operator<<(std::ostream& os, correction_kind k) { return os << to_string(k); }
 }  // namespace reconciler
 
 namespace {
@@ -65,6 +67,21 @@ event sub_event(std::string id, unix_seconds created, std::string sub_id, std::s
     return e;
 }
 
+local_snapshot snap(std::vector<local_user> users, std::vector<local_payment> payments = {}) {
+    local_snapshot s;
+    s.users = std::move(users);
+    s.payments = std::move(payments);
+    return s;
+}
+
+// The findings of one kind (the other rules are tested on their own).
+std::vector<finding> only(finding_kind kind, const window_input& in, const local_snapshot& local, const diff_policy& p) {
+    std::vector<finding> out;
+    for (auto& f : diff(in, local, p))
+        if (f.kind == kind) out.push_back(std::move(f));
+    return out;
+}
+
 window_input with_events(const std::vector<event>& events) {
     subscription_folder folder;
     for (const auto& e : events) folder.add(e);
@@ -81,8 +98,8 @@ BOOST_AUTO_TEST_CASE(paid_invoice_without_grant_and_without_payment) {
     window_input in;
     in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
     in.request_ids["in_1"] = "req_abc";
-    local_snapshot local{{user(1, "cus_1")}, {}};
-    auto out = diff(in, local, policy());
+    local_snapshot local = snap({user(1, "cus_1")});
+    auto out = only(finding_kind::credits_not_granted, in, local, policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     const auto& f = out[0];
     BOOST_TEST(f.kind == finding_kind::credits_not_granted);
@@ -100,8 +117,8 @@ BOOST_AUTO_TEST_CASE(paid_invoice_without_grant_and_without_payment) {
 BOOST_AUTO_TEST_CASE(payment_present_grant_missing) {
     window_input in;
     in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
-    local_snapshot local{{user(1, "cus_1")}, {local_payment{"in_1", "cus_1", 1, 2000, "usd", "paid", ""}}};
-    auto out = diff(in, local, policy());
+    local_snapshot local = snap({user(1, "cus_1")}, {local_payment{"in_1", "cus_1", 1, 2000, "usd", "paid", ""}});
+    auto out = only(finding_kind::credits_not_granted, in, local, policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_REQUIRE(out[0].correction);
     BOOST_TEST(!out[0].correction->record_payment);
@@ -112,16 +129,16 @@ BOOST_AUTO_TEST_CASE(grant_present_is_no_finding) {
     in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
     auto u = user(1, "cus_1");
     u.credit_events.push_back(grant("in_1", 1000));
-    BOOST_TEST(diff(in, local_snapshot{{u}, {}}, policy()).empty());
+    BOOST_TEST(only(finding_kind::credits_not_granted, in, snap({u}), policy()).empty());
     // A consume sourced from the invoice id is not a grant.
     u.credit_events[0].kind = "consume";
-    BOOST_TEST(diff(in, local_snapshot{{u}, {}}, policy()).size() == 1u);
+    BOOST_TEST(only(finding_kind::credits_not_granted, in, snap({u}), policy()).size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(quantity_multiplies_credits) {
     window_input in;
     in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_team", 3));
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "team")}, {}}, policy());
+    auto out = only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1", "team")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->credits == 15000);
 }
@@ -131,11 +148,11 @@ BOOST_AUTO_TEST_CASE(proration_lines_grant_nothing) {
     inv.lines[0].proration = true;
     window_input in;
     in.invoices.push_back(inv);
-    BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1")}, {}}, policy()).empty());
+    BOOST_TEST(only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1")}), policy()).empty());
     // A proration line next to a full line: only the full one counts.
     inv.lines.push_back(invoice_line{"il_full", "price_pro", 1, 2000, false});
     in.invoices = {inv};
-    auto out = diff(in, local_snapshot{{user(1, "cus_1")}, {}}, policy());
+    auto out = only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->credits == 1000);
 }
@@ -147,7 +164,7 @@ BOOST_AUTO_TEST_CASE(unpaid_and_unknown_prices_are_ignored) {
     open.status = "open";
     in.invoices.push_back(open);
     in.invoices.push_back(paid_invoice("in_2", "cus_1", "price_unknown"));
-    BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1")}, {}}, policy()).empty());
+    BOOST_TEST(only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1")}), policy()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(truncated_lines_are_flagged_without_correction) {
@@ -155,7 +172,7 @@ BOOST_AUTO_TEST_CASE(truncated_lines_are_flagged_without_correction) {
     inv.lines_truncated = true;
     window_input in;
     in.invoices.push_back(inv);
-    auto out = diff(in, local_snapshot{{user(1, "cus_1")}, {}}, policy());
+    auto out = only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(!out[0].correction);
 }
@@ -165,7 +182,7 @@ BOOST_AUTO_TEST_CASE(user_matched_by_email_when_customer_id_unknown) {
     inv.customer_email = "USER1@example.com";
     window_input in;
     in.invoices.push_back(inv);
-    auto out = diff(in, local_snapshot{{user(1, "")}, {}}, policy());
+    auto out = only(finding_kind::credits_not_granted, in, snap({user(1, "")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->credits == 500);
     BOOST_TEST(out[0].correction->user_id == 1);
@@ -175,7 +192,7 @@ BOOST_AUTO_TEST_CASE(duplicate_invoice_snapshots_yield_one_finding) {
     window_input in;
     in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
     in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
-    BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1")}, {}}, policy()).size() == 1u);
+    BOOST_TEST(only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1")}), policy()).size() == 1u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -184,7 +201,7 @@ BOOST_AUTO_TEST_SUITE(tier_mismatch)
 
 BOOST_AUTO_TEST_CASE(upgrade_missed) {
     auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_1", "active", "price_team")});
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "pro")}, {}}, policy());
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "pro")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].kind == finding_kind::tier_mismatch);
     BOOST_TEST(out[0].owner == team::billing_engineering);
@@ -197,7 +214,7 @@ BOOST_AUTO_TEST_CASE(upgrade_missed) {
 BOOST_AUTO_TEST_CASE(cancellation_goes_to_free) {
     for (const char* status : {"canceled", "unpaid", "incomplete_expired"}) {
         auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_1", status, "price_pro")});
-        auto out = diff(in, local_snapshot{{user(1, "cus_1", "pro")}, {}}, policy());
+        auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "pro")}), policy());
         BOOST_REQUIRE_EQUAL(out.size(), 1u);
         BOOST_TEST(out[0].correction->tier_to == "free");
     }
@@ -207,12 +224,12 @@ BOOST_AUTO_TEST_CASE(late_arriving_older_event_does_not_win) {
     // The newer event (team) arrives first, the older (pro) last.
     auto in = with_events({sub_event("evt_new", 200, "sub_1", "cus_1", "active", "price_team"),
                            sub_event("evt_old", 100, "sub_1", "cus_1", "active", "price_pro")});
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "pro")}, {}}, policy());
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "pro")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->tier_to == "team");
     BOOST_TEST(out[0].correction->source == "evt_new");
     // And a user already on the newest tier is fine, whatever came late.
-    BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1", "team")}, {}}, policy()).empty());
+    BOOST_TEST(only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "team")}), policy()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(same_second_disagreement_needs_the_subscription) {
@@ -231,7 +248,7 @@ BOOST_AUTO_TEST_CASE(same_second_disagreement_needs_the_subscription) {
     in.subscriptions = folder.states();
     BOOST_REQUIRE_EQUAL(in.subscriptions.size(), 1u);
     BOOST_TEST(in.subscriptions[0].retrieved);
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "team")}, {}}, policy());
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "team")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->tier_to == "free");
 }
@@ -247,9 +264,9 @@ BOOST_AUTO_TEST_CASE(same_second_agreement_is_not_ambiguous) {
 BOOST_AUTO_TEST_CASE(past_due_follows_policy) {
     auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_1", "past_due", "price_team")});
     auto p = policy();
-    BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1", "team")}, {}}, p).empty());
+    BOOST_TEST(only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "team")}), p).empty());
     p.past_due_tier = "free";
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "team")}, {}}, p);
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "team")}), p);
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->tier_to == "free");
 }
@@ -257,14 +274,14 @@ BOOST_AUTO_TEST_CASE(past_due_follows_policy) {
 BOOST_AUTO_TEST_CASE(incomplete_and_paused_have_no_opinion) {
     for (const char* status : {"incomplete", "paused"}) {
         auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_1", status, "price_team")});
-        BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1", "pro")}, {}}, policy()).empty());
+        BOOST_TEST(only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "pro")}), policy()).empty());
     }
 }
 
 BOOST_AUTO_TEST_CASE(replacement_subscription_beats_canceled_one) {
     auto in = with_events({sub_event("evt_1", 100, "sub_old", "cus_1", "canceled", "price_pro"),
                            sub_event("evt_2", 101, "sub_new", "cus_1", "active", "price_team")});
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "free")}, {}}, policy());
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "free")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].correction->tier_to == "team");
     BOOST_TEST(out[0].subject_id == "sub_new");
@@ -273,14 +290,210 @@ BOOST_AUTO_TEST_CASE(replacement_subscription_beats_canceled_one) {
 BOOST_AUTO_TEST_CASE(conflicting_live_subscriptions_are_flagged_not_fixed) {
     auto in = with_events({sub_event("evt_1", 100, "sub_a", "cus_1", "active", "price_pro"),
                            sub_event("evt_2", 101, "sub_b", "cus_1", "active", "price_team")});
-    auto out = diff(in, local_snapshot{{user(1, "cus_1", "free")}, {}}, policy());
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "free")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(!out[0].correction);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_customer_is_not_a_tier_finding) {
     auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_x", "active", "price_team")});
-    BOOST_TEST(diff(in, local_snapshot{{user(1, "cus_1", "pro")}, {}}, policy()).empty());
+    BOOST_TEST(only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "pro")}), policy()).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(runbook_scenarios)
+
+namespace {
+
+constexpr unix_seconds t0 = 1700000000;  // window [t0, t0 + 1 day)
+
+window_input window() {
+    window_input in;
+    in.start = t0;
+    in.end = t0 + 86400;
+    return in;
+}
+
+credit_event ev(std::string id, std::int64_t delta, std::string kind, std::string source, unix_seconds at,
+                std::string corr = "corr") {
+    return credit_event{std::move(id), delta, std::move(kind), "r", std::move(source), std::move(corr), format_rfc3339(at)};
+}
+
+// A user whose balance equals its events.
+local_user funded(std::int64_t id, std::string customer, std::vector<credit_event> events) {
+    auto u = user(id, std::move(customer));
+    u.credit_events = std::move(events);
+    for (const auto& e : u.credit_events) u.ai_credits += e.delta;
+    return u;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(zero_amount_invoice_still_entitles) {
+    // A 100%-off coupon: nothing collected, the plan's credits are still due.
+    auto in = window();
+    auto inv = paid_invoice("in_1", "cus_1", "price_pro");
+    inv.amount_paid = 0;
+    in.invoices.push_back(inv);
+    auto out = only(finding_kind::credits_not_granted, in, snap({user(1, "cus_1")}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].correction->credits == 1000);
+    BOOST_TEST(out[0].correction->record_payment->amount == 0);
+}
+
+BOOST_AUTO_TEST_CASE(paid_without_entitlement_change_only_when_nothing_was_recorded) {
+    auto in = window();
+    in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
+    in.events.push_back(event_ref{"evt_paid", "invoice.paid", t0 + 10, "in_1"});
+    auto out = only(finding_kind::paid_without_entitlement_change, in, snap({user(1, "cus_1")}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].owner == team::billing_engineering);
+    BOOST_TEST(!out[0].correction);
+    // The app got the webhook (and failed to grant): a handler bug, not a broken path.
+    auto local = snap({user(1, "cus_1")});
+    local.webhooks.push_back(webhook_delivery{"evt_paid", "invoice.paid", t0 + 11, "processed", 1, ""});
+    BOOST_TEST(only(finding_kind::paid_without_entitlement_change, in, local, policy()).empty());
+    // The payment was recorded: likewise.
+    BOOST_TEST(only(finding_kind::paid_without_entitlement_change, in,
+                    snap({user(1, "cus_1")}, {local_payment{"in_1", "cus_1", 1, 2000, "usd", "paid", ""}}), policy())
+                   .empty());
+}
+
+BOOST_AUTO_TEST_CASE(amount_and_currency_mismatch) {
+    auto in = window();
+    in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
+    auto u = funded(1, "cus_1", {ev("ce_1", 1000, "grant", "in_1", t0)});
+    auto out = diff(in, snap({u}, {local_payment{"in_1", "cus_1", 1, 1999, "EUR", "paid", ""}}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[0].kind == finding_kind::amount_mismatch);
+    BOOST_TEST(out[1].kind == finding_kind::currency_mismatch);
+    BOOST_TEST(!out[0].correction);
+    // Case alone is not a mismatch.
+    BOOST_TEST(diff(in, snap({u}, {local_payment{"in_1", "cus_1", 1, 2000, "USD", "paid", ""}}), policy()).empty());
+}
+
+BOOST_AUTO_TEST_CASE(orphan_local_payment) {
+    auto in = window();
+    in.looked_up_invoices = {{"in_gone", ""}, {"in_void", "void"}, {"in_ok", "paid"}};
+    auto u = funded(1, "cus_1", {});
+    const auto paid = format_rfc3339(t0 + 100);
+    auto out = diff(in,
+                    snap({u}, {local_payment{"in_gone", "cus_1", 1, 100, "usd", "paid", paid},
+                               local_payment{"in_void", "cus_1", 1, 100, "usd", "paid", paid},
+                               local_payment{"in_ok", "cus_1", 1, 100, "usd", "paid", paid},
+                               local_payment{"in_old", "cus_1", 1, 100, "usd", "paid", "2020-01-01T00:00:00Z"}}),
+                    policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[0].subject_id == "in_gone");
+    BOOST_TEST(out[1].subject_id == "in_void");
+    BOOST_TEST(out[0].owner == team::billing_engineering);
+}
+
+BOOST_AUTO_TEST_CASE(refund_after_credits_were_spent_claws_back_only_the_rest) {
+    auto in = window();
+    charge ch;
+    ch.id = "ch_1";
+    ch.customer = "cus_1";
+    ch.invoice = "in_1";
+    ch.amount = 2000;
+    in.charge_cases.push_back(charge_case{"evt_r", false, ch, 2000, t0 + 50});
+    // Granted 1000, spent 700: 300 left to take back.
+    auto u = funded(1, "cus_1", {ev("ce_1", 1000, "grant", "in_1", t0 - 100), ev("ce_2", -700, "consume", "req_1", t0 - 50)});
+    auto out = diff(in, snap({u}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].kind == finding_kind::refund_or_dispute);
+    BOOST_REQUIRE(out[0].correction);
+    BOOST_TEST(out[0].correction->kind == correction_kind::revoke_credits);
+    BOOST_TEST(out[0].correction->credits == 300);
+    BOOST_TEST(out[0].correction->unrecovered == 700);
+    // Partial refund: half the credits are due back.
+    in.charge_cases[0].amount = 1000;
+    auto rich = funded(1, "cus_1", {ev("ce_1", 1000, "grant", "in_1", t0 - 100)});
+    out = diff(in, snap({rich}), policy());
+    BOOST_TEST(out.at(0).correction->credits == 500);
+    // Already revoked: nothing. Flag-only policy: no correction.
+    rich.credit_events.push_back(ev("ce_3", -500, "revoke", "ch_1", t0 + 60));
+    rich.ai_credits -= 500;
+    BOOST_TEST(diff(in, snap({rich}), policy()).empty());
+    auto p = policy();
+    p.clawback = false;
+    out = diff(in, snap({u}), p);
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(!out[0].correction);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_customer_matched_by_id_then_email) {
+    auto in = window();
+    in.customers.push_back(customer{"cus_1", "user1@example.com", t0 + 5, false});
+    in.customers.push_back(customer{"cus_2", "USER2@example.com", t0 + 5, false});
+    in.customers.push_back(customer{"cus_3", "stranger@example.com", t0 + 5, false});
+    in.customers.push_back(customer{"cus_4", "", t0 + 5, true});  // deleted: not ours to chase
+    auto out = diff(in, snap({funded(1, "cus_1", {}), funded(2, "", {})}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].kind == finding_kind::unknown_customer);
+    BOOST_TEST(out[0].subject_id == "cus_3");
+    BOOST_TEST(out[0].owner == team::backend_engineering);
+}
+
+BOOST_AUTO_TEST_CASE(usage_and_consume_events) {
+    auto in = window();
+    auto u = funded(1, "cus_1", {ev("ce_g", 100, "grant", "in_0", t0 - 10), ev("ce_c1", -5, "consume", "req_1", t0 + 10),
+                                 ev("ce_c2", -5, "consume", "req_ghost", t0 + 20)});
+    local_snapshot local = snap({u});
+    local.usage = {usage_row{1, 5, "req_1", t0 + 9}, usage_row{1, 5, "req_2", t0 + 30}};
+    auto out = diff(in, local, policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].kind == finding_kind::credits_not_decrementing);
+    BOOST_TEST(out[0].owner == team::data_platform);
+    BOOST_TEST(out[0].evidence.at("usage_without_consume").as_array().size() == 1u);
+    BOOST_TEST(out[0].evidence.at("consume_without_usage").as_array().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(stuck_and_negative_balances_take_precedence) {
+    auto in = window();
+    auto stuck = funded(1, "cus_1", {ev("ce_g", 100, "grant", "in_0", t0 - 10)});
+    auto negative = funded(2, "cus_2", {ev("ce_g2", 10, "grant", "in_9", t0 - 10), ev("ce_c", -15, "consume", "req_9", t0 - 5)});
+    local_snapshot local = snap({stuck, negative});
+    local.usage = {usage_row{1, 5, "req_1", t0 + 9}};
+    auto out = diff(in, local, policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    for (const auto& f : out) BOOST_TEST(f.kind == finding_kind::negative_or_stuck_balance);
+}
+
+BOOST_AUTO_TEST_CASE(balance_drift_and_missing_correlation_id) {
+    auto in = window();
+    auto u = funded(1, "cus_1", {ev("ce_1", 100, "grant", "in_0", t0 + 10, ""), ev("ce_2", 50, "adjust", "support", t0 - 10, "")});
+    u.ai_credits += 25;  // written to the balance, not the log
+    auto out = diff(in, snap({u}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[0].kind == finding_kind::missing_correlation_id);
+    BOOST_TEST(out[0].subject_id == "ce_1");  // ce_2 is outside the window
+    BOOST_TEST(out[0].owner == team::devops);
+    BOOST_TEST(out[1].kind == finding_kind::balance_drift);
+    BOOST_TEST(out[1].evidence.at("sum_of_credit_events").as_int64() == 150);
+}
+
+BOOST_AUTO_TEST_CASE(webhook_failures_and_missed_deliveries) {
+    auto in = window();
+    in.events = {event_ref{"evt_missed", "invoice.paid", t0 + 100, "in_1"},
+                 event_ref{"evt_recent", "invoice.paid", in.end - 60, "in_2"},           // within grace
+                 event_ref{"evt_unhandled", "invoice.payment_succeeded", t0 + 100, "in_1"},
+                 event_ref{"evt_ok", "customer.subscription.updated", t0 + 100, "sub_1"}};
+    local_snapshot local = snap({});
+    local.webhooks = {webhook_delivery{"evt_ok", "customer.subscription.updated", t0 + 101, "failed", 2, "timeout"},
+                      webhook_delivery{"evt_x1", "invoice.paid", t0 + 1, "signature_failed", 1, ""},
+                      webhook_delivery{"evt_x2", "invoice.paid", t0 + 2, "signature_failed", 1, ""}};
+    auto out = diff(in, local, policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[0].kind == finding_kind::webhook_failed_twice);
+    BOOST_TEST(out[1].kind == finding_kind::missed_webhook);
+    BOOST_TEST(out[1].subject_id == "evt_missed");
+    // The threshold: a third forged delivery is a signature-failure finding for Stripe support.
+    local.webhooks.push_back(webhook_delivery{"evt_x3", "invoice.paid", t0 + 3, "signature_failed", 1, ""});
+    out = only(finding_kind::webhook_signature_failures, in, local, policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].owner == team::stripe_support);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
