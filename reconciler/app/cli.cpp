@@ -24,18 +24,20 @@ constexpr const char* usage_text =
     "usage: reconciler COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
-    "  run     --config FILE [--since TIME] [--until TIME] [--dry-run] [--exit-code-on-findings]\n"
+    "  run     --config FILE [--since TIME] [--until TIME] [--dry-run] [--exit-code-on-escalation]\n"
     "          Reconcile the window [since, until) (default: the last window.default_lookback).\n"
     "          TIME is RFC 3339 (2026-11-24T03:00:00Z), a date, a unix time, or a duration\n"
     "          before now (72h, 30d).\n"
     "  migrate --config FILE   Create or upgrade the reconciler's tables in the app database.\n"
+    "  revert  --config FILE CORRECTION_ID\n"
+    "          Undo one applied correction (compensating credit event, or the previous plan).\n"
     "  version                 Print the version.\n"
     "\n"
     "The Stripe key is read from the source named in the config (stripe.key: env, file or\n"
     "systemd credential), never from the command line.\n"
     "\n"
     "exit codes: 0 success, 1 run failed, 2 usage/config/schema error, 3 locked,\n"
-    "            4 success with flagged findings (only with --exit-code-on-findings)\n";
+    "            4 success with new escalations (only with --exit-code-on-escalation)\n";
 
 class usage_error : public std::runtime_error {
 public:
@@ -46,6 +48,7 @@ struct args {
     std::string command;
     std::map<std::string, std::string> values;
     std::vector<std::string> flags;
+    std::vector<std::string> positional;
 
     bool flag(const std::string& f) const { return std::find(flags.begin(), flags.end(), f) != flags.end(); }
     std::optional<std::string> value(const std::string& k) const {
@@ -78,6 +81,8 @@ args parse_args(int argc, char** argv, const std::vector<std::string>& valued, c
             a.values[arg] = val;
         } else if (std::find(bare.begin(), bare.end(), arg) != bare.end() && !has_inline) {
             a.flags.push_back(arg);
+        } else if (arg.rfind("--", 0) != 0) {
+            a.positional.push_back(arg);
         } else {
             throw usage_error("unknown option " + arg + " for `" + a.command + "`");
         }
@@ -92,7 +97,7 @@ config config_from(const args& a) {
 }
 
 int cmd_run(int argc, char** argv) {
-    auto a = parse_args(argc, argv, {"--config", "--since", "--until"}, {"--dry-run", "--exit-code-on-findings"});
+    auto a = parse_args(argc, argv, {"--config", "--since", "--until"}, {"--dry-run", "--exit-code-on-escalation"});
     const config cfg = config_from(a);
     run_options opts;
     opts.dry_run = a.flag("--dry-run");
@@ -106,7 +111,7 @@ int cmd_run(int argc, char** argv) {
     const run_result r = run_once(cfg, opts);
     std::cout << format_summary(r) << std::flush;
     if (!r.succeeded) return exit_run_failed;
-    if (a.flag("--exit-code-on-findings") && r.flagged() > 0) return exit_new_findings;
+    if (a.flag("--exit-code-on-escalation") && r.new_escalations > 0) return exit_new_escalations;
     return exit_success;
 }
 
@@ -120,6 +125,36 @@ int cmd_migrate(int argc, char** argv) {
     return exit_success;
 }
 
+int cmd_revert(int argc, char** argv) {
+    auto a = parse_args(argc, argv, {"--config"}, {});
+    if (a.positional.size() != 1) throw usage_error("`revert` needs exactly one CORRECTION_ID");
+    std::int64_t id = 0;
+    try {
+        std::size_t used = 0;
+        id = std::stoll(a.positional[0], &used);
+        if (used != a.positional[0].size() || id <= 0) throw std::invalid_argument("");
+    } catch (const std::exception&) {
+        throw usage_error("CORRECTION_ID must be a positive integer (the report's correction_id), got " +
+                          a.positional[0]);
+    }
+    const config cfg = config_from(a);
+    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    db->check_schema();
+    const auto r = db->revert(id, store::random_correlation_id());
+    boost::json::object change;
+    if (r.kind == "set_tier") change["plan"] = boost::json::object{{"from", r.tier_from}, {"to", r.tier_to}};
+    else change["ai_credits"] = boost::json::object{{"delta", r.credits_delta}};
+    log::info("entitlement_change", {{"action", "correction_reverted"},
+                                     {"correlation_id", r.correlation_id},
+                                     {"user_id", r.user_id},
+                                     {"correction_id", id},
+                                     {"change", std::move(change)},
+                                     {"actor", "stripe-reconciler"}});
+    std::cout << "reverted correction " << id << " (" << r.kind << ") for user " << r.user_id
+              << "; correlation id " << r.correlation_id << "\n";
+    return exit_success;
+}
+
 }  // namespace detail
 
 int cli_main(int argc, char** argv) {
@@ -128,6 +163,7 @@ int cli_main(int argc, char** argv) {
     try {
         if (command == "run") return cmd_run(argc, argv);
         if (command == "migrate") return cmd_migrate(argc, argv);
+        if (command == "revert") return cmd_revert(argc, argv);
         if (command == "version" || command == "--version") {
             std::cout << "stripe-reconciler 0.1.0\n";
             return exit_success;
@@ -150,6 +186,9 @@ int cli_main(int argc, char** argv) {
         // make_beast_transport's refusals (bad URL, plain http, unreadable CA): setup problems.
         std::cerr << "reconciler: " << log::redact(e.what()) << "\n";
         return exit_usage;
+    } catch (const store::store_error& e) {
+        std::cerr << "reconciler: " << command << " failed: " << log::redact(e.what()) << "\n";
+        return exit_run_failed;
     } catch (const std::exception& e) {
         std::cerr << "reconciler: " << command << " failed: " << log::redact(e.what()) << "\n";
         return exit_run_failed;

@@ -717,14 +717,15 @@ YAML::Node config_parser::load_single_document(const std::string& text) const {
 
 config config_parser::parse(const std::string& text) {
     const YAML::Node root = load_single_document(text);
-    const std::string sections = "stripe, database, prices, tiers, policy, output, window";
+    const std::string sections = "stripe, database, prices, tiers, policy, corrections, limits, output, window";
     if (root.IsNull()) {
         throw config_error("config " + name_ + ": the file is empty; expected a mapping with sections " + sections);
     }
     if (!root.IsMap()) fail(root, "expected a mapping with sections " + sections + ", got " + describe(root));
 
     config cfg;
-    const section s = open_section(root, "", {"stripe", "database", "prices", "tiers", "policy", "output", "window"});
+    const section s = open_section(root, "", {"stripe", "database", "prices", "tiers", "policy", "corrections", "limits",
+                                                  "output", "window"});
     if (const auto it = s.find("stripe"); it != s.end()) parse_stripe(it->second, cfg.stripe);
 
     // A missing top-level section has no line to point at.
@@ -752,7 +753,15 @@ config config_parser::parse(const std::string& text) {
     // Held in an optional: YAML::Node's operator= assigns content, not identity.
     std::optional<YAML::Node> free_tier_node;
     if (const auto it = s.find("policy"); it != s.end()) {
-        const section p = open_section(it->second, "policy", {"past_due_tier", "free_tier"});
+        const section p = open_section(it->second, "policy",
+                                       {"past_due_tier", "free_tier", "webhook_grace", "signature_failure_threshold"});
+        if (const auto f = p.find("webhook_grace"); f != p.end()) {
+            cfg.policy.webhook_grace = duration(f->second, "policy.webhook_grace", std::chrono::hours(24 * 7), "7d");
+        }
+        if (const auto f = p.find("signature_failure_threshold"); f != p.end()) {
+            cfg.policy.signature_failure_threshold =
+                integer(f->second, "policy.signature_failure_threshold", 1, 1'000'000, "an integer in 1..1000000");
+        }
         if (const auto f = p.find("past_due_tier"); f != p.end()) {
             const std::string what = "\"keep\" or a tier from tiers (" + join(cfg.tiers) + ")";
             cfg.policy.past_due_tier = name_string(f->second, "policy.past_due_tier", what);
@@ -770,6 +779,35 @@ config config_parser::parse(const std::string& text) {
         fail(free_tier_node.value_or(no_line), "policy.free_tier: tier " + quote(cfg.policy.free_tier) +
                                                    " is not in tiers (" + join(cfg.tiers) + ")" +
                                                    (free_tier_node ? "" : "; set policy.free_tier to one of them"));
+    }
+
+    if (const auto it = s.find("corrections"); it != s.end()) {
+        const section c = open_section(it->second, "corrections",
+                                       {"credits_not_granted", "tier_mismatch", "refund_or_dispute"});
+        auto choice = [&](const char* key, const char* yes, bool& out) {
+            const auto f = c.find(key);
+            if (f == c.end()) return;
+            const std::string path = std::string("corrections.") + key;
+            const std::string what = std::string("\"") + yes + "\" or \"flag\"";
+            const std::string& v = scalar(f->second, path, what);
+            if (v != yes && v != "flag") expected(f->second, path, what);
+            out = v == yes;
+        };
+        choice("credits_not_granted", "apply", cfg.corrections.grant_missing_credits);
+        choice("tier_mismatch", "apply", cfg.corrections.fix_tiers);
+        choice("refund_or_dispute", "clawback", cfg.corrections.clawback_refunds);
+    }
+    if (const auto it = s.find("limits"); it != s.end()) {
+        const section l = open_section(it->second, "limits",
+                                       {"max_corrections_per_run", "max_credits_per_run", "max_credits_per_user"});
+        constexpr std::int64_t big = 1'000'000'000'000;
+        if (const auto f = l.find("max_corrections_per_run"); f != l.end())
+            cfg.limits.max_corrections_per_run =
+                integer(f->second, "limits.max_corrections_per_run", 0, big, "an integer >= 0");
+        if (const auto f = l.find("max_credits_per_run"); f != l.end())
+            cfg.limits.max_credits_per_run = integer(f->second, "limits.max_credits_per_run", 0, big, "an integer >= 0");
+        if (const auto f = l.find("max_credits_per_user"); f != l.end())
+            cfg.limits.max_credits_per_user = integer(f->second, "limits.max_credits_per_user", 0, big, "an integer >= 0");
     }
 
     require(s, "output", no_line, "output.dir", "the directory reports are written to");

@@ -56,6 +56,22 @@ struct policy_config {
     // Tier a past_due subscription maps to: "keep" (the price's tier) or a tier name.
     std::string past_due_tier = "keep";
     std::string free_tier = "free";
+    std::chrono::seconds webhook_grace{3600};     // younger undelivered events may still arrive
+    std::int64_t signature_failure_threshold = 3;  // per window, then Stripe support
+};
+
+// What the run may do on its own, per correctable finding kind.
+struct corrections_config {
+    bool grant_missing_credits = true;  // credits_not_granted: apply | flag
+    bool fix_tiers = true;              // tier_mismatch: apply | flag
+    bool clawback_refunds = true;       // refund_or_dispute: clawback | flag
+};
+
+// The blast-radius guard: a bug in a price map must not mass-grant credits.
+struct limits_config {
+    std::int64_t max_corrections_per_run = 1000;
+    std::int64_t max_credits_per_run = 1'000'000;
+    std::int64_t max_credits_per_user = 100'000;
 };
 
 struct output_config {
@@ -70,6 +86,8 @@ struct config {
     std::map<std::string, price_entitlement> prices;  // Stripe price id -> entitlement
     std::vector<std::string> tiers{"free", "pro", "team"};
     policy_config policy;
+    corrections_config corrections;
+    limits_config limits;
     output_config output;
     std::chrono::seconds default_lookback{std::chrono::hours(24)};
 };

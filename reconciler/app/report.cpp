@@ -1,7 +1,9 @@
 #include "app/report.hpp"
 
+#include "app/report_render.hpp"
 #include "core/timeutil.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <map>
@@ -59,14 +61,15 @@ void report_writer::entitlement_change(const json::object& line) {
 }
 
 json::object report_json(const run_result& r) {
-    std::map<std::string, std::int64_t> by_kind, by_team, by_disposition;
-    json::array findings;
+    std::map<std::string, std::int64_t> by_kind, by_team, by_disposition, flagged_by_team;
+    json::array findings, corrections;
     for (const auto& o : r.outcomes) {
         ++by_kind[to_string(o.f.kind)];
+        ++by_team[to_string(o.f.owner)];
         ++by_disposition[store::to_string(o.disposition)];
         if (o.disposition != store::disposition::applied && o.disposition != store::disposition::already_applied &&
             o.disposition != store::disposition::superseded)
-            ++by_team[to_string(o.f.owner)];
+            ++flagged_by_team[to_string(o.f.owner)];
         json::object item{
             {"kind", to_string(o.f.kind)},
             {"subject_type", o.f.subject_type},
@@ -88,9 +91,22 @@ json::object report_json(const run_result& r) {
             if (c.kind == correction_kind::grant_credits) {
                 corr["credits"] = c.credits;
                 corr["record_payment"] = c.record_payment.has_value();
+            } else if (c.kind == correction_kind::revoke_credits) {
+                corr["credits"] = c.credits;
+                corr["unrecovered"] = c.unrecovered;
             } else {
                 corr["tier_from"] = c.tier_from;
                 corr["tier_to"] = c.tier_to;
+            }
+            if (o.disposition == store::disposition::applied) {
+                json::object applied = corr;
+                applied["id"] = o.correction_id;
+                applied["user_email"] = o.f.user_email;
+                applied["correlation_id"] = o.correlation_id;
+                applied["finding"] = to_string(o.f.kind);
+                applied["subject_id"] = o.f.subject_id;
+                applied["status"] = "applied";
+                corrections.push_back(std::move(applied));
             }
             item["correction"] = std::move(corr);
         } else {
@@ -105,6 +121,26 @@ json::object report_json(const run_result& r) {
     };
     json::array notes;
     for (const auto& n : r.notes) notes.push_back(json::string(n));
+    json::array escalations;
+    for (const auto& e : r.open_escalations) {
+        std::int64_t age_days = 0;
+        try {
+            age_days = (r.finished_at - parse_rfc3339(e.first_seen)) / 86400;
+        } catch (const std::exception&) {
+        }
+        boost::system::error_code ec;
+        json::value evidence = json::parse(e.evidence, ec);
+        escalations.push_back(json::object{{"id", e.id},
+                                           {"team", e.team},
+                                           {"kind", e.kind},
+                                           {"subject", e.subject},
+                                           {"first_seen", e.first_seen},
+                                           {"last_seen", e.last_seen},
+                                           {"occurrences", e.occurrences},
+                                           {"status", e.status},
+                                           {"age_days", age_days},
+                                           {"evidence", ec ? json::value(nullptr) : std::move(evidence)}});
+    }
     return json::object{
         {"schema_version", report_schema_version},
         {"run",
@@ -125,6 +161,7 @@ json::object report_json(const run_result& r) {
              {"retries", r.retries},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},
+             {"blast_radius_cap", r.cap_reached.empty() ? json::value(nullptr) : json::value(r.cap_reached)},
          }},
         {"totals",
          json::object{
@@ -133,9 +170,15 @@ json::object report_json(const run_result& r) {
              {"flagged", r.flagged()},
              {"by_kind", to_obj(by_kind)},
              {"by_disposition", to_obj(by_disposition)},
-             {"flagged_by_team", to_obj(by_team)},
+             {"by_team", to_obj(by_team)},
+             {"flagged_by_team", to_obj(flagged_by_team)},
+             {"escalations_new", r.new_escalations},
+             {"escalations_resolved", r.escalations_resolved},
+             {"escalations_open", static_cast<std::int64_t>(r.open_escalations.size())},
          }},
         {"findings", std::move(findings)},
+        {"corrections", std::move(corrections)},
+        {"escalations", std::move(escalations)},
     };
 }
 
@@ -144,7 +187,28 @@ void write_report(const run_result& r) {
     std::string ids;
     for (const auto& id : r.request_ids) ids += id + '\n';
     detail::write_file(r.report_dir / "request_ids.txt", ids);
-    detail::write_file(r.report_dir / "report.json", json::serialize(report_json(r)) + '\n');
+    std::string escalations;
+    for (const auto& e : r.escalations_raised) {
+        boost::system::error_code ec;
+        json::value evidence = json::parse(e.evidence, ec);
+        escalations += json::serialize(json::object{{"id", e.id},
+                                                    {"team", e.team},
+                                                    {"kind", e.kind},
+                                                    {"subject", e.subject},
+                                                    {"status", e.status},
+                                                    {"new", e.is_new},
+                                                    {"first_seen", e.first_seen},
+                                                    {"last_seen", e.last_seen},
+                                                    {"occurrences", e.occurrences},
+                                                    {"evidence", ec ? json::value(nullptr) : std::move(evidence)}}) +
+                       '\n';
+    }
+    detail::write_file(r.report_dir / "escalations.jsonl", escalations);
+    const json::object report = report_json(r);
+    detail::write_file(r.report_dir / "report.json", json::serialize(report) + '\n');
+    detail::write_file(r.report_dir / "report.html", render_html(report));
+    detail::write_file(r.report_dir / "findings.csv", render_findings_csv(report));
+    detail::write_file(r.report_dir / "summary.md", render_summary_md(report));
     // `latest` always points at the newest complete report.
     const fs::path latest = r.report_dir.parent_path() / "latest";
     const fs::path tmp = r.report_dir.parent_path() / ".latest.tmp";
@@ -170,6 +234,10 @@ std::string format_summary(const run_result& r) {
         for (const auto& [d, n] : dispositions) s << " " << d << " " << n;
         s << "\n";
     }
+    if (!r.dry_run && r.succeeded)
+        s << "  escalations " << r.new_escalations << " new, " << r.escalations_resolved << " resolved, "
+          << r.open_escalations.size() << " open\n";
+    if (!r.cap_reached.empty()) s << "  CAP      " << r.cap_reached << " reached: remaining corrections flagged\n";
     for (const auto& n : r.notes) s << "  note     " << n << "\n";
     s << "  report   " << (r.report_dir / "report.json").string() << "\n";
     return s.str();

@@ -45,6 +45,9 @@ const std::vector<std::string>& event_types() {
         "customer.subscription.created",
         "customer.subscription.updated",
         "customer.subscription.deleted",
+        "charge.refunded",
+        "charge.dispute.created",
+        "customer.created",
     };
     return types;
 }
@@ -61,6 +64,9 @@ diff_policy policy_of(const config& cfg) {
     p.prices = cfg.prices;
     p.free_tier = cfg.policy.free_tier;
     p.past_due_tier = cfg.policy.past_due_tier;
+    p.clawback = cfg.corrections.clawback_refunds;
+    p.webhook_grace = cfg.policy.webhook_grace.count();
+    p.signature_failure_threshold = cfg.policy.signature_failure_threshold;
     return p;
 }
 
@@ -68,6 +74,11 @@ diff_policy policy_of(const config& cfg) {
 struct fetched {
     std::map<std::string, invoice> invoices;
     subscription_folder subscriptions;
+    std::vector<event_ref> events;
+    std::vector<charge_case> charge_cases;
+    std::vector<std::pair<dispute, std::string>> disputes;  // with their event id
+    std::map<std::string, customer> customers;
+    std::map<std::string, std::string> looked_up_invoices;
     std::map<std::string, std::string> request_ids;
 
     void add_invoice(invoice inv, const std::string& request_id) {
@@ -101,12 +112,43 @@ public:
             for (auto& v : env.data) data_.add_invoice(parse_invoice(v.as_object()), p.request_id);
         });
 
+        stripe::list_query customers{"/v1/customers", {}, start, end};
+        co_await client_.list_all(customers, [this](const list_page_info& p, list_envelope&& env) {
+            on_page(p);
+            for (auto& v : env.data) {
+                auto c = parse_customer(v.as_object());
+                data_.request_ids.emplace(c.id, p.request_id);
+                data_.customers.emplace(c.id, std::move(c));
+            }
+        });
+
         // Events in the newest second disagree: ask Stripe for the current truth.
         for (const auto& id : data_.subscriptions.ambiguous()) {
             auto [obj, request_id] = co_await client_.retrieve("/v1/subscriptions/" + id);
             data_.subscriptions.resolve(parse_subscription(obj));
             data_.request_ids[id] = request_id;
             record(list_page_info{"/v1/subscriptions/" + id, 1, request_id, 1, false});
+        }
+        // A dispute names its charge only: the charge names the invoice.
+        for (const auto& [d, event_id] : data_.disputes) {
+            auto [obj, request_id] = co_await client_.retrieve("/v1/charges/" + d.charge);
+            record(list_page_info{"/v1/charges/" + d.charge, 1, request_id, 1, false});
+            data_.charge_cases.push_back(charge_case{event_id, true, parse_charge(obj), d.amount, d.created});
+        }
+        // App payments in the window whose invoice the window did not bring:
+        // does Stripe have them at all?
+        for (const auto& id : db_.payments_paid_between(start, end)) {
+            if (data_.invoices.count(id)) continue;
+            try {
+                auto [obj, request_id] = co_await client_.retrieve("/v1/invoices/" + id);
+                record(list_page_info{"/v1/invoices/" + id, 1, request_id, 1, false});
+                data_.request_ids[id] = request_id;
+                data_.looked_up_invoices[id] = parse_invoice(obj).status;
+            } catch (const stripe::stripe_error& e) {
+                if (e.http_status() != 404) throw;
+                data_.request_ids[id] = e.request_id();
+                data_.looked_up_invoices[id] = "";  // Stripe has no such invoice
+            }
         }
     }
 
@@ -126,10 +168,17 @@ private:
 
     void on_event(event e, const std::string& request_id) {
         data_.request_ids.emplace(e.id, request_id);
+        data_.events.push_back(event_ref{e.id, e.type, e.created, e.object_id});
         if (auto* inv = std::get_if<invoice>(&e.object)) {
             data_.add_invoice(std::move(*inv), request_id);
         } else if (std::holds_alternative<subscription>(e.object)) {
             data_.subscriptions.add(e);
+        } else if (auto* ch = std::get_if<charge>(&e.object); ch && e.type == "charge.refunded") {
+            data_.charge_cases.push_back(charge_case{e.id, false, *ch, ch->amount_refunded, e.created});
+        } else if (auto* d = std::get_if<dispute>(&e.object)) {
+            data_.disputes.emplace_back(*d, e.id);
+        } else if (auto* c = std::get_if<customer>(&e.object)) {
+            data_.customers.emplace(c->id, *c);
         }
     }
 
@@ -139,8 +188,14 @@ private:
     fetched data_;
 };
 
-window_input to_window_input(fetched& f) {
+window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     window_input in;
+    in.start = start;
+    in.end = end;
+    in.events = std::move(f.events);
+    in.charge_cases = std::move(f.charge_cases);
+    for (auto& [id, c] : f.customers) in.customers.push_back(std::move(c));
+    in.looked_up_invoices = std::move(f.looked_up_invoices);
     in.invoices.reserve(f.invoices.size());
     for (auto& [id, inv] : f.invoices) in.invoices.push_back(std::move(inv));
     in.subscriptions = f.subscriptions.states();
@@ -149,15 +204,29 @@ window_input to_window_input(fetched& f) {
 }
 
 local_snapshot load_local_for(store::store& db, const window_input& in) {
-    std::set<std::string> customers, emails, invoice_ids;
+    std::set<std::string> customers, emails, invoice_ids, event_ids;
     for (const auto& inv : in.invoices) {
         customers.insert(inv.customer);
         if (!inv.customer_email.empty()) emails.insert(inv.customer_email);
         invoice_ids.insert(inv.id);
     }
     for (const auto& st : in.subscriptions) customers.insert(st.sub.customer);
+    for (const auto& c : in.customers) {
+        customers.insert(c.id);
+        if (!c.email.empty()) emails.insert(c.email);
+    }
+    for (const auto& cc : in.charge_cases) customers.insert(cc.ch.customer);
+    for (const auto& e : in.events) event_ids.insert(e.id);
+    for (const auto& [id, status] : in.looked_up_invoices) invoice_ids.insert(id);
     auto vec = [](const std::set<std::string>& s) { return std::vector<std::string>(s.begin(), s.end()); };
-    return db.load_local(vec(customers), vec(emails), vec(invoice_ids));
+    store::local_query q;
+    q.customer_ids = vec(customers);
+    q.emails = vec(emails);
+    q.invoice_ids = vec(invoice_ids);
+    q.event_ids = vec(event_ids);
+    q.start = in.start;
+    q.end = in.end;
+    return db.load_local(q);
 }
 
 json::object entitlement_change_line(const finding& f, const proposed_correction& c, const store::apply_result& r,
@@ -165,19 +234,25 @@ json::object entitlement_change_line(const finding& f, const proposed_correction
     json::object change;
     json::object stripe_ids{{"customer", f.customer_id}};
     std::string action;
-    if (c.kind == correction_kind::grant_credits) {
-        action = "credits_granted";
-        change["ai_credits"] = json::object{{"delta", c.credits}, {"after", r.balance_after}};
-        change["credit_event_id"] = r.credit_event_id;
-        change["payment_recorded"] = r.payment_recorded;
-        stripe_ids["invoice"] = f.subject_id;
-    } else {
+    if (c.kind == correction_kind::set_tier) {
         // The same action name the app logs for webhook-driven tier changes,
         // so the runbook's log search finds both.
         action = "subscription_updated";
         change["plan"] = json::object{{"from", c.tier_from}, {"to", c.tier_to}};
         stripe_ids["subscription"] = f.subject_id;
         stripe_ids["event"] = c.source;
+    } else {
+        const bool grant = c.kind == correction_kind::grant_credits;
+        action = grant ? "credits_granted" : "credits_revoked";
+        change["ai_credits"] =
+            json::object{{"delta", grant ? r.credits_applied : -r.credits_applied}, {"after", r.balance_after}};
+        change["credit_event_id"] = r.credit_event_id;
+        if (grant) {
+            change["payment_recorded"] = r.payment_recorded;
+            stripe_ids["invoice"] = f.subject_id;
+        } else {
+            stripe_ids["charge"] = f.subject_id;
+        }
     }
     if (const auto* rid = f.evidence.if_contains("stripe_request_id")) stripe_ids["request_id"] = *rid;
     return json::object{
@@ -189,52 +264,149 @@ json::object entitlement_change_line(const finding& f, const proposed_correction
     };
 }
 
-void apply_findings(store::store& db, std::vector<finding> findings, bool dry_run, run_result& result,
-                    const std::function<void(const json::object&)>& on_change) {
+// Whether the config lets the run apply this kind of correction by itself.
+bool policy_allows(const config& cfg, const finding& f) {
+    switch (f.kind) {
+    case finding_kind::credits_not_granted: return cfg.corrections.grant_missing_credits;
+    case finding_kind::tier_mismatch: return cfg.corrections.fix_tiers;
+    case finding_kind::refund_or_dispute: return cfg.corrections.clawback_refunds;
+    default: return false;
+    }
+}
+
+// The blast-radius guard's running totals.
+class blast_guard {
+public:
+    explicit blast_guard(const limits_config& l) : limits_(l) {}
+
+    // Empty when the correction fits under every cap; else the cap it passes.
+    std::string check(const proposed_correction& c) const {
+        const std::int64_t credits = c.kind == correction_kind::set_tier ? 0 : c.credits;
+        if (tripped_) return "a blast-radius cap was reached earlier in this run";
+        if (corrections_ + 1 > limits_.max_corrections_per_run) return "limits.max_corrections_per_run";
+        if (credits_ + credits > limits_.max_credits_per_run) return "limits.max_credits_per_run";
+        auto it = per_user_.find(c.user_id);
+        if ((it == per_user_.end() ? 0 : it->second) + credits > limits_.max_credits_per_user)
+            return "limits.max_credits_per_user";
+        return {};
+    }
+    void trip() { tripped_ = true; }
+    void count(const proposed_correction& c, std::int64_t credits) {
+        ++corrections_;
+        credits_ += credits;
+        per_user_[c.user_id] += credits;
+    }
+
+private:
+    const limits_config& limits_;
+    bool tripped_ = false;
+    std::int64_t corrections_ = 0, credits_ = 0;
+    std::map<std::int64_t, std::int64_t> per_user_;
+};
+
+void apply_one(store::store& db, finding& f, run_result& result, finding_outcome& o,
+               const std::function<void(const json::object&)>& on_change, blast_guard& guard) {
+    const auto& c = *f.correction;
+    try {
+        auto r = db.apply(c, result.run_id, store::random_correlation_id());
+        o.correction_id = r.correction_id;
+        o.correlation_id = r.correlation_id;
+        switch (r.outcome) {
+        case store::apply_outcome::applied: {
+            o.disposition = store::disposition::applied;
+            guard.count(c, r.credits_applied);
+            auto line = entitlement_change_line(f, c, r, result.run_id);
+            log::info("entitlement_change", line);
+            on_change(line);
+            if (c.unrecovered > 0 || r.credits_applied < c.credits)
+                o.note = std::to_string(c.unrecovered + c.credits - r.credits_applied) +
+                         " credits were already spent and could not be taken back";
+            break;
+        }
+        case store::apply_outcome::already_applied:
+            o.disposition = store::disposition::already_applied;
+            o.note = "applied earlier (correlation id " + r.correlation_id + ")";
+            break;
+        case store::apply_outcome::superseded:
+            o.disposition = store::disposition::superseded;
+            o.note = r.detail;
+            break;
+        case store::apply_outcome::conflict:
+            o.disposition = store::disposition::failed;
+            o.note = r.detail;
+            break;
+        }
+    } catch (const store::store_error& e) {
+        o.disposition = store::disposition::failed;
+        o.note = log::redact(e.what());
+        log::error("correction_failed", {{"finding", to_string(f.kind)}, {"subject", f.subject_id}, {"error", o.note}});
+    }
+}
+
+void apply_findings(const config& cfg, store::store& db, std::vector<finding> findings, bool dry_run,
+                    run_result& result, const std::function<void(const json::object&)>& on_change) {
+    blast_guard guard(cfg.limits);
+    std::string cap_hit;
     for (auto& f : findings) {
         finding_outcome o;
         if (!f.correction) {
             o.note = "no safe correction: flagged for " + std::string(to_string(f.owner));
         } else if (dry_run) {
             o.note = "dry run: not applied";
+        } else if (!policy_allows(cfg, f)) {
+            o.note = "policy: corrections." + std::string(to_string(f.kind)) + " is flag";
+        } else if (auto cap = guard.check(*f.correction); !cap.empty()) {
+            o.note = "not applied: " + cap + " reached";
+            if (cap_hit.empty() && cap.rfind("limits.", 0) == 0) cap_hit = cap;
+            if (cap != "limits.max_credits_per_user") guard.trip();
         } else {
-            const auto& c = *f.correction;
-            try {
-                auto r = db.apply(c, result.run_id, store::random_correlation_id());
-                o.correction_id = r.correction_id;
-                o.correlation_id = r.correlation_id;
-                switch (r.outcome) {
-                case store::apply_outcome::applied: {
-                    o.disposition = store::disposition::applied;
-                    auto line = entitlement_change_line(f, c, r, result.run_id);
-                    log::info("entitlement_change", line);
-                    on_change(line);
-                    break;
-                }
-                case store::apply_outcome::already_applied:
-                    o.disposition = store::disposition::already_applied;
-                    o.note = "applied earlier (correlation id " + r.correlation_id + ")";
-                    break;
-                case store::apply_outcome::superseded:
-                    o.disposition = store::disposition::superseded;
-                    o.note = r.detail;
-                    break;
-                case store::apply_outcome::conflict:
-                    o.disposition = store::disposition::flagged;
-                    o.note = r.detail;
-                    break;
-                }
-            } catch (const store::store_error& e) {
-                o.disposition = store::disposition::failed;
-                o.note = log::redact(e.what());
-                log::error("correction_failed", {{"finding", to_string(f.kind)}, {"subject", f.subject_id},
-                                                 {"error", o.note}});
-            }
+            apply_one(db, f, result, o, on_change, guard);
         }
         db.record_finding(result.run_id, f, o.disposition, o.correction_id);
         o.f = std::move(f);
         result.outcomes.push_back(std::move(o));
     }
+    if (!cap_hit.empty()) {
+        result.cap_reached = cap_hit;
+        log::warn("blast_radius_cap", {{"run_id", result.run_id}, {"cap", cap_hit}});
+    }
+}
+
+// Kinds escalated even when the reconciler repaired their effect.
+bool always_escalated(finding_kind k) { return k == finding_kind::paid_without_entitlement_change; }
+
+void escalate(const config& cfg, store::store& db, run_result& result) {
+    std::vector<std::pair<std::string, std::string>> present;
+    auto raise = [&](const std::string& team_name, const std::string& kind, const std::string& subject,
+                     const json::object& evidence, unix_seconds at, int watch_until) {
+        auto e = db.raise(store::escalation_input{team_name, kind, subject, json::serialize(evidence), at},
+                          result.run_id, watch_until);
+        present.emplace_back(kind, subject);
+        if (e.is_new) ++result.new_escalations;
+        result.escalations_raised.push_back(std::move(e));
+    };
+    for (const auto& o : result.outcomes) {
+        const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
+        if (!flagged && !always_escalated(o.f.kind)) continue;
+        json::object evidence = o.f.evidence;
+        evidence["summary"] = o.f.summary;
+        evidence["note"] = o.note;
+        // A failed tier fix goes to billing engineering on its second failure
+        // ("after 2 failed retries"); everything else at once.
+        const int watch = o.f.kind == finding_kind::tier_mismatch && o.disposition == store::disposition::failed ? 2 : 1;
+        raise(to_string(o.f.owner), to_string(o.f.kind), o.f.subject_id, evidence, o.f.at, watch);
+    }
+    if (!result.cap_reached.empty())
+        raise("billing_engineering", "blast_radius_cap", "run-" + std::to_string(result.run_id),
+              json::object{{"cap", result.cap_reached},
+                           {"summary", "the run stopped applying corrections at " + result.cap_reached +
+                                           "; the rest were flagged: check the price map before raising the cap"}},
+              0, 1);
+    std::vector<std::string> kinds;
+    for (int k = 0; k < finding_kind_count; ++k) kinds.emplace_back(to_string(static_cast<finding_kind>(k)));
+    result.escalations_resolved =
+        db.resolve_absent(result.run_id, result.window_start, result.window_end, kinds, present);
+    (void)cfg;
 }
 
 }  // namespace detail
@@ -296,12 +468,17 @@ run_result run_once(const config& cfg, const run_options& opts) {
         result.requests = static_cast<std::int64_t>(stats.requests);
         result.retries = static_cast<std::int64_t>(stats.retries);
 
-        window_input in = detail::to_window_input(fetcher.data());
+        window_input in = detail::to_window_input(fetcher.data(), result.window_start, result.window_end);
         const local_snapshot local = detail::load_local_for(*db, in);
         auto findings = diff(in, local, detail::policy_of(cfg));
         report_writer changes(result.report_dir);
-        detail::apply_findings(*db, std::move(findings), opts.dry_run, result,
+        detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result,
                                [&](const json::object& line) { changes.entitlement_change(line); });
+        // A dry run writes nothing but the report: no escalation bookkeeping.
+        if (!opts.dry_run) {
+            detail::escalate(cfg, *db, result);
+            result.open_escalations = db->open_escalations();
+        }
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;

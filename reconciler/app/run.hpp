@@ -30,7 +30,7 @@ enum exit_code : int {
     exit_run_failed = 1,
     exit_usage = 2,         // bad arguments, bad config, wrong database schema
     exit_locked = 3,        // another run holds the lock
-    exit_new_findings = 4,  // success, but findings were flagged for a team (opt-in)
+    exit_new_escalations = 4,  // success, but new escalations were opened (opt-in)
 };
 
 struct run_options {
@@ -66,6 +66,11 @@ struct run_result {
     std::vector<finding_outcome> outcomes;
     std::filesystem::path report_dir;
     std::vector<std::string> notes;  // e.g. window beyond event retention
+    std::string cap_reached;         // the blast-radius cap that stopped corrections, if any
+    std::vector<store::escalation> escalations_raised;  // by this run
+    std::vector<store::escalation> open_escalations;    // after this run, all runs
+    std::int64_t new_escalations = 0;
+    std::int64_t escalations_resolved = 0;
 
     std::int64_t applied() const;
     std::int64_t flagged() const;

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <set>
 #include <unordered_set>
 
 namespace reconciler::store {
@@ -259,42 +260,298 @@ public:
         q.exec();
     }
 
-    local_snapshot load_local(const std::vector<std::string>& customer_ids, const std::vector<std::string>& emails,
-                              const std::vector<std::string>& invoice_ids) override {
+    local_snapshot load_local(const local_query& lq) override {
         local_snapshot snap;
         std::unordered_set<std::int64_t> seen;
+        auto add_users = [&](SQLite::Statement& q) {
+            while (q.executeStep()) {
+                auto u = read_user(q);
+                if (seen.insert(u.id).second) snap.users.push_back(std::move(u));
+            }
+        };
         auto load_users = [&](const char* column, const std::vector<std::string>& keys) {
             for_chunks(keys, [&](const std::vector<std::string>& chunk) {
                 SQLite::Statement q(db_, std::string(user_columns) + "WHERE " + column + " IN (" +
                                              placeholders(chunk.size()) + ")");
                 for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
-                while (q.executeStep()) {
-                    auto u = read_user(q);
-                    if (seen.insert(u.id).second) snap.users.push_back(std::move(u));
-                }
+                add_users(q);
             });
         };
-        load_users("stripe_customer_id", customer_ids);
-        load_users("email COLLATE NOCASE", emails);
-        for_chunks(invoice_ids, [&](const std::vector<std::string>& chunk) {
-            SQLite::Statement q(db_,
-                                "SELECT stripe_invoice_id, stripe_customer_id, user_id, amount, currency, status,"
-                                " paid_at FROM payments WHERE stripe_invoice_id IN (" +
-                                    placeholders(chunk.size()) + ")");
+        load_users("stripe_customer_id", lq.customer_ids);
+        load_users("email COLLATE NOCASE", lq.emails);
+        const std::string start = format_rfc3339(lq.start), end = format_rfc3339(lq.end);
+        {
+            // Activity in the window, and balances that are broken whatever the window.
+            SQLite::Statement q(db_, std::string(user_columns) +
+                                         "WHERE id IN (SELECT user_id FROM ai_usage WHERE created_at >= ?1 AND created_at < ?2)"
+                                         " OR EXISTS (SELECT 1 FROM json_each(plan_metadata, '$.credit_events') e"
+                                         "   WHERE json_extract(e.value, '$.at') >= ?1 AND json_extract(e.value, '$.at') < ?2)"
+                                         " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) < 0"
+                                         " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) !="
+                                         "    (SELECT COALESCE(SUM(json_extract(e.value, '$.delta')), 0)"
+                                         "     FROM json_each(plan_metadata, '$.credit_events') e)");
+            q.bind(1, start);
+            q.bind(2, end);
+            add_users(q);
+        }
+        auto read_payment = [](SQLite::Statement& q) {
+            local_payment p;
+            p.invoice_id = q.getColumn(0).getString();
+            p.customer_id = q.getColumn(1).getString();
+            if (!q.getColumn(2).isNull()) p.user_id = q.getColumn(2).getInt64();
+            p.amount = q.getColumn(3).getInt64();
+            p.currency = q.getColumn(4).getString();
+            p.status = q.getColumn(5).getString();
+            p.paid_at = q.getColumn(6).isNull() ? std::string{} : q.getColumn(6).getString();
+            return p;
+        };
+        constexpr const char* payment_columns =
+            "SELECT stripe_invoice_id, stripe_customer_id, user_id, amount, currency, status, paid_at FROM payments ";
+        std::unordered_set<std::string> seen_payments;
+        for_chunks(lq.invoice_ids, [&](const std::vector<std::string>& chunk) {
+            SQLite::Statement q(db_, std::string(payment_columns) + "WHERE stripe_invoice_id IN (" +
+                                         placeholders(chunk.size()) + ")");
             for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
+            while (q.executeStep())
+                if (auto p = read_payment(q); seen_payments.insert(p.invoice_id).second) snap.payments.push_back(std::move(p));
+        });
+        {
+            SQLite::Statement q(db_, std::string(payment_columns) + "WHERE paid_at >= ? AND paid_at < ?");
+            q.bind(1, start);
+            q.bind(2, end);
+            while (q.executeStep())
+                if (auto p = read_payment(q); seen_payments.insert(p.invoice_id).second) snap.payments.push_back(std::move(p));
+        }
+        {
+            SQLite::Statement q(db_, "SELECT user_id, credits, request_id, created_at FROM ai_usage"
+                                     " WHERE created_at >= ? AND created_at < ?");
+            q.bind(1, start);
+            q.bind(2, end);
             while (q.executeStep()) {
-                local_payment p;
-                p.invoice_id = q.getColumn(0).getString();
-                p.customer_id = q.getColumn(1).getString();
-                if (!q.getColumn(2).isNull()) p.user_id = q.getColumn(2).getInt64();
-                p.amount = q.getColumn(3).getInt64();
-                p.currency = q.getColumn(4).getString();
-                p.status = q.getColumn(5).getString();
-                p.paid_at = q.getColumn(6).isNull() ? std::string{} : q.getColumn(6).getString();
-                snap.payments.push_back(std::move(p));
+                usage_row u{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(), 0};
+                try {
+                    u.created_at = parse_rfc3339(q.getColumn(3).getString());
+                } catch (const std::exception&) {
+                    continue;  // not a time: cannot be placed in any window
+                }
+                snap.usage.push_back(std::move(u));
             }
+        }
+        std::unordered_set<std::string> seen_events;
+        auto read_deliveries = [&](SQLite::Statement& q) {
+            while (q.executeStep()) {
+                webhook_delivery w;
+                w.event_id = q.getColumn(0).getString();
+                if (!seen_events.insert(w.event_id).second) continue;
+                w.type = q.getColumn(1).getString();
+                try {
+                    w.received_at = parse_rfc3339(q.getColumn(2).getString());
+                } catch (const std::exception&) {
+                    w.received_at = 0;
+                }
+                w.status = q.getColumn(3).getString();
+                w.attempts = q.getColumn(4).getInt64();
+                w.last_error = q.getColumn(5).isNull() ? std::string{} : q.getColumn(5).getString();
+                snap.webhooks.push_back(std::move(w));
+            }
+        };
+        constexpr const char* webhook_columns =
+            "SELECT stripe_event_id, type, received_at, status, attempts, last_error FROM webhook_events ";
+        {
+            SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE received_at >= ? AND received_at < ?");
+            q.bind(1, start);
+            q.bind(2, end);
+            read_deliveries(q);
+        }
+        for_chunks(lq.event_ids, [&](const std::vector<std::string>& chunk) {
+            SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE stripe_event_id IN (" +
+                                         placeholders(chunk.size()) + ")");
+            for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
+            read_deliveries(q);
         });
         return snap;
+    }
+
+    std::vector<std::string> payments_paid_between(unix_seconds start, unix_seconds end) override {
+        SQLite::Statement q(db_, "SELECT stripe_invoice_id FROM payments WHERE paid_at >= ? AND paid_at < ?");
+        q.bind(1, format_rfc3339(start));
+        q.bind(2, format_rfc3339(end));
+        std::vector<std::string> ids;
+        while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+        return ids;
+    }
+
+    escalation raise(const escalation_input& e, std::int64_t run_id, int watch_until) override {
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        const std::string now = now_text();
+        escalation out;
+        SQLite::Statement sel(db_, "SELECT id, occurrences, status, first_seen FROM recon_escalations"
+                                   " WHERE kind = ? AND subject = ?");
+        sel.bind(1, e.kind);
+        sel.bind(2, e.subject);
+        if (sel.executeStep()) {
+            out.id = sel.getColumn(0).getInt64();
+            out.occurrences = sel.getColumn(1).getInt64() + 1;
+            const std::string old_status = sel.getColumn(2).getString();
+            out.first_seen = sel.getColumn(3).getString();
+            out.status = out.occurrences >= watch_until ? "open" : "watching";
+            out.is_new = out.status == "open" && old_status != "open";
+            sel.reset();
+            SQLite::Statement up(db_, "UPDATE recon_escalations SET occurrences = ?, status = ?, last_seen = ?,"
+                                      " last_run_id = ?, evidence = ?, team = ?, subject_at = ?, resolved_at = NULL"
+                                      " WHERE id = ?");
+            up.bind(1, static_cast<std::int64_t>(out.occurrences));
+            up.bind(2, out.status);
+            up.bind(3, now);
+            up.bind(4, static_cast<std::int64_t>(run_id));
+            up.bind(5, e.evidence);
+            up.bind(6, e.team);
+            up.bind(7, static_cast<std::int64_t>(e.subject_at));
+            up.bind(8, static_cast<std::int64_t>(out.id));
+            up.exec();
+        } else {
+            out.occurrences = 1;
+            out.first_seen = now;
+            out.status = watch_until <= 1 ? "open" : "watching";
+            out.is_new = out.status == "open";
+            SQLite::Statement ins(db_, "INSERT INTO recon_escalations(team, kind, subject, evidence, subject_at,"
+                                       " first_seen, last_seen, occurrences, status, first_run_id, last_run_id)"
+                                       " VALUES (?,?,?,?,?,?,?,1,?,?,?)");
+            ins.bind(1, e.team);
+            ins.bind(2, e.kind);
+            ins.bind(3, e.subject);
+            ins.bind(4, e.evidence);
+            ins.bind(5, static_cast<std::int64_t>(e.subject_at));
+            ins.bind(6, now);
+            ins.bind(7, now);
+            ins.bind(8, out.status);
+            ins.bind(9, static_cast<std::int64_t>(run_id));
+            ins.bind(10, static_cast<std::int64_t>(run_id));
+            ins.exec();
+            out.id = db_.getLastInsertRowid();
+        }
+        tx.commit();
+        out.team = e.team;
+        out.kind = e.kind;
+        out.subject = e.subject;
+        out.evidence = e.evidence;
+        out.last_seen = now;
+        out.subject_at = e.subject_at;
+        return out;
+    }
+
+    int resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end, const std::vector<std::string>& kinds,
+                       const std::vector<std::pair<std::string, std::string>>& still_present) override {
+        std::set<std::pair<std::string, std::string>> present(still_present.begin(), still_present.end());
+        std::set<std::string> kind_set(kinds.begin(), kinds.end());
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        std::vector<std::int64_t> ids;
+        {
+            SQLite::Statement q(db_, "SELECT id, kind, subject, subject_at FROM recon_escalations"
+                                     " WHERE status IN ('open','watching')");
+            while (q.executeStep()) {
+                const std::string kind = q.getColumn(1).getString();
+                const std::string subject = q.getColumn(2).getString();
+                const auto at = q.getColumn(3).getInt64();
+                if (!kind_set.count(kind) || present.count({kind, subject})) continue;
+                if (at != 0 && (at < start || at >= end)) continue;  // this run did not look there
+                ids.push_back(q.getColumn(0).getInt64());
+            }
+        }
+        SQLite::Statement up(db_, "UPDATE recon_escalations SET status = 'resolved', resolved_at = ?, last_run_id = ?"
+                                  " WHERE id = ?");
+        for (auto id : ids) {
+            up.reset();
+            up.bind(1, now_text());
+            up.bind(2, static_cast<std::int64_t>(run_id));
+            up.bind(3, static_cast<std::int64_t>(id));
+            up.exec();
+        }
+        tx.commit();
+        return static_cast<int>(ids.size());
+    }
+
+    std::vector<escalation> open_escalations() override {
+        SQLite::Statement q(db_, "SELECT id, team, kind, subject, evidence, first_seen, last_seen, occurrences, status,"
+                                 " subject_at FROM recon_escalations WHERE status IN ('open','watching')"
+                                 " ORDER BY first_seen, id");
+        std::vector<escalation> out;
+        while (q.executeStep()) {
+            escalation e;
+            e.id = q.getColumn(0).getInt64();
+            e.team = q.getColumn(1).getString();
+            e.kind = q.getColumn(2).getString();
+            e.subject = q.getColumn(3).getString();
+            e.evidence = q.getColumn(4).getString();
+            e.first_seen = q.getColumn(5).getString();
+            e.last_seen = q.getColumn(6).getString();
+            e.occurrences = q.getColumn(7).getInt64();
+            e.status = q.getColumn(8).getString();
+            e.subject_at = q.getColumn(9).getInt64();
+            out.push_back(std::move(e));
+        }
+        return out;
+    }
+
+    revert_result revert(std::int64_t correction_id, const std::string& correlation_id) override {
+        const std::string what = "revert correction " + std::to_string(correction_id);
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement q(db_, "SELECT kind, user_id, credits_delta, tier_before, tier_after, status, correlation_id"
+                                 " FROM recon_corrections WHERE id = ?");
+        q.bind(1, static_cast<std::int64_t>(correction_id));
+        if (!q.executeStep()) throw store_error(what + ": no such correction");
+        revert_result r;
+        r.kind = q.getColumn(0).getString();
+        r.user_id = q.getColumn(1).getInt64();
+        const std::int64_t delta = q.getColumn(2).getInt64();
+        const std::string tier_before = q.getColumn(3).isNull() ? "" : q.getColumn(3).getString();
+        const std::string tier_after = q.getColumn(4).isNull() ? "" : q.getColumn(4).getString();
+        if (q.getColumn(5).getString() == "reverted") throw store_error(what + ": already reverted");
+        const std::string original = q.getColumn(6).getString();
+        q.reset();
+        r.correlation_id = correlation_id;
+
+        SQLite::Statement uq(db_, std::string(user_columns) + "WHERE id = ?");
+        uq.bind(1, static_cast<std::int64_t>(r.user_id));
+        if (!uq.executeStep()) throw store_error(what + ": user " + std::to_string(r.user_id) + " no longer exists");
+        const std::string plan = uq.getColumn(2).getString();
+        auto m = parse_metadata(uq.getColumn(4).getString(), r.user_id);
+        uq.reset();
+
+        if (r.kind == "set_tier") {
+            if (plan != tier_after)
+                throw store_error(what + ": the plan is now " + plan + ", not " + tier_after +
+                                  " as the correction left it; change it with `reconciler adjust` instead");
+            SQLite::Statement up(db_, "UPDATE users SET plan = ? WHERE id = ?");
+            up.bind(1, tier_before);
+            up.bind(2, static_cast<std::int64_t>(r.user_id));
+            up.exec();
+            r.tier_from = tier_after;
+            r.tier_to = tier_before;
+        } else {
+            // The ledger stores grants positive and revokes negative.
+            r.credits_delta = -delta;
+            json::object ev{{"id", random_credit_event_id()}, {"delta", r.credits_delta},
+                            {"kind", "adjust"},              {"reason", "revert of reconciler correction " + original},
+                            {"source", original},            {"correlation_id", correlation_id},
+                            {"at", now_text()}};
+            auto& events = m.raw["credit_events"];
+            if (!events.is_array()) events = json::array{};
+            events.get_array().push_back(std::move(ev));
+            m.raw["ai_credits"] = m.ai_credits + r.credits_delta;
+            SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
+            up.bind(1, json::serialize(m.raw));
+            up.bind(2, static_cast<std::int64_t>(r.user_id));
+            up.exec();
+        }
+        SQLite::Statement led(db_, "UPDATE recon_corrections SET status = 'reverted', reverted_at = ?,"
+                                   " revert_correlation_id = ? WHERE id = ?");
+        led.bind(1, now_text());
+        led.bind(2, correlation_id);
+        led.bind(3, static_cast<std::int64_t>(correction_id));
+        led.exec();
+        tx.commit();
+        return r;
     }
 
     apply_result apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) override {
@@ -366,7 +623,36 @@ private:
         const std::string now = now_text();
         json::object details;
 
-        if (c.kind == correction_kind::grant_credits) {
+        if (c.kind == correction_kind::revoke_credits) {
+            const bool revoked = std::any_of(user.credit_events.begin(), user.credit_events.end(),
+                                             [&](const credit_event& e) { return e.kind == "revoke" && e.source == c.source; });
+            // Never below zero: the app may have consumed credits since the diff.
+            const std::int64_t amount = std::min(c.credits, std::max<std::int64_t>(user.ai_credits, 0));
+            if (revoked || amount <= 0) {
+                r.outcome = apply_outcome::superseded;
+                r.detail = revoked ? "the app revoked credits for " + c.source + " meanwhile"
+                                   : "no unused credits left to revoke";
+                return r;
+            }
+            auto m = parse_metadata(metadata_text, user.id);
+            r.credit_event_id = random_credit_event_id();
+            json::object ev{{"id", r.credit_event_id}, {"delta", -amount},   {"kind", "revoke"},
+                            {"reason", c.reason},      {"source", c.source}, {"correlation_id", correlation_id},
+                            {"at", now}};
+            auto& events = m.raw["credit_events"];
+            if (!events.is_array()) events = json::array{};
+            events.get_array().push_back(std::move(ev));
+            r.balance_after = m.ai_credits - amount;
+            r.credits_applied = amount;
+            m.raw["ai_credits"] = r.balance_after;
+            SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
+            up.bind(1, json::serialize(m.raw));
+            up.bind(2, static_cast<std::int64_t>(user.id));
+            up.exec();
+            details["balance_before"] = m.ai_credits;
+            details["balance_after"] = r.balance_after;
+            details["unrecovered"] = c.unrecovered + (c.credits - amount);
+        } else if (c.kind == correction_kind::grant_credits) {
             const bool granted = std::any_of(user.credit_events.begin(), user.credit_events.end(),
                                              [&](const credit_event& e) { return e.kind == "grant" && e.source == c.source; });
             if (granted) {
@@ -383,6 +669,7 @@ private:
             if (!events.is_array()) events = json::array{};
             events.get_array().push_back(std::move(ev));
             r.balance_after = m.ai_credits + c.credits;
+            r.credits_applied = c.credits;
             m.raw["ai_credits"] = r.balance_after;
             SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
             up.bind(1, json::serialize(m.raw));
@@ -434,7 +721,9 @@ private:
         else led.bind(3);
         led.bind(4, static_cast<std::int64_t>(user.id));
         led.bind(5, correlation_id);
-        led.bind(6, static_cast<std::int64_t>(c.kind == correction_kind::grant_credits ? c.credits : 0));
+        led.bind(6, static_cast<std::int64_t>(c.kind == correction_kind::grant_credits    ? r.credits_applied
+                                              : c.kind == correction_kind::revoke_credits ? -r.credits_applied
+                                                                                           : 0));
         if (c.kind == correction_kind::set_tier) {
             led.bind(7, c.tier_from);
             led.bind(8, c.tier_to);

@@ -67,9 +67,49 @@ struct apply_result {
     std::int64_t correction_id = 0;  // the ledger row (new or existing); 0 when none
     std::string correlation_id;      // of the ledger row (new or existing)
     std::string credit_event_id;     // grant_credits: the appended credit event
-    std::int64_t balance_after = 0;  // grant_credits: ai_credits after the grant
+    std::int64_t balance_after = 0;  // grant/revoke: ai_credits after it
+    std::int64_t credits_applied = 0;  // grant/revoke: credits moved (revoke may be less than proposed)
     bool payment_recorded = false;
     std::string detail;              // superseded/conflict: what was found
+};
+
+// The app's side of a window: users of these customers (then emails), users
+// with usage or credit events in [start, end), users whose balance is negative
+// or differs from their events; payments of those invoices and paid in the
+// window; usage in the window; webhook deliveries received in the window or
+// for these events.
+struct local_query {
+    std::vector<std::string> customer_ids;
+    std::vector<std::string> emails;
+    std::vector<std::string> invoice_ids;
+    std::vector<std::string> event_ids;
+    unix_seconds start = 0, end = 0;
+};
+
+struct escalation_input {
+    std::string team;
+    std::string kind;
+    std::string subject;
+    std::string evidence;   // JSON text
+    unix_seconds subject_at = 0;
+};
+
+struct escalation {
+    std::int64_t id = 0;
+    std::string team, kind, subject, evidence;
+    std::string first_seen, last_seen;
+    std::int64_t occurrences = 0;
+    std::string status;  // open | watching | resolved
+    unix_seconds subject_at = 0;
+    bool is_new = false;  // raise(): first time open
+};
+
+struct revert_result {
+    std::string correlation_id;  // of the revert
+    std::string kind;
+    std::int64_t credits_delta = 0;
+    std::string tier_from, tier_to;
+    std::int64_t user_id = 0;
 };
 
 enum class disposition { applied, already_applied, superseded, flagged, failed };
@@ -89,17 +129,34 @@ public:
     virtual void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals,
                             const std::string& error) = 0;
 
-    // The app's users for these Stripe customers (or, failing that, emails)
-    // and its payments for these invoices.
-    virtual local_snapshot load_local(const std::vector<std::string>& customer_ids,
-                                      const std::vector<std::string>& emails,
-                                      const std::vector<std::string>& invoice_ids) = 0;
+    // The app's side of a window (see local_query).
+    virtual local_snapshot load_local(const local_query& q) = 0;
+
+    // Payments whose paid_at lies in [start, end): their invoice ids.
+    virtual std::vector<std::string> payments_paid_between(unix_seconds start, unix_seconds end) = 0;
 
     virtual apply_result apply(const proposed_correction& c, std::int64_t run_id,
                                const std::string& correlation_id) = 0;
 
     virtual void record_finding(std::int64_t run_id, const finding& f, disposition d,
                                 std::int64_t correction_id) = 0;
+
+    // Escalations, keyed by (kind, subject). raise(): a new record, or the
+    // existing one with occurrences + 1 (reopened if it was resolved). With
+    // `watch_until` > 1 the record stays "watching" until it has been seen
+    // that many times ("escalate after 2 failed retries").
+    virtual escalation raise(const escalation_input& e, std::int64_t run_id, int watch_until = 1) = 0;
+    // Resolves the open/watching escalations of `kinds` whose subject time
+    // lies in [start, end) (or is 0: not tied to a window) and whose key is
+    // not in `still_present`. Returns how many were resolved.
+    virtual int resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end,
+                               const std::vector<std::string>& kinds,
+                               const std::vector<std::pair<std::string, std::string>>& still_present) = 0;
+    virtual std::vector<escalation> open_escalations() = 0;
+
+    // Undoes one applied correction (compensating credit event or the
+    // previous plan) in one transaction. Throws store_error naming why not.
+    virtual revert_result revert(std::int64_t correction_id, const std::string& correlation_id) = 0;
 };
 
 struct sqlite_options {

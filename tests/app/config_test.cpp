@@ -255,7 +255,7 @@ BOOST_AUTO_TEST_CASE(unknown_keys_name_the_path_file_and_allowed_keys) {
                  "concurrency, request_timeout, max_retries, account",
                  "did you mean stripe.concurrency?"});
     check_error("strpe:\n  concurrency: 4\n" + required_sections,
-                {"config demo.yaml:1: unknown key strpe", "allowed: stripe, database, prices, tiers, policy, output, window",
+                {"config demo.yaml:1: unknown key strpe", "allowed: stripe, database, prices, tiers, policy, corrections, limits, output, window",
                  "did you mean stripe?"});
     check_error("stripe:\n  key:\n    environment: STRIPE_API_KEY\n" + required_sections,
                 {"config demo.yaml:3: unknown key stripe.key.environment", "allowed: env, file, credential"});
@@ -603,6 +603,31 @@ BOOST_AUTO_TEST_CASE(source_must_name_exactly_one) {
                         "found 2"));
     BOOST_TEST(contains(config_error_of([] { read_secret({.env = {}, .file = {}, .credential = "../x"}, "stripe key"); }),
                         "invalid systemd credential name"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(config_corrections_and_limits)
+
+BOOST_AUTO_TEST_CASE(policies_and_caps_parse_and_refuse_nonsense) {
+    const std::string base = "database: {path: app.db}\noutput: {dir: out}\nprices: {price_a: {tier: pro, credits: 10}}\n";
+    auto cfg = parse_config(base + "corrections: {credits_not_granted: flag, refund_or_dispute: flag}\n"
+                                   "limits: {max_corrections_per_run: 5, max_credits_per_user: 7}\n"
+                                   "policy: {webhook_grace: 2h, signature_failure_threshold: 9}\n",
+                            "c.yaml");
+    BOOST_TEST(!cfg.corrections.grant_missing_credits);
+    BOOST_TEST(cfg.corrections.fix_tiers);
+    BOOST_TEST(!cfg.corrections.clawback_refunds);
+    BOOST_TEST(cfg.limits.max_corrections_per_run == 5);
+    BOOST_TEST(cfg.limits.max_credits_per_user == 7);
+    BOOST_TEST(cfg.policy.webhook_grace.count() == 7200);
+    BOOST_TEST(cfg.policy.signature_failure_threshold == 9);
+    auto msg = config_error_of([&] { parse_config(base + "corrections: {tier_mismatch: clawback}\n", "c.yaml"); });
+    BOOST_TEST(contains(msg, "corrections.tier_mismatch"));
+    msg = config_error_of([&] { parse_config(base + "limits: {max_credits_per_run: -1}\n", "c.yaml"); });
+    BOOST_TEST(contains(msg, "limits.max_credits_per_run"));
+    msg = config_error_of([&] { parse_config(base + "corrections: {balance_drift: apply}\n", "c.yaml"); });
+    BOOST_TEST(contains(msg, "unknown key corrections.balance_drift"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

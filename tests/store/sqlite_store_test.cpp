@@ -185,10 +185,85 @@ BOOST_AUTO_TEST_CASE(waits_for_the_apps_write_lock) {
 BOOST_AUTO_TEST_CASE(load_local_by_customer_then_email) {
     temp_db t;
     auto s = t.open();
-    auto snap = s->load_local({"cus_1", "cus_unknown"}, {"B@example.com"}, {"in_none"});
+    store::local_query q;
+    q.customer_ids = {"cus_1", "cus_unknown"};
+    q.emails = {"B@example.com"};
+    q.invoice_ids = {"in_none"};
+    auto snap = s->load_local(q);
     BOOST_REQUIRE_EQUAL(snap.users.size(), 2u);
     BOOST_TEST(snap.users[0].ai_credits == 50);
     BOOST_TEST(snap.payments.empty());
+}
+
+BOOST_AUTO_TEST_CASE(revoke_never_goes_below_zero_and_applies_once) {
+    temp_db t;  // user 1 has 50 credits
+    auto s = t.open();
+    proposed_correction c;
+    c.kind = correction_kind::revoke_credits;
+    c.ledger_key = "ch_1";
+    c.user_id = 1;
+    c.credits = 80;  // more than is left: only 50 can come back
+    c.source = "ch_1";
+    c.reason = "refund";
+    auto r = s->apply(c, 0, "corr-r");
+    BOOST_TEST(r.outcome == store::apply_outcome::applied);
+    BOOST_TEST(r.credits_applied == 50);
+    BOOST_TEST(t.metadata(1).at("ai_credits").as_int64() == 0);
+    const auto m = t.metadata(1);
+    const auto& events = m.at("credit_events").as_array();
+    BOOST_TEST(events.at(0).at("delta").as_int64() == -50);
+    BOOST_TEST(events.at(0).at("kind").as_string() == "revoke");
+    BOOST_TEST(s->apply(c, 0, "corr-r2").outcome == store::apply_outcome::already_applied);
+    BOOST_TEST(t.count("SELECT credits_delta FROM recon_corrections") == -50);
+}
+
+BOOST_AUTO_TEST_CASE(revert_compensates_once) {
+    temp_db t;
+    auto s = t.open();
+    auto r = s->apply(grant(), 0, "corr-1");
+    auto rv = s->revert(r.correction_id, "corr-rev");
+    BOOST_TEST(rv.credits_delta == -1000);
+    auto m = t.metadata(1);
+    BOOST_TEST(m.at("ai_credits").as_int64() == 50);
+    BOOST_TEST(m.at("credit_events").as_array().size() == 2u);
+    BOOST_TEST(m.at("credit_events").as_array().at(1).at("source").as_string() == "corr-1");
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_corrections WHERE status = 'reverted'") == 1);
+    BOOST_CHECK_THROW(s->revert(r.correction_id, "again"), store::store_error);
+    BOOST_CHECK_THROW(s->revert(999, "none"), store::store_error);
+    // A tier the app changed since cannot be reverted blindly.
+    proposed_correction c;
+    c.kind = correction_kind::set_tier;
+    c.ledger_key = "sub_1#evt_1";
+    c.user_id = 1;
+    c.tier_from = "pro";
+    c.tier_to = "team";
+    auto tr = s->apply(c, 0, "c-tier");
+    { SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE); db.exec("UPDATE users SET plan = 'free' WHERE id = 1"); }
+    BOOST_CHECK_THROW(s->revert(tr.correction_id, "rv"), store::store_error);
+}
+
+BOOST_AUTO_TEST_CASE(escalations_count_occurrences_watch_and_resolve) {
+    temp_db t;
+    auto s = t.open();
+    store::escalation_input e{"data_platform", "balance_drift", "a@example.com", "{}", 0};
+    auto first = s->raise(e, 1, 1);
+    BOOST_TEST(first.is_new);
+    auto second = s->raise(e, 2, 1);
+    BOOST_TEST(!second.is_new);
+    BOOST_TEST(second.id == first.id);
+    BOOST_TEST(second.occurrences == 2);
+    // Escalated only on the second failure.
+    store::escalation_input tier{"billing_engineering", "tier_mismatch", "sub_1", "{}", 1000};
+    BOOST_TEST(s->raise(tier, 1, 2).status == "watching");
+    auto again = s->raise(tier, 2, 2);
+    BOOST_TEST(again.status == "open");
+    BOOST_TEST(again.is_new);
+    // A run over [0, 500) did not look at sub_1 (at 1000): only the drift resolves.
+    BOOST_TEST(s->resolve_absent(3, 0, 500, {"balance_drift", "tier_mismatch"}, {}) == 1);
+    BOOST_TEST(s->open_escalations().size() == 1u);
+    BOOST_TEST(s->resolve_absent(4, 0, 2000, {"tier_mismatch"}, {{"tier_mismatch", "sub_1"}}) == 0);
+    BOOST_TEST(s->resolve_absent(5, 0, 2000, {"tier_mismatch"}, {}) == 1);
+    BOOST_TEST(s->open_escalations().empty());
 }
 
 BOOST_AUTO_TEST_CASE(correlation_ids_are_uuid_v4) {
