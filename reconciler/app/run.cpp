@@ -387,7 +387,10 @@ void escalate(const config& cfg, store::store& db, run_result& result) {
     };
     for (const auto& o : result.outcomes) {
         const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
-        if (!flagged && !always_escalated(o.f.kind)) continue;
+        // A clawback that could not take everything back: the rest is flagged.
+        const bool partial = o.disposition == store::disposition::applied && o.f.correction &&
+                             o.f.correction->kind == correction_kind::revoke_credits && !o.note.empty();
+        if (!flagged && !partial && !always_escalated(o.f.kind)) continue;
         json::object evidence = o.f.evidence;
         evidence["summary"] = o.f.summary;
         evidence["note"] = o.note;

@@ -15,6 +15,7 @@
 
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -162,42 +163,68 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
     BOOST_TEST(missed.empty(), "missed: " << missed);
     BOOST_TEST(extra.empty(), "false positives: " << extra);
 
-    // Every one applied, with the amounts the ground truth says.
-    for (const auto& t : env.truth.at("findings").as_array()) {
+    // Every correctable one applied with the ground truth's amounts; every other one flagged for its team.
+    std::size_t corrections_expected = 0;
+    for (const auto& tv : env.truth.at("findings").as_array()) {
+        const auto& t = tv.as_object();
         const finding_key k{std::string(t.at("kind").as_string()), std::string(t.at("subject_id").as_string())};
         auto it = found.find(k);
         if (it == found.end()) continue;
         const auto& f = it->second;
         BOOST_TEST_INFO(k.first << " " << k.second);
+        BOOST_TEST(f.at("team").as_string() == t.at("team").as_string());
+        const auto& expected_corr = t.at("correction");
+        if (expected_corr.is_null()) {
+            BOOST_TEST(f.at("disposition").as_string() == "flagged");
+            BOOST_TEST(f.at("correction").is_null());
+            continue;
+        }
+        ++corrections_expected;
         BOOST_TEST(f.at("disposition").as_string() == "applied");
         BOOST_TEST(!f.at("correlation_id").as_string().empty());
         const auto& c = f.at("correction").as_object();
-        if (k.first == "credits_not_granted") {
-            BOOST_TEST(c.at("credits").as_int64() == t.at("credits").as_int64());
-            BOOST_TEST(c.at("record_payment").as_bool() == t.at("payment_missing").as_bool());
+        const auto& e = expected_corr.as_object();
+        BOOST_TEST(c.at("kind").as_string() == e.at("kind").as_string());
+        if (e.at("kind").as_string() == "grant_credits") {
+            BOOST_TEST(c.at("credits").as_int64() == e.at("credits").as_int64());
+            BOOST_TEST(c.at("record_payment").as_bool() == e.at("record_payment").as_bool());
+        } else if (e.at("kind").as_string() == "revoke_credits") {
+            BOOST_TEST(c.at("credits").as_int64() == e.at("credits").as_int64());
+            BOOST_TEST(c.at("unrecovered").as_int64() == e.at("unrecovered").as_int64());
         } else {
-            BOOST_TEST(c.at("tier_to").as_string() == t.at("to").as_string());
+            BOOST_TEST(c.at("tier_to").as_string() == e.at("to").as_string());
         }
     }
 
-    // The database agrees: one grant per seeded invoice, every payment recorded, plans set.
-    for (const auto& t : env.truth.at("findings").as_array()) {
+    // The database agrees: one grant per repaired invoice, every payment recorded, plans set.
+    for (const auto& tv : env.truth.at("findings").as_array()) {
+        const auto& t = tv.as_object();
+        if (t.at("correction").is_null()) continue;
         const std::string id(t.at("subject_id").as_string());
         const std::string email(t.at("user_email").as_string());
-        if (t.at("kind").as_string() == "credits_not_granted") {
+        const auto& kind = t.at("correction").at("kind").as_string();
+        if (kind == "grant_credits") {
             BOOST_TEST(env.count("SELECT COUNT(*) FROM users u, json_each(u.plan_metadata, '$.credit_events') e "
                                  "WHERE json_extract(e.value, '$.source') = '" + id +
                                  "' AND json_extract(e.value, '$.kind') = 'grant'") == 1);
             BOOST_TEST(env.count("SELECT COUNT(*) FROM payments WHERE stripe_invoice_id = '" + id + "'") == 1);
+        } else if (kind == "revoke_credits") {
+            BOOST_TEST(env.count("SELECT COUNT(*) FROM users u, json_each(u.plan_metadata, '$.credit_events') e "
+                                 "WHERE json_extract(e.value, '$.source') = '" + id +
+                                 "' AND json_extract(e.value, '$.kind') = 'revoke'") == 1);
         } else {
             BOOST_TEST(env.count("SELECT COUNT(*) FROM users WHERE email = '" + email + "' AND plan = '" +
-                                 std::string(t.at("to").as_string()) + "'") == 1);
+                                 std::string(t.at("correction").at("to").as_string()) + "'") == 1);
         }
     }
-    // Balances still equal the sum of the events.
-    BOOST_TEST(env.count("SELECT COUNT(*) FROM users u WHERE json_extract(u.plan_metadata, '$.ai_credits') != "
-                         "(SELECT COALESCE(SUM(json_extract(e.value, '$.delta')), 0) FROM "
-                         "json_each(u.plan_metadata, '$.credit_events') e)") == 0);
+    // Every flagged finding is an open escalation for its team.
+    for (const auto& [k, f] : found)
+        if (f.at("disposition").as_string() == "flagged")
+            BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalations WHERE status = 'open' AND kind = '" + k.first +
+                                 "' AND subject = '" + k.second + "' AND team = '" +
+                                 std::string(f.at("team").as_string()) + "'") == 1);
+    for (const char* f : {"report.html", "findings.csv", "summary.md", "escalations.jsonl", "request_ids.txt"})
+        BOOST_TEST(fs::exists(env.dir / "reports" / "latest" / f), f);
 
     // One entitlement_change line per applied correction, with its correlation id.
     std::istringstream lines(first.err);
@@ -207,18 +234,43 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
         auto v = json::parse(line).as_object();
         if (v.at("event").as_string() == "entitlement_change") logged.insert(std::string(v.at("correlation_id").as_string()));
     }
-    BOOST_TEST(logged.size() == expected.size());
+    BOOST_TEST(logged.size() == corrections_expected);
     const auto corrections = env.count("SELECT COUNT(*) FROM recon_corrections");
-    BOOST_TEST(corrections == static_cast<long long>(expected.size()));
+    BOOST_TEST(corrections == static_cast<long long>(corrections_expected));
 
-    // The same window again: nothing to find, nothing applied.
+    // The same window again: nothing applied; what was repaired is gone (and
+    // its escalation resolved), what only a team can fix is seen again.
     auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_REQUIRE_EQUAL(second.exit_code, 0);
     auto report2 = env.latest_report();
-    BOOST_TEST(report2.at("totals").at("findings").as_int64() == 0);
     BOOST_TEST(report2.at("totals").at("applied").as_int64() == 0);
     BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections") == corrections);
     BOOST_TEST(second.err.find("entitlement_change") == std::string::npos);
+    std::set<finding_key> persistent;
+    for (const auto& tv : env.truth.at("findings").as_array()) {
+        const auto& t = tv.as_object();
+        const std::string kind(t.at("kind").as_string());
+        if (!t.at("correction").is_null() || kind == "paid_without_entitlement_change") continue;
+        persistent.emplace(kind, std::string(t.at("subject_id").as_string()));
+    }
+    std::set<finding_key> found2;
+    for (const auto& [k, v] : report_findings(report2)) found2.insert(k);
+    std::string diff2;
+    for (const auto& k : persistent)
+        if (!found2.count(k)) diff2 += "missing " + k.first + " " + k.second + "; ";
+    for (const auto& k : found2)
+        if (!persistent.count(k)) diff2 += "unexpected " + k.first + " " + k.second + "; ";
+    BOOST_TEST(diff2.empty(), "second run: " << diff2);
+    // Escalations: the persistent ones again (occurrences 2), the repaired ones resolved.
+    BOOST_TEST(report2.at("totals").at("escalations_new").as_int64() == 0);
+    BOOST_TEST(report2.at("totals").at("escalations_resolved").as_int64() > 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalations WHERE status = 'open' AND occurrences = 2") ==
+               static_cast<long long>(persistent.size()));
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalations WHERE kind = 'paid_without_entitlement_change'"
+                         " AND status = 'resolved'") ==
+               static_cast<long long>(std::count_if(expected.begin(), expected.end(), [](const finding_key& k) {
+                   return k.first == "paid_without_entitlement_change";
+               })));
 
     // The key never leaves the environment.
     for (const auto* text : {&first.out, &first.err, &second.out, &second.err})
@@ -230,6 +282,7 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
 BOOST_AUTO_TEST_CASE(dry_run_flags_everything_and_writes_nothing) {
     e2e_env env(30);
     const auto users_hash = env.count("SELECT SUM(length(plan_metadata) + length(plan)) FROM users");
+    const auto payments = env.count("SELECT COUNT(*) FROM payments");
     auto r = run(env.dir, "run --dry-run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_REQUIRE_EQUAL(r.exit_code, 0);
@@ -238,12 +291,48 @@ BOOST_AUTO_TEST_CASE(dry_run_flags_everything_and_writes_nothing) {
     BOOST_TEST(report.at("totals").at("findings").as_int64() == static_cast<std::int64_t>(truth_keys(env.truth).size()));
     BOOST_TEST(report.at("totals").at("applied").as_int64() == 0);
     BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections") == 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalations") == 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM payments") == payments);
     BOOST_TEST(env.count("SELECT SUM(length(plan_metadata) + length(plan)) FROM users") == users_hash);
     BOOST_TEST(r.out.find("dry run") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(blast_radius_cap_stops_applying_and_escalates) {
+    e2e_env env(30);
+    std::ofstream(env.config, std::ios::app) << "limits:\n  max_corrections_per_run: 1\n";
+    auto r = run(env.dir, "run --exit-code-on-escalation --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_TEST(r.exit_code == 4);  // new escalations, opted in
+    auto report = env.latest_report();
+    BOOST_TEST(report.at("totals").at("applied").as_int64() == 1);
+    BOOST_TEST(report.at("run").at("blast_radius_cap").as_string() == "limits.max_corrections_per_run");
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections") == 1);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalations WHERE kind = 'blast_radius_cap'"
+                         " AND team = 'billing_engineering' AND status = 'open'") == 1);
+    BOOST_TEST(r.out.find("CAP") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(revert_undoes_one_correction_once) {
+    e2e_env env(30);
+    BOOST_REQUIRE_EQUAL(run(env.dir, "run --config " + env.config.string() + env.window_args()).exit_code, 0);
+    const auto id = env.count("SELECT id FROM recon_corrections WHERE kind = 'grant_credits' ORDER BY id LIMIT 1");
+    const auto user = env.count("SELECT user_id FROM recon_corrections WHERE id = " + std::to_string(id));
+    const auto credits = env.count("SELECT credits_delta FROM recon_corrections WHERE id = " + std::to_string(id));
+    const std::string balance = "SELECT json_extract(plan_metadata, '$.ai_credits') FROM users WHERE id = " + std::to_string(user);
+    const auto before = env.count(balance);
+    auto r = run(env.dir, "revert --config " + env.config.string() + " " + std::to_string(id));
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    BOOST_TEST(r.out.find("correlation id") != std::string::npos);
+    BOOST_TEST(env.count(balance) == before - credits);
+    BOOST_TEST(r.err.find("correction_reverted") != std::string::npos);
+    BOOST_TEST(run(env.dir, "revert --config " + env.config.string() + " " + std::to_string(id)).exit_code == 1);
+    BOOST_TEST(env.count(balance) == before - credits);
+    BOOST_TEST(run(env.dir, "revert --config " + env.config.string() + " abc").exit_code == 2);
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {
-    e2e_env env(20);
+    e2e_env env(30);
     env.sim.reset();  // nobody listens any more
     // Few retries keep the test short.
     auto text = slurp(env.config);
