@@ -225,6 +225,18 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
                                  std::string(f.at("team").as_string()) + "'") == 1);
     for (const char* f : {"report.html", "findings.csv", "summary.md", "escalations.jsonl", "request_ids.txt"})
         BOOST_TEST(fs::exists(env.dir / "reports" / "latest" / f), f);
+    {
+        // This run's report.html in headless Chromium: its totals must equal report.json's.
+        const fs::path copy = env.dir / "first-report";
+        fs::copy(fs::canonical(env.dir / "reports" / "latest"), copy);
+        const std::string cmd = "bash " + std::string(RECONCILER_SOURCE_DIR) + "/tests/e2e/chromium_report_test.sh " +
+                                copy.string() + " >" + (env.dir / "chromium.log").string() + " 2>&1";
+        const int status = std::system(cmd.c_str());
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        BOOST_TEST_INFO(slurp(env.dir / "chromium.log"));
+        const bool required = std::getenv("CHROMIUM_REQUIRED") && std::string(std::getenv("CHROMIUM_REQUIRED")) == "1";
+        BOOST_TEST((code == 0 || (code == 77 && !required)), "chromium_report_test.sh exited " << code);
+    }
 
     // One entitlement_change line per applied correction, with its correlation id.
     std::istringstream lines(first.err);

@@ -6,9 +6,16 @@
 // a model of the app. After the script, the deliveries are applied in arrival
 // order the way the app's webhook handler would (set plan from a subscription
 // snapshot, record payment + grant credits on invoice.paid), so the app
-// database is consistent by construction. A seeded discrepancy is a fault in
-// that delivery (dropped, late, grant lost), scripted inside the window by one
-// function per kind, which also records the expected finding.
+// database is consistent by construction; AI usage is then played against
+// the user's credits (a usage row and a consume credit event per request).
+// A seeded discrepancy is a fault in that delivery (dropped, late, grant
+// lost, failed then replayed), in what the app wrote (payment row, usage,
+// balance, correlation id) or in what happened on Stripe's side since
+// (refund, dispute, a customer the app does not know), scripted inside the
+// window by one function per kind, which also records the expected finding.
+// App-only kinds (users without Stripe customer, signature failures) are
+// scripted the same way without a customer_sim; missed_webhook findings are
+// derived at the end from the webhooks the scripts dropped.
 #include "stripe_sim/generator.hpp"
 
 #include "store/embedded_sql.hpp"
@@ -29,6 +36,7 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <random>
 #include <stdexcept>
@@ -56,6 +64,10 @@ constexpr std::int64_t billing_period = 30 * day;
 constexpr std::int64_t trial_length = 14 * day;
 constexpr std::int64_t max_window_hours = 28 * 24;  // seeded subscriptions need pre-window history
 constexpr std::int64_t min_now = 400 * day;         // prices are dated 400 days back
+// The reconciler's defaults that decide whether seeded data is a finding
+// (docs/findings.md); ground_truth.json repeats them under "policy".
+constexpr std::int64_t webhook_grace = hour;
+constexpr std::int64_t signature_failure_threshold = 3;
 
 constexpr std::string_view legacy_version = "2024-06-20";
 constexpr std::string_view basil_version = "2025-03-31.basil";
@@ -206,6 +218,23 @@ struct sim_invoice {
     std::optional<std::int64_t> finalized_at, paid_at, voided_at, due_date;
     int attempt_count = 0;
     std::vector<sim_line> lines;
+    // Once paid: the charge that paid it (one per paid invoice) and what
+    // happened to that charge afterwards.
+    std::string charge;
+    std::string balance_transaction;
+    std::string paid_event;  // the invoice.paid event
+    struct refund_info {
+        std::string id, balance_transaction;
+        std::int64_t amount = 0;
+        std::int64_t created = 0;
+    };
+    struct dispute_info {
+        std::string id;
+        std::int64_t amount = 0;
+        std::int64_t created = 0;
+    };
+    std::optional<refund_info> refund;
+    std::optional<dispute_info> dispute;
 
     std::int64_t total() const {
         std::int64_t t = 0;
@@ -234,10 +263,10 @@ struct credit_event {
     std::int64_t at = 0;
     std::string id;
     std::int64_t delta = 0;
-    std::string kind;
+    std::string kind;  // grant | consume | adjust | revoke
     std::string reason;
     std::string source;
-    std::string correlation_id;
+    std::optional<std::string> correlation_id;  // nullopt: the key is absent (seeded only)
 };
 
 struct app_user {
@@ -247,6 +276,8 @@ struct app_user {
     std::string stripe_customer_id;  // empty: NULL
     std::int64_t created_at = 0;
     std::vector<credit_event> credit_events;
+    // Seeded balance_drift only: ai_credits = sum of deltas + this.
+    std::int64_t balance_offset = 0;
 };
 
 struct app_payment {
@@ -269,6 +300,9 @@ struct app_webhook {
     std::string event_id;
     std::string type;
     std::int64_t received_at = 0;
+    std::string status = "processed";  // processed | failed | signature_failed
+    int attempts = 1;
+    std::string last_error;            // empty: NULL
 };
 
 // What handling an event does to the app.
@@ -278,11 +312,20 @@ struct app_effect {
     bool skip_grant = false;                   // seeded: payment recorded, grant lost
 };
 
+// How the app's webhook endpoint gets an event. `failed_then_replayed`: the
+// handler failed `attempts` times (the webhook_events row stays `failed`),
+// then an engineer replayed the event with an admin tool at `replayed_at`,
+// which applied its effect without touching webhook_events.
 struct delivery {
-    enum class kind { normal, dropped, late } how = kind::normal;
-    std::int64_t received_at = 0;  // for late
-    static delivery dropped() { return {kind::dropped, 0}; }
-    static delivery late(std::int64_t at) { return {kind::late, at}; }
+    enum class kind { normal, dropped, late, failed_then_replayed } how = kind::normal;
+    std::int64_t received_at = 0;  // late
+    std::int64_t replayed_at = 0;  // failed_then_replayed
+    int attempts = 1;              // failed_then_replayed
+    static delivery dropped() { return {kind::dropped, 0, 0, 1}; }
+    static delivery late(std::int64_t at) { return {kind::late, at, 0, 1}; }
+    static delivery failed_then_replayed(std::int64_t replay_at, int attempts) {
+        return {kind::failed_then_replayed, 0, replay_at, attempts};
+    }
 };
 
 enum class pay_fault { none, grant_missing, webhook_missing };
@@ -290,11 +333,44 @@ enum class sub_start { active, incomplete_then_active, trialing };
 enum class pack_outcome { paid, open, voided };
 
 struct pending_delivery {
-    std::int64_t received_at = 0;
+    std::int64_t received_at = 0;  // the webhook_events row's time
+    std::int64_t applied_at = 0;   // when the effect reached the app
     std::uint64_t seq = 0;
     std::string event_id;
     std::string type;
     app_effect effect;
+    std::string status = "processed";
+    int attempts = 1;
+    std::string last_error = {};
+};
+
+// AI usage to play against a user's credits. Random usage never overdraws
+// (capped); scripted usage spends exactly `credits`, and may carry a seeded
+// fault in how the app logged it.
+enum class usage_fault {
+    none,
+    consume_missing,    // ai_usage row, no consume credit event
+    usage_missing,      // consume credit event whose source is no ai_usage request_id
+    empty_correlation,  // consume credit event with correlation_id ""
+};
+struct usage_plan {
+    std::int64_t at = 0;
+    std::int64_t credits = 0;
+    bool capped = true;
+    usage_fault fault = usage_fault::none;
+};
+struct usage_outcome {
+    usage_fault fault = usage_fault::none;
+    std::string request_id;       // the usage row's, or the dangling consume source
+    std::string credit_event_id;  // empty: no consume event
+    std::int64_t credits = 0;
+    std::int64_t at = 0;
+};
+
+// A webhook the app never received, kept to derive missed_webhook findings.
+struct dropped_event {
+    std::string id, type, object_id, customer, email;
+    std::int64_t created = 0;
 };
 
 constexpr std::array<std::string_view, 16> first_names{
@@ -306,6 +382,49 @@ constexpr std::array<std::string_view, 16> last_names{
 
 class customer_sim;
 
+// ----------------------------------------------------------------- findings
+
+// Every kind of docs/findings.md and the team it is routed to.
+struct kind_def {
+    std::string_view kind, team;
+};
+constexpr std::array<kind_def, 15> finding_kinds{{
+    {"credits_not_granted", "backend_engineering"},
+    {"paid_without_entitlement_change", "billing_engineering"},
+    {"tier_mismatch", "billing_engineering"},
+    {"amount_mismatch", "billing_engineering"},
+    {"currency_mismatch", "billing_engineering"},
+    {"orphan_local_payment", "billing_engineering"},
+    {"refund_or_dispute", "billing_engineering"},
+    {"unknown_customer", "backend_engineering"},
+    {"credits_not_decrementing", "data_platform"},
+    {"negative_or_stuck_balance", "data_platform"},
+    {"balance_drift", "data_platform"},
+    {"webhook_failed_twice", "billing_engineering"},
+    {"missed_webhook", "billing_engineering"},
+    {"webhook_signature_failures", "stripe_support"},
+    {"missing_correlation_id", "devops"},
+}};
+
+// A ground-truth finding with the fields every kind has; callers add
+// user_email / customer when known, the correction and the kind's evidence.
+json::object new_finding(std::string_view kind, std::string_view subject_type, std::string_view subject_id) {
+    for (const auto& k : finding_kinds) {
+        if (k.kind == kind)
+            return {{"kind", kind},
+                    {"subject_type", subject_type},
+                    {"subject_id", subject_id},
+                    {"team", k.team},
+                    {"correction", nullptr}};
+    }
+    throw std::logic_error("generator: unknown finding kind " + std::string(kind));
+}
+
+// The event types the app's webhook handler acts on (missed_webhook's scope).
+bool app_handles(std::string_view type) {
+    return type == "invoice.paid" || type.starts_with("customer.subscription.");
+}
+
 // ---------------------------------------------------------------- generator
 
 class generator {
@@ -315,7 +434,8 @@ public:
           seed_(opts.seed),
           now_(now),
           window_start_(now - opts.window_hours * hour),
-          customer_count_(opts.customers) {}
+          customer_count_(opts.customers),
+          next_app_user_id_(static_cast<std::int64_t>(opts.customers) + 1) {}
 
     void run();
     void write_files(const std::filesystem::path& out_dir) const;
@@ -343,9 +463,29 @@ public:
     // window arithmetic cannot move a seeded finding in or out.
     std::int64_t window_time(std::int64_t lo_pm, std::int64_t hi_pm) {
         const std::int64_t span = now_ - window_start_;
-        const std::int64_t margin = std::min<std::int64_t>(5 * minute, span / 10);
-        const std::int64_t usable = span - 2 * margin;
-        return rng_.between(window_start_ + margin + usable * lo_pm / 1000, window_start_ + margin + usable * hi_pm / 1000);
+        const std::int64_t usable = span - 2 * window_margin();
+        return rng_.between(window_start_ + window_margin() + usable * lo_pm / 1000,
+                            window_start_ + window_margin() + usable * hi_pm / 1000);
+    }
+    std::int64_t window_margin() const { return std::min<std::int64_t>(5 * minute, (now_ - window_start_) / 10); }
+    // A time in the window for an event whose webhook the app never gets:
+    // older than the webhook grace at the window's end by 10 minutes or more
+    // (a missed_webhook), when the window is long enough for that (2 hours
+    // and more); in a shorter window, at least 10 minutes inside the grace
+    // (not yet missed). Never near the grace's edge either way.
+    std::int64_t stale_time(std::int64_t lo_pm, std::int64_t hi_pm) {
+        std::int64_t lo = window_start_ + window_margin();
+        std::int64_t hi = now_ - webhook_grace - 10 * minute;
+        if (hi - lo < 10 * minute) {
+            lo = std::max(lo, now_ - webhook_grace + 10 * minute);
+            hi = now_ - 10 * minute;
+        }
+        return rng_.between(lo + (hi - lo) * lo_pm / 1000, lo + (hi - lo) * hi_pm / 1000);
+    }
+    // A time up to 5 days before the window (an hour clear of it), within the
+    // 30 days of events.
+    std::int64_t before_window_time() {
+        return rng_.between(std::max(now_ - 29 * day, window_start_ - 5 * day), window_start_ - hour);
     }
     // Subscriptions seeded for the window start before it and renew after
     // `now`: no renewal event can land in the window and heal or mask the drift.
@@ -359,26 +499,40 @@ public:
         return *same_second_;
     }
 
+    // An app user without a Stripe customer (ids follow the customers').
+    app_user new_app_user(std::int64_t created_at) {
+        app_user u;
+        u.id = next_app_user_id_++;
+        u.email = "user" + std::to_string(u.id) + "@example.com";
+        u.created_at = created_at;
+        return u;
+    }
+
+    void add_finding(json::object f) { findings_.push_back(std::move(f)); }
     void record_credits_finding(const customer_sim& c, const sim_invoice& inv, bool payment_missing,
                                 std::string_view scenario);
     void record_tier_finding(const customer_sim& c, std::string_view from, std::string_view to,
                              const std::string& newest_event, std::string_view scenario);
 
     // Output sinks.
-    std::vector<record> customers_out, subscriptions_out, invoices_out, events_out;
+    std::vector<record> customers_out, subscriptions_out, invoices_out, events_out, charges_out;
     std::vector<app_user> users;
     std::vector<app_payment> payments;
     std::vector<app_usage> usage;
     std::vector<app_webhook> webhooks;
+    std::vector<dropped_event> dropped;
 
 private:
     void run_generic(customer_sim& c);
+    void run_generic_app_user();
+    void record_missed_webhooks();
 
     rng rng_;
     std::uint64_t seed_;
     std::int64_t now_;
     std::int64_t window_start_;
     int customer_count_;
+    std::int64_t next_app_user_id_;
     std::uint64_t seq_ = 0;
     std::unordered_set<std::string> ids_;
     std::array<std::string, price_table.size()> products_;
@@ -440,17 +594,87 @@ json::object render_plan(const generator& g, const price_def& p) {
 json::value opt(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
 json::value opt(const std::string& v) { return v.empty() ? json::value(nullptr) : json::value(v); }
 
+// ------------------------------------------------------------- app ledger
+
+credit_event new_credit_event(generator& g, std::int64_t at, std::int64_t delta, std::string kind, std::string reason,
+                              std::string source) {
+    return {at, g.new_id("ce_"), delta, std::move(kind), std::move(reason), std::move(source), g.random().uuid()};
+}
+
+// Random AI usage: up to 4 requests between the user's first credit event and
+// now, each spending what the user still has at most.
+std::vector<usage_plan> random_usage(generator& g, const app_user& u) {
+    if (u.credit_events.empty()) return {};
+    std::int64_t first = u.credit_events.front().at;
+    for (const auto& e : u.credit_events) first = std::min(first, e.at);
+    first += minute;
+    if (first > g.now() - 1) return {};
+    rng& r = g.random();
+    std::vector<usage_plan> plan(static_cast<std::size_t>(r.between(0, 4)));
+    for (auto& p : plan) {
+        p.at = r.between(first, g.now() - 1);
+        p.credits = r.between(5, 250);
+    }
+    return plan;
+}
+
+// Plays AI usage against the user's credit events in time order: an ai_usage
+// row and a consume credit event (source = the row's request_id, same time)
+// per request, unless the plan seeds a fault. Leaves the events sorted by time.
+std::vector<usage_outcome> play_usage(generator& g, app_user& u, std::vector<usage_plan> plan) {
+    rng& r = g.random();
+    const auto by_time = [](const auto& a, const auto& b) { return a.at < b.at; };
+    auto& events = u.credit_events;
+    std::stable_sort(events.begin(), events.end(), by_time);
+    std::stable_sort(plan.begin(), plan.end(), by_time);
+    std::vector<credit_event> merged;
+    std::vector<usage_outcome> outcomes;
+    std::int64_t balance = 0;
+    std::size_t gi = 0;
+    for (const auto& p : plan) {
+        if (p.at >= g.now()) throw std::logic_error("generator: usage at or after now");
+        while (gi < events.size() && events[gi].at <= p.at) {
+            balance += events[gi].delta;
+            merged.push_back(std::move(events[gi++]));
+        }
+        const std::int64_t spend = p.capped ? std::min(p.credits, balance) : p.credits;
+        if (spend <= 0) continue;
+        usage_outcome o{p.fault, r.uuid(), {}, spend, p.at};
+        if (p.fault != usage_fault::usage_missing) g.usage.push_back({u.id, spend, o.request_id, p.at});
+        if (p.fault != usage_fault::consume_missing) {
+            o.credit_event_id = g.new_id("ce_");
+            std::string correlation = p.fault == usage_fault::empty_correlation ? std::string() : r.uuid();
+            merged.push_back({p.at, o.credit_event_id, -spend, "consume", "ai_usage", o.request_id, std::move(correlation)});
+            balance -= spend;
+        }
+        outcomes.push_back(std::move(o));
+    }
+    while (gi < events.size()) merged.push_back(std::move(events[gi++]));
+    events = std::move(merged);
+    return outcomes;
+}
+
+std::int64_t sum_of_deltas(const app_user& u) {
+    std::int64_t sum = 0;
+    for (const auto& e : u.credit_events) sum += e.delta;
+    return sum;
+}
+
 // ------------------------------------------------------------ customer_sim
 
 // Plays one customer's life; see the file comment.
 class customer_sim {
 public:
-    customer_sim(generator& g, std::size_t index) : g_(g), r_(g.random()) {
+    customer_sim(generator& g, std::size_t index) : g_(g), r_(g.random()), index_(index) {
         id_ = g_.new_id("cus_");
         email_ = "user" + std::to_string(index + 1) + "@example.com";
         name_ = std::string(first_names[static_cast<std::size_t>(r_.between(0, first_names.size() - 1))]) + ' ' +
                 std::string(last_names[static_cast<std::size_t>(r_.between(0, last_names.size() - 1))]);
         invoice_prefix_ = r_.chars(8, "0123456789ABCDEF");
+        payment_method_ = g_.new_id("pm_");
+        card_fingerprint_ = r_.alnum(16);
+        card_exp_month_ = r_.between(1, 12);
+        card_exp_year_ = r_.between(2027, 2032);
         user_.id = static_cast<std::int64_t>(index) + 1;
         user_.email = email_;
         user_.stripe_customer_id = id_;
@@ -458,23 +682,74 @@ public:
 
     const std::string& id() const { return id_; }
     const std::string& email() const { return email_; }
+    std::int64_t user_id() const { return user_.id; }
     const std::string& subscription_id() const { return sub_->id; }
+    std::int64_t subscription_created() const { return sub_->created; }
     const std::string& app_plan() const { return app_plan_; }  // after finish()
-    const sim_invoice& invoice(const std::string& id) const {
-        for (const auto& inv : invoices_)
-            if (inv.id == id) return inv;
-        throw std::logic_error("generator: unknown invoice " + id);
-    }
+    const sim_invoice& invoice(const std::string& id) const { return const_cast<customer_sim*>(this)->invoice_ref(id); }
     std::int64_t created() const { return created_; }
+    // The app's user after finish() (balance, credit events, plan).
+    const app_user& final_user() const {
+        if (!user_index_) throw std::logic_error("generator: customer " + id_ + " has no app user");
+        return g_.users[*user_index_];
+    }
 
     // Seeded scripts pin their events to one shape so that each variant is
     // covered in both shapes; everything else picks per event.
     void force_shape(api_shape s) { forced_shape_ = s; }
 
+    // Before create_customer(): a Stripe customer the app has no user for,
+    // not even by email (created from a payment link, say). Its webhooks are
+    // received and recorded, and do nothing.
+    void without_app_user() {
+        has_app_user_ = false;
+        email_ = "buyer" + std::to_string(index_ + 1) + "@example.org";
+    }
+    // The app user exists, but the app never stored its stripe_customer_id:
+    // only the email links them.
+    void unlink_app_user() { user_.stripe_customer_id.clear(); }
+    // Usage is scripted only (no random usage), for scripts that need to know
+    // the final balance.
+    void script_usage(usage_plan p) {
+        random_usage_ = false;
+        scripted_usage_.push_back(p);
+    }
+    // A credit event the app wrote outside any webhook (support, a previous
+    // reconciler correction).
+    void add_credit_event(credit_event e) { scripted_credits_.push_back(std::move(e)); }
+    // The payments row the app writes for this invoice records these instead
+    // of the invoice's amount and currency.
+    void override_payment(const std::string& invoice, std::int64_t amount, std::string currency) {
+        payment_overrides_[invoice] = {amount, std::move(currency)};
+    }
+
     void create_customer(std::int64_t at) {
         created_ = at;
         user_.created_at = at - r_.between(0, day);  // signed up in the app before checkout
         emit("customer.created", at, pick_shape(), render_customer(true), nullptr, {}, {});
+    }
+
+    // A full refund of the invoice's charge: charge.refunded, whose object is
+    // the charge after the refund. The app does not act on it.
+    std::string refund(std::int64_t at, const std::string& invoice_id) {
+        advance_to(at);
+        auto& inv = invoice_ref(invoice_id);
+        if (!inv.paid() || inv.refund || inv.dispute || at <= *inv.paid_at)
+            throw std::logic_error("generator: cannot refund " + invoice_id);
+        inv.refund = sim_invoice::refund_info{g_.new_id("re_"), g_.new_id("txn_"), inv.total(), at};
+        const json::object previous{{"amount_refunded", 0}, {"refunded", false}};
+        return emit("charge.refunded", at, pick_shape(), render_charge(inv), &previous, {}, {});
+    }
+
+    // The cardholder disputes the whole charge: charge.dispute.created, whose
+    // object is the dispute. The app does not act on it.
+    std::string dispute(std::int64_t at, const std::string& invoice_id) {
+        advance_to(at);
+        auto& inv = invoice_ref(invoice_id);
+        if (!inv.paid() || inv.refund || inv.dispute || at <= *inv.paid_at)
+            throw std::logic_error("generator: cannot dispute " + invoice_id);
+        inv.dispute = sim_invoice::dispute_info{g_.new_id("dp_"), inv.total(), at};
+        return emit("charge.dispute.created", at, pick_shape(), render_dispute(inv), nullptr, {}, {});
     }
 
     // Returns the subscription_create invoice id (empty for a trial, which
@@ -535,7 +810,9 @@ public:
     void fail_next_renewal() { sub_->fail_next_renewal = true; }
 
     // A one-off invoice for credit packs (billing_reason manual).
-    std::string buy_pack(std::int64_t at, std::int64_t qty, pack_outcome outcome, pay_fault fault = pay_fault::none) {
+    // `paid_delivery` is how the app gets the invoice.paid event.
+    std::string buy_pack(std::int64_t at, std::int64_t qty, pack_outcome outcome, pay_fault fault = pay_fault::none,
+                         delivery paid_delivery = {}) {
         advance_to(at);
         sim_invoice inv;
         inv.id = g_.new_id("in_");
@@ -556,7 +833,7 @@ public:
         auto& in = invoices_[idx];
         switch (outcome) {
         case pack_outcome::paid:
-            settle_invoice(idx, std::min(at + r_.between(0, 2 * minute), g_.now() - 1), fault);
+            settle_invoice(idx, std::min(at + r_.between(0, 2 * minute), g_.now() - 1), fault, paid_delivery);
             break;
         case pack_outcome::open:
             // Sent for manual payment and not paid yet.
@@ -588,10 +865,17 @@ public:
         }
         for (const auto& inv : invoices_) {
             g_.invoices_out.push_back({inv.created, g_.next_seq(), json::serialize(render_invoice(inv, api_shape::basil))});
+            if (inv.paid())
+                g_.charges_out.push_back({*inv.paid_at, g_.next_seq(), json::serialize(render_charge(inv))});
         }
         apply_deliveries();
-        add_usage();
+        if (!has_app_user_) return;
+        for (auto& e : scripted_credits_) user_.credit_events.push_back(std::move(e));
+        std::vector<usage_plan> plan = random_usage_ ? random_usage(g_, user_) : std::vector<usage_plan>{};
+        plan.insert(plan.end(), scripted_usage_.begin(), scripted_usage_.end());
+        play_usage(g_, user_, std::move(plan));
         app_plan_ = user_.plan;
+        user_index_ = g_.users.size();
         g_.users.push_back(std::move(user_));
     }
 
@@ -671,25 +955,34 @@ private:
         }();
     }
 
-    // Paid at `at`: invoice.paid and invoice.payment_succeeded, both carrying
-    // the paid invoice; the app acts on invoice.paid.
-    void settle_invoice(std::size_t idx, std::int64_t at, pay_fault fault) {
+    // Paid at `at` by a new charge: invoice.paid and invoice.payment_succeeded,
+    // both carrying the paid invoice; the app acts on invoice.paid (delivered
+    // as `paid_delivery` says unless the fault drops both).
+    void settle_invoice(std::size_t idx, std::int64_t at, pay_fault fault, delivery paid_delivery = {}) {
         auto& inv = invoices_[idx];
         finalize(inv, at);
         inv.status = "paid";
         inv.paid_at = at;
         inv.attempt_count = 1;
-        const delivery d = fault == pay_fault::webhook_missing ? delivery::dropped() : delivery{};
+        inv.charge = g_.new_id("ch_");
+        inv.balance_transaction = g_.new_id("txn_");
+        const bool dropped = fault == pay_fault::webhook_missing;
         app_effect effect;
         effect.paid_invoice = idx;
         effect.skip_grant = fault == pay_fault::grant_missing;
-        invoice_event("invoice.paid", at, idx, d, effect);
-        invoice_event("invoice.payment_succeeded", at, idx, d, {});
+        inv.paid_event = invoice_event("invoice.paid", at, idx, dropped ? delivery::dropped() : paid_delivery, effect);
+        invoice_event("invoice.payment_succeeded", at, idx, dropped ? delivery::dropped() : delivery{}, {});
     }
 
-    void invoice_event(std::string_view type, std::int64_t at, std::size_t idx, delivery d, app_effect effect) {
+    std::string invoice_event(std::string_view type, std::int64_t at, std::size_t idx, delivery d, app_effect effect) {
         const api_shape shape = pick_shape();
-        emit(type, at, shape, render_invoice(invoices_[idx], shape), nullptr, d, std::move(effect));
+        return emit(type, at, shape, render_invoice(invoices_[idx], shape), nullptr, d, std::move(effect));
+    }
+
+    sim_invoice& invoice_ref(const std::string& id) {
+        for (auto& inv : invoices_)
+            if (inv.id == id) return inv;
+        throw std::logic_error("generator: unknown invoice " + id);
     }
 
     // Emits a customer.subscription.* event for a state change made by
@@ -733,6 +1026,7 @@ private:
         if (at >= g_.now()) throw std::logic_error("generator: event scheduled at or after now");
         const std::string id = g_.new_id("evt_");
         const std::uint64_t seq = g_.next_seq();
+        const std::string object_id(object.at("id").as_string());
         if (at >= g_.now() - event_retention) {
             json::object data{{"object", std::move(object)}};
             if (previous) data["previous_attributes"] = *previous;
@@ -749,20 +1043,33 @@ private:
         }
         switch (d.how) {
         case delivery::kind::dropped:
+            if (!has_app_user_) throw std::logic_error("generator: dropped webhook of a customer without app user");
+            g_.dropped.push_back({id, std::string(type), object_id, id_, email_, at});
             break;
-        case delivery::kind::normal: {
+        case delivery::kind::normal:
+        case delivery::kind::failed_then_replayed: {
             // Webhooks of one customer arrive in order, a few seconds late at
             // most, and all before `now`: anything else would be drift.
             const std::int64_t received =
                 std::min(std::max(at + r_.between(0, 4), last_received_), g_.now() - 1);
             last_received_ = received;
-            deliveries_.push_back({received, seq, id, std::string(type), std::move(effect)});
+            pending_delivery p{received, received, seq, id, std::string(type), std::move(effect)};
+            if (d.how == delivery::kind::failed_then_replayed) {
+                if (d.replayed_at <= received || d.replayed_at >= g_.now() || d.attempts < 2)
+                    throw std::logic_error("generator: replay outside (received, now)");
+                p.applied_at = d.replayed_at;
+                p.status = "failed";
+                p.attempts = d.attempts;
+                p.last_error = "handler error: database is locked (SQLITE_BUSY); gave up after " +
+                               std::to_string(d.attempts) + " attempts";
+            }
+            deliveries_.push_back(std::move(p));
             break;
         }
         case delivery::kind::late:
             if (d.received_at <= at || d.received_at >= g_.now())
                 throw std::logic_error("generator: late delivery outside (created, now)");
-            deliveries_.push_back({d.received_at, seq, id, std::string(type), std::move(effect)});
+            deliveries_.push_back({d.received_at, d.received_at, seq, id, std::string(type), std::move(effect)});
             break;
         }
         return id;
@@ -958,7 +1265,7 @@ private:
                        {"auto_advance", inv.status == "draft" || inv.status == "open"},
                        {"automatic_tax", json::object{{"enabled", false}, {"liability", nullptr}, {"status", nullptr}}},
                        {"billing_reason", inv.billing_reason}};
-        if (shape == api_shape::legacy) o["charge"] = nullptr;  // charges are not simulated yet
+        if (shape == api_shape::legacy) o["charge"] = opt(inv.charge);
         o["collection_method"] = inv.collection_method;
         o["created"] = inv.created;
         o["currency"] = "usd";
@@ -1041,54 +1348,141 @@ private:
         return o;
     }
 
-    // The app's webhook handler, applied in arrival order. Idempotent per
-    // invoice like the real handler: a payment row and a grant at most once.
+    // The charge that paid an invoice, as it stands after what happened to it
+    // so far (refund, dispute). Since API 2022-11-15 a charge's `refunds` list
+    // is not included unless expanded, so it is left out.
+    json::object render_charge(const sim_invoice& inv) const {
+        const std::int64_t amount = inv.total();
+        const std::int64_t refunded = inv.refund ? inv.refund->amount : 0;
+        const std::string description = inv.billing_reason == "subscription_create"  ? "Subscription creation"
+                                        : inv.billing_reason == "subscription_cycle" ? "Subscription update"
+                                                                                     : "Payment for Invoice";
+        return {{"id", inv.charge},
+                {"object", "charge"},
+                {"amount", amount},
+                {"amount_captured", amount},
+                {"amount_refunded", refunded},
+                {"application", nullptr},
+                {"application_fee", nullptr},
+                {"application_fee_amount", nullptr},
+                {"balance_transaction", inv.balance_transaction},
+                {"billing_details",
+                 json::object{{"address", json::object{{"city", nullptr},
+                                                       {"country", nullptr},
+                                                       {"line1", nullptr},
+                                                       {"line2", nullptr},
+                                                       {"postal_code", nullptr},
+                                                       {"state", nullptr}}},
+                              {"email", email_},
+                              {"name", name_},
+                              {"phone", nullptr},
+                              {"tax_id", nullptr}}},
+                {"calculated_statement_descriptor", "RECONCILER DEMO"},
+                {"captured", true},
+                {"created", *inv.paid_at},
+                {"currency", "usd"},
+                {"customer", id_},
+                {"description", description},
+                {"disputed", inv.dispute.has_value()},
+                {"failure_balance_transaction", nullptr},
+                {"failure_code", nullptr},
+                {"failure_message", nullptr},
+                {"fraud_details", json::object{}},
+                {"invoice", inv.id},
+                {"livemode", false},
+                {"metadata", json::object{}},
+                {"on_behalf_of", nullptr},
+                {"outcome", json::object{{"advice_code", nullptr},
+                                         {"network_advice_code", nullptr},
+                                         {"network_decline_code", nullptr},
+                                         {"network_status", "approved_by_network"},
+                                         {"reason", nullptr},
+                                         {"risk_level", "normal"},
+                                         {"seller_message", "Payment complete."},
+                                         {"type", "authorized"}}},
+                {"paid", true},
+                {"payment_intent", nullptr},
+                {"payment_method", payment_method_},
+                {"payment_method_details",
+                 json::object{{"card", json::object{{"brand", "visa"},
+                                                    {"checks", json::object{{"address_line1_check", nullptr},
+                                                                            {"address_postal_code_check", nullptr},
+                                                                            {"cvc_check", "pass"}}},
+                                                    {"country", "US"},
+                                                    {"exp_month", card_exp_month_},
+                                                    {"exp_year", card_exp_year_},
+                                                    {"fingerprint", card_fingerprint_},
+                                                    {"funding", "credit"},
+                                                    {"last4", "4242"},
+                                                    {"network", "visa"}}},
+                              {"type", "card"}}},
+                {"receipt_email", email_},
+                {"receipt_number", nullptr},
+                {"receipt_url", nullptr},
+                {"refunded", refunded == amount},
+                {"review", nullptr},
+                {"shipping", nullptr},
+                {"source_transfer", nullptr},
+                {"statement_descriptor", nullptr},
+                {"statement_descriptor_suffix", nullptr},
+                {"status", "succeeded"},
+                {"transfer_data", nullptr},
+                {"transfer_group", nullptr}};
+    }
+
+    json::object render_dispute(const sim_invoice& inv) const {
+        const auto& d = *inv.dispute;
+        return {{"id", d.id},
+                {"object", "dispute"},
+                {"amount", d.amount},
+                {"balance_transactions", json::array{}},
+                {"charge", inv.charge},
+                {"created", d.created},
+                {"currency", "usd"},
+                {"evidence_details", json::object{{"due_by", d.created + 7 * day},
+                                                  {"has_evidence", false},
+                                                  {"past_due", false},
+                                                  {"submission_count", 0}}},
+                {"is_charge_refundable", false},
+                {"livemode", false},
+                {"metadata", json::object{}},
+                {"payment_intent", nullptr},
+                {"reason", "fraudulent"},
+                {"status", "needs_response"}};
+    }
+
+    // The app's webhook handler, applied in the order the effects reached the
+    // app. Every delivery is recorded in webhook_events, whatever its type
+    // (types the app does not handle are recorded and do nothing). Idempotent
+    // per invoice like the real handler: a payment row and a grant at most
+    // once. A customer without app user: recorded, nothing else.
     void apply_deliveries() {
         std::stable_sort(deliveries_.begin(), deliveries_.end(), [](const auto& a, const auto& b) {
-            return a.received_at != b.received_at ? a.received_at < b.received_at : a.seq < b.seq;
+            return a.applied_at != b.applied_at ? a.applied_at < b.applied_at : a.seq < b.seq;
         });
         std::unordered_set<std::string> paid_seen, granted;
         for (auto& d : deliveries_) {
-            g_.webhooks.push_back({d.event_id, d.type, d.received_at});
+            g_.webhooks.push_back({d.event_id, d.type, d.received_at, d.status, d.attempts, d.last_error});
+            if (!has_app_user_) continue;
             if (d.effect.plan) user_.plan = *d.effect.plan;
             if (!d.effect.paid_invoice) continue;
             const auto& inv = invoices_[*d.effect.paid_invoice];
             if (paid_seen.insert(inv.id).second) {
-                g_.payments.push_back({inv.id, id_, user_.id, inv.total(), "usd", *inv.paid_at});
+                // Some payments were written by an older app version with the
+                // currency upper-cased: the same currency, not a mismatch.
+                std::string currency = r_.percent(10) ? "USD" : "usd";
+                std::int64_t amount = inv.total();
+                if (const auto o = payment_overrides_.find(inv.id); o != payment_overrides_.end()) {
+                    amount = o->second.first;
+                    currency = o->second.second;
+                }
+                g_.payments.push_back({inv.id, id_, user_.id, amount, currency, *inv.paid_at});
             }
             if (!d.effect.skip_grant && inv.credits() > 0 && granted.insert(inv.id).second) {
-                user_.credit_events.push_back({d.received_at, g_.new_id("ce_"), inv.credits(), "grant",
+                user_.credit_events.push_back({d.applied_at, g_.new_id("ce_"), inv.credits(), "grant",
                                                "invoice.paid", inv.id, r_.uuid()});
             }
         }
-    }
-
-    // AI usage spends what the app granted, never below zero.
-    void add_usage() {
-        auto& events = user_.credit_events;
-        if (events.empty()) return;
-        const std::int64_t first = events.front().at + minute;
-        if (first > g_.now() - 1) return;
-        std::vector<std::int64_t> times(static_cast<std::size_t>(r_.between(0, 4)));
-        for (auto& t : times) t = r_.between(first, g_.now() - 1);
-        std::sort(times.begin(), times.end());
-        std::vector<credit_event> merged;
-        std::int64_t balance = 0;
-        std::size_t gi = 0;
-        for (const std::int64_t t : times) {
-            while (gi < events.size() && events[gi].at <= t) {
-                balance += events[gi].delta;
-                merged.push_back(std::move(events[gi++]));
-            }
-            const std::int64_t spend = std::min(r_.between(5, 250), balance);
-            if (spend <= 0) continue;
-            balance -= spend;
-            const std::string request_id = r_.uuid();
-            g_.usage.push_back({user_.id, spend, request_id, t});
-            merged.push_back({t, g_.new_id("ce_"), -spend, "consume", "ai_usage", request_id, r_.uuid()});
-        }
-        while (gi < events.size()) merged.push_back(std::move(events[gi++]));
-        events = std::move(merged);
     }
 
     generator& g_;
@@ -1102,16 +1496,29 @@ private:
     std::int64_t last_sub_event_ = std::numeric_limits<std::int64_t>::min();
     std::int64_t last_received_ = 0;
     std::optional<api_shape> forced_shape_;
+    std::size_t index_;
+    std::string payment_method_, card_fingerprint_;
+    std::int64_t card_exp_month_ = 1, card_exp_year_ = 2030;
+    bool has_app_user_ = true;
+    bool random_usage_ = true;
+    std::vector<usage_plan> scripted_usage_;
+    std::vector<credit_event> scripted_credits_;
+    std::map<std::string, std::pair<std::int64_t, std::string>> payment_overrides_;
+    std::optional<std::size_t> user_index_;
     app_user user_;
     std::string app_plan_;
 };
 
 // ----------------------------------------------------------- seeded kinds
 //
-// One function per seeded kind (and per noise kind). Each gets a fresh
-// customer and its instance number; even instances use the legacy API
-// shape, odd ones basil, so every kind is seen in both shapes. To add a kind:
-// write its function and add a row to `scenarios`.
+// One function per seeded kind (and per noise kind). A customer scenario
+// gets a fresh Stripe customer and its instance number; even instances use
+// the legacy API shape, odd ones basil, so every kind is seen in both shapes.
+// An app scenario writes app rows only (users without a Stripe customer,
+// webhook_events rows). Each records the findings it seeds; missed_webhook
+// findings are derived afterwards from the webhooks the scripts dropped. To
+// add a kind: write its function and add a row to `customer_scenarios` or
+// `app_scenarios`.
 
 api_shape shape_for(int instance) { return instance % 2 == 0 ? api_shape::legacy : api_shape::basil; }
 
@@ -1119,17 +1526,29 @@ const price_def& plan_for(int instance) { return instance % 2 == 0 ? pro_price :
 
 std::int64_t seats(generator& g, const price_def& p) { return &p == &team_price ? g.random().between(1, 5) : 1; }
 
-// A paid invoice in the window whose grant is missing; `flavor_pack` picks a
-// credit pack (free user with earlier purchases) or a brand-new subscription.
-std::string paid_invoice_in_window(generator& g, customer_sim& c, bool flavor_pack, pay_fault fault) {
+// The user and customer a finding about this customer names.
+void about(json::object& f, const customer_sim& c) {
+    f["user_email"] = c.email();
+    f["customer"] = c.id();
+}
+
+std::int64_t granted_for(const app_user& u, const std::string& source) {
+    std::int64_t granted = 0;
+    for (const auto& e : u.credit_events)
+        if (e.kind == "grant" && e.source == source) granted += e.delta;
+    return granted;
+}
+
+// A paid invoice at `at` (in the window); `flavor_pack` picks a credit pack
+// (free user with an earlier purchase) or a brand-new subscription.
+std::string paid_invoice_at(generator& g, customer_sim& c, std::int64_t at, bool flavor_pack, pay_fault fault) {
     rng& r = g.random();
     if (flavor_pack) {
-        c.create_customer(g.now() - r.between(5 * day, 35 * day));
+        c.create_customer(std::min(g.now() - r.between(5 * day, 35 * day), at - 3 * day));
         c.buy_pack(c.created() + r.between(hour, 2 * day), r.between(1, 3), pack_outcome::paid);
-        return c.buy_pack(g.window_time(100, 900), r.between(1, 3), pack_outcome::paid, fault);
+        return c.buy_pack(at, r.between(1, 3), pack_outcome::paid, fault);
     }
-    const std::int64_t at = g.window_time(100, 900);
-    c.create_customer(std::max(g.window_start() + minute, at - r.between(0, 10 * minute)));
+    c.create_customer(std::max(g.window_start() + g.window_margin(), at - r.between(0, 10 * minute)));
     const price_def& p = r.percent(50) ? pro_price : team_price;
     return c.subscribe(at, p, seats(g, p), sub_start::active, fault);
 }
@@ -1137,18 +1556,30 @@ std::string paid_invoice_in_window(generator& g, customer_sim& c, bool flavor_pa
 // credits_not_granted: the app recorded the payment, then lost the grant.
 void seed_grant_missing_payment_recorded(generator& g, customer_sim& c, int instance) {
     c.force_shape(shape_for(instance));
-    const std::string inv = paid_invoice_in_window(g, c, instance % 2 == 0, pay_fault::grant_missing);
+    const std::string inv =
+        paid_invoice_at(g, c, g.window_time(100, 900), instance % 2 == 0, pay_fault::grant_missing);
     c.finish();
     g.record_credits_finding(c, c.invoice(inv), false, "grant_missing_payment_recorded");
 }
 
-// credits_not_granted: the invoice's webhooks never arrived (no payment, no
-// grant, no webhook_events rows).
+// credits_not_granted + paid_without_entitlement_change: the invoice's
+// webhooks never arrived (no payment, no grant, no webhook_events rows), and
+// (when the window is 2 hours or longer) invoice.paid is older than the
+// webhook grace: a missed_webhook too.
 void seed_grant_and_payment_missing(generator& g, customer_sim& c, int instance) {
     c.force_shape(shape_for(instance));
-    const std::string inv = paid_invoice_in_window(g, c, instance % 2 == 1, pay_fault::webhook_missing);
+    const std::string id = paid_invoice_at(g, c, g.stale_time(0, 1000), instance % 2 == 1, pay_fault::webhook_missing);
     c.finish();
-    g.record_credits_finding(c, c.invoice(inv), true, "grant_and_payment_missing");
+    const sim_invoice& inv = c.invoice(id);
+    g.record_credits_finding(c, inv, true, "grant_and_payment_missing");
+    json::object f = new_finding("paid_without_entitlement_change", "invoice", id);
+    about(f, c);
+    f["credits"] = inv.credits();
+    f["amount"] = inv.total();
+    f["paid_event"] = inv.paid_event;
+    f["always_escalated"] = true;
+    f["scenario"] = "grant_and_payment_missing";
+    g.add_finding(std::move(f));
 }
 
 void start_quiet_subscription(generator& g, customer_sim& c, const price_def& p, std::int64_t qty) {
@@ -1157,21 +1588,22 @@ void start_quiet_subscription(generator& g, customer_sim& c, const price_def& p,
     c.subscribe(t0, p, qty, sub_start::active);
 }
 
-// tier_mismatch: an upgrade pro -> team whose webhook never arrived.
+// tier_mismatch (+ missed_webhook): an upgrade pro -> team whose webhook
+// never arrived.
 void seed_missed_upgrade(generator& g, customer_sim& c, int instance) {
     c.force_shape(shape_for(instance));
     start_quiet_subscription(g, c, pro_price, 1);
-    const std::string ev = c.change_plan(g.window_time(100, 900), team_price, seats(g, team_price), delivery::dropped());
+    const std::string ev = c.change_plan(g.stale_time(100, 900), team_price, seats(g, team_price), delivery::dropped());
     c.finish();
     g.record_tier_finding(c, "pro", "team", ev, "missed_upgrade");
 }
 
-// tier_mismatch: a cancellation whose webhook never arrived.
+// tier_mismatch (+ missed_webhook): a cancellation whose webhook never arrived.
 void seed_missed_cancellation(generator& g, customer_sim& c, int instance) {
     c.force_shape(shape_for(instance));
     const price_def& p = plan_for(instance);
     start_quiet_subscription(g, c, p, seats(g, p));
-    const std::string ev = c.cancel(g.window_time(100, 900), delivery::dropped());
+    const std::string ev = c.cancel(g.stale_time(100, 900), delivery::dropped());
     c.finish();
     g.record_tier_finding(c, p.tier, "free", ev, "missed_cancellation");
 }
@@ -1190,6 +1622,210 @@ void seed_late_older_event(generator& g, customer_sim& c, int instance) {
     const std::string newest = c.change_plan(t2, a, qa);
     c.finish();
     g.record_tier_finding(c, b.tier, a.tier, newest, "late_older_event");
+}
+
+// A paid invoice in the window, delivered and granted, whose payments row
+// then records `amount` / `currency`.
+void seed_payment_row_differs(generator& g, customer_sim& c, int instance, std::string_view kind,
+                              std::int64_t (*amount)(generator&, std::int64_t total, int instance),
+                              std::string_view currency) {
+    c.force_shape(shape_for(instance));
+    const std::string id = paid_invoice_at(g, c, g.window_time(100, 900), instance % 2 == 0, pay_fault::none);
+    const std::int64_t total = c.invoice(id).total();
+    const std::int64_t recorded = amount(g, total, instance);
+    c.override_payment(id, recorded, std::string(currency));
+    c.finish();
+    if (granted_for(c.final_user(), id) != c.invoice(id).credits())
+        throw std::logic_error("generator: " + std::string(kind) + " invoice " + id + " is not granted");
+    json::object f = new_finding(kind, "invoice", id);
+    about(f, c);
+    f["stripe_amount"] = total;
+    f["app_amount"] = recorded;
+    f["stripe_currency"] = "usd";
+    f["app_currency"] = currency;
+    f["scenario"] = kind;
+    g.add_finding(std::move(f));
+}
+
+// amount_mismatch: the app stored the amount in major units (even) or after
+// a discount it applied locally (odd).
+void seed_amount_mismatch(generator& g, customer_sim& c, int instance) {
+    seed_payment_row_differs(
+        g, c, instance, "amount_mismatch",
+        [](generator& gen, std::int64_t total, int k) {
+            return k % 2 == 0 ? total / 100 : total - 100 * gen.random().between(1, 5);
+        },
+        "usd");
+}
+
+// currency_mismatch: the app stored the checkout page's display currency.
+void seed_currency_mismatch(generator& g, customer_sim& c, int instance) {
+    seed_payment_row_differs(
+        g, c, instance, "currency_mismatch", [](generator&, std::int64_t total, int) { return total; },
+        instance % 2 == 0 ? "eur" : "GBP");
+}
+
+// orphan_local_payment: a payments row paid in the window for an invoice
+// Stripe never had (even: a checkout against another Stripe account), or for
+// a pack invoice Stripe shows as void (odd: the app wrote the row when the
+// checkout returned, copying amount_paid, still 0, and the invoice was voided).
+void seed_orphan_local_payment(generator& g, customer_sim& c, int instance) {
+    c.force_shape(shape_for(instance));
+    rng& r = g.random();
+    c.create_customer(g.before_window_time() - r.between(hour, 5 * day));
+    std::string id;
+    app_payment row;
+    if (instance % 2 == 0) {
+        c.buy_pack(c.created() + r.between(minute, hour), r.between(1, 3), pack_outcome::paid);
+        c.finish();
+        id = g.new_id("in_");  // registered, so no Stripe invoice gets it
+        row = {id, c.id(), c.user_id(), pack_price.unit_amount * r.between(1, 3), "usd", g.window_time(100, 900)};
+    } else {
+        id = c.buy_pack(g.window_time(100, 800), r.between(1, 3), pack_outcome::voided);
+        c.finish();
+        const sim_invoice& inv = c.invoice(id);
+        row = {id, c.id(), c.user_id(), 0, "usd", *inv.finalized_at + r.between(5, 50)};  // before the void
+    }
+    g.payments.push_back(row);
+    json::object f = new_finding("orphan_local_payment", "invoice", id);
+    about(f, c);
+    f["stripe_status"] = instance % 2 == 0 ? json::value(nullptr) : json::value("void");
+    f["app_amount"] = row.amount;
+    f["paid_at"] = row.paid_at;
+    f["scenario"] = instance % 2 == 0 ? "invoice_unknown_to_stripe" : "invoice_void";
+    g.add_finding(std::move(f));
+}
+
+// refund_or_dispute: a credit pack bought before the window, then in the
+// window (variant = instance % 3) 0: fully refunded while the user still has
+// every credit; 1: fully refunded after most credits were spent (revoke the
+// rest, the spent part is unrecovered); 2: disputed, credits unused.
+void seed_refund_or_dispute(generator& g, customer_sim& c, int instance) {
+    c.force_shape(shape_for(instance));
+    rng& r = g.random();
+    const int variant = instance % 3;
+    const std::int64_t bought = g.before_window_time();
+    c.create_customer(bought - r.between(2 * hour, 3 * day));
+    if (variant != 1) c.buy_pack(c.created() + r.between(minute, hour), r.between(1, 3), pack_outcome::paid);
+    const std::string id = c.buy_pack(bought, variant == 1 ? 2 : r.between(1, 3), pack_outcome::paid);
+    const std::int64_t from = bought + 10 * minute, to = g.window_start() - 10 * minute;
+    if (variant == 1) {
+        for (int i = 0; i < 3; ++i) c.script_usage({r.between(from, to), r.between(150, 250), false});
+    } else {
+        for (auto k = r.between(1, 2); k > 0; --k) c.script_usage({r.between(from, to), r.between(20, 120), false});
+    }
+    const std::int64_t at = g.window_time(100, 900);
+    const std::string event = variant == 2 ? c.dispute(at, id) : c.refund(at, id);
+    c.finish();
+
+    const sim_invoice& inv = c.invoice(id);
+    const app_user& u = c.final_user();
+    const std::int64_t granted = granted_for(u, id);
+    const std::int64_t taken = variant == 2 ? inv.dispute->amount : inv.refund->amount;
+    const std::int64_t due = granted * taken / inv.total();
+    const std::int64_t ai_credits = sum_of_deltas(u) + u.balance_offset;
+    const std::int64_t revoke = std::min(due, std::max<std::int64_t>(0, ai_credits));
+    if (granted <= 0 || (variant == 1 ? !(revoke > 0 && revoke < due) : revoke != due))
+        throw std::logic_error("generator: refund_or_dispute script lost its shape for " + id);
+    json::object f = new_finding("refund_or_dispute", "charge", inv.charge);
+    about(f, c);
+    f["correction"] = json::object{{"kind", "revoke_credits"}, {"credits", revoke}, {"unrecovered", due - revoke}};
+    f["invoice"] = id;
+    f["event"] = event;
+    f["event_type"] = variant == 2 ? "charge.dispute.created" : "charge.refunded";
+    f["granted"] = granted;
+    f["amount"] = inv.total();
+    f[variant == 2 ? "amount_disputed" : "amount_refunded"] = taken;
+    f["ai_credits"] = ai_credits;
+    f["scenario"] = variant == 0 ? "refund_credits_unused" : variant == 1 ? "refund_credits_spent" : "dispute";
+    g.add_finding(std::move(f));
+}
+
+// Noise: a refunded pack whose credits were already revoked (source = the
+// charge), by support a few minutes after the refund.
+void noise_refund_already_revoked(generator& g, customer_sim& c, int) {
+    rng& r = g.random();
+    const std::int64_t bought = g.before_window_time();
+    c.create_customer(bought - r.between(2 * hour, 3 * day));
+    c.buy_pack(c.created() + r.between(minute, hour), r.between(1, 3), pack_outcome::paid);
+    const std::string id = c.buy_pack(bought, r.between(1, 3), pack_outcome::paid);
+    c.script_usage({r.between(bought + 10 * minute, g.window_start() - 10 * minute), r.between(20, 120), false});
+    const std::int64_t at = g.window_time(100, 600);
+    c.refund(at, id);
+    const sim_invoice& inv = c.invoice(id);
+    c.add_credit_event(
+        new_credit_event(g, at + r.between(minute, 5 * minute), -inv.credits(), "revoke", "charge.refunded", inv.charge));
+    c.finish();
+}
+
+// unknown_customer: a Stripe customer the app has no user for, by id or by
+// email. Even: created in the window, nothing else; odd: created before the
+// window, buys a credit pack in the window (its webhooks are recorded, and
+// do nothing: no user).
+void seed_unknown_customer(generator& g, customer_sim& c, int instance) {
+    c.force_shape(shape_for(instance));
+    rng& r = g.random();
+    c.without_app_user();
+    std::string invoice;
+    if (instance % 2 == 0) {
+        c.create_customer(g.window_time(100, 900));
+    } else {
+        c.create_customer(g.before_window_time());
+        invoice = c.buy_pack(g.window_time(100, 900), r.between(1, 3), pack_outcome::paid);
+    }
+    c.finish();
+    json::object f = new_finding("unknown_customer", "customer", c.id());
+    f["customer"] = c.id();
+    f["email"] = c.email();
+    f["created"] = c.created();
+    f["invoice"] = invoice.empty() ? json::value(nullptr) : json::value(invoice);
+    f["scenario"] = instance % 2 == 0 ? "created_in_window" : "invoice_in_window";
+    g.add_finding(std::move(f));
+}
+
+// Noise: a customer created in the window whose user the app knows by email
+// only (stripe_customer_id never stored): not unknown.
+void noise_customer_matched_by_email(generator& g, customer_sim& c, int) {
+    c.unlink_app_user();
+    c.create_customer(g.window_time(100, 900));
+    c.finish();
+}
+
+// webhook_failed_twice: the handler failed 2-4 times on an event in the
+// window and the row stays `failed`; an engineer replayed it with an admin
+// tool, so its effect is in the app (no other finding). Even: a pack's
+// invoice.paid (payment and grant present); odd: a plan change (plan set),
+// on a subscription whose handler also failed on a change before the window
+// (received before the window: no finding).
+void seed_webhook_failed_twice(generator& g, customer_sim& c, int instance) {
+    c.force_shape(shape_for(instance));
+    rng& r = g.random();
+    const int attempts = static_cast<int>(r.between(2, 4));
+    const std::int64_t at = g.window_time(100, 600);
+    const std::int64_t replay = at + r.between(5 * minute, 15 * minute);
+    std::string event, type;
+    if (instance % 2 == 0) {
+        c.create_customer(g.before_window_time() - r.between(hour, 5 * day));
+        const std::string id = c.buy_pack(at, r.between(1, 3), pack_outcome::paid, pay_fault::none,
+                                          delivery::failed_then_replayed(replay, attempts));
+        event = c.invoice(id).paid_event;
+        type = "invoice.paid";
+    } else {
+        start_quiet_subscription(g, c, pro_price, 1);
+        const std::int64_t early = r.between(c.subscription_created() + 30 * minute, g.window_start() - 90 * minute);
+        c.change_plan(early, team_price, seats(g, team_price),
+                      delivery::failed_then_replayed(early + r.between(5 * minute, 20 * minute),
+                                                     static_cast<int>(r.between(2, 3))));
+        event = c.change_plan(at, pro_price, 1, delivery::failed_then_replayed(replay, attempts));
+        type = "customer.subscription.updated";
+    }
+    c.finish();
+    json::object f = new_finding("webhook_failed_twice", "event", event);
+    about(f, c);
+    f["event_type"] = type;
+    f["attempts"] = attempts;
+    f["scenario"] = instance % 2 == 0 ? "invoice_paid_replayed" : "subscription_updated_replayed";
+    g.add_finding(std::move(f));
 }
 
 // Noise: several changes in the window, delivered in order; the newest state
@@ -1238,25 +1874,209 @@ void noise_unpaid_invoices(generator& g, customer_sim& c, int instance) {
     c.finish();
 }
 
-struct scenario_def {
+// ------------------------------------------------------ app-only scenarios
+
+// An app user without Stripe customer who signed up before the window with
+// a signup bonus of credits.
+app_user seeded_app_user(generator& g, std::int64_t bonus) {
+    app_user u = g.new_app_user(g.before_window_time() - g.random().between(hour, 3 * day));
+    u.credit_events.push_back(new_credit_event(g, u.created_at, bonus, "grant", "signup_bonus", "signup"));
+    return u;
+}
+
+// Usage between the signup and the window.
+usage_plan usage_before_window(generator& g, const app_user& u, usage_fault fault = usage_fault::none) {
+    rng& r = g.random();
+    return {r.between(u.created_at + 10 * minute, g.window_start() - 10 * minute), r.between(20, 150), false, fault};
+}
+usage_plan usage_in_window(generator& g, std::int64_t lo_pm, std::int64_t hi_pm, usage_fault fault = usage_fault::none) {
+    const std::int64_t at = g.window_time(lo_pm, hi_pm);
+    return {at, g.random().between(20, 150), false, fault};
+}
+
+json::object user_finding(std::string_view kind, const app_user& u) {
+    json::object f = new_finding(kind, "user", u.email);
+    f["user_email"] = u.email;
+    return f;
+}
+
+// credits_not_decrementing: usage and consumes in the window that do not
+// match one to one. Even: a request logged in ai_usage whose consume was
+// lost; odd: a consume whose source is no ai_usage request_id.
+void seed_credits_not_decrementing(generator& g, int instance) {
+    app_user u = seeded_app_user(g, g.random().between(800, 1500));
+    const usage_fault fault = instance % 2 == 0 ? usage_fault::consume_missing : usage_fault::usage_missing;
+    const auto outcomes = play_usage(g, u,
+                                     {usage_before_window(g, u), usage_in_window(g, 100, 300),
+                                      usage_in_window(g, 400, 600, fault), usage_in_window(g, 700, 900)});
+    json::array usage_without_consume, consume_without_usage;
+    for (const auto& o : outcomes) {
+        if (o.fault == usage_fault::consume_missing) usage_without_consume.push_back(json::value(o.request_id));
+        if (o.fault == usage_fault::usage_missing) consume_without_usage.push_back(json::value(o.credit_event_id));
+    }
+    json::object f = user_finding("credits_not_decrementing", u);
+    f["usage_without_consume"] = std::move(usage_without_consume);
+    f["consume_without_usage"] = std::move(consume_without_usage);
+    f["scenario"] = instance % 2 == 0 ? "usage_without_consume" : "consume_without_usage";
+    g.users.push_back(std::move(u));
+    g.add_finding(std::move(f));
+}
+
+// negative_or_stuck_balance. Even: two requests in the window overdraw the
+// balance (events consistent), and a third request's consume was lost — the
+// credits_not_decrementing symptom, reported as this kind only (precedence).
+// Odd: stuck: consumes before the window, then usage in the window and not
+// a single consume in it.
+void seed_negative_or_stuck_balance(generator& g, int instance) {
+    rng& r = g.random();
+    app_user u;
+    std::vector<usage_plan> plan;
+    if (instance % 2 == 0) {
+        const std::int64_t bonus = r.between(100, 300);
+        u = seeded_app_user(g, bonus);
+        const std::int64_t first = bonus * 3 / 5;
+        plan = {{g.window_time(100, 300), first, false, usage_fault::none},
+                {g.window_time(400, 600), bonus - first + r.between(30, 120), false, usage_fault::none},
+                usage_in_window(g, 700, 900, usage_fault::consume_missing)};
+    } else {
+        u = seeded_app_user(g, r.between(500, 1000));
+        plan = {usage_before_window(g, u), usage_before_window(g, u),
+                usage_in_window(g, 100, 400, usage_fault::consume_missing),
+                usage_in_window(g, 500, 900, usage_fault::consume_missing)};
+    }
+    play_usage(g, u, std::move(plan));
+    const std::int64_t ai_credits = sum_of_deltas(u);
+    if ((instance % 2 == 0) != (ai_credits < 0)) throw std::logic_error("generator: negative balance script broke");
+    json::object f = user_finding("negative_or_stuck_balance", u);
+    f["ai_credits"] = ai_credits;
+    f["reason"] = instance % 2 == 0 ? "negative" : "stuck";
+    f["scenario"] = instance % 2 == 0 ? "negative_balance" : "stuck_usage";
+    g.users.push_back(std::move(u));
+    g.add_finding(std::move(f));
+}
+
+// balance_drift: usage in the window (consistent), and ai_credits written
+// outside the log. Even: support added credits to the balance without a
+// credit event; odd: the last request was decremented twice from the
+// balance, logged once. The balance stays >= 0.
+void seed_balance_drift(generator& g, int instance) {
+    app_user u = seeded_app_user(g, g.random().between(500, 1000));
+    const auto outcomes = play_usage(g, u, {usage_before_window(g, u), usage_in_window(g, 200, 800)});
+    u.balance_offset = instance % 2 == 0 ? g.random().between(1, 5) * 100 : -outcomes.back().credits;
+    const std::int64_t sum = sum_of_deltas(u);
+    json::object f = user_finding("balance_drift", u);
+    f["ai_credits"] = sum + u.balance_offset;
+    f["sum_of_deltas"] = sum;
+    f["scenario"] = instance % 2 == 0 ? "unlogged_support_credit" : "double_decrement";
+    g.users.push_back(std::move(u));
+    g.add_finding(std::move(f));
+}
+
+// missing_correlation_id: one credit event in the window without one. Even:
+// a consume with correlation_id ""; odd: a support adjustment without the key.
+void seed_missing_correlation_id(generator& g, int instance) {
+    rng& r = g.random();
+    app_user u = seeded_app_user(g, r.between(500, 1000));
+    std::string id, kind;
+    if (instance % 2 == 0) {
+        const auto outcomes = play_usage(g, u,
+                                         {usage_before_window(g, u), usage_in_window(g, 100, 400, usage_fault::empty_correlation),
+                                          usage_in_window(g, 500, 900)});
+        for (const auto& o : outcomes)
+            if (o.fault == usage_fault::empty_correlation) id = o.credit_event_id;
+        kind = "consume";
+    } else {
+        credit_event e = new_credit_event(g, g.window_time(100, 900), r.between(1, 4) * 50, "adjust", "support_goodwill",
+                                          "support:T-" + std::to_string(r.between(10000, 99999)));
+        e.correlation_id.reset();
+        id = e.id;
+        kind = "adjust";
+        u.credit_events.push_back(std::move(e));
+        play_usage(g, u, {usage_before_window(g, u), usage_in_window(g, 100, 900)});
+    }
+    json::object f = new_finding("missing_correlation_id", "credit_event", id);
+    f["user_email"] = u.email;
+    f["credit_event_kind"] = kind;
+    f["correlation_id"] = instance % 2 == 0 ? json::value("") : json::value(nullptr);
+    f["scenario"] = instance % 2 == 0 ? "empty_correlation_id" : "absent_correlation_id";
+    g.users.push_back(std::move(u));
+    g.add_finding(std::move(f));
+}
+
+// webhook_signature_failures: 3-5 deliveries in the window whose signature
+// did not verify (forged event ids, no such Stripe event), and one before
+// the window, which does not count.
+void seed_webhook_signature_failures(generator& g, int) {
+    rng& r = g.random();
+    const std::string error = "No signatures found matching the expected signature for payload";
+    const auto count = r.between(signature_failure_threshold, signature_failure_threshold + 2);
+    json::array ids;
+    for (std::int64_t i = 0; i < count; ++i) {
+        std::string id = g.new_id("evt_");
+        ids.push_back(json::value(id));
+        g.webhooks.push_back({std::move(id), i % 2 == 0 ? "invoice.paid" : "customer.subscription.updated",
+                              g.window_time(50, 950), "signature_failed", 1, error});
+    }
+    g.webhooks.push_back({g.new_id("evt_"), "invoice.paid", g.before_window_time(), "signature_failed", 1, error});
+    json::object f = new_finding("webhook_signature_failures", "webhook_endpoint", "webhook_endpoint");
+    f["count"] = count;
+    f["threshold"] = signature_failure_threshold;
+    f["event_ids"] = std::move(ids);
+    f["scenario"] = "forged_deliveries";
+    g.add_finding(std::move(f));
+}
+
+// ---------------------------------------------------------- scenario tables
+
+struct customer_scenario {
     std::string_view name;
     void (*run)(generator&, customer_sim&, int);
+    int min_instances;  // per dataset; more with more customers
 };
 
-constexpr std::array<scenario_def, 8> scenarios{{
-    {"grant_missing_payment_recorded", seed_grant_missing_payment_recorded},
-    {"grant_and_payment_missing", seed_grant_and_payment_missing},
-    {"missed_upgrade", seed_missed_upgrade},
-    {"missed_cancellation", seed_missed_cancellation},
-    {"late_older_event", seed_late_older_event},
-    {"noise_flapping_subscription", noise_flapping_subscription},
-    {"noise_same_second_signup", noise_same_second_signup},
-    {"noise_unpaid_invoices", noise_unpaid_invoices},
+constexpr std::array<customer_scenario, 16> customer_scenarios{{
+    {"grant_missing_payment_recorded", seed_grant_missing_payment_recorded, 2},
+    {"grant_and_payment_missing", seed_grant_and_payment_missing, 2},
+    {"missed_upgrade", seed_missed_upgrade, 2},
+    {"missed_cancellation", seed_missed_cancellation, 2},
+    {"late_older_event", seed_late_older_event, 2},
+    {"amount_mismatch", seed_amount_mismatch, 2},
+    {"currency_mismatch", seed_currency_mismatch, 2},
+    {"orphan_local_payment", seed_orphan_local_payment, 2},
+    {"refund_or_dispute", seed_refund_or_dispute, 3},
+    {"unknown_customer", seed_unknown_customer, 2},
+    {"webhook_failed_twice", seed_webhook_failed_twice, 2},
+    {"noise_flapping_subscription", noise_flapping_subscription, 1},
+    {"noise_same_second_signup", noise_same_second_signup, 2},
+    {"noise_unpaid_invoices", noise_unpaid_invoices, 2},
+    {"noise_refund_already_revoked", noise_refund_already_revoked, 1},
+    {"noise_customer_matched_by_email", noise_customer_matched_by_email, 1},
 }};
 
-// At least 2 of each, about 1% of customers per scenario (5% for the five
-// seeded kinds together).
-int instances_per_scenario(int customers) { return std::max(2, customers / 100); }
+struct app_scenario {
+    std::string_view name;
+    void (*run)(generator&, int);
+    int min_instances;
+    bool scales;  // more with more customers
+};
+
+constexpr std::array<app_scenario, 5> app_scenarios{{
+    {"credits_not_decrementing", seed_credits_not_decrementing, 2, true},
+    {"negative_or_stuck_balance", seed_negative_or_stuck_balance, 2, true},
+    {"balance_drift", seed_balance_drift, 2, true},
+    {"missing_correlation_id", seed_missing_correlation_id, 2, true},
+    {"webhook_signature_failures", seed_webhook_signature_failures, 1, false},
+}};
+
+// About 1% of customers per scenario, and at least its minimum.
+int instances(int min_instances, int customers) { return std::max(min_instances, customers / 100); }
+
+// Every customer scenario's minimum needs its own customer.
+constexpr int min_customers() {
+    int n = 0;
+    for (const auto& s : customer_scenarios) n += s.min_instances;
+    return n;
+}
 
 // ------------------------------------------------------- generator methods
 
@@ -1311,50 +2131,93 @@ void generator::run_generic(customer_sim& c) {
     c.finish();
 }
 
+void generator::run_generic_app_user() {
+    app_user u = new_app_user(rng_.between(now_ - history, now_ - 1));
+    if (rng_.percent(60)) {
+        u.credit_events.push_back(
+            new_credit_event(*this, u.created_at, rng_.between(1, 5) * 100, "grant", "signup_bonus", "signup"));
+        play_usage(*this, u, random_usage(*this, u));
+    }
+    users.push_back(std::move(u));
+}
+
 void generator::run() {
     for (auto& p : products_) p = new_id("prod_");
 
     // Which customers play which seeded scenario: a seeded shuffle.
-    const int per = instances_per_scenario(customer_count_);
     std::vector<std::size_t> order(static_cast<std::size_t>(customer_count_));
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     for (std::size_t i = order.size(); i > 1; --i)
         std::swap(order[i - 1], order[static_cast<std::size_t>(rng_.between(0, static_cast<std::int64_t>(i) - 1))]);
     std::vector<std::pair<int, int>> role(order.size(), {-1, 0});  // scenario, instance
     std::size_t next = 0;
-    for (std::size_t s = 0; s < scenarios.size(); ++s)
-        for (int k = 0; k < per; ++k) role[order[next++]] = {static_cast<int>(s), k};
+    for (std::size_t s = 0; s < customer_scenarios.size(); ++s)
+        for (int k = 0; k < instances(customer_scenarios[s].min_instances, customer_count_); ++k)
+            role[order.at(next++)] = {static_cast<int>(s), k};
 
     for (std::size_t i = 0; i < order.size(); ++i) {
         customer_sim c(*this, i);
         if (role[i].first < 0) run_generic(c);
-        else scenarios[static_cast<std::size_t>(role[i].first)].run(*this, c, role[i].second);
+        else customer_scenarios[static_cast<std::size_t>(role[i].first)].run(*this, c, role[i].second);
     }
 
-    // A few app users who never reached checkout: no Stripe customer.
-    const int app_only = std::max(2, customer_count_ / 50);
-    for (int k = 0; k < app_only; ++k) {
-        app_user u;
-        u.id = static_cast<std::int64_t>(users.size()) + 1;
-        u.email = "user" + std::to_string(users.size() + 1) + "@example.com";
-        u.created_at = rng_.between(now_ - history, now_ - 1);
-        users.push_back(std::move(u));
+    // App users without a Stripe customer: the seeded ones, then a few who
+    // never reached checkout (some with a signup bonus they use).
+    for (const auto& s : app_scenarios) {
+        const int n = s.scales ? instances(s.min_instances, customer_count_) : s.min_instances;
+        for (int k = 0; k < n; ++k) s.run(*this, k);
     }
+    const int app_only = std::max(2, customer_count_ / 50);
+    for (int k = 0; k < app_only; ++k) run_generic_app_user();
+
+    record_missed_webhooks();
+}
+
+// missed_webhook: every dropped webhook of a type the app handles, in the
+// window and older than the grace at its end. Each names the finding whose
+// correction repairs its effect.
+void generator::record_missed_webhooks() {
+    std::vector<json::object> missed;
+    for (const auto& d : dropped) {
+        if (!app_handles(d.type)) continue;  // invoice.payment_succeeded: never a finding
+        if (d.created < window_start_ + window_margin() || d.created >= now_ - window_margin())
+            throw std::logic_error("generator: dropped webhook " + d.id + " outside the window");
+        const std::int64_t age = now_ - d.created;
+        if (age > webhook_grace - 5 * minute && age < webhook_grace + 5 * minute)
+            throw std::logic_error("generator: dropped webhook " + d.id + " too near the grace");
+        if (age < webhook_grace) continue;  // not missed yet
+        std::string fixed_by;
+        for (const auto& f : findings_) {
+            const auto& kind = f.at("kind").as_string();
+            if ((kind == "credits_not_granted" || kind == "tier_mismatch") && f.at("subject_id").as_string() == d.object_id)
+                fixed_by = std::string(kind);
+        }
+        if (fixed_by.empty()) throw std::logic_error("generator: dropped webhook " + d.id + " repairs nothing");
+        json::object f = new_finding("missed_webhook", "event", d.id);
+        f["user_email"] = d.email;
+        f["customer"] = d.customer;
+        f["event_type"] = d.type;
+        f["event_created"] = d.created;
+        f["object_id"] = d.object_id;
+        f["corrected_by"] = json::object{{"kind", fixed_by}, {"subject_id", d.object_id}};
+        missed.push_back(std::move(f));
+    }
+    for (auto& f : missed) findings_.push_back(std::move(f));
 }
 
 void generator::record_credits_finding(const customer_sim& c, const sim_invoice& inv, bool payment_missing,
                                        std::string_view scenario) {
-    findings_.push_back(json::object{{"kind", "credits_not_granted"},
-                                     {"subject_type", "invoice"},
-                                     {"subject_id", inv.id},
-                                     {"customer", c.id()},
-                                     {"user_email", c.email()},
-                                     {"credits", inv.credits()},
-                                     {"payment_missing", payment_missing},
-                                     {"amount", inv.total()},
-                                     {"currency", "usd"},
-                                     {"paid_at", *inv.paid_at},
-                                     {"scenario", scenario}});
+    json::object f = new_finding("credits_not_granted", "invoice", inv.id);
+    about(f, c);
+    f["correction"] =
+        json::object{{"kind", "grant_credits"}, {"credits", inv.credits()}, {"record_payment", payment_missing}};
+    f["credits"] = inv.credits();
+    f["payment_missing"] = payment_missing;
+    f["amount"] = inv.total();
+    f["currency"] = "usd";
+    f["paid_at"] = *inv.paid_at;
+    f["scenario"] = scenario;
+    findings_.push_back(std::move(f));
 }
 
 void generator::record_tier_finding(const customer_sim& c, std::string_view from, std::string_view to,
@@ -1364,15 +2227,14 @@ void generator::record_tier_finding(const customer_sim& c, std::string_view from
     if (c.app_plan() != from)
         throw std::logic_error("generator: scenario " + std::string(scenario) + " left plan " + c.app_plan() +
                                ", expected " + std::string(from));
-    findings_.push_back(json::object{{"kind", "tier_mismatch"},
-                                     {"subject_type", "subscription"},
-                                     {"subject_id", c.subscription_id()},
-                                     {"customer", c.id()},
-                                     {"user_email", c.email()},
-                                     {"from", from},
-                                     {"to", to},
-                                     {"newest_event", newest_event},
-                                     {"scenario", scenario}});
+    json::object f = new_finding("tier_mismatch", "subscription", c.subscription_id());
+    about(f, c);
+    f["correction"] = json::object{{"kind", "set_tier"}, {"to", to}};
+    f["from"] = from;
+    f["to"] = to;
+    f["newest_event"] = newest_event;
+    f["scenario"] = scenario;
+    findings_.push_back(std::move(f));
 }
 
 // Writes via a temporary file and rename, so a reader never sees half a file.
@@ -1413,6 +2275,7 @@ void generator::write_files(const std::filesystem::path& out_dir) const {
     write_list(out_dir / "subscriptions.json", subscriptions_out);
     write_list(out_dir / "invoices.json", invoices_out);
     write_list(out_dir / "events.json", events_out);
+    write_list(out_dir / "charges.json", charges_out);
 
     json::object prices;
     for (const auto& p : price_table) {
@@ -1434,13 +2297,18 @@ void generator::write_files(const std::filesystem::path& out_dir) const {
     std::vector<const std::string*> items;
     for (const auto& t : texts) items.push_back(&t);
     const json::object window{{"start", window_start_}, {"end", now_}};
+    const json::object policy{{"webhook_grace_seconds", webhook_grace},
+                              {"signature_failure_threshold", signature_failure_threshold},
+                              {"refund_or_dispute", "clawback"},
+                              {"past_due_tier", "keep"}};
     std::string head = "{\"seed\":" + std::to_string(seed_) + ",\"now\":" + std::to_string(now_) +
                        ",\"customers\":" + std::to_string(customer_count_) +
                        ",\"window\":" + json::serialize(window) +
                        ",\"events_since\":" + std::to_string(now_ - event_retention) +
                        ",\n\"api_versions\":[\"" + std::string(legacy_version) + "\",\"" +
                        std::string(basil_version) + "\"]" +
-                       ",\n\"prices\":" + json::serialize(prices) + ",\n\"findings\":[\n";
+                       ",\n\"prices\":" + json::serialize(prices) +
+                       ",\n\"policy\":" + json::serialize(policy) + ",\n\"findings\":[\n";
     write_file(out_dir / "ground_truth.json", head, items, "]}\n");
 }
 
@@ -1458,15 +2326,12 @@ void generator::write_app_db(const std::filesystem::path& db_path) const {
         std::int64_t balance = 0;
         for (const auto& e : u.credit_events) {
             balance += e.delta;
-            events.push_back(json::object{{"id", e.id},
-                                          {"delta", e.delta},
-                                          {"kind", e.kind},
-                                          {"reason", e.reason},
-                                          {"source", e.source},
-                                          {"correlation_id", e.correlation_id},
-                                          {"at", rfc3339(e.at)}});
+            json::object o{{"id", e.id}, {"delta", e.delta}, {"kind", e.kind}, {"reason", e.reason}, {"source", e.source}};
+            if (e.correlation_id) o["correlation_id"] = *e.correlation_id;
+            o["at"] = rfc3339(e.at);
+            events.push_back(std::move(o));
         }
-        const json::object meta{{"ai_credits", balance}, {"credit_events", std::move(events)}};
+        const json::object meta{{"ai_credits", balance + u.balance_offset}, {"credit_events", std::move(events)}};
         ins_user.bind(1, u.id);
         ins_user.bind(2, u.email);
         ins_user.bind(3, u.plan);
@@ -1503,12 +2368,16 @@ void generator::write_app_db(const std::filesystem::path& db_path) const {
     }
 
     SQLite::Statement ins_hook(db,
-                               "INSERT INTO webhook_events(stripe_event_id,type,received_at,status,attempts) "
-                               "VALUES(?,?,?,'processed',1)");
+                               "INSERT INTO webhook_events(stripe_event_id,type,received_at,status,attempts,last_error) "
+                               "VALUES(?,?,?,?,?,?)");
     for (const auto& w : webhooks) {
         ins_hook.bind(1, w.event_id);
         ins_hook.bind(2, w.type);
         ins_hook.bind(3, rfc3339(w.received_at));
+        ins_hook.bind(4, w.status);
+        ins_hook.bind(5, w.attempts);
+        if (w.last_error.empty()) ins_hook.bind(6);
+        else ins_hook.bind(6, w.last_error);
         ins_hook.exec();
         ins_hook.reset();
     }
@@ -1517,16 +2386,15 @@ void generator::write_app_db(const std::filesystem::path& db_path) const {
 
 generation_summary generator::summary() const {
     return {customers_out.size(), subscriptions_out.size(), invoices_out.size(), events_out.size(),
-            findings_.size(),     window_start_,           now_};
+            findings_.size(),     window_start_,           now_,           charges_out.size()};
 }
 
 void validate(const generator_options& opts, std::int64_t now) {
     const auto bad = [](const std::string& what) { throw std::invalid_argument("stripe-sim generate: " + what); };
     if (opts.out_dir.empty()) bad("out_dir is empty");
     if (opts.app_db.empty()) bad("app_db is empty");
-    const int min_customers = static_cast<int>(scenarios.size()) * 2;
-    if (opts.customers < min_customers)
-        bad("customers must be at least " + std::to_string(min_customers) + " to seed every kind twice, got " +
+    if (opts.customers < min_customers())
+        bad("customers must be at least " + std::to_string(min_customers()) + " to seed every kind twice, got " +
             std::to_string(opts.customers));
     if (opts.window_hours < 1 || opts.window_hours > max_window_hours)
         bad("window_hours must be in 1.." + std::to_string(max_window_hours) + ", got " +
