@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include "core/text.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -39,28 +41,6 @@ constexpr std::size_t max_config_bytes = 1 << 20;
 // being read forever.
 constexpr std::size_t max_secret_bytes = 64 << 10;
 
-// Values come from a file a human edits: show them quoted, control
-// characters escaped and length bounded, so a message stays one line.
-std::string quote(std::string_view s) {
-    constexpr std::size_t max_shown = 80;
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max_shown; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
-            std::array<char, 8> buf{};
-            std::snprintf(buf.data(), buf.size(), "\\x%02x", c);
-            out += buf.data();
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += '"';
-    if (s.size() > max_shown) out += "...";
-    return out;
-}
 
 std::string join(const std::vector<std::string>& items, std::string_view sep = ", ") {
     std::string out;

@@ -1,5 +1,7 @@
 #include "core/timeutil.hpp"
 
+#include "core/text.hpp"
+
 #include <array>
 #include <cstdint>
 #include <cstdio>
@@ -33,29 +35,6 @@ constexpr std::string_view duration_examples =
     "expected a whole number and a unit s, m, h, d or w, such as \"90s\", \"15m\", \"72h\", "
     "\"30d\", \"2w\" or \"1h30m\"";
 
-// Inputs come from command lines and config files: show them quoted, with
-// control characters escaped and length bounded, so the message stays one
-// readable line whatever was passed.
-std::string quote(std::string_view s) {
-    constexpr std::size_t max_shown = 80;
-    std::string out = "\"";
-    for (std::size_t i = 0; i < s.size() && i < max_shown; ++i) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += static_cast<char>(c);
-        } else if (c < 0x20 || c == 0x7f) {
-            std::array<char, 8> buf{};
-            std::snprintf(buf.data(), buf.size(), "\\x%02x", c);
-            out += buf.data();
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    out += '"';
-    if (s.size() > max_shown) out += "...";
-    return out;
-}
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
