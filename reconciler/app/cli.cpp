@@ -3,6 +3,7 @@
 #include "app/config.hpp"
 #include "app/report.hpp"
 #include "app/run.hpp"
+#include "app/run_lock.hpp"
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
 #include "store/store.hpp"
@@ -25,7 +26,8 @@ constexpr const char* usage_text =
     "\n"
     "commands:\n"
     "  run     --config FILE [--since TIME] [--until TIME] [--dry-run] [--exit-code-on-escalation]\n"
-    "          Reconcile the window [since, until) (default: the last window.default_lookback).\n"
+    "          Reconcile the window [since, until). Without --since: from the last checkpoint\n"
+    "          minus window.overlap (first run: window.default_lookback before now).\n"
     "          TIME is RFC 3339 (2026-11-24T03:00:00Z), a date, a unix time, or a duration\n"
     "          before now (72h, 30d).\n"
     "  migrate --config FILE   Create or upgrade the reconciler's tables in the app database.\n"
@@ -176,6 +178,9 @@ int cli_main(int argc, char** argv) {
     } catch (const usage_error& e) {
         std::cerr << "reconciler: " << e.what() << "\n\n" << usage_text;
         return exit_usage;
+    } catch (const run_locked_error& e) {
+        std::cerr << "reconciler: " << e.what() << "\n";
+        return exit_locked;
     } catch (const config_error& e) {
         std::cerr << "reconciler: " << log::redact(e.what()) << "\n";
         return exit_usage;

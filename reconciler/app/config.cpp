@@ -799,7 +799,9 @@ config config_parser::parse(const std::string& text) {
     }
 
     if (const auto it = s.find("window"); it != s.end()) {
-        const section w = open_section(it->second, "window", {"default_lookback"});
+        const section w = open_section(it->second, "window", {"default_lookback", "overlap"});
+        if (const auto f = w.find("overlap"); f != w.end())
+            cfg.overlap = duration(f->second, "window.overlap", std::chrono::hours(24 * 7), "7d");
         if (const auto f = w.find("default_lookback"); f != w.end()) {
             cfg.default_lookback =
                 duration(f->second, "window.default_lookback", std::chrono::hours(24 * 3650), "3650d");

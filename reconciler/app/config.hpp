@@ -89,7 +89,8 @@ struct config {
     corrections_config corrections;
     limits_config limits;
     output_config output;
-    std::chrono::seconds default_lookback{std::chrono::hours(24)};
+    std::chrono::seconds default_lookback{std::chrono::hours(24)};  // first run, no checkpoint yet
+    std::chrono::seconds overlap{std::chrono::hours(1)};    // re-examined before the checkpoint: late events
 };
 
 // Reads, parses and validates the file. Throws config_error.

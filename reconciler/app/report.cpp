@@ -161,6 +161,8 @@ json::object report_json(const run_result& r) {
              {"retries", r.retries},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},
+             {"cursors", r.checkpoint ? json::value(json::object{{"window", format_rfc3339(*r.checkpoint)}})
+                                      : json::value(json::object{})},
              {"blast_radius_cap", r.cap_reached.empty() ? json::value(nullptr) : json::value(r.cap_reached)},
          }},
         {"totals",

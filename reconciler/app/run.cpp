@@ -1,6 +1,7 @@
 #include "app/run.hpp"
 
 #include "app/report.hpp"
+#include "app/run_lock.hpp"
 #include "core/json_log.hpp"
 #include "core/stripe_parse.hpp"
 #include "core/timeutil.hpp"
@@ -344,8 +345,8 @@ void apply_one(store::store& db, finding& f, run_result& result, finding_outcome
 }
 
 void apply_findings(const config& cfg, store::store& db, std::vector<finding> findings, bool dry_run,
-                    run_result& result, const std::function<void(const json::object&)>& on_change) {
-    blast_guard guard(cfg.limits);
+                    run_result& result, const std::function<void(const json::object&)>& on_change,
+                    blast_guard& guard) {
     std::string cap_hit;
     for (auto& f : findings) {
         finding_outcome o;
@@ -366,7 +367,7 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
         o.f = std::move(f);
         result.outcomes.push_back(std::move(o));
     }
-    if (!cap_hit.empty()) {
+    if (!cap_hit.empty() && result.cap_reached.empty()) {
         result.cap_reached = cap_hit;
         log::warn("blast_radius_cap", {{"run_id", result.run_id}, {"cap", cap_hit}});
     }
@@ -375,7 +376,8 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
 // Kinds escalated even when the reconciler repaired their effect.
 bool always_escalated(finding_kind k) { return k == finding_kind::paid_without_entitlement_change; }
 
-void escalate(const config& cfg, store::store& db, run_result& result) {
+void escalate(store::store& db, run_result& result, std::size_t first_outcome, unix_seconds start, unix_seconds end,
+              bool cap_newly_reached) {
     std::vector<std::pair<std::string, std::string>> present;
     auto raise = [&](const std::string& team_name, const std::string& kind, const std::string& subject,
                      const json::object& evidence, unix_seconds at, int watch_until) {
@@ -385,7 +387,8 @@ void escalate(const config& cfg, store::store& db, run_result& result) {
         if (e.is_new) ++result.new_escalations;
         result.escalations_raised.push_back(std::move(e));
     };
-    for (const auto& o : result.outcomes) {
+    for (std::size_t i = first_outcome; i < result.outcomes.size(); ++i) {
+        const auto& o = result.outcomes[i];
         const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
         // A clawback that could not take everything back: the rest is flagged.
         const bool partial = o.disposition == store::disposition::applied && o.f.correction &&
@@ -399,7 +402,7 @@ void escalate(const config& cfg, store::store& db, run_result& result) {
         const int watch = o.f.kind == finding_kind::tier_mismatch && o.disposition == store::disposition::failed ? 2 : 1;
         raise(to_string(o.f.owner), to_string(o.f.kind), o.f.subject_id, evidence, o.f.at, watch);
     }
-    if (!result.cap_reached.empty())
+    if (cap_newly_reached)
         raise("billing_engineering", "blast_radius_cap", "run-" + std::to_string(result.run_id),
               json::object{{"cap", result.cap_reached},
                            {"summary", "the run stopped applying corrections at " + result.cap_reached +
@@ -407,12 +410,13 @@ void escalate(const config& cfg, store::store& db, run_result& result) {
               0, 1);
     std::vector<std::string> kinds;
     for (int k = 0; k < finding_kind_count; ++k) kinds.emplace_back(to_string(static_cast<finding_kind>(k)));
-    result.escalations_resolved =
-        db.resolve_absent(result.run_id, result.window_start, result.window_end, kinds, present);
-    (void)cfg;
+    result.escalations_resolved += db.resolve_absent(result.run_id, start, end, kinds, present);
 }
 
 }  // namespace detail
+
+// The stream whose checkpoint says how far the app has been reconciled.
+constexpr const char* checkpoint_stream = "window";
 
 run_result run_once(const config& cfg, const run_options& opts) {
     run_result result;
@@ -420,8 +424,25 @@ run_result run_once(const config& cfg, const run_options& opts) {
     result.dry_run = opts.dry_run;
     result.config_hash = cfg.content_hash;
     result.api_version = cfg.stripe.api_version;
+
+    const std::string key = read_secret(cfg.stripe.key, "stripe key");
+    log::add_secret(key);
+
+    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    db->check_schema();
+    const run_lock lock(cfg.database.path);  // held until the run returns
+
     result.window_end = opts.until.value_or(result.started_at);
-    result.window_start = opts.since.value_or(result.window_end - cfg.default_lookback.count());
+    if (opts.since) {
+        result.window_start = *opts.since;
+    } else if (auto cp = db->checkpoint(checkpoint_stream)) {
+        // Continue where the last run stopped, looking back for late events.
+        result.window_start = std::min(*cp, result.window_end) - cfg.overlap.count();
+        result.notes.push_back("continued from the checkpoint " + format_rfc3339(*cp) + " minus the overlap " +
+                               std::to_string(cfg.overlap.count()) + " s");
+    } else {
+        result.window_start = result.window_end - cfg.default_lookback.count();
+    }
     if (result.window_start >= result.window_end)
         throw config_error("window: --since " + format_rfc3339(result.window_start) + " is not before --until " +
                            format_rfc3339(result.window_end));
@@ -429,12 +450,6 @@ run_result run_once(const config& cfg, const run_options& opts) {
         result.notes.push_back("the window starts before Stripe's 30-day event retention: before " +
                                format_rfc3339(result.window_end - detail::event_retention) +
                                " only paid invoices were checked (tier changes there are not visible)");
-
-    const std::string key = read_secret(cfg.stripe.key, "stripe key");
-    log::add_secret(key);
-
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
-    db->check_schema();
 
     result.run_id = db->begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
                                                     cfg.content_hash, cfg.stripe.api_version});
@@ -461,33 +476,42 @@ run_result run_once(const config& cfg, const run_options& opts) {
     copts.concurrency = cfg.stripe.concurrency;
     copts.redact = {key};
     stripe::client client(*transport, copts);
-    detail::fetcher fetcher(client, *db, result);
+    report_writer changes(result.report_dir);
+    detail::blast_guard guard(cfg.limits);
 
+    // One pass over the whole window: "the newest state" of a subscription and
+    // the per-window webhook rules need all of it at once. The checkpoint
+    // moves only after every correction of the window is committed.
     try {
-        auto done = asio::co_spawn(ioc, fetcher.fetch(result.window_start, result.window_end), asio::use_future);
+        const unix_seconds start = result.window_start, end = result.window_end;
+        detail::fetcher fetcher(client, *db, result);
+        auto done = asio::co_spawn(ioc, fetcher.fetch(start, end), asio::use_future);
         ioc.run();
         done.get();  // rethrows the fetch's failure
-        const auto stats = client.stats();
-        result.requests = static_cast<std::int64_t>(stats.requests);
-        result.retries = static_cast<std::int64_t>(stats.retries);
 
-        window_input in = detail::to_window_input(fetcher.data(), result.window_start, result.window_end);
+        window_input in = detail::to_window_input(fetcher.data(), start, end);
         const local_snapshot local = detail::load_local_for(*db, in);
         auto findings = diff(in, local, detail::policy_of(cfg));
-        report_writer changes(result.report_dir);
         detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result,
-                               [&](const json::object& line) { changes.entitlement_change(line); });
-        // A dry run writes nothing but the report: no escalation bookkeeping.
+                               [&](const json::object& line) { changes.entitlement_change(line); }, guard);
+        // A dry run writes nothing but the report: no escalations, no checkpoint.
         if (!opts.dry_run) {
-            detail::escalate(cfg, *db, result);
+            detail::escalate(*db, result, 0, start, end, !result.cap_reached.empty());
+            db->advance_checkpoint(checkpoint_stream, start, end, result.run_id);
             result.open_escalations = db->open_escalations();
         }
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;
         result.error = log::redact(e.what());
+        result.notes.push_back("unverified: " + format_rfc3339(result.window_start) + " .. " +
+                               format_rfc3339(result.window_end) + " (nothing checkpointed; rerun the window)");
         log::error("run_failed", {{"run_id", result.run_id}, {"error", result.error}});
     }
+    const auto stats = client.stats();
+    result.requests = static_cast<std::int64_t>(stats.requests);
+    result.retries = static_cast<std::int64_t>(stats.retries);
+    if (auto cp = db->checkpoint(checkpoint_stream)) result.checkpoint = *cp;
     result.finished_at = now_unix();
     db->finish_run(result.run_id, result.succeeded,
                    store::run_totals{result.pages, result.objects, static_cast<std::int64_t>(result.outcomes.size()),

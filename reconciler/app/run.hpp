@@ -66,6 +66,7 @@ struct run_result {
     std::vector<finding_outcome> outcomes;
     std::filesystem::path report_dir;
     std::vector<std::string> notes;  // e.g. window beyond event retention
+    std::optional<unix_seconds> checkpoint;  // after the run
     std::string cap_reached;         // the blast-radius cap that stopped corrections, if any
     std::vector<store::escalation> escalations_raised;  // by this run
     std::vector<store::escalation> open_escalations;    // after this run, all runs

@@ -372,6 +372,29 @@ public:
         return snap;
     }
 
+    std::optional<unix_seconds> checkpoint(const std::string& stream) override {
+        SQLite::Statement q(db_, "SELECT covered_until FROM recon_checkpoints WHERE stream = ?");
+        q.bind(1, stream);
+        if (!q.executeStep()) return std::nullopt;
+        return q.getColumn(0).getInt64();
+    }
+
+    void advance_checkpoint(const std::string& stream, unix_seconds chunk_start, unix_seconds chunk_end,
+                            std::int64_t run_id) override {
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        const auto current = checkpoint(stream);
+        if (current && (chunk_start > *current || chunk_end <= *current)) return;  // a gap, or nothing new
+        SQLite::Statement q(db_, "INSERT INTO recon_checkpoints(stream, covered_until, run_id, updated_at)"
+                                 " VALUES (?,?,?,?) ON CONFLICT(stream) DO UPDATE SET covered_until = excluded.covered_until,"
+                                 " run_id = excluded.run_id, updated_at = excluded.updated_at");
+        q.bind(1, stream);
+        q.bind(2, static_cast<std::int64_t>(chunk_end));
+        q.bind(3, static_cast<std::int64_t>(run_id));
+        q.bind(4, now_text());
+        q.exec();
+        tx.commit();
+    }
+
     std::vector<std::string> payments_paid_between(unix_seconds start, unix_seconds end) override {
         SQLite::Statement q(db_, "SELECT stripe_invoice_id FROM payments WHERE paid_at >= ? AND paid_at < ?");
         q.bind(1, format_rfc3339(start));

@@ -129,6 +129,14 @@ public:
     virtual void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals,
                             const std::string& error) = 0;
 
+    // How far `stream` has been verified: every second before it is reconciled.
+    virtual std::optional<unix_seconds> checkpoint(const std::string& stream) = 0;
+    // Records [chunk_start, chunk_end) as verified. The checkpoint only moves
+    // forward and only over contiguous coverage: a rerun of an old window, or
+    // a window that starts past the checkpoint (a gap), does not move it.
+    virtual void advance_checkpoint(const std::string& stream, unix_seconds chunk_start, unix_seconds chunk_end,
+                                    std::int64_t run_id) = 0;
+
     // The app's side of a window (see local_query).
     virtual local_snapshot load_local(const local_query& q) = 0;
 

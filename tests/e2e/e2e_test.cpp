@@ -1,7 +1,9 @@
 // End to end: the real `reconciler` binary, as a process, against the
 // simulator over HTTPS (a CA generated for the test) on a generated dataset
 // whose seeded discrepancies are the ground truth.
+#include "app/run_lock.hpp"
 #include "core/stripe_parse.hpp"
+#include "core/timeutil.hpp"
 #include "stripe_sim/dataset.hpp"
 #include "stripe_sim/generator.hpp"
 #include "stripe_sim/server.hpp"
@@ -343,6 +345,43 @@ BOOST_AUTO_TEST_CASE(revert_undoes_one_correction_once) {
     BOOST_TEST(run(env.dir, "revert --config " + env.config.string() + " abc").exit_code == 2);
 }
 
+BOOST_AUTO_TEST_CASE(run_without_since_continues_from_the_checkpoint) {
+    e2e_env env(30);
+    std::ofstream(env.config, std::ios::app) << "window:\n  overlap: 1h\n";
+    auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    std::set<finding_key> found;
+    for (const auto& [k, v] : report_findings(env.latest_report())) found.insert(k);
+    const auto expected = truth_keys(env.truth);
+    std::string diffs;
+    for (const auto& k : expected)
+        if (!found.count(k)) diffs += "missed " + k.first + " " + k.second + "; ";
+    for (const auto& k : found)
+        if (!expected.count(k)) diffs += "extra " + k.first + " " + k.second + "; ";
+    BOOST_TEST(diffs.empty(), "first run: " << diffs);
+    BOOST_TEST(env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") == env.window_end);
+
+    // No --since: from the checkpoint minus the overlap, up to now; nothing new to apply.
+    auto next = run(env.dir, "run --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << next.err);
+    BOOST_REQUIRE_EQUAL(next.exit_code, 0);
+    auto report = env.latest_report();
+    BOOST_TEST(report.at("run").at("window").at("start").as_string() ==
+               reconciler::format_rfc3339(env.window_end - 3600));
+    BOOST_TEST(report.at("totals").at("applied").as_int64() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(second_concurrent_run_gets_the_locked_exit_code) {
+    e2e_env env(30);
+    reconciler::run_lock held(env.dir / "app.db");  // as if another run were in progress
+    auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST(r.exit_code == 3);
+    BOOST_TEST(r.err.find("another run holds the lock") != std::string::npos);
+    BOOST_TEST(r.err.find("since") != std::string::npos);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_runs") == 0);  // nothing started
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {
     e2e_env env(30);
     env.sim.reset();  // nobody listens any more
@@ -357,6 +396,9 @@ BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {
     auto report = env.latest_report();
     BOOST_TEST(report.at("run").at("status").as_string() == "failed");
     BOOST_TEST(r.out.find("FAILED") != std::string::npos);
+    // The checkpoint did not move past what was verified, and the report says what is unverified.
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_checkpoints") == 0);
+    BOOST_TEST(json::serialize(report.at("run").at("notes")).find("unverified") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
