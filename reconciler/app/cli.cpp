@@ -4,9 +4,12 @@
 #include "app/report.hpp"
 #include "app/run.hpp"
 #include "app/run_lock.hpp"
+#include "app/support.hpp"
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
 #include "store/store.hpp"
+
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <cstdio>
@@ -33,6 +36,10 @@ constexpr const char* usage_text =
     "  migrate --config FILE   Create or upgrade the reconciler's tables in the app database.\n"
     "  revert  --config FILE CORRECTION_ID\n"
     "          Undo one applied correction (compensating credit event, or the previous plan).\n"
+    "  inspect --config FILE --user EMAIL [--json]\n"
+    "          Show tier, Stripe customer, ai_credits, the last five credit events, open escalations.\n"
+    "  adjust  --config FILE --user EMAIL (--grant-credits N | --consume-credits N | --set-tier TIER)\n"
+    "          [--reason TEXT] [--force]   One change in one transaction; prints the correlation id.\n"
     "  version                 Print the version.\n"
     "\n"
     "The Stripe key is read from the source named in the config (stripe.key: env, file or\n"
@@ -127,6 +134,48 @@ int cmd_migrate(int argc, char** argv) {
     return exit_success;
 }
 
+int cmd_inspect(int argc, char** argv) {
+    auto a = parse_args(argc, argv, {"--config", "--user"}, {"--json"});
+    const auto email = a.value("--user");
+    if (!email) throw usage_error("`inspect` needs --user EMAIL");
+    const config cfg = config_from(a);
+    const auto account = inspect_user(cfg, *email);
+    if (a.flag("--json")) std::cout << boost::json::serialize(account) << "\n";
+    else std::cout << format_inspect(account);
+    return exit_success;
+}
+
+std::int64_t count_arg(const args& a, const std::string& name) {
+    const std::string v = *a.value(name);
+    try {
+        std::size_t used = 0;
+        const long long n = std::stoll(v, &used);
+        if (used == v.size()) return n;
+    } catch (const std::exception&) {
+    }
+    throw usage_error(name + " takes a whole number of credits, got \"" + v + "\"");
+}
+
+int cmd_adjust(int argc, char** argv) {
+    auto a = parse_args(argc, argv,
+                        {"--config", "--user", "--grant-credits", "--consume-credits", "--set-tier", "--reason"},
+                        {"--force"});
+    adjust_request req;
+    const auto email = a.value("--user");
+    if (!email) throw usage_error("`adjust` needs --user EMAIL");
+    req.email = *email;
+    if (a.value("--grant-credits")) req.grant_credits = count_arg(a, "--grant-credits");
+    if (a.value("--consume-credits")) req.consume_credits = count_arg(a, "--consume-credits");
+    req.set_tier = a.value("--set-tier");
+    if (auto r = a.value("--reason")) req.reason = *r;
+    req.force = a.flag("--force");
+    const config cfg = config_from(a);
+    const auto line = adjust_user(cfg, req);
+    std::cout << "done: " << boost::json::serialize(line.at("change")) << " for " << req.email
+              << "\ncorrelation id: " << std::string(line.at("correlation_id").as_string()) << "  (paste it into the ticket)\n";
+    return exit_success;
+}
+
 int cmd_revert(int argc, char** argv) {
     auto a = parse_args(argc, argv, {"--config"}, {});
     if (a.positional.size() != 1) throw usage_error("`revert` needs exactly one CORRECTION_ID");
@@ -166,6 +215,8 @@ int cli_main(int argc, char** argv) {
         if (command == "run") return cmd_run(argc, argv);
         if (command == "migrate") return cmd_migrate(argc, argv);
         if (command == "revert") return cmd_revert(argc, argv);
+        if (command == "inspect") return cmd_inspect(argc, argv);
+        if (command == "adjust") return cmd_adjust(argc, argv);
         if (command == "version" || command == "--version") {
             std::cout << "stripe-reconciler 0.1.0\n";
             return exit_success;
@@ -177,6 +228,9 @@ int cli_main(int argc, char** argv) {
         throw usage_error(command.empty() ? "no command given" : "unknown command `" + command + "`");
     } catch (const usage_error& e) {
         std::cerr << "reconciler: " << e.what() << "\n\n" << usage_text;
+        return exit_usage;
+    } catch (const support_refusal& e) {
+        std::cerr << "reconciler: " << command << " refused: " << e.what() << "\n";
         return exit_usage;
     } catch (const run_locked_error& e) {
         std::cerr << "reconciler: " << e.what() << "\n";

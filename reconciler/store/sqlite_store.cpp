@@ -516,6 +516,91 @@ public:
         return out;
     }
 
+    std::optional<local_user> find_user_by_email(const std::string& email) override {
+        SQLite::Statement q(db_, std::string(user_columns) + "WHERE email = ? COLLATE NOCASE");
+        q.bind(1, email);
+        if (!q.executeStep()) return std::nullopt;
+        return read_user(q);
+    }
+
+    std::vector<escalation> escalations_for(const local_user& u) override {
+        std::vector<escalation> out;
+        for (auto& e : open_escalations()) {
+            boost::system::error_code ec;
+            json::value ev = json::parse(e.evidence, ec);
+            const json::object* o = !ec && ev.is_object() ? &ev.get_object() : nullptr;
+            const bool mine = e.subject == u.email ||
+                              (o && !u.stripe_customer_id.empty() && str_field(*o, "customer") == u.stripe_customer_id);
+            if (mine) out.push_back(std::move(e));
+        }
+        return out;
+    }
+
+    adjust_result adjust(const adjustment& a, const std::string& correlation_id) override {
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        SQLite::Statement uq(db_, std::string(user_columns) + "WHERE id = ?");
+        uq.bind(1, static_cast<std::int64_t>(a.user_id));
+        if (!uq.executeStep()) throw store_error("adjust user " + std::to_string(a.user_id) + ": no such user");
+        const std::string plan = uq.getColumn(2).getString();
+        auto m = parse_metadata(uq.getColumn(4).getString(), a.user_id);
+        uq.reset();
+        adjust_result r;
+        r.correlation_id = correlation_id;
+        r.balance_before = r.balance_after = m.ai_credits;
+        r.tier_before = r.tier_after = plan;
+        const std::string now = now_text();
+        json::object details{{"reason", a.reason}};
+        if (a.grant > 0 || a.consume > 0) {
+            const std::int64_t delta = a.grant > 0 ? a.grant : -a.consume;
+            if (m.ai_credits + delta < 0 && !a.force)
+                throw adjust_refused("consuming " + std::to_string(a.consume) + " credits would take the balance from " +
+                                     std::to_string(m.ai_credits) + " to " + std::to_string(m.ai_credits + delta) +
+                                     " (below zero); pass --force if that is really intended");
+            r.credit_event_id = random_credit_event_id();
+            json::object ev{{"id", r.credit_event_id},
+                            {"delta", delta},
+                            {"kind", a.grant > 0 ? "grant" : "consume"},
+                            {"reason", a.reason},
+                            {"source", "support"},
+                            {"correlation_id", correlation_id},
+                            {"at", now}};
+            auto& events = m.raw["credit_events"];
+            if (!events.is_array()) events = json::array{};
+            events.get_array().push_back(std::move(ev));
+            r.balance_after = m.ai_credits + delta;
+            m.raw["ai_credits"] = r.balance_after;
+            SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
+            up.bind(1, json::serialize(m.raw));
+            up.bind(2, static_cast<std::int64_t>(a.user_id));
+            up.exec();
+            details["delta"] = delta;
+        }
+        if (!a.set_tier.empty()) {
+            SQLite::Statement up(db_, "UPDATE users SET plan = ? WHERE id = ?");
+            up.bind(1, a.set_tier);
+            up.bind(2, static_cast<std::int64_t>(a.user_id));
+            up.exec();
+            r.tier_after = a.set_tier;
+        }
+        // The ledger keeps support's changes too: one audit trail for every write.
+        SQLite::Statement led(db_, "INSERT INTO recon_corrections(stripe_object, kind, user_id, correlation_id,"
+                                   " credits_delta, tier_before, tier_after, credit_event_id, details, applied_at)"
+                                   " VALUES (?, 'support_adjust', ?, ?, ?, ?, ?, ?, ?, ?)");
+        led.bind(1, "support:" + correlation_id);
+        led.bind(2, static_cast<std::int64_t>(a.user_id));
+        led.bind(3, correlation_id);
+        led.bind(4, static_cast<std::int64_t>(r.balance_after - r.balance_before));
+        led.bind(5, r.tier_before);
+        led.bind(6, r.tier_after);
+        if (r.credit_event_id.empty()) led.bind(7);
+        else led.bind(7, r.credit_event_id);
+        led.bind(8, json::serialize(details));
+        led.bind(9, now);
+        led.exec();
+        tx.commit();
+        return r;
+    }
+
     revert_result revert(std::int64_t correction_id, const std::string& correlation_id) override {
         const std::string what = "revert correction " + std::to_string(correction_id);
         SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);

@@ -112,6 +112,27 @@ struct revert_result {
     std::int64_t user_id = 0;
 };
 
+struct adjustment {
+    std::int64_t user_id = 0;
+    std::int64_t grant = 0;    // > 0: grant this many credits
+    std::int64_t consume = 0;  // > 0: consume this many credits
+    std::string set_tier;      // non-empty: set the plan
+    std::string reason;
+    bool force = false;        // allow a consume below zero
+};
+
+struct adjust_result {
+    std::string correlation_id;
+    std::string credit_event_id;
+    std::int64_t balance_before = 0, balance_after = 0;
+    std::string tier_before, tier_after;
+};
+
+class adjust_refused : public store_error {
+public:
+    using store_error::store_error;
+};
+
 enum class disposition { applied, already_applied, superseded, flagged, failed };
 const char* to_string(disposition d) noexcept;
 
@@ -161,6 +182,15 @@ public:
                                const std::vector<std::string>& kinds,
                                const std::vector<std::pair<std::string, std::string>>& still_present) = 0;
     virtual std::vector<escalation> open_escalations() = 0;
+
+    // Support commands (runbook §2-§3).
+    virtual std::optional<local_user> find_user_by_email(const std::string& email) = 0;
+    // Open escalations about this user: subject is the email or evidence names the customer/user.
+    virtual std::vector<escalation> escalations_for(const local_user& u) = 0;
+    // One manual change in one transaction, with its credit event and a
+    // ledger row (kind support_adjust); throws adjust_refused for nonsense
+    // that depends on the current state (a consume below zero without force).
+    virtual adjust_result adjust(const adjustment& a, const std::string& correlation_id) = 0;
 
     // Undoes one applied correction (compensating credit event or the
     // previous plan) in one transaction. Throws store_error naming why not.
