@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace reconciler {
@@ -33,6 +34,11 @@ private:
 
 boost::json::object report_json(const run_result& r);
 void write_report(const run_result& r);
+
+// Prometheus text format for node_exporter's textfile collector, written
+// atomically to <output.dir>/reconciler.prom after every run.
+std::string metrics_text(const run_result& r, std::optional<unix_seconds> last_success);
+void write_metrics(const std::filesystem::path& output_dir, const run_result& r);
 
 // The one-screen summary printed at the end of `reconciler run`.
 std::string format_summary(const run_result& r);

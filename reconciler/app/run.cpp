@@ -518,6 +518,7 @@ run_result run_once(const config& cfg, const run_options& opts) {
                                      result.applied()},
                    result.error);
     write_report(result);
+    write_metrics(cfg.output.dir, result);
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},
                                {"findings", static_cast<std::int64_t>(result.outcomes.size())},
