@@ -3,6 +3,7 @@
 #include "app/config.hpp"
 #include "app/report.hpp"
 #include "app/run.hpp"
+#include "app/daemon.hpp"
 #include "app/run_lock.hpp"
 #include "app/support.hpp"
 #include "core/json_log.hpp"
@@ -12,6 +13,7 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -36,6 +38,8 @@ constexpr const char* usage_text =
     "  migrate --config FILE   Create or upgrade the reconciler's tables in the app database.\n"
     "  revert  --config FILE CORRECTION_ID\n"
     "          Undo one applied correction (compensating credit event, or the previous plan).\n"
+    "  daemon  --config FILE (--every DURATION | --at HH:MM)\n"
+    "          Run on a schedule (interval, or daily at a UTC time) until SIGTERM; SIGHUP reloads the config.\n"
     "  inspect --config FILE --user EMAIL [--json]\n"
     "          Show tier, Stripe customer, ai_credits, the last five credit events, open escalations.\n"
     "  adjust  --config FILE --user EMAIL (--grant-credits N | --consume-credits N | --set-tier TIER)\n"
@@ -134,6 +138,33 @@ int cmd_migrate(int argc, char** argv) {
     return exit_success;
 }
 
+int cmd_daemon(int argc, char** argv) {
+    auto a = parse_args(argc, argv, {"--config", "--every", "--at"}, {});
+    daemon_options o;
+    const auto cfg = a.value("--config");
+    if (!cfg) throw usage_error("`daemon` needs --config FILE");
+    o.config_file = *cfg;
+    if (a.value("--every") && a.value("--at")) throw usage_error("give --every or --at, not both");
+    if (auto e = a.value("--every")) {
+        try {
+            o.every = parse_duration(*e);
+        } catch (const std::invalid_argument& err) {
+            throw usage_error(std::string("--every: ") + err.what());
+        }
+    } else if (auto at = a.value("--at")) {
+        const std::string& v = *at;
+        const bool ok = v.size() == 5 && v[2] == ':' && std::isdigit(static_cast<unsigned char>(v[0])) &&
+                        std::isdigit(static_cast<unsigned char>(v[1])) && std::isdigit(static_cast<unsigned char>(v[3])) &&
+                        std::isdigit(static_cast<unsigned char>(v[4]));
+        const int h = ok ? std::stoi(v.substr(0, 2)) : 99, m = ok ? std::stoi(v.substr(3)) : 99;
+        if (h > 23 || m > 59) throw usage_error("--at takes a UTC time HH:MM (e.g. 03:00), got " + v);
+        o.daily_minute = h * 60 + m;
+    } else {
+        throw usage_error("`daemon` needs --every DURATION (e.g. 6h) or --at HH:MM (UTC)");
+    }
+    return run_daemon(o);
+}
+
 int cmd_inspect(int argc, char** argv) {
     auto a = parse_args(argc, argv, {"--config", "--user"}, {"--json"});
     const auto email = a.value("--user");
@@ -216,6 +247,7 @@ int cli_main(int argc, char** argv) {
         if (command == "migrate") return cmd_migrate(argc, argv);
         if (command == "revert") return cmd_revert(argc, argv);
         if (command == "inspect") return cmd_inspect(argc, argv);
+        if (command == "daemon") return cmd_daemon(argc, argv);
         if (command == "adjust") return cmd_adjust(argc, argv);
         if (command == "version" || command == "--version") {
             std::cout << "stripe-reconciler 0.1.0\n";

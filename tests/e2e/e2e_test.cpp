@@ -16,6 +16,11 @@
 #include <boost/test/unit_test.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <thread>
 
 #include <algorithm>
 #include <cstdlib>
@@ -384,6 +389,44 @@ BOOST_AUTO_TEST_CASE(second_concurrent_run_gets_the_locked_exit_code) {
     BOOST_TEST(r.err.find("another run holds the lock") != std::string::npos);
     BOOST_TEST(r.err.find("since") != std::string::npos);
     BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_runs") == 0);  // nothing started
+}
+
+BOOST_AUTO_TEST_CASE(daemon_runs_reloads_and_stops_cleanly_on_sigterm) {
+    e2e_env env(30);
+    const fs::path err = env.dir / "daemon.err";
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::freopen(err.c_str(), "w", stderr);
+        std::freopen((env.dir / "daemon.out").c_str(), "w", stdout);
+        ::execl(RECONCILER_BIN, RECONCILER_BIN, "daemon", "--config", env.config.c_str(), "--every", "1h", nullptr);
+        ::_exit(127);
+    }
+    // Polls up to 30 s; `pred` is evaluated once per poll (waitpid must not run twice).
+    auto wait_for = [&](auto&& pred) {
+        for (int i = 0; i < 300; ++i) {
+            if (pred()) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    };
+    // The first run happens at start.
+    BOOST_REQUIRE(wait_for([&] { return slurp(err).find("daemon_next_run") != std::string::npos; }));
+    BOOST_TEST(fs::exists(env.dir / "reports" / "latest" / "report.json"));
+    // A broken config on SIGHUP is refused; the daemon keeps the old one and keeps running.
+    const auto good = slurp(env.config);
+    std::ofstream(env.config, std::ios::trunc) << "stripe: [\n";
+    ::kill(pid, SIGHUP);
+    BOOST_TEST(wait_for([&] { return slurp(err).find("daemon_config_reload_failed") != std::string::npos; }));
+    std::ofstream(env.config, std::ios::trunc) << good;
+    int status = 0;
+    BOOST_TEST(::waitpid(pid, &status, WNOHANG) == 0);  // still alive
+    ::kill(pid, SIGTERM);
+    BOOST_REQUIRE(wait_for([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }));
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0);
+    BOOST_TEST(slurp(err).find("daemon_stopped") != std::string::npos);
+    BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {
