@@ -14,6 +14,8 @@
 #include <boost/json/serialize.hpp>
 
 #include <algorithm>
+#include <cstdlib>
+#include <thread>
 #include <map>
 #include <set>
 
@@ -344,9 +346,17 @@ void apply_one(store::store& db, finding& f, run_result& result, finding_outcome
     }
 }
 
+// Crash-test knob (tests/e2e, docs/RELIABILITY): a pause after each applied
+// correction, so a SIGKILL can land between two commits. Unset in production.
+std::chrono::milliseconds apply_pause() {
+    const char* v = std::getenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    return std::chrono::milliseconds(v ? std::max(0, std::atoi(v)) : 0);
+}
+
 void apply_findings(const config& cfg, store::store& db, std::vector<finding> findings, bool dry_run,
                     run_result& result, const std::function<void(const json::object&)>& on_change,
                     blast_guard& guard) {
+    const auto pause = apply_pause();
     std::string cap_hit;
     for (auto& f : findings) {
         finding_outcome o;
@@ -362,6 +372,7 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
             if (cap != "limits.max_credits_per_user") guard.trip();
         } else {
             apply_one(db, f, result, o, on_change, guard);
+            if (pause.count() > 0) std::this_thread::sleep_for(pause);
         }
         db.record_finding(result.run_id, f, o.disposition, o.correction_id);
         o.f = std::move(f);

@@ -28,6 +28,7 @@
 #include <fstream>
 #include <map>
 #include <random>
+#include <SQLiteCpp/Statement.h>
 #include <set>
 #include <sstream>
 
@@ -427,6 +428,73 @@ BOOST_AUTO_TEST_CASE(daemon_runs_reloads_and_stops_cleanly_on_sigterm) {
     BOOST_TEST(WEXITSTATUS(status) == 0);
     BOOST_TEST(slurp(err).find("daemon_stopped") != std::string::npos);
     BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
+}
+
+// Everything a correction can change, without ids, correlation ids or times.
+std::string app_state(const fs::path& db_path) {
+    SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+    std::string out;
+    SQLite::Statement users(db,
+                            "SELECT u.id, u.plan, json_extract(u.plan_metadata, '$.ai_credits'),"
+                            " (SELECT group_concat(k, ';') FROM (SELECT json_extract(e.value, '$.kind') || ':' ||"
+                            "   json_extract(e.value, '$.source') || ':' || json_extract(e.value, '$.delta') AS k"
+                            "   FROM json_each(u.plan_metadata, '$.credit_events') e ORDER BY k))"
+                            " FROM users u ORDER BY u.id");
+    while (users.executeStep())
+        for (int i = 0; i < 4; ++i) out += (users.getColumn(i).isNull() ? "-" : users.getColumn(i).getString()) + "|";
+    SQLite::Statement pays(db, "SELECT stripe_invoice_id, amount, currency, status FROM payments ORDER BY 1");
+    while (pays.executeStep())
+        for (int i = 0; i < 4; ++i) out += pays.getColumn(i).getString() + "|";
+    SQLite::Statement led(db, "SELECT stripe_object, kind, credits_delta, status FROM recon_corrections ORDER BY 1, 2");
+    while (led.executeStep())
+        for (int i = 0; i < 4; ++i) out += led.getColumn(i).getString() + "|";
+    return out;
+}
+
+BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupted_state) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(15);  // long enough to be killed mid-fetch and mid-apply
+    e2e_env env(30, slow);
+    const fs::path db = env.dir / "app.db", pristine = env.dir / "pristine.db";
+    { SQLite::Database d(db.string(), SQLite::OPEN_READWRITE); d.exec("VACUUM INTO '" + pristine.string() + "'"); }
+    auto restore = [&] {
+        for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+        fs::copy_file(pristine, db);
+    };
+    const std::string args = "run --config " + env.config.string() + env.window_args();
+    BOOST_REQUIRE_EQUAL(run(env.dir, args).exit_code, 0);
+    const std::string expected = app_state(db);
+
+    // Between commits too: each applied correction pauses, so kills land mid-apply.
+    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "25", 1);
+    const char* env_kills = std::getenv("RECONCILER_KILL_ITERATIONS");  // the nightly/long mode sets 50+
+    const int iterations = env_kills ? std::atoi(env_kills) : 8;
+    std::mt19937 rng(12345);
+    int killed_mid_run = 0;
+    for (int i = 0; i < iterations; ++i) {
+        restore();
+        const pid_t pid = ::fork();
+        BOOST_REQUIRE(pid >= 0);
+        if (pid == 0) {
+            std::freopen("/dev/null", "w", stdout);
+            std::freopen("/dev/null", "w", stderr);
+            ::execl(RECONCILER_BIN, RECONCILER_BIN, "run", "--config", env.config.c_str(), "--since",
+                    std::to_string(env.window_start).c_str(), "--until", std::to_string(env.window_end).c_str(), nullptr);
+            ::_exit(127);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 900)(rng)));
+        ::kill(pid, SIGKILL);
+        int status = 0;
+        ::waitpid(pid, &status, 0);
+        if (WIFSIGNALED(status)) ++killed_mid_run;
+        auto rerun = run(env.dir, args);  // exit 3 here would mean a stale lock
+        BOOST_TEST_INFO("iteration " << i << ": " << rerun.err);
+        BOOST_REQUIRE_EQUAL(rerun.exit_code, 0);
+        BOOST_TEST(app_state(db) == expected, "iteration " << i << ": final state differs");
+    }
+    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    BOOST_TEST_MESSAGE("killed mid-run " << killed_mid_run << " of " << iterations);
+    BOOST_TEST(killed_mid_run > 0);
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {
