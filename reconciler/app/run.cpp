@@ -13,7 +13,10 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 #include <map>
@@ -93,6 +96,32 @@ struct fetched {
     }
 };
 
+// A live progress line for a person at a terminal (stdout is a TTY); nothing
+// otherwise, so cron mail and journald get only the summary and JSON lines.
+class progress_line {
+public:
+    progress_line() : enabled_(::isatty(STDOUT_FILENO) == 1), start_(std::chrono::steady_clock::now()) {}
+    ~progress_line() {
+        if (shown_) std::fputs("\r\033[K", stdout);
+    }
+    void update(const std::string& resource, std::int64_t pages, std::int64_t objects) {
+        if (!enabled_) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (shown_ && now - last_ < std::chrono::milliseconds(200)) return;
+        last_ = now;
+        shown_ = true;
+        const double secs = std::max(0.001, std::chrono::duration<double>(now - start_).count());
+        std::fprintf(stdout, "\r\033[K  fetching %s: %lld pages, %lld objects, %.0f objects/s, %.0f s", resource.c_str(),
+                     static_cast<long long>(pages), static_cast<long long>(objects), objects / secs, secs);
+        std::fflush(stdout);
+    }
+
+private:
+    bool enabled_;
+    bool shown_ = false;
+    std::chrono::steady_clock::time_point start_, last_;
+};
+
 class fetcher {
 public:
     fetcher(stripe::client& client, store::store& db, run_result& result)
@@ -161,6 +190,7 @@ private:
     void on_page(const list_page_info& p) {
         record(p);
         result_.objects += static_cast<std::int64_t>(p.object_count);
+        progress_.update(p.resource, result_.pages, result_.objects);
     }
 
     void record(const list_page_info& p) {
@@ -189,6 +219,7 @@ private:
     store::store& db_;
     run_result& result_;
     fetched data_;
+    progress_line progress_;
 };
 
 window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
