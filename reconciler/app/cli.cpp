@@ -2,6 +2,7 @@
 
 #include "app/config.hpp"
 #include "app/report.hpp"
+#include "app/replay.hpp"
 #include "app/run.hpp"
 #include "app/daemon.hpp"
 #include "app/run_lock.hpp"
@@ -44,12 +45,18 @@ constexpr const char* usage_text =
     "          Show tier, Stripe customer, ai_credits, the last five credit events, open escalations.\n"
     "  adjust  --config FILE --user EMAIL (--grant-credits N | --consume-credits N | --set-tier TIER)\n"
     "          [--reason TEXT] [--force]   One change in one transaction; prints the correlation id.\n"
+    "  replay  --config FILE EVENT_ID --forward-to URL [--ca-file FILE]\n"
+    "          Fetch the event from Stripe and POST it, signed with webhook.secret, to the app's\n"
+    "          webhook URL (runbook §4); prints the app's answer. A failure is recorded; the second\n"
+    "          failure of an event opens a billing_engineering escalation. Exit 0 when the app\n"
+    "          answered 2xx, 1 otherwise. URL must be https:// (http:// only to loopback);\n"
+    "          --ca-file: CA bundle for the app's certificate (default: the system store).\n"
     "  version                 Print the version.\n"
     "\n"
-    "The Stripe key is read from the source named in the config (stripe.key: env, file or\n"
-    "systemd credential), never from the command line.\n"
+    "The Stripe key and the webhook secret are read from the sources named in the config\n"
+    "(stripe.key, webhook.secret: env, file or systemd credential), never from the command line.\n"
     "\n"
-    "exit codes: 0 success, 1 run failed, 2 usage/config/schema error, 3 locked,\n"
+    "exit codes: 0 success, 1 run (or replay) failed, 2 usage/config/schema error, 3 locked,\n"
     "            4 success with new escalations (only with --exit-code-on-escalation)\n";
 
 class usage_error : public std::runtime_error {
@@ -86,6 +93,9 @@ args parse_args(int argc, char** argv, const std::vector<std::string>& valued, c
         if (arg == "--api-key" || arg == "--key" || arg == "--stripe-key")
             throw usage_error(arg + ": secrets are never taken from the command line (it is visible in ps and "
                                     "shell history); configure stripe.key (env, file or credential)");
+        if (arg == "--secret" || arg == "--webhook-secret" || arg == "--signing-secret")
+            throw usage_error(arg + ": secrets are never taken from the command line (it is visible in ps and "
+                                    "shell history); configure webhook.secret (env, file or credential)");
         if (std::find(valued.begin(), valued.end(), arg) != valued.end()) {
             if (!has_inline) {
                 if (i + 1 >= argc) throw usage_error(arg + " needs a value");
@@ -237,6 +247,21 @@ int cmd_revert(int argc, char** argv) {
     return exit_success;
 }
 
+int cmd_replay(int argc, char** argv) {
+    auto a = parse_args(argc, argv, {"--config", "--forward-to", "--ca-file"}, {});
+    if (a.positional.size() != 1) throw usage_error("`replay` needs exactly one EVENT_ID");
+    const auto url = a.value("--forward-to");
+    if (!url || url->empty()) throw usage_error("`replay` needs --forward-to URL (the app's webhook endpoint)");
+    replay_options o;
+    o.event_id = a.positional[0];
+    o.forward_to = *url;
+    if (auto ca = a.value("--ca-file")) o.ca_file = *ca;
+    const config cfg = config_from(a);
+    const replay_result r = replay_event(cfg, o);
+    std::cout << format_replay(r) << std::flush;
+    return r.succeeded() ? exit_success : exit_run_failed;
+}
+
 }  // namespace detail
 
 int cli_main(int argc, char** argv) {
@@ -249,6 +274,7 @@ int cli_main(int argc, char** argv) {
         if (command == "inspect") return cmd_inspect(argc, argv);
         if (command == "daemon") return cmd_daemon(argc, argv);
         if (command == "adjust") return cmd_adjust(argc, argv);
+        if (command == "replay") return cmd_replay(argc, argv);
         if (command == "version" || command == "--version") {
             std::cout << "stripe-reconciler 0.1.0\n";
             return exit_success;

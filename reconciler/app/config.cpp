@@ -289,7 +289,8 @@ private:
                  std::string_view what) const;
 
     void parse_stripe(const YAML::Node& n, stripe_config& out);
-    void parse_key(const YAML::Node& n, secret_source& out);
+    void parse_key(const YAML::Node& n, secret_source& out, const std::string& path = "stripe.key",
+                   std::string_view example_env = "STRIPE_API_KEY");
     std::string parse_base_url(const YAML::Node& n, bool allow_plain_http_loopback) const;
     void parse_tiers(const YAML::Node& n, std::vector<std::string>& out);
     void parse_prices(const YAML::Node& n, const std::vector<std::string>& tiers,
@@ -497,13 +498,15 @@ std::string config_parser::parse_base_url(const YAML::Node& n, bool allow_plain_
     return scheme + "://" + authority;
 }
 
-void config_parser::parse_key(const YAML::Node& n, secret_source& out) {
-    const std::string path = "stripe.key";
+void config_parser::parse_key(const YAML::Node& n, secret_source& out, const std::string& path,
+                              std::string_view example_env) {
+    const std::string leaf = path.substr(path.rfind('.') + 1);
     if (n.IsScalar()) {
         // Never echo it: this is most likely the key itself.
         fail(n, path +
                     ": expected a mapping with exactly one of env, file, credential, got a plain value;"
-                    " the key itself never goes in the config file (e.g. key: { env: STRIPE_API_KEY })");
+                    " the " + leaf + " itself never goes in the config file (e.g. " + leaf + ": { env: " +
+                    std::string(example_env) + " })");
     }
     const section s = open_section(n, path, {"env", "file", "credential"});
     if (s.size() != 1) {
@@ -521,12 +524,12 @@ void config_parser::parse_key(const YAML::Node& n, secret_source& out) {
                         " a file or a systemd credential and name that here (the value is not shown)");
     }
     if (which == "env") {
-        const std::string what = "an environment variable name such as STRIPE_API_KEY";
+        const std::string what = "an environment variable name such as " + std::string(example_env);
         const std::string& name = scalar(value, value_path, what);
         if (!is_env_name(name)) expected(value, value_path, what);
         out.env = name;
     } else if (which == "file") {
-        out.file = path_value(value, value_path, "the path of a file holding the key").string();
+        out.file = path_value(value, value_path, "the path of a file holding the " + leaf).string();
     } else {
         const std::string what = "a systemd credential name (as in LoadCredential=NAME:...)";
         const std::string& name = scalar(value, value_path, what);
@@ -697,16 +700,21 @@ YAML::Node config_parser::load_single_document(const std::string& text) const {
 
 config config_parser::parse(const std::string& text) {
     const YAML::Node root = load_single_document(text);
-    const std::string sections = "stripe, database, prices, tiers, policy, corrections, limits, output, window";
+    const std::string sections = "stripe, webhook, database, prices, tiers, policy, corrections, limits, output, window";
     if (root.IsNull()) {
         throw config_error("config " + name_ + ": the file is empty; expected a mapping with sections " + sections);
     }
     if (!root.IsMap()) fail(root, "expected a mapping with sections " + sections + ", got " + describe(root));
 
     config cfg;
-    const section s = open_section(root, "", {"stripe", "database", "prices", "tiers", "policy", "corrections", "limits",
-                                                  "output", "window"});
+    const section s = open_section(root, "", {"stripe", "webhook", "database", "prices", "tiers", "policy",
+                                                  "corrections", "limits", "output", "window"});
     if (const auto it = s.find("stripe"); it != s.end()) parse_stripe(it->second, cfg.stripe);
+    if (const auto it = s.find("webhook"); it != s.end()) {
+        const section w = open_section(it->second, "webhook", {"secret"});
+        if (const auto sec = w.find("secret"); sec != w.end())
+            parse_key(sec->second, cfg.webhook.secret, "webhook.secret", "STRIPE_WEBHOOK_SECRET");
+    }
 
     // A missing top-level section has no line to point at.
     const YAML::Node no_line;
@@ -841,7 +849,7 @@ config load_config(const std::filesystem::path& file) {
     return parse_config(r.data, file);
 }
 
-std::string read_secret(const secret_source& source, const std::string& what) {
+std::string read_secret(const secret_source& source, const std::string& what, const std::string& config_key) {
     const int set = !source.env.empty() + !source.file.empty() + !source.credential.empty();
     if (set != 1) {
         throw config_error(what + ": exactly one of env, file, credential must be set, found " + std::to_string(set));
@@ -850,7 +858,8 @@ std::string read_secret(const secret_source& source, const std::string& what) {
         const char* value = std::getenv(source.env.c_str());
         if (value == nullptr || *value == '\0') {
             throw config_error(what + ": environment variable " + source.env +
-                               " is not set (set it, or configure stripe.key.file / stripe.key.credential)");
+                               " is not set (set it, or configure " + config_key + ".file / " + config_key +
+                               ".credential)");
         }
         return check_secret(value, what, "environment variable " + source.env);
     }
@@ -864,7 +873,8 @@ std::string read_secret(const secret_source& source, const std::string& what) {
     if (dir == nullptr || *dir == '\0') {
         throw config_error(what + ": systemd credential " + source.credential +
                            " requested but $CREDENTIALS_DIRECTORY is not set (run under systemd with LoadCredential=" +
-                           source.credential + ":/path/to/key, or configure stripe.key.file / stripe.key.env)");
+                           source.credential + ":/path/to/key, or configure " + config_key + ".file / " +
+                           config_key + ".env)");
     }
     const fs::path path = fs::path(dir) / source.credential;
     return read_secret_file(path, what,

@@ -47,6 +47,12 @@ struct stripe_config {
     std::string account;                           // Stripe-Account header (Connect); empty: none
 };
 
+// Replaying events to the app's webhook endpoint (`reconciler replay`).
+struct webhook_config {
+    // The endpoint's signing secret (whsec_...), used to sign replayed events.
+    secret_source secret{.env = "STRIPE_WEBHOOK_SECRET", .file = {}, .credential = {}};
+};
+
 struct database_config {
     std::filesystem::path path;
     std::chrono::milliseconds busy_timeout{10'000};
@@ -82,6 +88,7 @@ struct config {
     std::filesystem::path source_file;  // the file it was loaded from
     std::string content_hash;           // sha256 hex of the file's bytes (the run manifest's config hash)
     stripe_config stripe;
+    webhook_config webhook;
     database_config database;
     std::map<std::string, price_entitlement> prices;  // Stripe price id -> entitlement
     std::vector<std::string> tiers{"free", "pro", "team"};
@@ -100,7 +107,9 @@ config load_config(const std::filesystem::path& file);
 config parse_config(const std::string& yaml_text, const std::filesystem::path& name);
 
 // Resolves a secret from its source. Throws config_error naming the source
-// (never the value) when it is missing or empty.
-std::string read_secret(const secret_source& source, const std::string& what);
+// (never the value) when it is missing or empty; `config_key` is the key the
+// hint points at ("stripe.key", "webhook.secret").
+std::string read_secret(const secret_source& source, const std::string& what,
+                        const std::string& config_key = "stripe.key");
 
 }  // namespace reconciler

@@ -173,7 +173,8 @@ BOOST_AUTO_TEST_CASE(example_file_documents_every_key) {
                                  "ca_file:", "allow_plain_http_loopback:", "requests_per_second:", "concurrency:",
                                  "request_timeout:", "max_retries:", "account:", "database:", "path:",
                                  "busy_timeout:", "prices:", "tier:", "credits:", "tiers:", "policy:",
-                                 "past_due_tier:", "free_tier:", "output:", "dir:", "window:", "default_lookback:"}) {
+                                 "past_due_tier:", "free_tier:", "output:", "dir:", "window:", "default_lookback:",
+                                 "webhook:", "secret:"}) {
         BOOST_TEST(contains(text, key), "example lacks " << key);
     }
 }
@@ -255,7 +256,8 @@ BOOST_AUTO_TEST_CASE(unknown_keys_name_the_path_file_and_allowed_keys) {
                  "concurrency, request_timeout, max_retries, account",
                  "did you mean stripe.concurrency?"});
     check_error("strpe:\n  concurrency: 4\n" + required_sections,
-                {"config demo.yaml:1: unknown key strpe", "allowed: stripe, database, prices, tiers, policy, corrections, limits, output, window",
+                {"config demo.yaml:1: unknown key strpe",
+                 "allowed: stripe, webhook, database, prices, tiers, policy, corrections, limits, output, window",
                  "did you mean stripe?"});
     check_error("stripe:\n  key:\n    environment: STRIPE_API_KEY\n" + required_sections,
                 {"config demo.yaml:3: unknown key stripe.key.environment", "allowed: env, file, credential"});
@@ -315,7 +317,7 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_key_expectation_and_value) {
     check_error("window:\n  default_lookback: 3651d\n" + required_sections, {"at most 3650d"});
     check_error("database:\n  path: [a, b]\noutput: {dir: r}\nprices: {p: {credits: 1}}\n",
                 {"config demo.yaml:2: database.path: expected the path of the app's SQLite database, got a list"});
-    check_error("- a\n- b\n", {"config demo.yaml:1: expected a mapping with sections stripe, database", "got a list"});
+    check_error("- a\n- b\n", {"config demo.yaml:1: expected a mapping with sections stripe, webhook, database", "got a list"});
 }
 
 BOOST_AUTO_TEST_CASE(prices_and_tiers_are_checked) {
@@ -427,6 +429,52 @@ BOOST_AUTO_TEST_CASE(key_source_needs_exactly_one) {
     const config f = parse_config("stripe:\n  key: { file: stripe.key }\n" + required_sections, "/etc/sr/r.yaml");
     BOOST_TEST(f.stripe.key.file == "/etc/sr/stripe.key");
     BOOST_TEST(f.stripe.key.env.empty());
+}
+
+BOOST_AUTO_TEST_CASE(webhook_secret_source) {
+    // Default: the environment, also in the example file.
+    BOOST_TEST(parse_config(required_sections, "demo.yaml").webhook.secret.env == "STRIPE_WEBHOOK_SECRET");
+    BOOST_TEST(load_config(example_file).webhook.secret.env == "STRIPE_WEBHOOK_SECRET");
+    BOOST_TEST(parse_config("webhook:\n" + required_sections, "demo.yaml").webhook.secret.env == "STRIPE_WEBHOOK_SECRET");
+
+    const config e = parse_config("webhook:\n  secret: { env: APP_WHSEC }\n" + required_sections, "demo.yaml");
+    BOOST_TEST(e.webhook.secret.env == "APP_WHSEC");
+    BOOST_TEST(e.stripe.key.env == "STRIPE_API_KEY");  // independent of stripe.key
+    const config f = parse_config("webhook:\n  secret: { file: whsec.txt }\n" + required_sections, "/etc/sr/r.yaml");
+    BOOST_TEST(f.webhook.secret.file == "/etc/sr/whsec.txt");
+    BOOST_TEST(f.webhook.secret.env.empty());
+    const config c = parse_config("webhook:\n  secret: { credential: webhook_secret }\n" + required_sections, "demo.yaml");
+    BOOST_TEST(c.webhook.secret.credential == "webhook_secret");
+
+    check_error("webhook:\n  secret:\n    env: A\n    file: /etc/w\n" + required_sections,
+                {"config demo.yaml:3: webhook.secret: expected exactly one of env, file, credential, found env, file"});
+    check_error("webhook:\n  secert: { env: A }\n" + required_sections,
+                {"config demo.yaml:2: unknown key webhook.secert", "allowed: secret", "did you mean webhook.secret?"});
+    check_error("webhook:\n  secret: { env: \"WH-SECRET\" }\n" + required_sections,
+                {"webhook.secret.env: expected an environment variable name"});
+
+    // A secret pasted into the config is refused and never echoed.
+    const std::string whsec = "whsec_FAKEwebhookSECRETdoNotLog";
+    for (const std::string& yaml : {"webhook:\n  secret: " + whsec + "\n", "webhook:\n  secret: { env: " + whsec + " }\n",
+                                    "webhook:\n  secret: { file: " + whsec + " }\n"}) {
+        const std::string msg = error_of(yaml + required_sections);
+        BOOST_TEST(contains(msg, "config demo.yaml:2: webhook.secret"), msg);
+        BOOST_TEST(!contains(msg, "FAKEwebhook"), msg);
+    }
+
+    // Reading it: the hint names webhook.secret, never the value.
+    const std::string var = "RECONCILER_TEST_WEBHOOK_SECRET";
+    {
+        scoped_env env(var, std::nullopt);
+        BOOST_TEST(config_error_of([&] {
+                       read_secret({.env = var, .file = {}, .credential = {}}, "webhook secret", "webhook.secret");
+                   }) == "webhook secret: environment variable " + var +
+                             " is not set (set it, or configure webhook.secret.file / webhook.secret.credential)");
+    }
+    {
+        scoped_env env(var, whsec + "\n");
+        BOOST_TEST(read_secret({.env = var, .file = {}, .credential = {}}, "webhook secret", "webhook.secret") == whsec);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(a_key_pasted_into_the_config_is_never_echoed) {

@@ -2,6 +2,8 @@
 // compile): keep everything else Beast-free.
 #include "stripe_sim/server.hpp"
 
+#include "stripe/webhook_signature.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -16,6 +18,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <openssl/crypto.h>
@@ -23,6 +26,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <iostream>
 #include <mutex>
@@ -115,6 +119,8 @@ struct server::impl {
     unsigned short bound_port = 0;
 
     std::atomic<std::uint64_t> n_requests{0}, n_ok{0}, n_rate_limited{0}, n_faults{0}, n_unauthorized{0};
+    mutable std::mutex webhook_mutex;  // guards webhooks: written by the server thread, read by stats()
+    std::vector<webhook_delivery> webhooks;
     std::atomic<bool> stopping{false};
     std::mutex stop_mutex;  // serialises stop(): joining a thread twice is undefined
     bool stopped = false;
@@ -175,6 +181,40 @@ struct server::impl {
         return {fault::none, v};
     }
 
+    bool is_webhook(const request& req) const {
+        if (opts.webhook_secret.empty() || req.method() != http::verb::post) return false;
+        const std::string_view target = req.target();
+        return target.substr(0, target.find('?')) == "/webhook";
+    }
+
+    // The app's side of a webhook: verify the signature over the raw body.
+    unsigned receive_webhook(const request& req, std::string& body_out) {
+        const std::string_view header = req["Stripe-Signature"];
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        const auto verdict =
+            reconciler::stripe::verify_stripe_signature(header, opts.webhook_secret, req.body(), now, 300);
+        webhook_delivery d;
+        boost::system::error_code ec;
+        const boost::json::value v = boost::json::parse(req.body(), ec);
+        if (!ec && v.is_object()) {
+            if (const auto* id = v.as_object().if_contains("id"); id && id->is_string()) d.event_id = id->as_string();
+            if (const auto* t = v.as_object().if_contains("type"); t && t->is_string()) d.event_type = t->as_string();
+        }
+        d.verdict = reconciler::stripe::to_string(verdict);
+        d.status = verdict == reconciler::stripe::signature_check::valid ? 200 : 400;
+        d.user_agent = std::string(req[http::field::user_agent]);
+        d.content_type = std::string(req[http::field::content_type]);
+        d.target = std::string(req.target());
+        body_out = d.status == 200 ? std::string(R"({"received":true})")
+                                   : boost::json::serialize(boost::json::object{{"error", "signature " + d.verdict}});
+        const unsigned status = d.status;
+        std::lock_guard lock(webhook_mutex);
+        webhooks.push_back(std::move(d));
+        return status;
+    }
+
     // Decides the whole answer to one request: the response and the fault
     // that shapes how it is delivered.
     std::pair<response, fault> answer(const request& req) {
@@ -192,6 +232,13 @@ struct server::impl {
             res.prepare_payload();
             return std::pair<response, fault>{std::move(res), f};
         };
+
+        if (is_webhook(req)) {
+            std::string body;
+            const unsigned status = receive_webhook(req, body);
+            if (status < 300) n_ok.fetch_add(1, std::memory_order_relaxed);
+            return finish(status, std::move(body));
+        }
 
         const std::string_view auth = req[http::field::authorization];
         const std::string expected = "Bearer " + opts.api_key;
@@ -434,8 +481,11 @@ void server::stop() {
 
 server_stats server::stats() const {
     const auto& s = *impl_;
-    return server_stats{s.n_requests.load(), s.n_ok.load(), s.n_rate_limited.load(), s.n_faults.load(),
-                        s.n_unauthorized.load()};
+    server_stats out{s.n_requests.load(), s.n_ok.load(), s.n_rate_limited.load(), s.n_faults.load(),
+                     s.n_unauthorized.load(), {}};
+    std::lock_guard lock(s.webhook_mutex);
+    out.webhooks = s.webhooks;
+    return out;
 }
 
 }  // namespace reconciler::sim

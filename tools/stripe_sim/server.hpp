@@ -11,6 +11,14 @@
 //  - Order of checks per request: Authorization (401), method (405, only
 //    GET), then for /v1/ paths the rate limiter (429), injected faults, and
 //    the dataset's answer. Faults apply only to authenticated /v1/ requests.
+//  - Optional webhook receiver (server_options::webhook_secret non-empty):
+//    `POST /webhook` (any query string) is answered before the checks above,
+//    as the app's endpoint would: no Authorization, no faults, no rate
+//    limit. It verifies Stripe-Signature against the raw body with
+//    verify_stripe_signature (tolerance 300 s) and answers 200
+//    {"received":true} or 400 {"error":"signature <verdict>"}; every
+//    delivery is kept in server_stats::webhooks. With the secret empty,
+//    POST /webhook is a 405 like every other POST.
 //  - Every response carries Request-Id (req_ + 14 alphanumerics),
 //    Content-Type: application/json, and Stripe-Version echoed when sent.
 //  - Fault decisions come from an RNG seeded with faults.seed: the same
@@ -27,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace reconciler::sim {
 
@@ -52,6 +61,18 @@ struct server_options {
     std::shared_ptr<const dataset> data;  // required, finalized
     fault_options faults;
     double rate_limit_per_second = 0;  // 0: unlimited; else a token bucket (burst = one second's worth), excess answered 429 like Stripe
+    std::string webhook_secret;        // non-empty: serve POST /webhook as a signature-checking receiver (see above)
+};
+
+// One request to the webhook receiver.
+struct webhook_delivery {
+    std::string event_id;    // the body's "id" ("" when the body is not a JSON object with one)
+    std::string event_type;  // the body's "type"
+    std::string verdict;     // to_string(signature_check): valid, malformed, no_v1, mismatch, too_old
+    unsigned status = 0;     // 200 or 400
+    std::string user_agent;
+    std::string content_type;
+    std::string target;      // the request target as received (path and query)
 };
 
 struct server_stats {
@@ -60,6 +81,7 @@ struct server_stats {
     std::uint64_t rate_limited = 0;     // 429s, from the limiter or injected
     std::uint64_t faults_injected = 0;  // every injected fault, 429s included
     std::uint64_t unauthorized = 0;     // 401s
+    std::vector<webhook_delivery> webhooks;  // webhook receiver deliveries, oldest first (also counted in requests)
 };
 
 class server {

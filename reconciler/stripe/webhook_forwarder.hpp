@@ -1,0 +1,61 @@
+// Delivers one webhook request (a replayed Stripe event) to the app's
+// endpoint over HTTPS (runbook §4 without the Stripe CLI).
+//
+// Contract:
+//  - parse_forward_url() validates the URL up front and throws
+//    std::invalid_argument saying what is wrong: not http(s), credentials in
+//    the URL, plain http:// to a host that is not loopback (127.0.0.0/8, ::1,
+//    localhost; the signed event would cross the network unencrypted). The
+//    query string never appears in a message (it may carry a token).
+//  - forward_webhook() POSTs `body` once (no retries, no redirects followed)
+//    with the given headers plus Host and Content-Length, and
+//    `Connection: close`. TLS: the peer chain is verified against ca_file (or
+//    the system store), the certificate must match the URL's host (DNS name
+//    or IP literal), SNI is sent for DNS names, TLS 1.2 minimum. Plain http
+//    connects only to loopback addresses, whatever the name resolves to.
+//  - Every step (resolve, connect, handshake, write, read) has its own
+//    `timeout` deadline. Network failures come back as values
+//    (forward_result::delivered == false with `error` naming the step);
+//    setup problems (bad URL, unreadable CA file, a header with CR/LF)
+//    throw std::invalid_argument before anything is sent.
+//  - Threading: runs on the caller's executor (one io_context on one thread).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace reconciler::stripe {
+
+struct forward_url {
+    bool tls = true;
+    std::string host;    // without brackets for IPv6, lower case
+    std::string port;    // always set (443/80 by default)
+    std::string target;  // path (at least "/") and query, as sent in the request line
+    std::string for_log; // scheme://authority/path: without query or fragment
+};
+
+// Throws std::invalid_argument (see contract above).
+forward_url parse_forward_url(const std::string& url);
+
+struct forward_result {
+    bool delivered = false;  // an HTTP response was read
+    unsigned status = 0;     // when delivered
+    std::string body;        // when delivered: the first max_body_bytes bytes of the answer
+    bool body_truncated = false;
+    std::string error;       // when not delivered: step and reason, e.g. "connect 127.0.0.1:9: Connection refused"
+};
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+// POSTs `body` to `url`. `ca_file` empty: the system CA store. Only the first
+// `max_body_bytes` of the answer are kept.
+boost::asio::awaitable<forward_result> forward_webhook(std::string url, std::string body, header_list headers,
+                                                       std::string ca_file, std::chrono::milliseconds timeout,
+                                                       std::size_t max_body_bytes = 64 * 1024);
+
+}  // namespace reconciler::stripe
