@@ -159,6 +159,7 @@ json::object report_json(const run_result& r) {
              {"objects", r.objects},
              {"requests", r.requests},
              {"retries", r.retries},
+             {"subscriptions_from_list", r.subscriptions_from_list},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},
              {"cursors", r.checkpoint ? json::value(json::object{{"window", format_rfc3339(*r.checkpoint)}})

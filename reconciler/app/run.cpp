@@ -154,6 +154,20 @@ public:
             }
         });
 
+        // Past Stripe's 30-day event retention the events are gone: verify tiers
+        // there from every subscription's current state instead.
+        if (start < end - event_retention) {
+            stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, end};
+            co_await client_.list_all(subs, [this](const list_page_info& p, list_envelope&& env) {
+                on_page(p);
+                for (auto& v : env.data) {
+                    auto sub = parse_subscription(v.as_object());
+                    data_.request_ids.emplace(sub.id, p.request_id);
+                    if (data_.subscriptions.add_current(sub)) ++result_.subscriptions_from_list;
+                }
+            });
+        }
+
         // Events in the newest second disagree: ask Stripe for the current truth.
         for (const auto& id : data_.subscriptions.ambiguous()) {
             auto [obj, request_id] = co_await client_.retrieve("/v1/subscriptions/" + id);
@@ -489,9 +503,11 @@ run_result run_once(const config& cfg, const run_options& opts) {
         throw config_error("window: --since " + format_rfc3339(result.window_start) + " is not before --until " +
                            format_rfc3339(result.window_end));
     if (result.window_end - result.window_start > detail::event_retention)
-        result.notes.push_back("the window starts before Stripe's 30-day event retention: before " +
+        result.notes.push_back("the window reaches past Stripe's 30-day event retention: " +
+                               format_rfc3339(result.window_start) + " .. " +
                                format_rfc3339(result.window_end - detail::event_retention) +
-                               " only paid invoices were checked (tier changes there are not visible)");
+                               " was verified from the object lists (paid invoices by creation time; tiers from "
+                               "every subscription's current state), the rest from events and invoices");
 
     result.run_id = db->begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
                                                     cfg.content_hash, cfg.stripe.api_version});

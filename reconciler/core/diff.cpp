@@ -106,6 +106,12 @@ void subscription_folder::resolve(const subscription& current) {
     it->second.ambiguous = false;
 }
 
+bool subscription_folder::add_current(const subscription& current) {
+    auto [it, inserted] = by_id_.try_emplace(current.id);
+    if (inserted) it->second.state = subscription_state{current, "", 0, true};
+    return inserted;
+}
+
 std::vector<subscription_state> subscription_folder::states() const {
     std::vector<subscription_state> out;
     out.reserve(by_id_.size());
@@ -394,8 +400,12 @@ void check_customer_tier(ctx& c, const std::vector<const subscription_state*>& s
     }
     proposed_correction corr;
     corr.kind = correction_kind::set_tier;
-    // Keyed by the state's newest event: a later state change is a new correction.
-    corr.ledger_key = sub.id + "#" + chosen->event_id;
+    // Keyed by the state's newest event: a later state change is a new
+    // correction. A state from the subscription list (no event) is keyed by
+    // what it says, so the same state never applies twice either.
+    corr.ledger_key = chosen->event_id.empty()
+                          ? sub.id + "#current:" + sub.status + ":" + (sub.items.empty() ? "" : sub.items.front().price_id)
+                          : sub.id + "#" + chosen->event_id;
     corr.user_id = user->id;
     corr.tier_from = user->plan;
     corr.tier_to = *tier;

@@ -116,6 +116,10 @@ public:
     void add(const event& e);  // ignores events whose object is not a subscription
     std::vector<std::string> ambiguous() const;  // subscription ids to fetch
     void resolve(const subscription& current);    // the fetched truth for an ambiguous one
+    // The current state from a subscription list, for subscriptions no event
+    // of the window covers (the part of a window past Stripe's event retention).
+    // Never overrides an event-derived state. Returns whether it was added.
+    bool add_current(const subscription& current);
     std::vector<subscription_state> states() const;
 
 private:

@@ -261,6 +261,27 @@ BOOST_AUTO_TEST_CASE(same_second_agreement_is_not_ambiguous) {
     BOOST_TEST(folder.states().size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(listed_current_state_never_overrides_an_event) {
+    subscription_folder folder;
+    folder.add(sub_event("evt_1", 100, "sub_1", "cus_1", "active", "price_team"));
+    subscription listed;
+    listed.id = "sub_1";
+    listed.customer = "cus_1";
+    listed.status = "canceled";
+    BOOST_TEST(!folder.add_current(listed));
+    listed.id = "sub_2";
+    listed.customer = "cus_2";
+    listed.items.push_back(subscription_item{"si_2", "price_pro", 1, std::nullopt});
+    listed.status = "active";
+    BOOST_TEST(folder.add_current(listed));
+    window_input in;
+    in.subscriptions = folder.states();
+    auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "team"), user(2, "cus_2", "free")}), policy());
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].subject_id == "sub_2");
+    BOOST_TEST(out[0].correction->ledger_key == "sub_2#current:active:price_pro");
+}
+
 BOOST_AUTO_TEST_CASE(past_due_follows_policy) {
     auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_1", "past_due", "price_team")});
     auto p = policy();
