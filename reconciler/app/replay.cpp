@@ -1,5 +1,7 @@
 #include "app/replay.hpp"
 
+#include "app/run.hpp"
+
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
 #include "stripe/beast_transport.hpp"
@@ -40,12 +42,6 @@ T run_sync(asio::io_context& ioc, asio::awaitable<T> op) {
     return done.get();
 }
 
-// The same budget `run` uses (run.cpp): Stripe's read limits with headroom.
-double requests_per_second(const config& cfg, const std::string& key) {
-    if (cfg.stripe.requests_per_second) return *cfg.stripe.requests_per_second;
-    const bool live = key.rfind("sk_live_", 0) == 0 || key.rfind("rk_live_", 0) == 0;
-    return live ? 90.0 : 25.0;
-}
 
 bool valid_event_id(const std::string& id) {
     return !id.empty() && id.size() <= 255 && std::all_of(id.begin(), id.end(), [](unsigned char c) {
@@ -94,21 +90,10 @@ replay_result replay_event(const config& cfg, const replay_options& opts) {
     r.url_for_log = url.for_log;
 
     asio::io_context ioc;
-    auto transport = stripe::make_beast_transport(
-        ioc, stripe::beast_transport_options{
-                 .base_url = cfg.stripe.base_url,
-                 .ca_file = cfg.stripe.ca_file,
-                 .allow_plain_http_loopback = cfg.stripe.allow_plain_http_loopback,
-                 .timeout = cfg.stripe.request_timeout,
-                 .api_key = key,
-                 .stripe_version = cfg.stripe.api_version,
-                 .stripe_account = cfg.stripe.account,
-             });
-    stripe::client_options copts;
-    copts.max_retries = cfg.stripe.max_retries;
-    copts.requests_per_second = requests_per_second(cfg, key);
-    copts.concurrency = 1;
-    copts.redact = {key, webhook_secret};
+    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
+    stripe::client_options copts = stripe_client_options(cfg, key);
+    copts.concurrency = 1;  // one object, one request
+    copts.redact.push_back(webhook_secret);
     stripe::client client(*transport, copts);
 
     // 1. The event as Stripe has it. A failure here throws stripe_error: the

@@ -471,6 +471,27 @@ void escalate(store::store& db, run_result& result, std::size_t first_outcome, u
 
 }  // namespace detail
 
+stripe::beast_transport_options stripe_transport_options(const config& cfg, const std::string& key) {
+    return stripe::beast_transport_options{
+        .base_url = cfg.stripe.base_url,
+        .ca_file = cfg.stripe.ca_file,
+        .allow_plain_http_loopback = cfg.stripe.allow_plain_http_loopback,
+        .timeout = cfg.stripe.request_timeout,
+        .api_key = key,
+        .stripe_version = cfg.stripe.api_version,
+        .stripe_account = cfg.stripe.account,
+    };
+}
+
+stripe::client_options stripe_client_options(const config& cfg, const std::string& key) {
+    stripe::client_options copts;
+    copts.max_retries = cfg.stripe.max_retries;
+    copts.requests_per_second = detail::requests_per_second(cfg, key);
+    copts.concurrency = cfg.stripe.concurrency;
+    copts.redact = {key};
+    return copts;
+}
+
 // The stream whose checkpoint says how far the app has been reconciled.
 constexpr const char* checkpoint_stream = "window";
 
@@ -518,22 +539,8 @@ run_result run_once(const config& cfg, const run_options& opts) {
                               {"dry_run", opts.dry_run}});
 
     asio::io_context ioc;
-    auto transport = stripe::make_beast_transport(
-        ioc, stripe::beast_transport_options{
-                 .base_url = cfg.stripe.base_url,
-                 .ca_file = cfg.stripe.ca_file,
-                 .allow_plain_http_loopback = cfg.stripe.allow_plain_http_loopback,
-                 .timeout = cfg.stripe.request_timeout,
-                 .api_key = key,
-                 .stripe_version = cfg.stripe.api_version,
-                 .stripe_account = cfg.stripe.account,
-             });
-    stripe::client_options copts;
-    copts.max_retries = cfg.stripe.max_retries;
-    copts.requests_per_second = detail::requests_per_second(cfg, key);
-    copts.concurrency = cfg.stripe.concurrency;
-    copts.redact = {key};
-    stripe::client client(*transport, copts);
+    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
+    stripe::client client(*transport, stripe_client_options(cfg, key));
     report_writer changes(result.report_dir);
     detail::blast_guard guard(cfg.limits);
 
