@@ -807,9 +807,14 @@ config config_parser::parse(const std::string& text) {
     }
 
     if (const auto it = s.find("window"); it != s.end()) {
-        const section w = open_section(it->second, "window", {"default_lookback", "overlap"});
+        const section w = open_section(it->second, "window", {"default_lookback", "overlap", "slice"});
         if (const auto f = w.find("overlap"); f != w.end())
             cfg.overlap = duration(f->second, "window.overlap", std::chrono::hours(24 * 7), "7d");
+        if (const auto f = w.find("slice"); f != w.end()) {
+            cfg.slice = duration(f->second, "window.slice", std::chrono::hours(24 * 30), "30d");
+            if (cfg.slice < std::chrono::minutes(10))
+                fail(f->second, "window.slice: at least 10m (each slice ends with a 5-minute margin)");
+        }
         if (const auto f = w.find("default_lookback"); f != w.end()) {
             cfg.default_lookback =
                 duration(f->second, "window.default_lookback", std::chrono::hours(24 * 3650), "3650d");

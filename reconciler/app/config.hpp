@@ -98,6 +98,9 @@ struct config {
     output_config output;
     std::chrono::seconds default_lookback{std::chrono::hours(24)};  // first run, no checkpoint yet
     std::chrono::seconds overlap{std::chrono::hours(1)};    // re-examined before the checkpoint: late events
+    // A run verifies its window in chronological slices of this length, each
+    // checkpointed: memory is bounded by a slice and a killed run resumes.
+    std::chrono::seconds slice{std::chrono::hours(24)};
 };
 
 // Reads, parses and validates the file. Throws config_error.

@@ -159,6 +159,7 @@ json::object report_json(const run_result& r) {
              {"objects", r.objects},
              {"requests", r.requests},
              {"retries", r.retries},
+             {"slices", r.slices},
              {"subscriptions_from_list", r.subscriptions_from_list},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},

@@ -64,6 +64,7 @@ struct run_result {
     std::int64_t objects = 0;
     std::int64_t requests = 0;
     std::int64_t retries = 0;
+    std::int64_t slices = 0;                   // chronological slices verified (config window.slice)
     std::int64_t subscriptions_from_list = 0;  // states taken from the subscription list (past event retention)
     std::vector<std::string> request_ids;  // every page's Request-Id, in fetch order
     std::vector<finding_outcome> outcomes;
