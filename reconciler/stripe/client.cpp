@@ -2,6 +2,7 @@
 
 #include "stripe/rate_limiter.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
@@ -12,6 +13,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
+#include <deque>
 #include <exception>
 #include <new>
 #include <optional>
@@ -269,23 +272,126 @@ struct client::impl {
         }
     }
 
-    asio::awaitable<void> page_window(const list_query& q, const std::string& fixed_query,
-                                      std::pair<std::int64_t, std::int64_t> window, const page_sink& sink) {
-        const std::string object = q.resource + " created [" + std::to_string(window.first) + ", " +
-                                   std::to_string(window.second) + ")";
-        const std::string window_query = fixed_query + "&created%5Bgte%5D=" + std::to_string(window.first) +
-                                         "&created%5Blt%5D=" + std::to_string(window.second);
-        std::string after;
-        for (int page_no = 1;; ++page_no) {
-            const std::string action = "fetch " + object + " page " + std::to_string(page_no);
-            std::string target = q.resource + "?" + window_query;
-            if (!after.empty()) target += "&starting_after=" + detail::url_encode(after);
+    // One list_all's shared state. Work is a set of disjoint pieces of the
+    // window; each is paged newest-first by one worker at a time. A piece that
+    // has proven dense (its last page said has_more) can be split by an idle
+    // worker: the remaining range [gte, cursor's created] is halved, the older
+    // half becomes a new piece, and the busy piece's next request asks for
+    // created >= the split point. Pages already in flight may bring objects
+    // below the new bound: they are dropped there (the new piece owns them)
+    // and the piece ends. So requests go where the objects are: a sparse
+    // list costs one request, a dense one keeps every worker busy to the end.
+    struct piece {
+        std::int64_t gte = 0, lt = 0;  // [gte, lt); gte rises when split
+        std::string after;             // starting_after cursor ("" on the first page)
+        std::optional<std::int64_t> after_created;  // the cursor object's created
+        bool dense = false;            // its last page said has_more
+        std::int64_t page_span = 0;    // seconds its last page spanned
+        bool done = false;
+        int page_no = 0;
+    };
+
+    struct list_run {
+        const list_query& q;
+        const std::string& fixed_query;
+        const page_sink& sink;
+        int workers;
+        std::deque<piece> pieces;       // stable references on push_back
+        std::deque<std::size_t> queue;  // pieces no worker has started
+        std::vector<std::size_t> active;  // pieces being paged
+        bool first_page_seen = false;
+        bool failed = false;
+        asio::steady_timer wake;  // never expires: cancel() wakes every idle worker
+
+        void notify() { wake.cancel(); }
+    };
+
+    static std::optional<std::int64_t> created_of(const boost::json::value& v) {
+        const auto* o = v.if_object();
+        const auto* c = o ? o->if_contains("created") : nullptr;
+        if (!c) return std::nullopt;
+        if (c->is_int64()) return c->get_int64();
+        if (c->is_uint64() && c->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+            return static_cast<std::int64_t>(c->get_uint64());
+        return std::nullopt;
+    }
+
+    // Pages a piece still holds, judged by how many seconds its last page
+    // spanned (0: not worth splitting, or unknown).
+    static double pages_left(const piece& p) {
+        if (p.done || !p.dense || !p.after_created || *p.after_created <= p.gte) return 0;
+        return static_cast<double>(*p.after_created - p.gte) / static_cast<double>(std::max<std::int64_t>(1, p.page_span));
+    }
+
+    // Splits off the older half of the busy piece with the most pages left,
+    // when it has at least two (else splitting costs a partial page and
+    // saves nothing); the new piece's index.
+    static std::optional<std::size_t> steal(list_run& run) {
+        std::size_t best = 0;
+        double most = 0;
+        for (std::size_t i : run.active) {
+            const double left = pages_left(run.pieces[i]);
+            if (left > most) most = left, best = i;
+        }
+        if (most < 2) return std::nullopt;
+        piece& victim = run.pieces[best];
+        const std::int64_t mid = victim.gte + (*victim.after_created - victim.gte + 1) / 2;  // gte < mid <= cursor's created
+        piece older;
+        older.gte = victim.gte;
+        older.lt = mid;
+        victim.gte = mid;
+        run.pieces.push_back(std::move(older));
+        return run.pieces.size() - 1;
+    }
+
+    // After the window's first page: how dense the list is says how many
+    // pieces to start with (at most one per worker), so the workers start
+    // at once instead of splitting one by one.
+    static void initial_split(list_run& run, piece& p) {
+        if (run.workers < 2 || !p.dense || !p.after_created || *p.after_created <= p.gte) return;
+        const std::int64_t parts = std::min<std::int64_t>(
+            {static_cast<std::int64_t>(pages_left(p)) + 1, run.workers, *p.after_created + 1 - p.gte});
+        if (parts < 2) return;
+        const auto windows = detail::split_window(p.gte, *p.after_created + 1, static_cast<int>(parts));
+        p.gte = windows.front().first;  // the busy piece keeps the newest part
+        for (std::size_t k = 1; k < windows.size(); ++k) {
+            piece next;
+            next.gte = windows[k].first;
+            next.lt = windows[k].second;
+            run.pieces.push_back(std::move(next));
+            run.queue.push_back(run.pieces.size() - 1);
+        }
+    }
+
+    asio::awaitable<void> page_piece(list_run& run, std::size_t index) {
+        piece& p = run.pieces[index];
+        for (;;) {
+            ++p.page_no;
+            const std::string window = "[" + std::to_string(p.gte) + ", " + std::to_string(p.lt) + ")";
+            const std::string action = "fetch " + run.q.resource + " created " + window + " page " +
+                                       std::to_string(p.page_no);
+            std::string target = run.q.resource + "?" + run.fixed_query + "&created%5Bgte%5D=" +
+                                 std::to_string(p.gte) + "&created%5Blt%5D=" + std::to_string(p.lt);
+            if (!p.after.empty()) target += "&starting_after=" + detail::url_encode(p.after);
 
             auto [response, envelope] = co_await request<list_envelope>(
                 action, target, [](const std::string& body) { return parse_list_envelope(body); });
 
+            // A split while this page was in flight moved p.gte up: what lies
+            // below it now belongs to the older piece, and so does the rest.
+            bool more = envelope.has_more;
+            auto& data = envelope.data;
+            for (std::size_t k = 0; k < data.size(); ++k) {
+                const auto created = created_of(data[k]);
+                if (created && *created < p.gte) {
+                    data.erase(data.begin() + static_cast<std::ptrdiff_t>(k), data.end());
+                    more = false;
+                    break;
+                }
+            }
+
             // The cursor must come out before the envelope is handed over.
-            if (envelope.has_more) {
+            if (more) {
                 // Paging on would loop or skip: a broken peer, not worth a retry.
                 auto bad_page = [&](const std::string& why) {
                     stripe_error::details d;
@@ -295,37 +401,70 @@ struct client::impl {
                     d.message = why;
                     return stripe_error(with_request_id(action, response.request_id) + ": " + why, std::move(d));
                 };
-                if (envelope.data.empty()) throw bad_page("has_more is true on an empty page");
-                const auto* last = envelope.data.back().if_object();
+                if (data.empty()) throw bad_page("has_more is true on an empty page");
+                const auto* last = data.back().if_object();
                 const auto* id = last ? last->if_contains("id") : nullptr;
                 if (!id || !id->is_string() || id->as_string().empty())
                     throw bad_page("the last object has no string id to continue from");
                 std::string next(id->as_string());
-                if (next == after) throw bad_page("the page ends at the cursor it started after (" + next + ")");
-                after = std::move(next);
+                if (next == p.after) throw bad_page("the page ends at the cursor it started after (" + next + ")");
+                p.after = std::move(next);
+                const auto top = p.after_created.value_or(p.lt);
+                p.after_created = created_of(data.back());
+                p.page_span = p.after_created ? top - *p.after_created : 0;
             }
+            p.dense = more;
+            p.done = !more;
+            if (!run.first_page_seen) {
+                run.first_page_seen = true;
+                initial_split(run, p);
+            }
+            if (more) run.notify();  // idle workers may split this piece now
 
             list_page_info info;
-            info.resource = q.resource;
-            info.page_no = page_no;
+            info.resource = run.q.resource;
+            info.page_no = p.page_no;
             info.request_id = response.request_id;
-            info.object_count = envelope.data.size();
-            info.has_more = envelope.has_more;
+            info.object_count = data.size();
+            info.has_more = more;
             ++stats.pages;
-            stats.objects += envelope.data.size();
-            const bool more = envelope.has_more;
-            sink(info, std::move(envelope));
+            stats.objects += data.size();
+            run.sink(info, std::move(envelope));
             if (!more) co_return;
         }
     }
 
-    asio::awaitable<void> worker(const list_query& q, const std::string& fixed_query,
-                                 const std::vector<std::pair<std::int64_t, std::int64_t>>& slices,
-                                 std::size_t& next, const page_sink& sink) {
-        // `next` is shared by all workers; single-threaded, so no lock.
-        while (next < slices.size()) {
-            const auto window = slices[next++];
-            co_await page_window(q, fixed_query, window, sink);
+    asio::awaitable<void> worker(list_run& run) {
+        // Single-threaded: the shared state needs no lock.
+        for (;;) {
+            if (run.failed) co_return;
+            std::optional<std::size_t> index;
+            if (!run.queue.empty()) {
+                index = run.queue.front();
+                run.queue.pop_front();
+            } else {
+                index = steal(run);
+            }
+            if (index) {
+                run.active.push_back(*index);
+                std::exception_ptr error;
+                try {
+                    co_await page_piece(run, *index);
+                } catch (...) {
+                    error = std::current_exception();
+                }
+                std::erase(run.active, *index);
+                run.notify();
+                if (error) {
+                    run.failed = true;  // idle workers stop; the group reports this error
+                    std::rethrow_exception(error);
+                }
+                continue;
+            }
+            if (run.active.empty()) co_return;  // nothing left to page or split
+            co_await run.wake.async_wait(asio::as_tuple(asio::use_awaitable));
+            auto cs = co_await asio::this_coro::cancellation_state;
+            if (cs.cancelled() != asio::cancellation_type::none) co_return;
         }
     }
 };
@@ -345,7 +484,6 @@ client::client(transport& t, client_options opts, sleeper sleep, clock now) {
         throw bad("requests_per_second must be positive");
     if (opts.burst != 0 && !(opts.burst >= 1)) throw bad("burst must be 0 (default) or at least 1");
     if (opts.concurrency < 1 || opts.concurrency > 64) throw bad("concurrency must be in 1..64");
-    if (opts.slices_per_worker < 1 || opts.slices_per_worker > 64) throw bad("slices_per_worker must be in 1..64");
     if (opts.page_limit < 1 || opts.page_limit > 100) throw bad("page_limit must be in 1..100");
     impl_ = std::make_unique<impl>(t, std::move(opts), std::move(sleep), std::move(now));
 }
@@ -372,16 +510,15 @@ asio::awaitable<void> client::list_all(list_query q, page_sink sink) {
     }
 
     const int workers = impl_->opts.concurrency;
-    const auto slices = detail::split_window(q.created_gte, q.created_lt,
-                                             workers == 1 ? 1 : workers * impl_->opts.slices_per_worker);
-    std::size_t next = 0;
-
     auto ex = co_await asio::this_coro::executor;
+    impl::list_run run{q, fixed_query, sink, workers, {}, {}, {}, false, false,
+                       asio::steady_timer(ex, asio::steady_timer::time_point::max())};
+    run.pieces.push_back(impl::piece{q.created_gte, q.created_lt, {}, std::nullopt, false, 0, false, 0});
+    run.queue.push_back(0);
+
     using op_type = decltype(asio::co_spawn(ex, std::declval<asio::awaitable<void>>(), asio::deferred));
     std::vector<op_type> ops;
-    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(workers), slices.size());
-    for (std::size_t i = 0; i < n; ++i)
-        ops.push_back(asio::co_spawn(ex, impl_->worker(q, fixed_query, slices, next, sink), asio::deferred));
+    for (int i = 0; i < workers; ++i) ops.push_back(asio::co_spawn(ex, impl_->worker(run), asio::deferred));
 
     // The first failure cancels the other workers; it is the root cause, the
     // others then fail with operation_aborted.

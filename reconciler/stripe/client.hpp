@@ -58,8 +58,7 @@ struct client_options {
     std::chrono::milliseconds max_retry_after{60000};  // cap on an honoured Retry-After
     double requests_per_second = 25;  // shared token-bucket budget
     double burst = 0;                 // bucket capacity in requests; 0: max(1, requests_per_second / 4)
-    int concurrency = 4;              // sub-windows paged at once, 1..64
-    int slices_per_worker = 4;        // sub-windows per worker when concurrency > 1, so one busy slice doesn't serialise the run
+    int concurrency = 4;              // pages in flight at once (one per worker), 1..64
     int page_limit = 100;             // 1..100
     std::uint64_t jitter_seed = 0;    // 0: std::random_device
     std::vector<std::string> redact;  // exact strings (e.g. the API key) masked in every error text
@@ -135,14 +134,20 @@ public:
     client(const client&) = delete;
     client& operator=(const client&) = delete;
 
-    // Pages every object of q's window exactly once. The window is split into
-    // concurrency * slices_per_worker disjoint time slices (one when
-    // concurrency == 1) paged by `concurrency` worker coroutines on the
-    // caller's executor; each slice pages newest-first with limit, created[gte],
-    // created[lt] and starting_after=<last id of the previous page> while
-    // has_more. Throws std::invalid_argument for a bad query (resource not
-    // starting with '/', created_lt <= created_gte, or params that set what
-    // the client controls: limit, created*, starting_after, ending_before),
+    // Pages every object of q's window exactly once, newest-first within
+    // each piece of the window: limit, created[gte], created[lt] and
+    // starting_after=<last id of the previous page> while has_more.
+    // `concurrency` worker coroutines on the caller's executor share the
+    // work. The window starts as one piece, so a list that fits one page
+    // costs one request; when the first page says has_more, the rest is cut
+    // into up to `concurrency` pieces by the density that page showed, and
+    // from then on an idle worker splits the older half off the busy piece
+    // with the most seconds left (only pieces known to hold more than one
+    // page, and never below one second). Requests follow the objects: almost
+    // every page is full, and no worker idles while another has pages left.
+    // Throws std::invalid_argument for a bad query (resource not starting
+    // with '/', created_lt <= created_gte, or params that set what the
+    // client controls: limit, created*, starting_after, ending_before),
     // stripe_error on a final failure; on the first failure the other
     // workers are cancelled.
     boost::asio::awaitable<void> list_all(list_query q, page_sink sink);

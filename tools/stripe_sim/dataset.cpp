@@ -575,38 +575,148 @@ void dataset::finalize() {
     }
 }
 
+namespace detail {
+namespace {
+
+// Reads a JSON array of objects one element at a time, so loading a dataset
+// of a million events holds one element's text and DOM at a time (plus the
+// arena), not the whole file parsed (several times its size).
+class array_reader {
+public:
+    explicit array_reader(const std::filesystem::path& file) : file_(file), in_(file, std::ios::binary) {
+        if (!in_) throw std::runtime_error("load dataset: cannot open " + file.string());
+    }
+
+    // The next element's text (valid until the next call); nullopt after the
+    // closing bracket. Throws std::runtime_error naming the file.
+    std::optional<std::string_view> next() {
+        if (!skip_space()) fail(started_ ? "unexpected end of file (no closing ']')" : "empty file");
+        if (!started_) {
+            if (buf_[pos_] != '[') fail("not a JSON array");
+            started_ = true;
+            ++pos_;
+            if (!skip_space()) fail("unexpected end of file (no closing ']')");
+            if (buf_[pos_] == ']') return finish();
+        } else {
+            if (buf_[pos_] == ']') return finish();
+            if (buf_[pos_] != ',') fail("expected ',' or ']' after element " + std::to_string(count_ - 1));
+            ++pos_;
+            if (!skip_space()) fail("unexpected end of file (no closing ']')");
+        }
+        // Scan one value: nesting depth and strings decide where it ends.
+        std::size_t start = pos_, i = pos_;
+        int depth = 0;
+        bool in_string = false, escape = false;
+        for (;;) {
+            if (i == buf_.size()) {
+                const std::size_t shift = start;
+                if (!refill(start)) {
+                    if (depth == 0 && !in_string) break;  // a scalar at the very end: the parser judges it
+                    fail("unexpected end of file inside element " + std::to_string(count_));
+                }
+                start -= shift;
+                i -= shift;
+                continue;
+            }
+            const char c = buf_[i];
+            if (in_string) {
+                if (escape) escape = false;
+                else if (c == '\\') escape = true;
+                else if (c == '"') in_string = false;
+            } else if (c == '"') {
+                in_string = true;
+            } else if (c == '{' || c == '[') {
+                ++depth;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0) break;  // the array's own ']' after a scalar
+                if (--depth == 0) {
+                    ++i;
+                    break;
+                }
+            } else if (depth == 0 && (c == ',' || is_space(c))) {
+                break;  // the end of a scalar element
+            }
+            ++i;
+        }
+        pos_ = i;
+        ++count_;
+        return std::string_view(buf_).substr(start, i - start);
+    }
+
+    std::size_t count() const { return count_; }
+    [[noreturn]] void fail(const std::string& why) const {
+        throw std::runtime_error("load dataset: parse " + file_.string() + ": " + why);
+    }
+
+private:
+    static bool is_space(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
+
+    // Drops buf_[0, keep_from) (already consumed) and appends the next chunk;
+    // false at the end of the file. Indices into buf_ shift by keep_from.
+    bool refill(std::size_t keep_from) {
+        buf_.erase(0, keep_from);
+        pos_ -= std::min(pos_, keep_from);
+        if (!in_) return false;
+        const std::size_t old = buf_.size();
+        buf_.resize(old + chunk);
+        in_.read(buf_.data() + old, static_cast<std::streamsize>(chunk));
+        const auto got = static_cast<std::size_t>(in_.gcount());
+        buf_.resize(old + got);
+        if (in_.bad()) throw std::runtime_error("load dataset: cannot read " + file_.string());
+        return got > 0;
+    }
+
+    bool skip_space() {
+        for (;;) {
+            while (pos_ < buf_.size() && is_space(buf_[pos_])) ++pos_;
+            if (pos_ < buf_.size()) return true;
+            if (!refill(pos_)) return false;
+        }
+    }
+
+    std::optional<std::string_view> finish() {
+        ++pos_;
+        if (skip_space()) fail("unexpected content after the closing ']'");
+        return std::nullopt;
+    }
+
+    static constexpr std::size_t chunk = 1 << 20;
+    std::filesystem::path file_;
+    std::ifstream in_;
+    std::string buf_;
+    std::size_t pos_ = 0;  // next unread byte of buf_
+    std::size_t count_ = 0;
+    bool started_ = false;
+};
+
+}  // namespace
+}  // namespace detail
+
 dataset dataset::load(const std::filesystem::path& dir) {
     if (!std::filesystem::is_directory(dir))
         throw std::runtime_error("load dataset: " + dir.string() + " is not a directory");
     dataset ds;
+    boost::json::parse_options popts;
+    popts.max_depth = 64;  // Stripe objects nest deeper than Boost.JSON's default of 32
     for (const auto& store : ds.stores_) {
         const auto file = dir / (std::string(store->spec->name) + ".json");
         if (!std::filesystem::exists(file)) continue;
-        std::ifstream in(file, std::ios::binary);
-        if (!in) throw std::runtime_error("load dataset: cannot open " + file.string());
-        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (in.bad()) throw std::runtime_error("load dataset: cannot read " + file.string());
-
-        boost::json::parse_options popts;
-        popts.max_depth = 64;  // Stripe objects nest deeper than Boost.JSON's default of 32
-        boost::system::error_code ec;
-        boost::json::value root = boost::json::parse(text, ec, {}, popts);
-        if (ec) throw std::runtime_error("load dataset: parse " + file.string() + ": " + ec.message());
-        text = std::string();
-        if (!root.is_array()) throw std::runtime_error("load dataset: " + file.string() + " is not a JSON array");
-        auto& arr = root.as_array();
-        store->arena.reserve(store->arena.size() + arr.size() * 512);
-        for (std::size_t i = 0; i < arr.size(); ++i) {
-            if (!arr[i].is_object())
+        store->arena.reserve(store->arena.size() + static_cast<std::size_t>(std::filesystem::file_size(file)));
+        detail::array_reader reader(file);
+        while (auto text = reader.next()) {
+            const std::size_t i = reader.count() - 1;
+            boost::system::error_code ec;
+            boost::json::value element = boost::json::parse(*text, ec, {}, popts);
+            if (ec) reader.fail("element " + std::to_string(i) + ": " + ec.message());
+            if (!element.is_object())
                 throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
                                          " is not an object");
             try {
-                ds.add(std::string(store->spec->name), std::move(arr[i].as_object()));
+                ds.add(std::string(store->spec->name), std::move(element.as_object()));
             } catch (const std::exception& e) {
                 throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
                                          ": " + e.what());
             }
-            arr[i] = nullptr;  // free each object once serialized: keeps the peak near one copy
         }
         store->arena.shrink_to_fit();
     }

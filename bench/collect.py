@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""bench/run.sh's bookkeeping: one JSON line per run directory, and the table.
+
+  collect.py RUN_DIR --size S --latency MS --rep N --budget RPS --concurrency C --session ID
+      prints one JSON line (appended to results.jsonl by run.sh)
+  collect.py --table results.jsonl [--session ID]
+      prints the markdown table of the session (all sessions without --session)
+"""
+import argparse
+import json
+import os
+import sys
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def row(args):
+    d = args.run_dir
+    ours = load(os.path.join(d, "ours.rusage.json")) or {}
+    report = load(os.path.join(d, "reports", "latest", "report.json")) or {}
+    run = report.get("run", {})
+    node = load(os.path.join(d, "node.json")) or {}
+    node_ru = load(os.path.join(d, "node.rusage.json")) or {}
+    sim_ru = load(os.path.join(d, "sim.rusage.json")) or {}
+    wall = ours.get("wall_s") or 0
+    objects = run.get("objects", 0)
+    cpu = (ours.get("user_s", 0) + ours.get("sys_s", 0))
+    out = {
+        "session": args.session, "size": args.size, "latency_ms": args.latency, "rep": args.rep,
+        "budget_rps": args.budget, "concurrency": args.concurrency,
+        "ours": {
+            "exit": ours.get("exit"), "status": run.get("status"), "wall_s": wall,
+            "objects": objects, "requests": run.get("requests", 0), "pages": run.get("pages", 0),
+            "retries": run.get("retries", 0), "slices": run.get("slices", 0),
+            "objects_per_s": objects / wall if wall else 0,
+            "requests_per_s": run.get("requests", 0) / wall if wall else 0,
+            "cpu_s": cpu, "cpu_s_per_100k": cpu / objects * 1e5 if objects else 0,
+            "max_rss_mb": ours.get("max_rss_kb", 0) / 1024,
+            "findings": report.get("totals", {}).get("findings"),
+            "applied": report.get("totals", {}).get("applied"),
+        },
+        "node": {
+            "exit": node_ru.get("exit"), "wall_s": node_ru.get("wall_s"), "seconds": node.get("seconds"),
+            "objects": node.get("objects"), "requests": node.get("requests"),
+            "objects_per_s": node.get("objects_per_s"), "requests_per_s": node.get("requests_per_s"),
+            "cpu_s": node_ru.get("user_s", 0) + node_ru.get("sys_s", 0) if node_ru else None,
+            "max_rss_mb": node_ru.get("max_rss_kb", 0) / 1024 if node_ru else None,
+        } if node else None,
+        "sim": {"max_rss_mb": sim_ru.get("max_rss_kb", 0) / 1024,
+                "cpu_s": sim_ru.get("user_s", 0) + sim_ru.get("sys_s", 0)} if sim_ru else None,
+    }
+    print(json.dumps(out))
+
+
+def fmt(x, digits=1):
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return f"{x:,}"
+
+
+def table(args):
+    rows = []
+    with open(args.table) as f:
+        for line in f:
+            r = json.loads(line)
+            if args.session and r["session"] != args.session:
+                continue
+            rows.append(r)
+    print("| events | latency | run | ours: objects | wall s | objects/s | req/s (budget) | CPU s /100k obj"
+          " | peak RSS MB | node: objects | wall s | objects/s | req/s | peak RSS MB | objects/s ratio"
+          " | ours total vs node fetch |")
+    print("|" + "---|" * 16)
+    for r in rows:
+        o, n = r["ours"], r["node"] or {}
+        ratio = o["objects_per_s"] / n["objects_per_s"] if n.get("objects_per_s") else None
+        speed = n["seconds"] / o["wall_s"] if n.get("seconds") and o["wall_s"] else None
+        status = "" if o["exit"] == 0 else f" (exit {o['exit']})"
+        print(f"| {r['size']} | {r['latency_ms']} ms | {r['rep']} | {fmt(o['objects'])}{status} | {fmt(o['wall_s'], 2)}"
+              f" | {fmt(o['objects_per_s'], 0)} | {fmt(o['requests_per_s'])} ({r['budget_rps']})"
+              f" | {fmt(o['cpu_s_per_100k'], 2)} | {fmt(o['max_rss_mb'], 0)}"
+              f" | {fmt(n.get('objects'))} | {fmt(n.get('seconds'), 2)} | {fmt(n.get('objects_per_s'), 0)}"
+              f" | {fmt(n.get('requests_per_s'))} | {fmt(n.get('max_rss_mb'), 0)}"
+              f" | {fmt(ratio, 2)}x | {fmt(speed, 2)}x |")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("run_dir", nargs="?")
+    p.add_argument("--size")
+    p.add_argument("--latency", type=int)
+    p.add_argument("--rep", type=int)
+    p.add_argument("--budget", type=float)
+    p.add_argument("--concurrency", type=int)
+    p.add_argument("--session")
+    p.add_argument("--table")
+    args = p.parse_args()
+    if args.table:
+        table(args)
+    elif args.run_dir:
+        row(args)
+    else:
+        p.error("RUN_DIR or --table")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Benchmark: `reconciler run` against the bundled simulator on loopback, and
+# the stripe-node baseline (autoPagingEach, fetch only) paging the same
+# simulator in the same session. Prints a table; raw numbers are kept in
+# $OUT/results.jsonl. A benchmark, not a test: nothing here asserts.
+#
+#   bench/run.sh                         # 10k and 100k events, 100 ms and 0 ms latency, twice each
+#   SIZES="10k 100k 1m" REPEAT=1 bench/run.sh
+#   LATENCIES="100" bench/run.sh         # only the rate-limited case
+#
+# Settings (environment):
+#   SIZES        events per dataset: 10k, 100k, 1m or a plain number   (default "10k 100k")
+#   LATENCIES    simulator latency per request, ms                      (default "100 0")
+#   REPEAT       runs of each configuration                              (default 2)
+#   BUDGET       stripe.requests_per_second; the simulator's own limit
+#                is set to the same, so our limiter is what is measured  (default 100)
+#   CONCURRENCY  stripe.concurrency                                      (default 16)
+#   SLICE        window.slice                                            (default: the config default)
+#   BASELINE     0 skips stripe-node                                     (default 1)
+#   BUILD_DIR    Release build directory                                 (default build-bench)
+#   OUT          datasets, configs, run directories                     (default bench/out)
+# Datasets are generated once per size and reused (the generator is
+# deterministic: fixed seed and --now).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-bench}
+out=${OUT:-$root/bench/out}
+sizes=${SIZES:-10k 100k}
+latencies=${LATENCIES:-100 0}
+repeat=${REPEAT:-2}
+budget=${BUDGET:-100}
+concurrency=${CONCURRENCY:-16}
+slice=${SLICE:-}
+baseline=${BASELINE:-1}
+now=1760000000          # the generator's "now": fixed, so datasets are reproducible
+window_hours=672        # 28 days: the whole window lies inside Stripe's 30-day event retention
+since=$((now - window_hours * 3600))
+events_per_customer=3.45  # measured with the generator's defaults
+
+log() { echo "bench: $*" >&2; }
+
+# ----------------------------------------------------------------- build
+log "building Release into $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DRECONCILER_BUILD_TESTS=OFF >/dev/null
+cmake --build "$build" -j2 --target reconciler stripe-sim bench-rusage >/dev/null
+sim_bin=$build/tools/stripe_sim/stripe-sim
+rec_bin=$build/reconciler/reconciler
+rusage=$build/bench/bench-rusage
+
+if [ "$baseline" = 1 ]; then
+  if [ ! -d "$root/bench/node/node_modules/stripe" ]; then
+    log "installing stripe-node (bench/node/package-lock.json)"
+    (cd "$root/bench/node" && npm ci --no-audit --no-fund >/dev/null)
+  fi
+  node_version=$(node --version)
+fi
+
+mkdir -p "$out"
+results=$out/results.jsonl
+session=$(date -u +%Y%m%dT%H%M%SZ)
+export STRIPE_API_KEY="sk_test_bench_$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
+
+events_of() {
+  case $1 in
+    *k) echo $(( ${1%k} * 1000 )) ;;
+    *m) echo $(( ${1%m} * 1000000 )) ;;
+    *) echo "$1" ;;
+  esac
+}
+
+# ------------------------------------------------------------- datasets
+dataset() {  # size -> generates $out/data-<size> once
+  local size=$1 dir=$out/data-$1
+  if [ -f "$dir/done" ]; then return; fi
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  local customers
+  customers=$(python3 -c "import math; print(max(30, math.ceil($(events_of "$size") / $events_per_customer)))")
+  log "generating $size events ($customers customers) into $dir"
+  "$rusage" "$dir/generate.rusage.json" -- "$sim_bin" generate --out "$dir/data" --app-db "$dir/app.db" \
+    --customers "$customers" --now "$now" --window-hours "$window_hours" > "$dir/generate.txt"
+  cat "$dir/generate.txt" >&2
+  touch "$dir/done"
+}
+
+# ------------------------------------------------------------ simulator
+sim_pid=
+stop_sim() {
+  if [ -n "$sim_pid" ]; then
+    kill "$sim_pid" 2>/dev/null || true
+    wait "$sim_pid" 2>/dev/null || true
+    sim_pid=
+  fi
+}
+trap stop_sim EXIT
+
+start_sim() {  # data_dir latency_ms run_dir
+  local data=$1 latency=$2 dir=$3
+  rm -f "$dir/sim.port"
+  "$rusage" "$dir/sim.rusage.json" -- "$sim_bin" serve --data "$data" --tls-dir "$dir/tls" \
+    --port-file "$dir/sim.port" --latency-ms "$latency" --rate-limit "$budget" > "$dir/sim.txt" 2> "$dir/sim.err" &
+  sim_pid=$!
+  while [ ! -s "$dir/sim.port" ]; do
+    kill -0 "$sim_pid" 2>/dev/null || { log "the simulator failed: $(cat "$dir/sim.err")"; exit 1; }
+    sleep 0.2
+  done
+  sim_port=$(cat "$dir/sim.port")
+}
+
+write_config() {  # run_dir port
+  local dir=$1 port=$2
+  cat > "$dir/reconciler.yaml" <<EOF
+stripe:
+  base_url: https://127.0.0.1:$port
+  key: { env: STRIPE_API_KEY }
+  ca_file: tls/ca.pem
+  requests_per_second: $budget
+  concurrency: $concurrency
+  request_timeout: 30s
+database:
+  path: app.db
+prices:
+  price_pro_monthly:  { tier: pro,  credits: 1000 }
+  price_team_monthly: { tier: team, credits: 5000 }
+  price_credits_500:  { credits: 500 }
+tiers: [free, pro, team]
+limits:
+  max_corrections_per_run: 100000000
+  max_credits_per_run: 100000000000
+  max_credits_per_user: 100000000
+output:
+  dir: reports
+window:
+  default_lookback: 24h
+EOF
+  if [ -n "$slice" ]; then echo "  slice: $slice" >> "$dir/reconciler.yaml"; fi
+}
+
+# ----------------------------------------------------------------- runs
+for size in $sizes; do
+  dataset "$size"
+  data=$out/data-$size/data
+  for latency in $latencies; do
+    for rep in $(seq "$repeat"); do
+      dir=$out/runs/$session/$size-${latency}ms-$rep
+      mkdir -p "$dir"
+      cp "$out/data-$size/app.db" "$dir/app.db"
+      start_sim "$data" "$latency" "$dir"
+      write_config "$dir" "$sim_port"
+      "$rec_bin" migrate --config "$dir/reconciler.yaml" 2> "$dir/migrate.log" >/dev/null
+      log "$size events, ${latency} ms latency, run $rep: reconciler"
+      status=0
+      "$rusage" "$dir/ours.rusage.json" -- "$rec_bin" run --config "$dir/reconciler.yaml" \
+        --since "$since" --until "$now" > "$dir/ours.out" 2> "$dir/ours.log" || status=$?
+      [ "$status" = 0 ] || log "reconciler exited $status (see $dir/ours.log)"
+      if [ "$baseline" = 1 ]; then
+        log "$size events, ${latency} ms latency, run $rep: stripe-node"
+        NODE_EXTRA_CA_CERTS=$dir/tls/ca.pem "$rusage" "$dir/node.rusage.json" -- \
+          node "$root/bench/node/baseline.js" --port "$sim_port" --since "$since" --until "$now" \
+          > "$dir/node.json" 2> "$dir/node.err" || log "stripe-node failed (see $dir/node.err)"
+      fi
+      stop_sim
+      python3 "$root/bench/collect.py" "$dir" --size "$size" --latency "$latency" --rep "$rep" \
+        --budget "$budget" --concurrency "$concurrency" --session "$session" >> "$results"
+      rm -f "$dir/app.db" "$dir/app.db-wal" "$dir/app.db-shm"  # large; the report and logs stay
+    done
+  done
+done
+
+python3 "$root/bench/collect.py" --table "$results" --session "$session"
