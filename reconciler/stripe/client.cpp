@@ -434,6 +434,40 @@ struct client::impl {
         }
     }
 
+    static void check_retrieve_path(const std::string& path) {
+        if (path.empty() || path.front() != '/' ||
+            std::any_of(path.begin(), path.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
+            throw std::invalid_argument("retrieve: path must be an encoded path like /v1/subscriptions/sub_123");
+    }
+
+    asio::awaitable<std::pair<boost::json::object, std::string>> retrieve_one(std::string path) {
+        check_retrieve_path(path);
+        auto [response, object] = co_await request<boost::json::object>(
+            "retrieve " + path, path, [](const std::string& body) {
+                boost::json::value v = parse_json(body);
+                if (!v.is_object()) throw parse_error("expected a JSON object");
+                return std::move(v.as_object());
+            });
+        co_return std::pair<boost::json::object, std::string>{std::move(object), std::move(response.request_id)};
+    }
+
+    asio::awaitable<void> retrieve_worker(const std::vector<std::string>& paths, std::vector<retrieved>& out,
+                                          std::size_t& next, bool allow_missing) {
+        // `next` is shared by all workers; single-threaded, so no lock.
+        while (next < paths.size()) {
+            const std::size_t i = next++;
+            out[i].path = paths[i];
+            try {
+                auto [object, request_id] = co_await retrieve_one(paths[i]);
+                out[i].object = std::move(object);
+                out[i].request_id = std::move(request_id);
+            } catch (const stripe_error& e) {
+                if (!allow_missing || e.http_status() != 404) throw;
+                out[i].request_id = e.request_id();
+            }
+        }
+    }
+
     asio::awaitable<void> worker(list_run& run) {
         // Single-threaded: the shared state needs no lock.
         for (;;) {
@@ -529,16 +563,25 @@ asio::awaitable<void> client::list_all(list_query q, page_sink sink) {
 }
 
 asio::awaitable<std::pair<boost::json::object, std::string>> client::retrieve(std::string path) {
-    if (path.empty() || path.front() != '/' ||
-        std::any_of(path.begin(), path.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
-        throw std::invalid_argument("retrieve: path must be an encoded path like /v1/subscriptions/sub_123");
-    auto [response, object] = co_await impl_->request<boost::json::object>(
-        "retrieve " + path, path, [](const std::string& body) {
-            boost::json::value v = parse_json(body);
-            if (!v.is_object()) throw parse_error("expected a JSON object");
-            return std::move(v.as_object());
-        });
-    co_return std::pair<boost::json::object, std::string>{std::move(object), std::move(response.request_id)};
+    co_return co_await impl_->retrieve_one(std::move(path));
+}
+
+asio::awaitable<std::vector<retrieved>> client::retrieve_all(std::vector<std::string> paths, bool allow_missing) {
+    for (const auto& path : paths) impl::check_retrieve_path(path);
+    std::vector<retrieved> out(paths.size());
+    if (paths.empty()) co_return out;
+    std::size_t next = 0;
+    auto ex = co_await asio::this_coro::executor;
+    using op_type = decltype(asio::co_spawn(ex, std::declval<asio::awaitable<void>>(), asio::deferred));
+    std::vector<op_type> ops;
+    const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(impl_->opts.concurrency), paths.size());
+    for (std::size_t i = 0; i < n; ++i)
+        ops.push_back(asio::co_spawn(ex, impl_->retrieve_worker(paths, out, next, allow_missing), asio::deferred));
+    auto [order, errors] = co_await asio::experimental::make_parallel_group(std::move(ops))
+                               .async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+    for (std::size_t i : order)
+        if (errors[i]) std::rethrow_exception(errors[i]);
+    co_return out;
 }
 
 }  // namespace reconciler::stripe

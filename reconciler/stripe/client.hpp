@@ -42,6 +42,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -121,6 +122,13 @@ struct client_stats {
     std::vector<retry_record> retry_log;  // oldest first; the first 1000 retries only
 };
 
+// One object of client::retrieve_all.
+struct retrieved {
+    std::string path;
+    std::optional<boost::json::object> object;  // empty: 404 (allow_missing)
+    std::string request_id;
+};
+
 class client {
 public:
     // Awaits a delay; tests inject one that records delays. Default: steady_timer.
@@ -155,6 +163,14 @@ public:
     // GETs one object (e.g. "/v1/subscriptions/sub_123"): the object and the
     // Request-Id. Same retry rules. Throws stripe_error.
     boost::asio::awaitable<std::pair<boost::json::object, std::string>> retrieve(std::string path);
+
+    // GETs every path (same rules as retrieve) with up to `concurrency`
+    // requests in flight; results in the order of `paths`. With
+    // allow_missing, a 404 is a result without object (its Request-Id kept);
+    // any other final failure throws stripe_error and cancels the rest.
+    // Throws std::invalid_argument for a malformed path before sending any.
+    boost::asio::awaitable<std::vector<retrieved>> retrieve_all(std::vector<std::string> paths,
+                                                                bool allow_missing = false);
 
     client_stats stats() const;
 

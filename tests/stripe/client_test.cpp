@@ -607,6 +607,37 @@ BOOST_AUTO_TEST_CASE(retrieve_returns_object_and_request_id) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(retrieve_all_overlaps_requests_and_keeps_the_order) {
+    harness h;
+    std::vector<std::string> paths;
+    for (int i = 0; i < 20; ++i) {
+        const std::string id = "sub_" + std::to_string(i);
+        h.fake.add_single("/v1/subscriptions/" + id, json::object{{"id", id}, {"object", "subscription"}});
+        paths.push_back("/v1/subscriptions/" + id);
+    }
+    paths.push_back("/v1/subscriptions/sub_gone");
+    auto o = rule_options();
+    o.concurrency = 4;
+    client c = h.make(o);
+    const auto got = run(h.ioc, h.vt, c.retrieve_all(paths, true));
+    BOOST_REQUIRE(got.size() == paths.size());
+    for (int i = 0; i < 20; ++i) {
+        BOOST_TEST(got[i].path == paths[i]);
+        BOOST_REQUIRE(got[i].object.has_value());
+        BOOST_TEST(got[i].object->at("id").as_string() == "sub_" + std::to_string(i));
+        BOOST_TEST(got[i].request_id.starts_with("req_"));
+    }
+    BOOST_TEST(!got.back().object.has_value());  // 404: missing, not an error
+    BOOST_TEST(!got.back().request_id.empty());
+    BOOST_TEST(h.fake.max_in_flight == 4);
+    BOOST_TEST(h.fake.calls == 21);
+
+    // Without allow_missing the 404 fails the whole call.
+    BOOST_CHECK_THROW(run(h.ioc, h.vt, c.retrieve_all({"/v1/subscriptions/sub_gone"})), stripe_error);
+    BOOST_CHECK_THROW(run(h.ioc, h.vt, c.retrieve_all({"no-slash"})), std::invalid_argument);
+    BOOST_TEST(run(h.ioc, h.vt, c.retrieve_all({})).empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // ================================================================ retries
