@@ -19,6 +19,7 @@
 #   BASELINE     0 skips stripe-node                                     (default 1)
 #   BUILD_DIR    Release build directory                                 (default build-bench)
 #   OUT          datasets, configs, run directories                     (default bench/out)
+#   LABEL        appended to the session id in results.jsonl (e.g. "after-refactor")
 # Datasets are generated once per size and reused (the generator is
 # deterministic: fixed seed and --now).
 set -euo pipefail
@@ -58,7 +59,7 @@ fi
 
 mkdir -p "$out"
 results=$out/results.jsonl
-session=$(date -u +%Y%m%dT%H%M%SZ)
+session=$(date -u +%Y%m%dT%H%M%SZ)${LABEL:+-$LABEL}
 export STRIPE_API_KEY="sk_test_bench_$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
 
 events_of() {
