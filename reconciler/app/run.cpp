@@ -1,5 +1,6 @@
 #include "app/run.hpp"
 
+#include "app/replay.hpp"
 #include "app/report.hpp"
 #include "app/run_lock.hpp"
 #include "core/json_log.hpp"
@@ -368,6 +369,9 @@ json::object entitlement_change_line(const finding& f, const proposed_correction
     };
 }
 
+// Re-delivers one missed event to the app's webhook endpoint.
+using replayer = std::function<replay_result(const std::string& event_id)>;
+
 // Whether the config lets the run apply this kind of correction by itself.
 bool policy_allows(const config& cfg, const finding& f) {
     switch (f.kind) {
@@ -454,9 +458,46 @@ std::chrono::milliseconds apply_pause() {
     return std::chrono::milliseconds(v ? std::max(0, std::atoi(v)) : 0);
 }
 
+// Corrections policy `replay`: whether this finding's fix goes through the
+// app's webhook handler, and the Stripe event to re-deliver ("" when none
+// carries the state, e.g. a tier read from the subscription list).
+bool wants_replay(const config& cfg, const finding& f) {
+    return (f.kind == finding_kind::credits_not_granted && cfg.corrections.replay_missing_credits) ||
+           (f.kind == finding_kind::tier_mismatch && cfg.corrections.replay_tiers);
+}
+
+std::string replay_event_of(const finding& f) {
+    if (f.kind == finding_kind::tier_mismatch) return f.correction->source;
+    const auto* ev = f.evidence.if_contains("invoice_paid_event");
+    return ev && ev->is_string() ? std::string(ev->as_string()) : std::string{};
+}
+
+void replay_fix(finding& f, finding_outcome& o, const replayer& replay, blast_guard& guard) {
+    const std::string event_id = replay_event_of(f);
+    if (event_id.empty()) {
+        o.note = "policy replay: no Stripe event carries this state (past the 30-day event retention): flagged";
+        return;
+    }
+    try {
+        const replay_result r = replay(event_id);
+        if (r.succeeded()) {
+            o.disposition = store::disposition::replayed;
+            o.note = "replayed " + event_id + " to " + r.url_for_log + ": the app answered " + std::to_string(r.status);
+            guard.count(*f.correction, f.correction->kind == correction_kind::set_tier ? 0 : f.correction->credits);
+        } else {
+            o.disposition = store::disposition::failed;
+            o.note = "replay of " + event_id + " to " + r.url_for_log + " failed (attempt " + std::to_string(r.attempt) +
+                     "): " + (r.delivered ? "the app answered " + std::to_string(r.status) : r.error);
+        }
+    } catch (const std::exception& e) {
+        o.disposition = store::disposition::failed;
+        o.note = log::redact(e.what());
+    }
+}
+
 void apply_findings(const config& cfg, store::store& db, std::vector<finding> findings, bool dry_run,
                     run_result& result, const std::function<void(const json::object&)>& on_change,
-                    blast_guard& guard) {
+                    blast_guard& guard, const replayer& replay) {
     const auto pause = apply_pause();
     std::string cap_hit;
     for (auto& f : findings) {
@@ -471,6 +512,8 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
             o.note = "not applied: " + cap + " reached";
             if (cap_hit.empty() && cap.rfind("limits.", 0) == 0) cap_hit = cap;
             if (cap != "limits.max_credits_per_user") guard.trip();
+        } else if (wants_replay(cfg, f)) {
+            replay_fix(f, o, replay, guard);
         } else {
             apply_one(db, f, result, o, on_change, guard);
             if (pause.count() > 0) std::this_thread::sleep_for(pause);
@@ -585,6 +628,12 @@ run_result run_once(const config& cfg, const run_options& opts) {
 
     const std::string key = read_secret(cfg.stripe.key, "stripe key");
     log::add_secret(key);
+    // Corrections policy `replay` signs re-delivered events: read before anything is written.
+    std::string webhook_secret;
+    if (cfg.corrections.replay_missing_credits || cfg.corrections.replay_tiers) {
+        webhook_secret = read_secret(cfg.webhook.secret, "webhook secret", "webhook.secret");
+        log::add_secret(webhook_secret);
+    }
 
     auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
     db->check_schema();
@@ -626,6 +675,14 @@ run_result run_once(const config& cfg, const run_options& opts) {
     detail::blast_guard guard(cfg.limits);
     const diff_policy policy = detail::policy_of(cfg);
     const auto on_change = [&](const json::object& line) { changes.entitlement_change(line); };
+    const detail::replayer replay = [&](const std::string& event_id) {
+        const replay_options ro{event_id, cfg.webhook.forward_to, cfg.webhook.ca_file};
+        auto done = asio::co_spawn(ioc, replay_one(client, *db, webhook_secret, ro, cfg.stripe.request_timeout),
+                                   asio::use_future);
+        ioc.restart();
+        ioc.run();
+        return done.get();
+    };
     // Runs one fetch step on the run's io_context; rethrows its failure.
     const auto run_step = [&](asio::awaitable<void> step) {
         auto done = asio::co_spawn(ioc, std::move(step), asio::use_future);
@@ -649,7 +706,7 @@ run_result run_once(const config& cfg, const run_options& opts) {
         const auto apply_and_escalate = [&](std::vector<finding> findings, unix_seconds from, unix_seconds to,
                                             const std::vector<finding_kind>& kinds) {
             const std::size_t first = result.outcomes.size();
-            detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result, on_change, guard);
+            detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result, on_change, guard, replay);
             if (opts.dry_run) return;  // a dry run writes nothing but the report
             const bool cap_new = !result.cap_reached.empty() && !cap_escalated;
             cap_escalated = cap_escalated || cap_new;

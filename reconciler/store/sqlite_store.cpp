@@ -43,6 +43,7 @@ const char* to_string(disposition d) noexcept {
     switch (d) {
     case disposition::applied: return "applied";
     case disposition::already_applied: return "already_applied";
+    case disposition::replayed: return "replayed";
     case disposition::superseded: return "superseded";
     case disposition::flagged: return "flagged";
     case disposition::failed: return "failed";

@@ -133,7 +133,10 @@ public:
     using store_error::store_error;
 };
 
-enum class disposition { applied, already_applied, superseded, flagged, failed };
+// replayed: the missed Stripe event was re-delivered to the app's webhook
+// endpoint, which accepted it (corrections policy `replay`); the app's own
+// handler made the change.
+enum class disposition { applied, already_applied, superseded, flagged, failed, replayed };
 const char* to_string(disposition d) noexcept;
 
 class store {
