@@ -308,7 +308,7 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     return in;
 }
 
-local_snapshot load_local_for(store::store& db, const window_input& in) {
+local_snapshot load_local_for(store::store& db, const window_input& in, bool window_rules) {
     std::set<std::string> customers, emails, invoice_ids, event_ids;
     for (const auto& inv : in.invoices) {
         customers.insert(inv.customer);
@@ -331,6 +331,7 @@ local_snapshot load_local_for(store::store& db, const window_input& in) {
     q.event_ids = vec(event_ids);
     q.start = in.start;
     q.end = in.end;
+    q.window_rules = window_rules;
     return db.load_local(q);
 }
 
@@ -729,7 +730,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         {
             detail::fetched f = fetcher.take();
             window_input in = detail::to_window_input(f, start, end);
-            const local_snapshot local = detail::load_local_for(*db, in);
+            const local_snapshot local = detail::load_local_for(*db, in, true);
             apply_and_escalate(diff(in, local, policy, diff_scope::window_rules, memory), start, end,
                                detail::window_rule_kinds());
         }
@@ -747,7 +748,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             detail::fetched f = fetcher.take();
             window_input in = detail::to_window_input(f, s, e);
             in.window_end = end;
-            const local_snapshot local = detail::load_local_for(*db, in);
+            const local_snapshot local = detail::load_local_for(*db, in, false);
             auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
             if (last)
                 for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
