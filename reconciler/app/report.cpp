@@ -68,7 +68,7 @@ json::object report_json(const run_result& r) {
         ++by_team[to_string(o.f.owner)];
         ++by_disposition[store::to_string(o.disposition)];
         if (o.disposition != store::disposition::applied && o.disposition != store::disposition::already_applied &&
-            o.disposition != store::disposition::superseded)
+            o.disposition != store::disposition::superseded && o.disposition != store::disposition::replayed)
             ++flagged_by_team[to_string(o.f.owner)];
         json::object item{
             {"kind", to_string(o.f.kind)},

@@ -296,6 +296,10 @@ void check_invoice(ctx& c, const invoice& inv) {
         {"local_ai_credits", user->ai_credits},
         {"local_plan", user->plan},
     };
+    // The event whose delivery grants the credits (the `replay` policy re-sends it).
+    auto [pb, pe] = c.events_by_object.equal_range(inv.id);
+    for (auto it = pb; it != pe; ++it)
+        if (it->second->type == "invoice.paid") f.evidence["invoice_paid_event"] = it->second->id;
     if (inv.lines_truncated) {
         f.summary = "paid invoice " + inv.id + " has no credit grant, but its embedded lines are truncated: "
                     "credits cannot be computed safely";

@@ -460,6 +460,52 @@ BOOST_AUTO_TEST_CASE(daemon_runs_reloads_and_stops_cleanly_on_sigterm) {
     BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
 }
 
+BOOST_AUTO_TEST_CASE(daemon_sigterm_mid_run_stops_after_the_current_slice) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(30);
+    e2e_env env(30, slow);
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 1h\n";
+    const fs::path err = env.dir / "daemon.err";
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::freopen(err.c_str(), "w", stderr);
+        std::freopen((env.dir / "daemon.out").c_str(), "w", stdout);
+        ::execl(RECONCILER_BIN, RECONCILER_BIN, "daemon", "--config", env.config.c_str(), "--every", "1h", nullptr);
+        ::_exit(127);
+    }
+    // SIGTERM once the first run has checkpointed a couple of its 24 slices.
+    std::int64_t checkpoint = 0;
+    for (int i = 0; i < 3000 && checkpoint < env.window_end - 22 * 3600; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        checkpoint = env.count("SELECT COALESCE(MAX(covered_until), 0) FROM recon_checkpoints WHERE stream = 'window'");
+    }
+    BOOST_REQUIRE(checkpoint > 0);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    bool exited = false;
+    for (int i = 0; i < 300 && !exited; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    }
+    if (!exited) ::kill(pid, SIGKILL), ::waitpid(pid, &status, 0);
+    BOOST_REQUIRE_MESSAGE(exited, "the daemon did not stop within 30 s of SIGTERM");
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0);
+    const std::string log = slurp(err);
+    BOOST_TEST(log.find("stopped by a signal") != std::string::npos, log);
+    BOOST_TEST(log.find("daemon_stopped") != std::string::npos);
+    // It stopped mid-window, with what it verified checkpointed, and said so.
+    const auto cp = env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'");
+    BOOST_TEST(cp >= checkpoint);
+    BOOST_TEST(cp < env.window_end - 3600);
+    const auto report = env.latest_report();
+    BOOST_TEST(report.at("run").at("status").as_string() == "failed");
+    BOOST_TEST(json::serialize(report.at("run").at("notes")).find("unverified: " + reconciler::format_rfc3339(cp)) !=
+               std::string::npos);
+    BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
+}
+
 // Everything a correction can change, without ids, correlation ids or times.
 std::string app_state(const fs::path& db_path) {
     SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
