@@ -28,6 +28,7 @@ def row(args):
     node = load(os.path.join(d, "node.json")) or {}
     node_ru = load(os.path.join(d, "node.rusage.json")) or {}
     sim_ru = load(os.path.join(d, "sim.rusage.json")) or {}
+    node_rate = load(os.path.join(d, "node.rate_limit"))
     wall = ours.get("wall_s") or 0
     objects = run.get("objects", 0)
     cpu = (ours.get("user_s", 0) + ours.get("sys_s", 0))
@@ -51,7 +52,8 @@ def row(args):
             "objects_per_s": node.get("objects_per_s"), "requests_per_s": node.get("requests_per_s"),
             "cpu_s": node_ru.get("user_s", 0) + node_ru.get("sys_s", 0) if node_ru else None,
             "max_rss_mb": node_ru.get("max_rss_kb", 0) / 1024 if node_ru else None,
-        } if node else None,
+            "sim_rate_limit": node_rate,
+        } if node else ({"exit": node_ru.get("exit"), "sim_rate_limit": node_rate} if node_ru else None),
         "sim": {"max_rss_mb": sim_ru.get("max_rss_kb", 0) / 1024,
                 "cpu_s": sim_ru.get("user_s", 0) + sim_ru.get("sys_s", 0)} if sim_ru else None,
     }
@@ -81,13 +83,17 @@ def table(args):
     for r in rows:
         o, n = r["ours"], r["node"] or {}
         ratio = o["objects_per_s"] / n["objects_per_s"] if n.get("objects_per_s") else None
+        limit = n.get("sim_rate_limit")
+        limit = "" if limit is None else " (sim limit none)" if limit == 0 else f" (sim limit {limit})"
+        if n.get("exit") not in (None, 0):
+            limit += f" exit {n['exit']}"
         speed = n["seconds"] / o["wall_s"] if n.get("seconds") and o["wall_s"] else None
         status = "" if o["exit"] == 0 else f" (exit {o['exit']})"
         print(f"| {r['size']} | {r['latency_ms']} ms | {r['rep']} | {fmt(o['objects'])}{status} | {fmt(o['wall_s'], 2)}"
               f" | {fmt(o['objects_per_s'], 0)} | {fmt(o['requests_per_s'])} ({r['budget_rps']})"
               f" | {fmt(o['cpu_s_per_100k'], 2)} | {fmt(o['max_rss_mb'], 0)}"
               f" | {fmt(n.get('objects'))} | {fmt(n.get('seconds'), 2)} | {fmt(n.get('objects_per_s'), 0)}"
-              f" | {fmt(n.get('requests_per_s'))} | {fmt(n.get('max_rss_mb'), 0)}"
+              f" | {fmt(n.get('requests_per_s'))}{limit} | {fmt(n.get('max_rss_mb'), 0)}"
               f" | {fmt(ratio, 2)}x | {fmt(speed, 2)}x |")
 
 

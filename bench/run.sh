@@ -17,6 +17,10 @@
 #   CONCURRENCY  stripe.concurrency                                      (default 16)
 #   SLICE        window.slice                                            (default: the config default)
 #   BASELINE     0 skips stripe-node                                     (default 1)
+#   NODE_RATE_LIMIT  the simulator's limit while stripe-node runs; auto =
+#                BUDGET with latency, unlimited (0) without: stripe-node does
+#                not retry a 429 that lacks Stripe-Should-Retry, and at 0 ms it
+#                outruns 100/s and fails                              (default auto)
 #   BUILD_DIR    Release build directory                                 (default build-bench)
 #   OUT          datasets, configs, run directories                     (default bench/out)
 #   LABEL        appended to the session id in results.jsonl (e.g. "after-refactor")
@@ -96,14 +100,14 @@ stop_sim() {
 }
 trap stop_sim EXIT
 
-start_sim() {  # data_dir latency_ms run_dir
-  local data=$1 latency=$2 dir=$3
+start_sim() {  # data_dir latency_ms run_dir rate_limit name
+  local data=$1 latency=$2 dir=$3 rate=$4 name=$5
   rm -f "$dir/sim.port"
-  "$rusage" "$dir/sim.rusage.json" -- "$sim_bin" serve --data "$data" --tls-dir "$dir/tls" \
-    --port-file "$dir/sim.port" --latency-ms "$latency" --rate-limit "$budget" > "$dir/sim.txt" 2> "$dir/sim.err" &
+  "$rusage" "$dir/$name.rusage.json" -- "$sim_bin" serve --data "$data" --tls-dir "$dir/tls" \
+    --port-file "$dir/sim.port" --latency-ms "$latency" --rate-limit "$rate" > "$dir/$name.txt" 2> "$dir/$name.err" &
   sim_pid=$!
   while [ ! -s "$dir/sim.port" ]; do
-    kill -0 "$sim_pid" 2>/dev/null || { log "the simulator failed: $(cat "$dir/sim.err")"; exit 1; }
+    kill -0 "$sim_pid" 2>/dev/null || { log "the simulator failed: $(cat "$dir/$name.err")"; exit 1; }
     sleep 0.2
   done
   sim_port=$(cat "$dir/sim.port")
@@ -147,7 +151,7 @@ for size in $sizes; do
       dir=$out/runs/$session/$size-${latency}ms-$rep
       mkdir -p "$dir"
       cp "$out/data-$size/app.db" "$dir/app.db"
-      start_sim "$data" "$latency" "$dir"
+      start_sim "$data" "$latency" "$dir" "$budget" sim
       write_config "$dir" "$sim_port"
       "$rec_bin" migrate --config "$dir/reconciler.yaml" 2> "$dir/migrate.log" >/dev/null
       log "$size events, ${latency} ms latency, run $rep: reconciler"
@@ -156,7 +160,16 @@ for size in $sizes; do
         --since "$since" --until "$now" > "$dir/ours.out" 2> "$dir/ours.log" || status=$?
       [ "$status" = 0 ] || log "reconciler exited $status (see $dir/ours.log)"
       if [ "$baseline" = 1 ]; then
-        log "$size events, ${latency} ms latency, run $rep: stripe-node"
+        node_rate=${NODE_RATE_LIMIT:-auto}
+        if [ "$node_rate" = auto ]; then
+          if [ "$latency" -gt 0 ]; then node_rate=$budget; else node_rate=0; fi
+        fi
+        if [ "$node_rate" != "$budget" ]; then
+          stop_sim
+          start_sim "$data" "$latency" "$dir" "$node_rate" sim-node
+        fi
+        echo "$node_rate" > "$dir/node.rate_limit"
+        log "$size events, ${latency} ms latency, run $rep: stripe-node (simulator limit ${node_rate}/s)"
         NODE_EXTRA_CA_CERTS=$dir/tls/ca.pem "$rusage" "$dir/node.rusage.json" -- \
           node "$root/bench/node/baseline.js" --port "$sim_port" --since "$since" --until "$now" \
           > "$dir/node.json" 2> "$dir/node.err" || log "stripe-node failed (see $dir/node.err)"
