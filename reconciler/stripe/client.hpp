@@ -73,7 +73,7 @@ struct list_query {
 };
 
 // Called on the io_context's thread for every page, in no particular order
-// across sub-windows. An exception thrown here stops list_all and propagates.
+// across pieces of the window. An exception thrown here stops list_all and propagates.
 using page_sink = std::function<void(const list_page_info& page, list_envelope&& envelope)>;
 
 class stripe_error : public std::runtime_error {
