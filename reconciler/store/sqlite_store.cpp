@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -151,7 +152,25 @@ public:
         : path_(opts.path.string()),
           db_(path_, opts.create_if_missing ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READWRITE,
               static_cast<int>(opts.busy_timeout.count())) {
-        db_.exec("PRAGMA journal_mode = WAL");
+        // Setup problems are refused before anything is written (schema_error: exit 2).
+        // SQLite silently opens a file it may not write read-only.
+        if (sqlite3_db_readonly(db_.getHandle(), "main") == 1)
+            throw schema_error("database " + path_ +
+                               " is read-only for this user: the reconciler writes corrections and its run "
+                               "records there (give this user write access to the file and its directory, or "
+                               "run as the app's user)");
+        bool app_db = false;
+        try {
+            app_db = table_exists(db_, "users");  // the first read: a non-SQLite file fails here
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() == SQLITE_NOTADB)
+                throw schema_error("database " + path_ +
+                                   " is not an SQLite database (check database.path in the config)");
+            throw;
+        }
+        // Switching to WAL writes the file: leave a database that is not the
+        // app's untouched (check_schema/migrate refuse it next).
+        if (app_db || opts.create_if_missing) db_.exec("PRAGMA journal_mode = WAL");
         db_.exec("PRAGMA foreign_keys = ON");
         db_.exec("PRAGMA synchronous = NORMAL");
     }
@@ -860,8 +879,8 @@ private:
 
 std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts) {
     if (!opts.create_if_missing && !std::filesystem::exists(opts.path))
-        throw store_error("open database " + opts.path.string() +
-                          ": no such file (check database.path in the config)");
+        throw schema_error("open database " + opts.path.string() +
+                           ": no such file (check database.path in the config)");
     try {
         return std::make_unique<detail::sqlite_store>(opts);
     } catch (const SQLite::Exception& e) {
