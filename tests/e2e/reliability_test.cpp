@@ -1,0 +1,290 @@
+// Reliability under faults (docs/RELIABILITY.md): the real `reconciler`
+// binary against the simulator over HTTPS while the network misbehaves,
+// while the app writes the same database, and with the secrets it is given.
+#include "e2e/e2e_support.hpp"
+
+#include "core/timeutil.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <thread>
+
+using namespace e2e;
+
+namespace {
+
+// Findings as (kind, subject) -> disposition, the comparable part of a report.
+std::map<finding_key, std::string> dispositions(const json::object& report) {
+    std::map<finding_key, std::string> out;
+    for (const auto& [k, f] : report_findings(report)) out[k] = std::string(f.at("disposition").as_string());
+    return out;
+}
+
+json::object report_at(const fs::path& reports) {
+    return json::parse(slurp(reports / "latest" / "report.json")).as_object();
+}
+
+// A second simulator on the same data and certificate, and a config that
+// points a copy of `db` at it with its own report directory.
+struct side_run {
+    std::unique_ptr<reconciler::sim::server> sim;
+    fs::path config, db, reports;
+
+    side_run(const e2e_env& env, const std::string& name, reconciler::sim::fault_options faults, const fs::path& from_db,
+             const std::string& stripe_extra) {
+        auto so = env.server_opts;
+        so.faults = faults;
+        sim = std::make_unique<reconciler::sim::server>(so);
+        db = env.dir / (name + ".db");
+        reports = env.dir / (name + "-reports");
+        fs::copy_file(from_db, db);
+        auto text = e2e_env::config_text(sim->port(), db.filename().string(), reports.filename().string());
+        const std::string t = "  request_timeout: 5s\n";
+        text.replace(text.find(t), t.size(), stripe_extra);
+        config = env.dir / (name + ".yaml");
+        std::ofstream(config) << text;
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(reliability)
+
+// 20 % of all requests fail in every way the network can (the client's
+// deadline is 1 s, a stall 2.5 s): the run must end exactly as a fault-free one.
+BOOST_AUTO_TEST_CASE(faults_on_a_fifth_of_requests_change_nothing) {
+    e2e_env env(60);
+    const fs::path pristine = env.dir / "pristine.db";
+    env.snapshot_db(pristine);
+    // More concurrent slices, more (smaller) requests: enough for every kind of fault.
+    env.edit_config("  concurrency: 4\n", "  concurrency: 16\n");
+
+    // The reference: a fault-free run.
+    auto clean = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << clean.err);
+    BOOST_REQUIRE_EQUAL(clean.exit_code, 0);
+    const auto clean_report = env.latest_report();
+    BOOST_TEST(key_diff(truth_keys(env.truth), keys_of(report_findings(clean_report))).empty());
+    const auto clean_state = app_state(env.dir / "app.db");
+
+    reconciler::sim::fault_options f;
+    f.seed = 2026;
+    f.rate_429 = 0.04;        // half with Retry-After: 1, half without
+    f.rate_5xx = 0.04;        // 500/502/503
+    f.rate_reset = 0.03;      // connection closed without an answer
+    f.rate_truncated = 0.03;  // half the body, then close
+    f.rate_malformed = 0.03;  // 200 with a body that is not JSON
+    f.rate_stall = 0.03;      // past the client's deadline
+    f.stall = std::chrono::milliseconds(2500);
+    side_run faulty(env, "faulty", f, pristine, "  request_timeout: 1s\n");
+    {
+        auto text = slurp(faulty.config);
+        text.replace(text.find("  concurrency: 4\n"), 16, "  concurrency: 16\n");
+        std::ofstream(faulty.config, std::ios::trunc) << text;
+    }
+
+    const auto t0 = std::chrono::steady_clock::now();
+    auto r = run(env.dir, "run --config " + faulty.config.string() + env.window_args());
+    const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    const auto stats = faulty.sim->stats();
+    BOOST_TEST_MESSAGE("faults: " << stats.faults_injected << " of " << stats.requests << " requests ("
+                                  << stats.rate_limited << " 429s), run took " << secs << " s");
+    // The faults really happened, at about the configured rate.
+    BOOST_TEST(stats.faults_injected >= 35u);
+    BOOST_TEST(stats.faults_injected * 100 >= stats.requests * 12);
+    BOOST_TEST(stats.faults_injected * 100 <= stats.requests * 30);
+
+    const auto report = report_at(faulty.reports);
+    BOOST_TEST(report.at("run").at("status").as_string() == "succeeded");
+    BOOST_TEST(report.at("run").at("retries").as_int64() >= static_cast<std::int64_t>(stats.faults_injected) / 2);
+    // Exactly the ground truth, with the same dispositions as the fault-free run...
+    BOOST_TEST(key_diff(truth_keys(env.truth), keys_of(report_findings(report))).empty(),
+               key_diff(truth_keys(env.truth), keys_of(report_findings(report))));
+    BOOST_TEST((dispositions(report) == dispositions(clean_report)));
+    BOOST_TEST(report.at("totals").at("applied").as_int64() == clean_report.at("totals").at("applied").as_int64());
+    // ...and the same database: plans, balances, credit events, payments, ledger.
+    BOOST_TEST((app_state(faulty.db) == clean_state));
+    BOOST_TEST(e2e_env::count_in(faulty.db, "SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") ==
+               env.window_end);
+}
+
+// Every request fails past the retry budget: the run fails cleanly.
+BOOST_AUTO_TEST_CASE(faults_past_the_retry_budget_fail_the_run_cleanly) {
+    e2e_env env(30);
+    const fs::path pristine = env.dir / "pristine.db";
+    env.snapshot_db(pristine);
+    const auto before = app_state(pristine);
+
+    reconciler::sim::fault_options f;
+    f.rate_5xx = 1.0;
+    side_run broken(env, "broken", f, pristine, "  request_timeout: 1s\n  max_retries: 2\n");
+    auto r = run(env.dir, "run --config " + broken.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_TEST(r.exit_code == 1);
+    BOOST_TEST(r.out.find("FAILED") != std::string::npos);
+    BOOST_TEST(broken.sim->stats().faults_injected >= 3u);  // the first request and its two retries at least
+
+    // Nothing half-applied: no correction, no credit event, no payment, no plan changed.
+    BOOST_TEST(e2e_env::count_in(broken.db, "SELECT COUNT(*) FROM recon_corrections") == 0);
+    BOOST_TEST((app_state(broken.db) == before));
+    // The checkpoint is not past what was verified: nothing was.
+    BOOST_TEST(e2e_env::count_in(broken.db, "SELECT COUNT(*) FROM recon_checkpoints WHERE covered_until > " +
+                                                std::to_string(env.window_start)) == 0);
+    BOOST_TEST(e2e_env::count_in(broken.db, "SELECT COUNT(*) FROM recon_runs WHERE status = 'failed'") == 1);
+
+    // The report says so and names the unverified window (from the checkpoint, if any, to the end).
+    const auto report = report_at(broken.reports);
+    BOOST_TEST(report.at("run").at("status").as_string() == "failed");
+    const auto notes = json::serialize(report.at("run").at("notes"));
+    SQLite::Database bdb(broken.db.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement cp(bdb, "SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'");
+    const std::int64_t verified_until = cp.executeStep() ? cp.getColumn(0).getInt64() : env.window_start;
+    const std::string unverified = "unverified: " + reconciler::format_rfc3339(std::max(verified_until, env.window_start)) +
+                                   " .. " + reconciler::format_rfc3339(env.window_end);
+    BOOST_TEST(notes.find(unverified) != std::string::npos, notes << " lacks " << unverified);
+    BOOST_TEST(json::serialize(report.at("run")).find("503") != std::string::npos);
+    BOOST_TEST(slurp(broken.reports / "reconciler.prom").find("stripe_reconciler_last_run_success 0") !=
+               std::string::npos);
+
+    // The same window once Stripe is back: everything verified and applied once.
+    side_run healthy(env, "healthy", {}, broken.db, "  request_timeout: 5s\n");
+    auto again = run(env.dir, "run --config " + healthy.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << again.err);
+    BOOST_REQUIRE_EQUAL(again.exit_code, 0);
+    BOOST_TEST(key_diff(truth_keys(env.truth), keys_of(report_findings(report_at(healthy.reports)))).empty());
+    BOOST_TEST(e2e_env::count_in(healthy.db, "SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") ==
+               env.window_end);
+}
+
+
+// The app keeps writing while a run applies corrections (slowed down by the
+// crash-test knob): nobody sees "database is locked", nothing is lost.
+BOOST_AUTO_TEST_CASE(app_writes_during_a_run_are_neither_blocked_nor_lost) {
+    e2e_env env(60);
+    const fs::path pristine = env.dir / "pristine.db";
+    env.snapshot_db(pristine);
+    // The reference: the same run without the writer, on a copy.
+    side_run reference(env, "reference", {}, pristine, "  request_timeout: 5s\n");
+    BOOST_REQUIRE_EQUAL(run(env.dir, "run --config " + reference.config.string() + env.window_args()).exit_code, 0);
+
+    // The writer touches the users the run corrects (contention on the same
+    // rows), but not those with a clawback, whose amount depends on the balance.
+    std::set<std::string> clawback_emails, corrected_emails;
+    for (const auto& tv : env.truth.at("findings").as_array()) {
+        const auto& t = tv.as_object();
+        const auto* e = t.if_contains("user_email");
+        const std::string email = e && e->is_string() ? std::string(e->as_string()) : "";
+        if (t.at("kind").as_string() == "refund_or_dispute") clawback_emails.insert(email);
+        else if (!t.at("correction").is_null()) corrected_emails.insert(email);
+    }
+    std::vector<std::int64_t> users;
+    {
+        SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "SELECT id, email FROM users ORDER BY id");
+        while (q.executeStep())
+            if (!clawback_emails.count(q.getColumn(1).getString()) &&
+                (corrected_emails.count(q.getColumn(1).getString()) || users.size() < 4))
+                users.push_back(q.getColumn(0).getInt64());
+    }
+    BOOST_REQUIRE_GE(users.size(), 5u);
+
+    std::atomic<bool> stop{false};
+    std::vector<std::string> writer_errors;
+    std::map<std::int64_t, std::int64_t> consumed;  // user -> credits the writer consumed
+    long long writes = 0;
+    std::thread writer([&] {
+        // As the app would: its own connection, a busy timeout, ordinary transactions.
+        SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READWRITE, 5000);
+        SQLite::Statement usage(db, "INSERT INTO ai_usage(user_id, credits, request_id, created_at) "
+                                    "VALUES (?, 1, ?, '2020-01-01T00:00:00Z')");
+        SQLite::Statement consume(db,
+                                  "UPDATE users SET plan_metadata = json_set(json_insert(plan_metadata, "
+                                  "'$.credit_events[#]', json(?)), '$.ai_credits', "
+                                  "json_extract(plan_metadata, '$.ai_credits') - 1) WHERE id = ?");
+        while (!stop) {
+            const auto user = users[static_cast<std::size_t>(writes) % users.size()];
+            const std::string id = "app-writer-" + std::to_string(writes);
+            try {
+                SQLite::Transaction tx(db);
+                usage.bind(1, user);
+                usage.bind(2, id);
+                usage.exec();
+                usage.reset();
+                consume.bind(1, "{\"id\":\"" + id + "\",\"delta\":-1,\"kind\":\"consume\",\"reason\":\"ai_usage\","
+                                "\"source\":\"" + id + "\",\"at\":\"2020-01-01T00:00:00Z\"}");
+                consume.bind(2, user);
+                consume.exec();
+                consume.reset();
+                tx.commit();
+                ++consumed[user];
+                ++writes;
+            } catch (const std::exception& e) {
+                writer_errors.emplace_back(e.what());
+                usage.reset();
+                consume.reset();
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    });
+
+    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
+    const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
+                             "--until", std::to_string(env.window_end)},
+                            env.dir / "run.out", env.dir / "run.err");
+    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    const int code = wait_exit(pid);
+    stop = true;
+    writer.join();
+    const auto err = slurp(env.dir / "run.err");
+    BOOST_TEST_INFO("stderr: " << err);
+    BOOST_TEST(code == 0);
+    BOOST_TEST_MESSAGE("app writer committed " << writes << " transactions during the run");
+    BOOST_TEST(writes >= 50);
+    std::string first_error = writer_errors.empty() ? "" : writer_errors.front();
+    BOOST_TEST(writer_errors.empty(), writer_errors.size() << " writer errors, first: " << first_error);
+    BOOST_TEST(err.find("locked") == std::string::npos);
+    BOOST_TEST(err.find("busy") == std::string::npos);
+
+    // Every writer row is there...
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM ai_usage WHERE request_id LIKE 'app-writer-%'") == writes);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM users u, json_each(u.plan_metadata, '$.credit_events') e "
+                         "WHERE json_extract(e.value, '$.source') LIKE 'app-writer-%'") == writes);
+    // ...and every correction: the same ledger as the reference run, and each
+    // balance is the reference's minus what the writer consumed (no lost update).
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections") ==
+               e2e_env::count_in(reference.db, "SELECT COUNT(*) FROM recon_corrections"));
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections") > 0);
+    SQLite::Database ref(reference.db.string(), SQLite::OPEN_READONLY);
+    SQLite::Database now((env.dir / "app.db").string(), SQLite::OPEN_READONLY);
+    SQLite::Statement a(ref, "SELECT id, plan, json_extract(plan_metadata, '$.ai_credits') FROM users ORDER BY id");
+    SQLite::Statement b(now, "SELECT id, plan, json_extract(plan_metadata, '$.ai_credits') FROM users ORDER BY id");
+    while (a.executeStep()) {
+        BOOST_REQUIRE(b.executeStep());
+        const auto user = a.getColumn(0).getInt64();
+        BOOST_TEST_INFO("user " << user);
+        BOOST_TEST(a.getColumn(1).getString() == b.getColumn(1).getString());
+        BOOST_TEST(a.getColumn(2).getInt64() - consumed[user] == b.getColumn(2).getInt64());
+    }
+    SQLite::Statement led_a(ref, "SELECT group_concat(stripe_object || kind || credits_delta, ';') FROM "
+                                 "(SELECT * FROM recon_corrections ORDER BY stripe_object, kind)");
+    SQLite::Statement led_b(now, "SELECT group_concat(stripe_object || kind || credits_delta, ';') FROM "
+                                 "(SELECT * FROM recon_corrections ORDER BY stripe_object, kind)");
+    BOOST_REQUIRE(led_a.executeStep() && led_b.executeStep());
+    BOOST_TEST(led_a.getColumn(0).getString() == led_b.getColumn(0).getString());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
