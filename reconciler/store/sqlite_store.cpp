@@ -159,20 +159,25 @@ public:
                                " is read-only for this user: the reconciler writes corrections and its run "
                                "records there (give this user write access to the file and its directory, or "
                                "run as the app's user)");
-        bool app_db = false;
         try {
-            app_db = table_exists(db_, "users");  // the first read: a non-SQLite file fails here
+            (void)table_exists(db_, "users");  // the first read: a non-SQLite file fails here
         } catch (const SQLite::Exception& e) {
             if (e.getErrorCode() == SQLITE_NOTADB)
                 throw schema_error("database " + path_ +
                                    " is not an SQLite database (check database.path in the config)");
             throw;
         }
-        // Switching to WAL writes the file: leave a database that is not the
-        // app's untouched (check_schema/migrate refuse it next).
-        if (app_db || opts.create_if_missing) db_.exec("PRAGMA journal_mode = WAL");
+        // Switching to WAL writes the file: only once the database has passed
+        // check_schema() or migrate()'s checks, so a refused one stays untouched.
+        if (opts.create_if_missing) enable_wal();
         db_.exec("PRAGMA foreign_keys = ON");
         db_.exec("PRAGMA synchronous = NORMAL");
+    }
+
+    void enable_wal() {
+        if (wal_) return;
+        db_.exec("PRAGMA journal_mode = WAL");
+        wal_ = true;
     }
 
     int latest_schema_version() const override { return static_cast<int>(migrations().size()); }
@@ -198,6 +203,7 @@ public:
         const int current = schema_version();
         if (current > latest_schema_version())
             throw schema_error(ahead_message(current));
+        enable_wal();
         int applied = 0;
         for (const auto& m : migrations()) {
             if (m.version <= current) continue;
@@ -230,6 +236,7 @@ public:
                                ", this build needs " + std::to_string(latest_schema_version()) +
                                ": run `reconciler migrate --config FILE`");
         if (v > latest_schema_version()) throw schema_error(ahead_message(v));
+        enable_wal();
     }
 
     std::int64_t begin_run(const run_record& run) override {
@@ -872,6 +879,7 @@ private:
 
     std::string path_;
     SQLite::Database db_;
+    bool wal_ = false;
     std::unique_ptr<SQLite::Statement> page_stmt_;
 };
 
