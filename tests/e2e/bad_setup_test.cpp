@@ -67,6 +67,8 @@ std::size_t line_count(const std::string& s) {
 // The real binary as uid/gid 65534, for the read-only database case under root.
 process_result run_as_nobody(const fs::path& dir, const std::string& args) {
     const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+    std::fflush(stdout);  // or the child's freopen writes the buffer a second time
+    std::fflush(stderr);
     const pid_t pid = ::fork();
     if (pid == 0) {
         // Open the output files while still root: nobody cannot create files here.

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -62,6 +63,8 @@ inline process_result run(const fs::path& dir, const std::string& args) {
 
 // Starts the real binary with `args` (no shell), stdout/stderr to files; returns its pid.
 inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+    std::fflush(stdout);  // or the child's freopen writes the buffer a second time
+    std::fflush(stderr);
     const pid_t pid = ::fork();
     if (pid == 0) {
         if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(126);

@@ -287,4 +287,119 @@ BOOST_AUTO_TEST_CASE(app_writes_during_a_run_are_neither_blocked_nor_lost) {
     BOOST_TEST(led_a.getColumn(0).getString() == led_b.getColumn(0).getString());
 }
 
+
+// Every command, with a recognisable key and webhook secret: neither appears
+// in any output, report, metrics file, database file or command line; what
+// the reconciler creates is not readable by other users.
+BOOST_AUTO_TEST_CASE(secrets_never_leave_their_source_and_files_are_private) {
+    const std::string webhook_secret = "whsec_E2E_WEBHOOK_do_not_leak_77b1e0";
+    e2e_env env(30);
+    // The app's database is private to the app (as it would be in production).
+    ::chmod((env.dir / "app.db").c_str(), 0640);
+    // A simulator that also receives webhooks (signed with the secret) for replay.
+    env.sim.reset();
+    auto so = env.server_opts;
+    so.webhook_secret = webhook_secret;
+    env.sim = std::make_unique<reconciler::sim::server>(so);
+    {
+        auto text = slurp(env.config);
+        const auto at = text.find("https://127.0.0.1:") + 18;
+        text.replace(at, text.find('\n', at) - at, std::to_string(env.sim->port()));
+        text += "webhook:\n  secret: { env: RECON_E2E_WEBHOOK_SECRET }\n";
+        std::ofstream(env.config, std::ios::trunc) << text;
+    }
+    ::setenv("RECON_E2E_WEBHOOK_SECRET", webhook_secret.c_str(), 1);
+    const std::string cfg = " --config " + env.config.string();
+
+    std::vector<std::pair<std::string, process_result>> outputs;
+    auto cmd = [&](const std::string& args, int expected) {
+        auto r = run(env.dir, args);
+        BOOST_TEST_INFO(args << "\nstderr: " << r.err);
+        BOOST_TEST(r.exit_code == expected);
+        outputs.emplace_back(args, r);
+    };
+    std::string email;
+    {
+        SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READONLY);
+        email = db.execAndGet("SELECT email FROM users ORDER BY id LIMIT 1").getString();
+    }
+    const std::string event_id(json::parse(slurp(env.dir / "data" / "events.json")).as_array().at(0).at("id").as_string());
+
+    cmd("run" + cfg + env.window_args(), 0);
+    cmd("run --dry-run" + cfg + env.window_args(), 0);
+    cmd("inspect" + cfg + " --user " + email, 0);
+    cmd("inspect --json" + cfg + " --user " + email, 0);
+    cmd("adjust" + cfg + " --user " + email + " --grant-credits 5 --reason secrets-test", 0);
+    cmd("replay " + event_id + cfg + " --forward-to https://127.0.0.1:" + std::to_string(env.sim->port()) +
+            "/webhook --ca-file " + (env.dir / "ca.pem").string(),
+        0);
+    BOOST_TEST(env.sim->stats().webhooks.size() == 1u);
+    // A secret on the command line is refused without being echoed.
+    cmd("run" + cfg + " --api-key " + api_key, 2);
+    // A key file anyone can read is refused without being echoed.
+    std::ofstream(env.dir / "stripe.key") << api_key << "\n";
+    ::chmod((env.dir / "stripe.key").c_str(), 0644);
+    const fs::path keyfile_cfg = env.dir / "keyfile.yaml";
+    {
+        auto text = slurp(env.config);
+        const std::string from = "key: { env: RECON_E2E_STRIPE_KEY }";
+        text.replace(text.find(from), from.size(), "key: { file: stripe.key }");
+        std::ofstream(keyfile_cfg) << text;
+    }
+    cmd("run --config " + keyfile_cfg.string() + env.window_args(), 2);
+
+    // The daemon, briefly; its command line while it runs.
+    const pid_t pid = spawn({"daemon", "--config", env.config.string(), "--every", "1h"}, env.dir / "daemon.out",
+                            env.dir / "daemon.err");
+    std::string cmdline;
+    for (int i = 0; i < 300 && slurp(env.dir / "daemon.err").find("daemon_next_run") == std::string::npos; ++i) {
+        if (cmdline.empty()) cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    BOOST_TEST(!cmdline.empty());
+    ::kill(pid, SIGTERM);
+    BOOST_TEST(wait_exit(pid) == 0);
+
+    // A failing run (Stripe gone), with its report.
+    env.sim.reset();
+    env.edit_config("  request_timeout: 5s\n", "  request_timeout: 1s\n  max_retries: 1\n");
+    cmd("run" + cfg + env.window_args(), 1);
+
+    for (const auto& [args, r] : outputs)
+        for (const auto* secret : {&api_key, &webhook_secret}) {
+            BOOST_TEST(r.out.find(*secret) == std::string::npos, args << ": stdout has a secret");
+            BOOST_TEST(r.err.find(*secret) == std::string::npos, args << ": stderr has a secret");
+        }
+    for (const auto* secret : {&api_key, &webhook_secret}) BOOST_TEST(cmdline.find(*secret) == std::string::npos);
+    // Every file in the test directory (reports, metrics, the database and its
+    // WAL, logs, the lock) except the key file the test wrote itself.
+    int scanned = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(env.dir)) {
+        if (!entry.is_regular_file() || entry.path() == env.dir / "stripe.key") continue;
+        const auto bytes = slurp(entry.path());
+        ++scanned;
+        for (const auto* secret : {&api_key, &webhook_secret})
+            BOOST_TEST(bytes.find(*secret) == std::string::npos, entry.path() << " holds a secret");
+    }
+    BOOST_TEST(scanned > 20);
+
+    // Modes: reports and metrics 0640 (directories 0750), and what SQLite and
+    // the lock create beside the database is not readable by other users.
+    int checked = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(env.dir / "reports")) {
+        if (entry.is_symlink()) continue;
+        struct stat st {};
+        BOOST_REQUIRE(::stat(entry.path().c_str(), &st) == 0);
+        const unsigned mode = st.st_mode & 07777;
+        BOOST_TEST((mode & 0027) == 0u, entry.path() << " mode " << std::oct << mode);
+        ++checked;
+    }
+    BOOST_TEST(checked > 10);
+    for (const char* f : {"app.db", "app.db-wal", "app.db-shm", "app.db.reconciler.lock", "reports"}) {
+        struct stat st {};
+        if (::stat((env.dir / f).c_str(), &st) != 0) continue;  // SQLite removes the WAL on a clean close
+        BOOST_TEST((st.st_mode & 0007) == 0u, f << " mode " << std::oct << (st.st_mode & 07777));
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
