@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
     std::vector<bad_case> cases = {
         {"missing config file",
          [](const e2e_env& e) { return run_args((e.dir / "nope.yaml").string(), e); },
-         {"nope.yaml", "cannot read", "No such file"}},
+         {"nope.yaml", "cannot read", "No such file", "--config"}},
         {"unreadable config file",
          [](const e2e_env& e) {
              // Root reads any mode: a directory is unreadable for everyone.
@@ -123,7 +123,7 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
              }
              return run_args(p.string(), e);
          },
-         {"unreadable.yaml", "cannot read"}},
+         {"unreadable.yaml", "cannot read", "permissions"}},
         {"unknown key",
          [](const e2e_env& e) { return run_args(with_config(e, "unknown", "tiers:", "tierz:"), e); },
          {"unknown key tierz", "did you mean tiers"}},
@@ -237,6 +237,7 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
                 if (entry.path().extension() == ".db") dbs[entry.path()] = slurp(entry.path());
             const bool nobody = c.as_nobody && ::geteuid() == 0;
             const auto r = nobody ? run_as_nobody(env.dir, args) : run(env.dir, args);
+            BOOST_TEST_MESSAGE(c.name << " | " << r.exit_code << " | " << r.err.substr(0, r.err.find('\n')));
             BOOST_TEST(r.exit_code == 2);
             BOOST_TEST(line_count(r.err) == 1u, "stderr:\n" << r.err);
             BOOST_TEST(r.err.rfind("reconciler: ", 0) == 0u, r.err);
