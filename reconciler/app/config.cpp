@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include "core/text.hpp"
+#include "stripe/webhook_forwarder.hpp"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -711,9 +712,20 @@ config config_parser::parse(const std::string& text) {
                                                   "corrections", "limits", "output", "window"});
     if (const auto it = s.find("stripe"); it != s.end()) parse_stripe(it->second, cfg.stripe);
     if (const auto it = s.find("webhook"); it != s.end()) {
-        const section w = open_section(it->second, "webhook", {"secret"});
+        const section w = open_section(it->second, "webhook", {"secret", "forward_to", "ca_file"});
         if (const auto sec = w.find("secret"); sec != w.end())
             parse_key(sec->second, cfg.webhook.secret, "webhook.secret", "STRIPE_WEBHOOK_SECRET");
+        if (const auto f = w.find("forward_to"); f != w.end()) {
+            cfg.webhook.forward_to = scalar(f->second, "webhook.forward_to", "the URL of the app's webhook endpoint");
+            try {
+                (void)stripe::parse_forward_url(cfg.webhook.forward_to);
+            } catch (const std::invalid_argument& e) {
+                fail(f->second, std::string("webhook.forward_to: ") + e.what());
+            }
+        }
+        if (const auto f = w.find("ca_file"); f != w.end())
+            cfg.webhook.ca_file =
+                path_value(f->second, "webhook.ca_file", "the path of a PEM CA bundle").string();
     }
 
     // A missing top-level section has no line to point at.
@@ -772,18 +784,26 @@ config config_parser::parse(const std::string& text) {
     if (const auto it = s.find("corrections"); it != s.end()) {
         const section c = open_section(it->second, "corrections",
                                        {"credits_not_granted", "tier_mismatch", "refund_or_dispute"});
-        auto choice = [&](const char* key, const char* yes, bool& out) {
+        // `replayable`: "replay" is a third choice (re-deliver the missed event).
+        auto choice = [&](const char* key, const char* yes, bool& out, bool* replay) {
             const auto f = c.find(key);
             if (f == c.end()) return;
             const std::string path = std::string("corrections.") + key;
-            const std::string what = std::string("\"") + yes + "\" or \"flag\"";
+            const std::string what =
+                std::string("\"") + yes + (replay ? "\", \"replay\" or \"flag\"" : "\" or \"flag\"");
             const std::string& v = scalar(f->second, path, what);
-            if (v != yes && v != "flag") expected(f->second, path, what);
-            out = v == yes;
+            if (v != yes && v != "flag" && !(replay && v == "replay")) expected(f->second, path, what);
+            out = v != "flag";
+            if (!replay || v != "replay") return;
+            *replay = true;
+            if (cfg.webhook.forward_to.empty())
+                fail(f->second, path + ": replay needs webhook.forward_to (the URL of the app's webhook endpoint) "
+                                       "and webhook.secret");
         };
-        choice("credits_not_granted", "apply", cfg.corrections.grant_missing_credits);
-        choice("tier_mismatch", "apply", cfg.corrections.fix_tiers);
-        choice("refund_or_dispute", "clawback", cfg.corrections.clawback_refunds);
+        choice("credits_not_granted", "apply", cfg.corrections.grant_missing_credits,
+               &cfg.corrections.replay_missing_credits);
+        choice("tier_mismatch", "apply", cfg.corrections.fix_tiers, &cfg.corrections.replay_tiers);
+        choice("refund_or_dispute", "clawback", cfg.corrections.clawback_refunds, nullptr);
     }
     if (const auto it = s.find("limits"); it != s.end()) {
         const section l = open_section(it->second, "limits",
@@ -807,9 +827,14 @@ config config_parser::parse(const std::string& text) {
     }
 
     if (const auto it = s.find("window"); it != s.end()) {
-        const section w = open_section(it->second, "window", {"default_lookback", "overlap"});
+        const section w = open_section(it->second, "window", {"default_lookback", "overlap", "slice"});
         if (const auto f = w.find("overlap"); f != w.end())
             cfg.overlap = duration(f->second, "window.overlap", std::chrono::hours(24 * 7), "7d");
+        if (const auto f = w.find("slice"); f != w.end()) {
+            cfg.slice = duration(f->second, "window.slice", std::chrono::hours(24 * 30), "30d");
+            if (cfg.slice < std::chrono::minutes(10))
+                fail(f->second, "window.slice: at least 10m (each slice ends with a 5-minute margin)");
+        }
         if (const auto f = w.find("default_lookback"); f != w.end()) {
             cfg.default_lookback =
                 duration(f->second, "window.default_lookback", std::chrono::hours(24 * 3650), "3650d");

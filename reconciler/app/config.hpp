@@ -51,6 +51,10 @@ struct stripe_config {
 struct webhook_config {
     // The endpoint's signing secret (whsec_...), used to sign replayed events.
     secret_source secret{.env = "STRIPE_WEBHOOK_SECRET", .file = {}, .credential = {}};
+    // The app's webhook endpoint, for corrections with the `replay` policy
+    // (checked with stripe::parse_forward_url at load); empty: none.
+    std::string forward_to;
+    std::string ca_file;  // for that endpoint; empty: the system CA store
 };
 
 struct database_config {
@@ -68,8 +72,12 @@ struct policy_config {
 
 // What the run may do on its own, per correctable finding kind.
 struct corrections_config {
-    bool grant_missing_credits = true;  // credits_not_granted: apply | flag
-    bool fix_tiers = true;              // tier_mismatch: apply | flag
+    bool grant_missing_credits = true;  // credits_not_granted: apply | replay | flag
+    bool fix_tiers = true;              // tier_mismatch: apply | replay | flag
+    // `replay`: instead of writing the app's database, re-deliver the Stripe
+    // event the app missed to webhook.forward_to, so its own handler applies it.
+    bool replay_missing_credits = false;
+    bool replay_tiers = false;
     bool clawback_refunds = true;       // refund_or_dispute: clawback | flag
 };
 
@@ -98,6 +106,9 @@ struct config {
     output_config output;
     std::chrono::seconds default_lookback{std::chrono::hours(24)};  // first run, no checkpoint yet
     std::chrono::seconds overlap{std::chrono::hours(1)};    // re-examined before the checkpoint: late events
+    // A run verifies its window in chronological slices of this length, each
+    // checkpointed: memory is bounded by a slice and a killed run resumes.
+    std::chrono::seconds slice{std::chrono::hours(24)};
 };
 
 // Reads, parses and validates the file. Throws config_error.

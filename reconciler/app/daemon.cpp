@@ -6,12 +6,15 @@
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <atomic>
 #include <csignal>
+#include <exception>
 
 namespace reconciler {
 
@@ -36,6 +39,10 @@ int run_daemon(const daemon_options& opts) {
     asio::signal_set signals(ioc, SIGTERM, SIGINT, SIGHUP);
     asio::steady_timer timer(ioc);
     bool stopping = false;
+    // Runs are coroutines on this io_context, so a signal is handled while a
+    // run is under way: SIGTERM lets it finish its current slice (checkpointed)
+    // and end; SIGHUP's new config applies from the next run.
+    std::atomic<bool> stop_run{false};
 
     std::function<void()> run_now;
     auto schedule = [&](std::chrono::seconds delay) {
@@ -46,15 +53,19 @@ int run_daemon(const daemon_options& opts) {
         });
     };
     run_now = [&] {
-        try {
-            const auto r = run_once(cfg, run_options{});
-            log::info("daemon_run_done", {{"run_id", r.run_id}, {"succeeded", r.succeeded}});
-        } catch (const run_locked_error& e) {
-            log::warn("daemon_run_skipped", {{"reason", e.what()}});
-        } catch (const std::exception& e) {
-            log::error("daemon_run_failed", {{"error", log::redact(e.what())}});
-        }
-        if (!stopping) schedule(detail::until_next(opts, now_unix()));
+        // The run gets a copy of the config: a reload mid-run does not touch it.
+        asio::co_spawn(ioc, run_once_async(ioc, cfg, run_options{}, &stop_run),
+                       [&](std::exception_ptr failure, run_result r) {
+                           try {
+                               if (failure) std::rethrow_exception(failure);
+                               log::info("daemon_run_done", {{"run_id", r.run_id}, {"succeeded", r.succeeded}});
+                           } catch (const run_locked_error& e) {
+                               log::warn("daemon_run_skipped", {{"reason", e.what()}});
+                           } catch (const std::exception& e) {
+                               log::error("daemon_run_failed", {{"error", log::redact(e.what())}});
+                           }
+                           if (!stopping) schedule(detail::until_next(opts, now_unix()));
+                       });
     };
     std::function<void(const boost::system::error_code&, int)> on_signal = [&](const boost::system::error_code& ec, int sig) {
         if (ec) return;
@@ -70,6 +81,7 @@ int run_daemon(const daemon_options& opts) {
         }
         log::info("daemon_stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
         stopping = true;
+        stop_run = true;
         timer.cancel();
         signals.cancel();
     };

@@ -68,41 +68,19 @@ std::optional<store::escalation> current_failures(store::store& db, const std::s
 
 }  // namespace
 
-replay_result replay_event(const config& cfg, const replay_options& opts) {
-    // Everything that can be refused is refused before Stripe or the app is contacted.
-    if (!valid_event_id(opts.event_id))
-        throw std::invalid_argument("EVENT_ID must be a Stripe event id such as evt_1AbC (letters, digits, _), got \"" +
-                                    log::redact(opts.event_id) + "\"");
-    const stripe::forward_url url = stripe::parse_forward_url(opts.forward_to);
-    if (!opts.ca_file.empty() && !std::ifstream(opts.ca_file))
-        throw std::invalid_argument("--ca-file " + opts.ca_file + ": cannot be read");
-
-    const std::string key = read_secret(cfg.stripe.key, "stripe key", "stripe.key");
-    log::add_secret(key);
-    const std::string webhook_secret = read_secret(cfg.webhook.secret, "webhook secret", "webhook.secret");
-    log::add_secret(webhook_secret);
-
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
-    db->check_schema();
-
+asio::awaitable<replay_result> replay_one(stripe::client& client, store::store& db, const std::string& webhook_secret,
+                                          const replay_options& opts, std::chrono::milliseconds timeout) {
     replay_result r;
     r.event_id = opts.event_id;
-    r.url_for_log = url.for_log;
+    r.url_for_log = stripe::parse_forward_url(opts.forward_to).for_log;
 
-    asio::io_context ioc;
-    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
-    stripe::client_options copts = stripe_client_options(cfg, key);
-    copts.concurrency = 1;  // one object, one request
-    copts.redact.push_back(webhook_secret);
-    stripe::client client(*transport, copts);
-
-    // 1. The event as Stripe has it. A failure here throws stripe_error: the
-    //    app was not tried, so nothing is recorded.
+    // 1. The event as Stripe has it. A failure here throws: the app was not
+    //    tried, so nothing is recorded.
     json::object event;
     std::string request_id;
     try {
         std::tie(event, request_id) =
-            run_sync(ioc, client.retrieve("/v1/events/" + stripe::detail::url_encode(opts.event_id)));
+            co_await client.retrieve("/v1/events/" + stripe::detail::url_encode(opts.event_id));
     } catch (const stripe::stripe_error& e) {
         std::string hint;
         if (e.http_status() == 404)
@@ -125,9 +103,9 @@ replay_result replay_event(const config& cfg, const replay_options& opts) {
         {"User-Agent", "stripe-reconciler/0.1 (replay)"},
         {"Accept", "*/*"},
     };
-    const auto before = current_failures(*db, opts.event_id);
-    const stripe::forward_result answer = run_sync(
-        ioc, stripe::forward_webhook(opts.forward_to, body, std::move(headers), opts.ca_file, cfg.stripe.request_timeout));
+    const auto before = current_failures(db, opts.event_id);
+    const stripe::forward_result answer =
+        co_await stripe::forward_webhook(opts.forward_to, body, std::move(headers), opts.ca_file, timeout);
 
     r.delivered = answer.delivered;
     r.status = answer.status;
@@ -144,9 +122,9 @@ replay_result replay_event(const config& cfg, const replay_options& opts) {
                               {"error", r.error},
                               {"response", r.body_head.substr(0, 200)},
                               {"attempted_at", format_rfc3339(t)}};
-        r.escalation = db->raise(store::escalation_input{escalation_team, escalation_kind, r.event_id,
-                                                         json::serialize(evidence), created},
-                                 0, escalate_after_failures);
+        r.escalation = db.raise(store::escalation_input{escalation_team, escalation_kind, r.event_id,
+                                                        json::serialize(evidence), created},
+                                0, escalate_after_failures);
         r.attempt = static_cast<int>(r.escalation->occurrences);
     }
 
@@ -164,7 +142,33 @@ replay_result replay_event(const config& cfg, const replay_options& opts) {
     }
     if (r.succeeded()) log::info("webhook_replayed", std::move(line));
     else log::warn("webhook_replayed", std::move(line));
-    return r;
+    co_return r;
+}
+
+replay_result replay_event(const config& cfg, const replay_options& opts) {
+    // Everything that can be refused is refused before Stripe or the app is contacted.
+    if (!valid_event_id(opts.event_id))
+        throw std::invalid_argument("EVENT_ID must be a Stripe event id such as evt_1AbC (letters, digits, _), got \"" +
+                                    log::redact(opts.event_id) + "\"");
+    (void)stripe::parse_forward_url(opts.forward_to);
+    if (!opts.ca_file.empty() && !std::ifstream(opts.ca_file))
+        throw std::invalid_argument("--ca-file " + opts.ca_file + ": cannot be read");
+
+    const std::string key = read_secret(cfg.stripe.key, "stripe key", "stripe.key");
+    log::add_secret(key);
+    const std::string webhook_secret = read_secret(cfg.webhook.secret, "webhook secret", "webhook.secret");
+    log::add_secret(webhook_secret);
+
+    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    db->check_schema();
+
+    asio::io_context ioc;
+    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
+    stripe::client_options copts = stripe_client_options(cfg, key);
+    copts.concurrency = 1;  // one object, one request
+    copts.redact.push_back(webhook_secret);
+    stripe::client client(*transport, copts);
+    return run_sync(ioc, replay_one(client, *db, webhook_secret, opts, cfg.stripe.request_timeout));
 }
 
 std::string format_replay(const replay_result& r) {

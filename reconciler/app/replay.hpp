@@ -26,6 +26,11 @@
 
 #include "app/config.hpp"
 #include "store/store.hpp"
+#include "stripe/client.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
 
 #include <cstdint>
 #include <optional>
@@ -56,6 +61,13 @@ struct replay_result {
 
 // See the contract above.
 replay_result replay_event(const config& cfg, const replay_options& opts);
+
+// Steps 1-3 of the contract with the caller's client and store (`run` uses
+// it for the `replay` correction policy). Throws std::runtime_error when the
+// event cannot be fetched (nothing sent, nothing recorded).
+boost::asio::awaitable<replay_result> replay_one(stripe::client& client, store::store& db,
+                                                 const std::string& webhook_secret, const replay_options& opts,
+                                                 std::chrono::milliseconds timeout);
 
 // The human summary printed on stdout.
 std::string format_replay(const replay_result& r);

@@ -90,7 +90,7 @@ json::object report_json(const run_result& r) {
         ++by_team[to_string(o.f.owner)];
         ++by_disposition[store::to_string(o.disposition)];
         if (o.disposition != store::disposition::applied && o.disposition != store::disposition::already_applied &&
-            o.disposition != store::disposition::superseded)
+            o.disposition != store::disposition::superseded && o.disposition != store::disposition::replayed)
             ++flagged_by_team[to_string(o.f.owner)];
         json::object item{
             {"kind", to_string(o.f.kind)},
@@ -181,6 +181,7 @@ json::object report_json(const run_result& r) {
              {"objects", r.objects},
              {"requests", r.requests},
              {"retries", r.retries},
+             {"slices", r.slices},
              {"subscriptions_from_list", r.subscriptions_from_list},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},

@@ -375,7 +375,7 @@ std::string text_or_dash(std::string_view s) {
 
 // Class names come from a fixed set, never from the data.
 std::string_view disposition_class(std::string_view d) {
-    if (d == "applied" || d == "resolved" || d == "succeeded") return "good";
+    if (d == "applied" || d == "replayed" || d == "resolved" || d == "succeeded") return "good";
     if (d == "already_applied" || d == "superseded" || d == "watching" || d == "dry_run") return "neutral";
     if (d == "flagged" || d == "open") return "warn";
     if (d == "failed" || d == "reverted") return "bad";

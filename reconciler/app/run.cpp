@@ -1,5 +1,6 @@
 #include "app/run.hpp"
 
+#include "app/replay.hpp"
 #include "app/report.hpp"
 #include "app/run_lock.hpp"
 #include "core/json_log.hpp"
@@ -43,20 +44,27 @@ namespace detail {
 // Stripe keeps events for 30 days; older parts of a window are only in the object lists.
 constexpr unix_seconds event_retention = 30 * 24 * 3600;
 
-// The event types whose objects the diff needs.
-const std::vector<std::string>& event_types() {
+// The event types whose objects the diff needs: subscription events feed the
+// window part (newest state per subscription), the others each slice.
+const std::vector<std::string>& subscription_event_types() {
     static const std::vector<std::string> types{
-        "invoice.paid",
-        "invoice.payment_succeeded",
         "customer.subscription.created",
         "customer.subscription.updated",
         "customer.subscription.deleted",
-        "charge.refunded",
-        "charge.dispute.created",
-        "customer.created",
     };
     return types;
 }
+
+const std::vector<std::string>& slice_event_types() {
+    static const std::vector<std::string> types{
+        "invoice.paid", "invoice.payment_succeeded", "charge.refunded", "charge.dispute.created", "customer.created",
+    };
+    return types;
+}
+
+// An invoice paid this close to a slice's end is diffed with the next slice,
+// where its invoice.paid event (created a moment after the payment) lands.
+constexpr unix_seconds slice_margin = 300;
 
 double requests_per_second(const config& cfg, const std::string& key) {
     if (cfg.stripe.requests_per_second) return *cfg.stripe.requests_per_second;
@@ -104,15 +112,19 @@ public:
     ~progress_line() {
         if (shown_) std::fputs("\r\033[K", stdout);
     }
-    void update(const std::string& resource, std::int64_t pages, std::int64_t objects) {
+    // `done`: the fraction of the window verified so far (0 while unknown).
+    void update(const std::string& resource, std::int64_t pages, std::int64_t objects, double done) {
         if (!enabled_) return;
         const auto now = std::chrono::steady_clock::now();
         if (shown_ && now - last_ < std::chrono::milliseconds(200)) return;
         last_ = now;
         shown_ = true;
         const double secs = std::max(0.001, std::chrono::duration<double>(now - start_).count());
-        std::fprintf(stdout, "\r\033[K  fetching %s: %lld pages, %lld objects, %.0f objects/s, %.0f s", resource.c_str(),
-                     static_cast<long long>(pages), static_cast<long long>(objects), objects / secs, secs);
+        std::string eta = "ETA --";
+        if (done > 0.001 && done < 1) eta = "ETA " + std::to_string(static_cast<long long>(secs * (1 - done) / done)) + " s";
+        std::fprintf(stdout, "\r\033[K  fetching %s: %lld pages, %lld objects, %.0f objects/s, %.0f s, %.0f%%, %s",
+                     resource.c_str(), static_cast<long long>(pages), static_cast<long long>(objects), objects / secs,
+                     secs, done * 100, eta.c_str());
         std::fflush(stdout);
     }
 
@@ -122,42 +134,22 @@ private:
     std::chrono::steady_clock::time_point start_, last_;
 };
 
+// Fetches the window in parts: first its subscriptions (fetch_subscriptions),
+// then chronological slices (fetch_slice), each taken out with take() so
+// that only one slice's objects are in memory at a time.
 class fetcher {
 public:
-    fetcher(stripe::client& client, store::store& db, run_result& result)
-        : client_(client), db_(db), result_(result) {}
+    fetcher(stripe::client& client, store::store& db, run_result& result, unix_seconds window_end)
+        : client_(client), db_(db), result_(result), window_end_(window_end) {}
 
-    asio::awaitable<void> fetch(unix_seconds start, unix_seconds end) {
-        stripe::list_query events{"/v1/events", {}, std::max(start, end - event_retention), end};
-        const auto& types = event_types();
-        for (std::size_t i = 0; i < types.size(); ++i)
-            events.params.emplace_back("types[" + std::to_string(i) + "]", types[i]);
-        if (events.created_gte < events.created_lt)
-            co_await client_.list_all(events, [this](const list_page_info& p, list_envelope&& env) {
-                on_page(p);
-                for (auto& v : env.data) on_event(parse_event(v.as_object()), p.request_id);
-            });
+    void set_progress(double done) { done_ = done; }
 
-        stripe::list_query invoices{"/v1/invoices", {{"status", "paid"}}, start, end};
-        co_await client_.list_all(invoices, [this](const list_page_info& p, list_envelope&& env) {
-            on_page(p);
-            for (auto& v : env.data) data_.add_invoice(parse_invoice(v.as_object()), p.request_id);
-        });
-
-        stripe::list_query customers{"/v1/customers", {}, start, end};
-        co_await client_.list_all(customers, [this](const list_page_info& p, list_envelope&& env) {
-            on_page(p);
-            for (auto& v : env.data) {
-                auto c = parse_customer(v.as_object());
-                data_.request_ids.emplace(c.id, p.request_id);
-                data_.customers.emplace(c.id, std::move(c));
-            }
-        });
-
-        // Past Stripe's 30-day event retention the events are gone: verify tiers
-        // there from every subscription's current state instead.
-        if (start < end - event_retention) {
-            stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, end};
+    // The window's subscription events, and past Stripe's 30-day event
+    // retention every subscription's current state.
+    asio::awaitable<void> fetch_subscriptions(unix_seconds start) {
+        co_await fetch_events(start, window_end_, subscription_event_types());
+        if (start < window_end_ - event_retention) {
+            stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, window_end_};
             co_await client_.list_all(subs, [this](const list_page_info& p, list_envelope&& env) {
                 on_page(p);
                 for (auto& v : env.data) {
@@ -167,7 +159,6 @@ public:
                 }
             });
         }
-
         // Events in the newest second disagree: ask Stripe for the current truth.
         for (const auto& id : data_.subscriptions.ambiguous()) {
             auto [obj, request_id] = co_await client_.retrieve("/v1/subscriptions/" + id);
@@ -175,36 +166,93 @@ public:
             data_.request_ids[id] = request_id;
             record(list_page_info{"/v1/subscriptions/" + id, 1, request_id, 1, false});
         }
+    }
+
+    // One slice [s, e): its other events, paid invoices and new customers,
+    // then what they point at.
+    asio::awaitable<void> fetch_slice(unix_seconds s, unix_seconds e, bool last) {
+        co_await fetch_events(s, e, slice_event_types());
+
+        stripe::list_query invoices{"/v1/invoices", {{"status", "paid"}}, s, e};
+        co_await client_.list_all(invoices, [this](const list_page_info& p, list_envelope&& env) {
+            on_page(p);
+            for (auto& v : env.data) data_.add_invoice(parse_invoice(v.as_object()), p.request_id);
+        });
+
+        stripe::list_query customers{"/v1/customers", {}, s, e};
+        co_await client_.list_all(customers, [this](const list_page_info& p, list_envelope&& env) {
+            on_page(p);
+            for (auto& v : env.data) {
+                auto c = parse_customer(v.as_object());
+                data_.request_ids.emplace(c.id, p.request_id);
+                data_.customers.emplace(c.id, std::move(c));
+            }
+        });
+
+        // Invoices an earlier slice deferred join this one (merged with any
+        // newer snapshot); those paid after this slice wait for the next.
+        for (auto& [id, d] : carried_) {
+            data_.add_invoice(std::move(d.inv), d.request_id);
+            for (auto& ev : d.events) data_.events.push_back(std::move(ev));
+        }
+        carried_.clear();
+        if (!last) {
+            for (auto it = data_.invoices.begin(); it != data_.invoices.end();) {
+                if (it->second.paid_at.value_or(it->second.created) < e - slice_margin) {
+                    ++it;
+                    continue;
+                }
+                deferred d{std::move(it->second), data_.request_ids[it->first], {}};
+                for (const auto& ev : data_.events)
+                    if (ev.object_id == it->first) d.events.push_back(ev);
+                carried_.emplace(it->first, std::move(d));
+                it = data_.invoices.erase(it);
+            }
+        }
+
         // A dispute names its charge only: the charge names the invoice.
         for (const auto& [d, event_id] : data_.disputes) {
             auto [obj, request_id] = co_await client_.retrieve("/v1/charges/" + d.charge);
             record(list_page_info{"/v1/charges/" + d.charge, 1, request_id, 1, false});
             data_.charge_cases.push_back(charge_case{event_id, true, parse_charge(obj), d.amount, d.created});
         }
-        // App payments in the window whose invoice the window did not bring:
+        // App payments of the slice whose invoice the window has not brought:
         // does Stripe have them at all?
-        for (const auto& id : db_.payments_paid_between(start, end)) {
-            if (data_.invoices.count(id)) continue;
+        for (const auto& id : db_.payments_paid_between(s, e)) {
+            if (data_.invoices.count(id) || carried_.count(id)) continue;
             try {
                 auto [obj, request_id] = co_await client_.retrieve("/v1/invoices/" + id);
                 record(list_page_info{"/v1/invoices/" + id, 1, request_id, 1, false});
                 data_.request_ids[id] = request_id;
                 data_.looked_up_invoices[id] = parse_invoice(obj).status;
-            } catch (const stripe::stripe_error& e) {
-                if (e.http_status() != 404) throw;
-                data_.request_ids[id] = e.request_id();
+            } catch (const stripe::stripe_error& err) {
+                if (err.http_status() != 404) throw;
+                data_.request_ids[id] = err.request_id();
                 data_.looked_up_invoices[id] = "";  // Stripe has no such invoice
             }
         }
     }
 
-    fetched& data() { return data_; }
+    // What the last fetch brought; the fetcher starts empty again.
+    fetched take() { return std::exchange(data_, fetched{}); }
 
 private:
+    // Events of [s, e) that Stripe still keeps (30 days).
+    asio::awaitable<void> fetch_events(unix_seconds s, unix_seconds e, const std::vector<std::string>& types) {
+        stripe::list_query events{"/v1/events", {}, std::max(s, window_end_ - event_retention), e};
+        for (std::size_t i = 0; i < types.size(); ++i)
+            events.params.emplace_back("types[" + std::to_string(i) + "]", types[i]);
+        if (events.created_gte >= events.created_lt) co_return;
+        co_await client_.list_all(events, [this](const list_page_info& p, list_envelope&& env) {
+            on_page(p);
+            for (auto& v : env.data) on_event(parse_event(v.as_object()), p.request_id);
+        });
+    }
+
     void on_page(const list_page_info& p) {
         record(p);
         result_.objects += static_cast<std::int64_t>(p.object_count);
-        progress_.update(p.resource, result_.pages, result_.objects);
+        progress_.update(p.resource, result_.pages, result_.objects, done_);
     }
 
     void record(const list_page_info& p) {
@@ -229,10 +277,19 @@ private:
         }
     }
 
+    struct deferred {
+        invoice inv;
+        std::string request_id;
+        std::vector<event_ref> events;  // its events, for the delivery check
+    };
+
     stripe::client& client_;
     store::store& db_;
     run_result& result_;
+    unix_seconds window_end_;
+    double done_ = 0;
     fetched data_;
+    std::map<std::string, deferred> carried_;
     progress_line progress_;
 };
 
@@ -251,7 +308,7 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     return in;
 }
 
-local_snapshot load_local_for(store::store& db, const window_input& in) {
+local_snapshot load_local_for(store::store& db, const window_input& in, bool window_rules) {
     std::set<std::string> customers, emails, invoice_ids, event_ids;
     for (const auto& inv : in.invoices) {
         customers.insert(inv.customer);
@@ -274,6 +331,7 @@ local_snapshot load_local_for(store::store& db, const window_input& in) {
     q.event_ids = vec(event_ids);
     q.start = in.start;
     q.end = in.end;
+    q.window_rules = window_rules;
     return db.load_local(q);
 }
 
@@ -311,6 +369,9 @@ json::object entitlement_change_line(const finding& f, const proposed_correction
         {"actor", "stripe-reconciler"},
     };
 }
+
+// Re-delivers one missed event to the app's webhook endpoint.
+using replayer = std::function<replay_result(const std::string& event_id)>;
 
 // Whether the config lets the run apply this kind of correction by itself.
 bool policy_allows(const config& cfg, const finding& f) {
@@ -398,9 +459,46 @@ std::chrono::milliseconds apply_pause() {
     return std::chrono::milliseconds(v ? std::max(0, std::atoi(v)) : 0);
 }
 
+// Corrections policy `replay`: whether this finding's fix goes through the
+// app's webhook handler, and the Stripe event to re-deliver ("" when none
+// carries the state, e.g. a tier read from the subscription list).
+bool wants_replay(const config& cfg, const finding& f) {
+    return (f.kind == finding_kind::credits_not_granted && cfg.corrections.replay_missing_credits) ||
+           (f.kind == finding_kind::tier_mismatch && cfg.corrections.replay_tiers);
+}
+
+std::string replay_event_of(const finding& f) {
+    if (f.kind == finding_kind::tier_mismatch) return f.correction->source;
+    const auto* ev = f.evidence.if_contains("invoice_paid_event");
+    return ev && ev->is_string() ? std::string(ev->as_string()) : std::string{};
+}
+
+void replay_fix(finding& f, finding_outcome& o, const replayer& replay, blast_guard& guard) {
+    const std::string event_id = replay_event_of(f);
+    if (event_id.empty()) {
+        o.note = "policy replay: no Stripe event carries this state (past the 30-day event retention): flagged";
+        return;
+    }
+    try {
+        const replay_result r = replay(event_id);
+        if (r.succeeded()) {
+            o.disposition = store::disposition::replayed;
+            o.note = "replayed " + event_id + " to " + r.url_for_log + ": the app answered " + std::to_string(r.status);
+            guard.count(*f.correction, f.correction->kind == correction_kind::set_tier ? 0 : f.correction->credits);
+        } else {
+            o.disposition = store::disposition::failed;
+            o.note = "replay of " + event_id + " to " + r.url_for_log + " failed (attempt " + std::to_string(r.attempt) +
+                     "): " + (r.delivered ? "the app answered " + std::to_string(r.status) : r.error);
+        }
+    } catch (const std::exception& e) {
+        o.disposition = store::disposition::failed;
+        o.note = log::redact(e.what());
+    }
+}
+
 void apply_findings(const config& cfg, store::store& db, std::vector<finding> findings, bool dry_run,
                     run_result& result, const std::function<void(const json::object&)>& on_change,
-                    blast_guard& guard) {
+                    blast_guard& guard, const replayer& replay) {
     const auto pause = apply_pause();
     std::string cap_hit;
     for (auto& f : findings) {
@@ -415,6 +513,8 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
             o.note = "not applied: " + cap + " reached";
             if (cap_hit.empty() && cap.rfind("limits.", 0) == 0) cap_hit = cap;
             if (cap != "limits.max_credits_per_user") guard.trip();
+        } else if (wants_replay(cfg, f)) {
+            replay_fix(f, o, replay, guard);
         } else {
             apply_one(db, f, result, o, on_change, guard);
             if (pause.count() > 0) std::this_thread::sleep_for(pause);
@@ -432,9 +532,34 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
 // Kinds escalated even when the reconciler repaired their effect.
 bool always_escalated(finding_kind k) { return k == finding_kind::paid_without_entitlement_change; }
 
+// The kinds each part of a window decides, so each part resolves only the
+// escalations it could have seen again.
+const std::vector<finding_kind>& window_rule_kinds() {
+    static const std::vector<finding_kind> k{
+        finding_kind::tier_mismatch,          finding_kind::credits_not_decrementing,
+        finding_kind::negative_or_stuck_balance, finding_kind::balance_drift,
+        finding_kind::webhook_failed_twice,   finding_kind::webhook_signature_failures,
+        finding_kind::missing_correlation_id,
+    };
+    return k;
+}
+
+const std::vector<finding_kind>& slice_rule_kinds() {
+    static const std::vector<finding_kind> k{
+        finding_kind::credits_not_granted, finding_kind::paid_without_entitlement_change,
+        finding_kind::amount_mismatch,     finding_kind::currency_mismatch,
+        finding_kind::orphan_local_payment, finding_kind::refund_or_dispute,
+        finding_kind::unknown_customer,    finding_kind::missed_webhook,
+    };
+    return k;
+}
+
+// Raises an escalation for every flagged outcome from `first_outcome` on, and
+// resolves the open escalations of `kinds` about [start, end) that this run
+// has not seen (`present` accumulates over the run's parts).
 void escalate(store::store& db, run_result& result, std::size_t first_outcome, unix_seconds start, unix_seconds end,
-              bool cap_newly_reached) {
-    std::vector<std::pair<std::string, std::string>> present;
+              bool cap_newly_reached, const std::vector<finding_kind>& resolve_kinds,
+              std::vector<std::pair<std::string, std::string>>& present) {
     auto raise = [&](const std::string& team_name, const std::string& kind, const std::string& subject,
                      const json::object& evidence, unix_seconds at, int watch_until) {
         auto e = db.raise(store::escalation_input{team_name, kind, subject, json::serialize(evidence), at},
@@ -465,7 +590,7 @@ void escalate(store::store& db, run_result& result, std::size_t first_outcome, u
                                            "; the rest were flagged: check the price map before raising the cap"}},
               0, 1);
     std::vector<std::string> kinds;
-    for (int k = 0; k < finding_kind_count; ++k) kinds.emplace_back(to_string(static_cast<finding_kind>(k)));
+    for (auto k : resolve_kinds) kinds.emplace_back(to_string(k));
     result.escalations_resolved += db.resolve_absent(result.run_id, start, end, kinds, present);
 }
 
@@ -496,6 +621,21 @@ stripe::client_options stripe_client_options(const config& cfg, const std::strin
 constexpr const char* checkpoint_stream = "window";
 
 run_result run_once(const config& cfg, const run_options& opts) {
+    asio::io_context ioc;
+    auto done = asio::co_spawn(ioc, run_once_async(ioc, cfg, opts, nullptr), asio::use_future);
+    ioc.run();
+    return done.get();
+}
+
+// GCC 12 reports -Wmismatched-new-delete on this coroutine's frame (the
+// frame's class-specific operator new/delete pair is matched; a known false
+// positive of GCC's coroutine lowering, fixed in later releases).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, run_options opts,
+                                           const std::atomic<bool>* stop) {
     run_result result;
     result.started_at = now_unix();
     result.dry_run = opts.dry_run;
@@ -504,6 +644,12 @@ run_result run_once(const config& cfg, const run_options& opts) {
 
     const std::string key = read_secret(cfg.stripe.key, "stripe key");
     log::add_secret(key);
+    // Corrections policy `replay` signs re-delivered events: read before anything is written.
+    std::string webhook_secret;
+    if (cfg.corrections.replay_missing_credits || cfg.corrections.replay_tiers) {
+        webhook_secret = read_secret(cfg.webhook.secret, "webhook secret", "webhook.secret");
+        log::add_secret(webhook_secret);
+    }
 
     auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
     db->check_schema();
@@ -533,9 +679,9 @@ run_result run_once(const config& cfg, const run_options& opts) {
     // Setup problems end the run here, before it writes anything (exit 2):
     // a bad CA file or URL, a certificate the server cannot pass, an output
     // directory that cannot be written.
-    asio::io_context ioc;
     auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
-    stripe::check_tls_setup(ioc, *transport, cfg.stripe.base_url);
+    const stripe::transport_result probed = co_await transport->probe();
+    stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
     prepare_output_dir(cfg.output.dir);
 
     result.run_id = db->begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
@@ -549,34 +695,89 @@ run_result run_once(const config& cfg, const run_options& opts) {
     stripe::client client(*transport, stripe_client_options(cfg, key));
     report_writer changes(result.report_dir);
     detail::blast_guard guard(cfg.limits);
+    const diff_policy policy = detail::policy_of(cfg);
+    const auto on_change = [&](const json::object& line) { changes.entitlement_change(line); };
+    // A replay happens in the middle of applying, while this coroutine holds
+    // the run's io_context: it gets a short-lived one of its own (replays are
+    // few: one per finding under the `replay` policy).
+    const detail::replayer replay = [&](const std::string& event_id) {
+        asio::io_context replay_ioc;
+        auto replay_transport = stripe::make_beast_transport(replay_ioc, stripe_transport_options(cfg, key));
+        stripe::client replay_client(*replay_transport, stripe_client_options(cfg, key));
+        const replay_options ro{event_id, cfg.webhook.forward_to, cfg.webhook.ca_file};
+        auto replayed = asio::co_spawn(
+            replay_ioc, replay_one(replay_client, *db, webhook_secret, ro, cfg.stripe.request_timeout), asio::use_future);
+        replay_ioc.run();
+        return replayed.get();
+    };
 
-    // One pass over the whole window: "the newest state" of a subscription and
-    // the per-window webhook rules need all of it at once. The checkpoint
-    // moves only after every correction of the window is committed.
+    // The window in parts (core/diff.hpp): first what needs all of it (the
+    // newest subscription states, the app's balances and webhook log), then
+    // chronological slices, each fetched, diffed, applied, escalated and
+    // checkpointed before the next is fetched: memory is bounded by a slice,
+    // and a run killed half-way resumes from the last finished slice.
+    const unix_seconds start = result.window_start, end = result.window_end;
+    unix_seconds verified_until = start;  // [start, verified_until) is done
     try {
-        const unix_seconds start = result.window_start, end = result.window_end;
-        detail::fetcher fetcher(client, *db, result);
-        auto done = asio::co_spawn(ioc, fetcher.fetch(start, end), asio::use_future);
-        ioc.run();
-        done.get();  // rethrows the fetch's failure
+        detail::fetcher fetcher(client, *db, result, end);
+        diff_memory memory;
+        std::vector<std::pair<std::string, std::string>> present;
+        bool cap_escalated = false;
+        const auto apply_and_escalate = [&](std::vector<finding> findings, unix_seconds from, unix_seconds to,
+                                            const std::vector<finding_kind>& kinds) {
+            const std::size_t first = result.outcomes.size();
+            detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result, on_change, guard, replay);
+            if (opts.dry_run) return;  // a dry run writes nothing but the report
+            const bool cap_new = !result.cap_reached.empty() && !cap_escalated;
+            cap_escalated = cap_escalated || cap_new;
+            detail::escalate(*db, result, first, from, to, cap_new, kinds, present);
+        };
 
-        window_input in = detail::to_window_input(fetcher.data(), start, end);
-        const local_snapshot local = detail::load_local_for(*db, in);
-        auto findings = diff(in, local, detail::policy_of(cfg));
-        detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result,
-                               [&](const json::object& line) { changes.entitlement_change(line); }, guard);
-        // A dry run writes nothing but the report: no escalations, no checkpoint.
-        if (!opts.dry_run) {
-            detail::escalate(*db, result, 0, start, end, !result.cap_reached.empty());
-            db->advance_checkpoint(checkpoint_stream, start, end, result.run_id);
-            result.open_escalations = db->open_escalations();
+        co_await fetcher.fetch_subscriptions(start);
+        {
+            detail::fetched f = fetcher.take();
+            window_input in = detail::to_window_input(f, start, end);
+            const local_snapshot local = detail::load_local_for(*db, in, true);
+            apply_and_escalate(diff(in, local, policy, diff_scope::window_rules, memory), start, end,
+                               detail::window_rule_kinds());
         }
+
+        const unix_seconds slice = std::max<unix_seconds>(cfg.slice.count(), 2 * detail::slice_margin);
+        for (unix_seconds s = start; s < end; s += slice) {
+            const unix_seconds e = std::min(end, s + slice);
+            const bool last = e == end;
+            fetcher.set_progress(static_cast<double>(s - start) / static_cast<double>(end - start));
+            // The daemon's SIGTERM: stop between slices, everything before checkpointed.
+            if (stop && stop->load())
+                throw std::runtime_error("stopped by a signal before the window was done; the next run resumes from "
+                                         "the checkpoint");
+            co_await fetcher.fetch_slice(s, e, last);
+            detail::fetched f = fetcher.take();
+            window_input in = detail::to_window_input(f, s, e);
+            in.window_end = end;
+            const local_snapshot local = detail::load_local_for(*db, in, false);
+            auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
+            if (last)
+                for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
+            ++result.slices;
+            // Invoices paid in the slice's last minutes went on with the next
+            // slice: what this one verified ends before them.
+            const unix_seconds done_until = last ? end : e - detail::slice_margin;
+            apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
+            if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
+            verified_until = done_until;
+        }
+        if (!opts.dry_run) result.open_escalations = db->open_escalations();
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;
         result.error = log::redact(e.what());
-        result.notes.push_back("unverified: " + format_rfc3339(result.window_start) + " .. " +
-                               format_rfc3339(result.window_end) + " (nothing checkpointed; rerun the window)");
+        const bool partial = verified_until > start && !opts.dry_run;
+        result.notes.push_back("unverified: " + format_rfc3339(partial ? verified_until : start) + " .. " +
+                               format_rfc3339(end) +
+                               (partial ? " (" + format_rfc3339(start) + " .. " + format_rfc3339(verified_until) +
+                                              " was verified and checkpointed; rerun the rest)"
+                                        : " (nothing checkpointed; rerun the window)"));
         log::error("run_failed", {{"run_id", result.run_id}, {"error", result.error}});
     }
     const auto stats = client.stats();
@@ -595,7 +796,10 @@ run_result run_once(const config& cfg, const run_options& opts) {
                                {"findings", static_cast<std::int64_t>(result.outcomes.size())},
                                {"applied", result.applied()},
                                {"report", result.report_dir.string()}});
-    return result;
+    co_return result;
 }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 }  // namespace reconciler

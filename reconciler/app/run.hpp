@@ -19,6 +19,10 @@
 #include "stripe/beast_transport.hpp"
 #include "stripe/client.hpp"
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -64,6 +68,7 @@ struct run_result {
     std::int64_t objects = 0;
     std::int64_t requests = 0;
     std::int64_t retries = 0;
+    std::int64_t slices = 0;                   // chronological slices verified (config window.slice)
     std::int64_t subscriptions_from_list = 0;  // states taken from the subscription list (past event retention)
     std::vector<std::string> request_ids;  // every page's Request-Id, in fetch order
     std::vector<finding_outcome> outcomes;
@@ -90,5 +95,12 @@ stripe::client_options stripe_client_options(const config& cfg, const std::strin
 // (exit_usage); Stripe and network failures end as run_result::succeeded ==
 // false with the report still written.
 run_result run_once(const config& cfg, const run_options& opts);
+
+// The same run as a coroutine on the caller's io_context (the daemon's), which
+// must be the one it is co_spawned on. `stop` (may be null), once true, ends
+// the run before its next slice: what was verified stays checkpointed, and the
+// run reports as failed ("stopped by a signal") with the rest unverified.
+boost::asio::awaitable<run_result> run_once_async(boost::asio::io_context& ioc, config cfg, run_options opts,
+                                                  const std::atomic<bool>* stop);
 
 }  // namespace reconciler

@@ -185,15 +185,18 @@ struct ctx {
     const window_input& in;
     const local_snapshot& local;
     const diff_policy& policy;
+    diff_memory& mem;
     local_index idx;
     std::multimap<std::string, const event_ref*> events_by_object;
     std::vector<finding> out;
 
-    ctx(const window_input& i, const local_snapshot& l, const diff_policy& p) : in(i), local(l), policy(p), idx(l) {
+    ctx(const window_input& i, const local_snapshot& l, const diff_policy& p, diff_memory& m)
+        : in(i), local(l), policy(p), mem(m), idx(l) {
         for (const auto& e : in.events) events_by_object.emplace(e.object_id, &e);
     }
 
     bool in_window(unix_seconds t) const { return t >= in.start && t < in.end; }
+    unix_seconds window_end() const { return in.window_end ? in.window_end : in.end; }
 
     std::string request_id_of(const std::string& object_id) const {
         auto it = in.request_ids.find(object_id);
@@ -293,6 +296,10 @@ void check_invoice(ctx& c, const invoice& inv) {
         {"local_ai_credits", user->ai_credits},
         {"local_plan", user->plan},
     };
+    // The event whose delivery grants the credits (the `replay` policy re-sends it).
+    auto [pb, pe] = c.events_by_object.equal_range(inv.id);
+    for (auto it = pb; it != pe; ++it)
+        if (it->second->type == "invoice.paid") f.evidence["invoice_paid_event"] = it->second->id;
     if (inv.lines_truncated) {
         f.summary = "paid invoice " + inv.id + " has no credit grant, but its embedded lines are truncated: "
                     "credits cannot be computed safely";
@@ -416,7 +423,24 @@ void check_customer_tier(ctx& c, const std::vector<const subscription_state*>& s
     f.correction = std::move(corr);
 }
 
-void check_unknown_customers(ctx& c) {
+finding unknown_customer_finding(const std::string& id, const std::string& email, unix_seconds at,
+                                 const std::string& request_id) {
+    finding f;
+    f.kind = finding_kind::unknown_customer;
+    f.owner = team::backend_engineering;
+    f.subject_type = "customer";
+    f.subject_id = id;
+    f.at = at;
+    f.customer_id = id;
+    f.evidence = json::object{{"customer", id}, {"email", email}, {"stripe_request_id", request_id}};
+    f.summary = "Stripe customer " + id + (email.empty() ? "" : " (" + email + ")") +
+                " has no user in the app (matched by customer id and by email)";
+    return f;
+}
+
+// `defer`: a subscription's customer carries no email; unmatched by id, it
+// waits for a later slice's invoice or customer object to match by email.
+void check_unknown_customers(ctx& c, bool defer) {
     std::map<std::string, std::pair<std::string, unix_seconds>> seen;  // id -> (email, time)
     for (const auto& cu : c.in.customers)
         if (!cu.deleted) seen.emplace(cu.id, std::pair{cu.email, cu.created});
@@ -426,12 +450,16 @@ void check_unknown_customers(ctx& c) {
     }
     for (const auto& st : c.in.subscriptions) seen.emplace(st.sub.customer, std::pair{std::string{}, st.as_of});
     for (const auto& [id, info] : seen) {
-        if (c.idx.user_for(id, info.first)) continue;
-        auto& f = c.add(finding_kind::unknown_customer, team::backend_engineering, "customer", id, info.second);
-        f.customer_id = id;
-        f.evidence = json::object{{"customer", id}, {"email", info.first}, {"stripe_request_id", c.request_id_of(id)}};
-        f.summary = "Stripe customer " + id + (info.first.empty() ? "" : " (" + info.first + ")") +
-                    " has no user in the app (matched by customer id and by email)";
+        if (c.mem.customers_checked.count(id)) continue;
+        if (!c.idx.user_for(id, info.first)) {
+            if (defer && info.first.empty()) {
+                c.mem.pending_customers.try_emplace(id, info.second, c.request_id_of(id));
+                continue;
+            }
+            c.out.push_back(unknown_customer_finding(id, info.first, info.second, c.request_id_of(id)));
+        }
+        c.mem.customers_checked.insert(id);
+        c.mem.pending_customers.erase(id);
     }
 }
 
@@ -461,9 +489,8 @@ void check_orphan_payments(ctx& c) {
 }
 
 void check_refunds(ctx& c) {
-    std::set<std::string> seen;
     for (const auto& cc : c.in.charge_cases) {
-        if (!seen.insert(cc.ch.id).second || cc.ch.invoice.empty() || cc.amount <= 0) continue;
+        if (!c.mem.charges_checked.insert(cc.ch.id).second || cc.ch.invoice.empty() || cc.amount <= 0) continue;
         const local_user* user = c.idx.user_for(cc.ch.customer, {});
         if (!user || has_credit_event(*user, "revoke", cc.ch.id)) continue;
         std::int64_t granted = 0;
@@ -577,7 +604,8 @@ void check_users(ctx& c) {
     }
 }
 
-void check_webhooks(ctx& c) {
+// The app's webhook log: forged deliveries, deliveries that failed twice.
+void check_webhook_log(ctx& c) {
     json::array forged;
     unix_seconds first_failure = 0;
     for (const auto& w : c.local.webhooks) {
@@ -604,14 +632,18 @@ void check_webhooks(ctx& c) {
                                   {"event_ids", std::move(forged)}};
     }
 
+}
+
+// Stripe events of the input that the app never received.
+void check_missed_events(ctx& c) {
     // Which finding repairs a missed event's effect, to name it.
-    std::map<std::string, std::string> repaired_by;
+    auto& repaired_by = c.mem.repaired_by;
     for (const auto& f : c.out)
         if (f.correction && (f.kind == finding_kind::credits_not_granted || f.kind == finding_kind::tier_mismatch))
             repaired_by[f.subject_id] = std::string(to_string(f.kind)) + " " + f.subject_id;
     for (const auto& e : c.in.events) {
         if (!app_handles_event_type(e.type) || !c.in_window(e.created)) continue;
-        if (e.created >= c.in.end - c.policy.webhook_grace) continue;  // may still be on its way
+        if (e.created >= c.window_end() - c.policy.webhook_grace) continue;  // may still be on its way
         if (c.idx.delivery_by_event.count(e.id)) continue;
         auto& f = c.add(finding_kind::missed_webhook, team::billing_engineering, "event", e.id, e.created);
         auto rep = repaired_by.find(e.object_id);
@@ -632,23 +664,59 @@ bool app_handles_event_type(std::string_view type) {
     return type == "invoice.paid" || type.rfind("customer.subscription.", 0) == 0;
 }
 
-std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy) {
-    detail::ctx c(stripe, local, policy);
+namespace {
 
-    std::set<std::string> seen;
-    for (const auto& inv : stripe.invoices)
-        if (seen.insert(inv.id).second) detail::check_invoice(c, inv);
+enum class parts { all, window_rules, slice_rules };
 
-    std::map<std::string, std::vector<const subscription_state*>> by_customer;
-    for (const auto& st : stripe.subscriptions) by_customer[st.sub.customer].push_back(&st);
-    for (const auto& [customer, states] : by_customer) detail::check_customer_tier(c, states);
+std::vector<finding> run_rules(const window_input& stripe, const local_snapshot& local, const diff_policy& policy,
+                               parts which, diff_memory& memory) {
+    detail::ctx c(stripe, local, policy, memory);
+    const bool window = which != parts::slice_rules, slice = which != parts::window_rules;
 
-    detail::check_unknown_customers(c);
-    detail::check_orphan_payments(c);
-    detail::check_refunds(c);
-    detail::check_users(c);
-    detail::check_webhooks(c);
+    if (slice) {
+        std::set<std::string> seen;
+        for (const auto& inv : stripe.invoices)
+            if (seen.insert(inv.id).second) detail::check_invoice(c, inv);
+    }
+    if (window) {
+        std::map<std::string, std::vector<const subscription_state*>> by_customer;
+        for (const auto& st : stripe.subscriptions) by_customer[st.sub.customer].push_back(&st);
+        for (const auto& [customer, states] : by_customer) detail::check_customer_tier(c, states);
+    }
+    detail::check_unknown_customers(c, which == parts::window_rules);
+    if (slice) {
+        detail::check_orphan_payments(c);
+        detail::check_refunds(c);
+    }
+    if (window) {
+        detail::check_users(c);
+        detail::check_webhook_log(c);
+    }
+    detail::check_missed_events(c);
     return std::move(c.out);
+}
+
+}  // namespace
+
+std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy) {
+    diff_memory memory;
+    return run_rules(stripe, local, policy, parts::all, memory);
+}
+
+std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy,
+                          diff_scope scope, diff_memory& memory) {
+    return run_rules(stripe, local, policy, scope == diff_scope::window_rules ? parts::window_rules : parts::slice_rules,
+                     memory);
+}
+
+std::vector<finding> pending_customers(diff_memory& memory) {
+    std::vector<finding> out;
+    for (const auto& [id, info] : memory.pending_customers) {
+        out.push_back(detail::unknown_customer_finding(id, "", info.first, info.second));
+        memory.customers_checked.insert(id);
+    }
+    memory.pending_customers.clear();
+    return out;
 }
 
 }  // namespace reconciler

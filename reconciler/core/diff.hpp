@@ -12,6 +12,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -131,7 +132,10 @@ private:
 };
 
 struct window_input {
-    unix_seconds start = 0, end = 0;  // [start, end)
+    unix_seconds start = 0, end = 0;  // [start, end): the window, or one slice of it
+    // The whole window's end when this input is one slice of it: events younger
+    // than webhook_grace before it may still be delivered. 0: `end`.
+    unix_seconds window_end = 0;
     std::vector<invoice> invoices;    // deduplicated by id
     std::vector<subscription_state> subscriptions;
     std::vector<event_ref> events;
@@ -162,6 +166,37 @@ std::optional<std::string> target_tier(const subscription& sub, const diff_polic
 // Event types the app's webhook handler processes (missed_webhook considers only these).
 bool app_handles_event_type(std::string_view type);
 
+// The whole window at once: every rule over one input.
 std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy);
+
+// A long window is diffed in parts so that memory is bounded by a slice, not
+// by the window (and a run can checkpoint after each slice):
+//  - window_rules, once and first: tiers from the newest subscription states,
+//    the app's balances, usage and webhook log, and missed subscription events.
+//    Its input carries the subscriptions and the subscription events.
+//  - slice_rules, once per chronological slice: paid invoices, refunds and
+//    disputes, customers, orphan payments, missed events of the slice.
+//  - pending_customers(), once and last.
+// Together they find what diff() finds over the same window.
+enum class diff_scope { window_rules, slice_rules };
+
+// What a window's earlier parts leave for the later ones, so a subject is
+// reported once per window however many slices mention it. Its size is
+// bounded by the window's customers and charges, not its events.
+struct diff_memory {
+    std::set<std::string> customers_checked;  // unknown_customer decided (either way)
+    std::set<std::string> charges_checked;    // refund_or_dispute considered
+    // Subscription customers no user matched by id: an invoice of a later
+    // slice may still match them by email. id -> (as_of, request id).
+    std::map<std::string, std::pair<unix_seconds, std::string>> pending_customers;
+    // Object id -> the finding whose correction repairs a missed event's effect.
+    std::map<std::string, std::string> repaired_by;
+};
+
+std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy,
+                          diff_scope scope, diff_memory& memory);
+
+// Subscription customers that no slice matched: unknown_customer findings.
+std::vector<finding> pending_customers(diff_memory& memory);
 
 }  // namespace reconciler

@@ -44,6 +44,7 @@ const char* to_string(disposition d) noexcept {
     switch (d) {
     case disposition::applied: return "applied";
     case disposition::already_applied: return "already_applied";
+    case disposition::replayed: return "replayed";
     case disposition::superseded: return "superseded";
     case disposition::flagged: return "flagged";
     case disposition::failed: return "failed";
@@ -306,7 +307,7 @@ public:
         load_users("stripe_customer_id", lq.customer_ids);
         load_users("email COLLATE NOCASE", lq.emails);
         const std::string start = format_rfc3339(lq.start), end = format_rfc3339(lq.end);
-        {
+        if (lq.window_rules) {
             // Activity in the window, and balances that are broken whatever the window.
             SQLite::Statement q(db_, std::string(user_columns) +
                                          "WHERE id IN (SELECT user_id FROM ai_usage WHERE created_at >= ?1 AND created_at < ?2)"
@@ -348,7 +349,7 @@ public:
             while (q.executeStep())
                 if (auto p = read_payment(q); seen_payments.insert(p.invoice_id).second) snap.payments.push_back(std::move(p));
         }
-        {
+        if (lq.window_rules) {
             SQLite::Statement q(db_, "SELECT user_id, credits, request_id, created_at FROM ai_usage"
                                      " WHERE created_at >= ? AND created_at < ?");
             q.bind(1, start);
@@ -383,7 +384,7 @@ public:
         };
         constexpr const char* webhook_columns =
             "SELECT stripe_event_id, type, received_at, status, attempts, last_error FROM webhook_events ";
-        {
+        if (lq.window_rules) {
             SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE received_at >= ? AND received_at < ?");
             q.bind(1, start);
             q.bind(2, end);

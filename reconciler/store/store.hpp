@@ -87,6 +87,11 @@ struct local_query {
     std::vector<std::string> invoice_ids;
     std::vector<std::string> event_ids;
     unix_seconds start = 0, end = 0;
+    // Also what only the window rules read (diff_scope::window_rules): users
+    // with activity in [start, end) or a broken balance, the usage of
+    // [start, end) and the webhook deliveries received in it. A slice skips
+    // them: they would be read once per slice for nothing.
+    bool window_rules = true;
 };
 
 struct escalation_input {
@@ -136,7 +141,10 @@ public:
     using store_error::store_error;
 };
 
-enum class disposition { applied, already_applied, superseded, flagged, failed };
+// replayed: the missed Stripe event was re-delivered to the app's webhook
+// endpoint, which accepted it (corrections policy `replay`); the app's own
+// handler made the change.
+enum class disposition { applied, already_applied, superseded, flagged, failed, replayed };
 const char* to_string(disposition d) noexcept;
 
 class store {

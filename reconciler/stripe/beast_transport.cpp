@@ -3,7 +3,6 @@
 #include "stripe/beast_transport.hpp"
 
 #include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -503,16 +502,7 @@ std::unique_ptr<transport> make_beast_transport(asio::io_context& ioc, beast_tra
     return std::make_unique<beast_transport>(ioc, std::move(opts), std::move(url), std::move(ctx));
 }
 
-void check_tls_setup(asio::io_context& ioc, transport& t, const std::string& base_url) {
-    transport_result r;
-    std::exception_ptr failed;
-    asio::co_spawn(ioc, t.probe(), [&](std::exception_ptr e, transport_result res) {
-        failed = e;
-        r = std::move(res);
-    });
-    ioc.run();
-    ioc.restart();
-    if (failed) std::rethrow_exception(failed);
+void refuse_tls_failure(const transport_result& r, const std::string& base_url) {
     if (r.error != transport_error::tls) return;
     // The verification result OpenSSL gave, turned into the fix.
     std::string fix;

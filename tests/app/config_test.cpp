@@ -315,6 +315,14 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_key_expectation_and_value) {
     check_error("window:\n  default_lookback: forever\n" + required_sections,
                 {"config demo.yaml:2: window.default_lookback: invalid duration \"forever\""});
     check_error("window:\n  default_lookback: 3651d\n" + required_sections, {"at most 3650d"});
+    check_error("window:\n  slice: 5m\n" + required_sections, {"config demo.yaml:2: window.slice: at least 10m"});
+    check_error("corrections:\n  credits_not_granted: replay\n" + required_sections,
+                {"config demo.yaml:2: corrections.credits_not_granted: replay needs webhook.forward_to"});
+    check_error("corrections:\n  refund_or_dispute: replay\n" + required_sections,
+                {"corrections.refund_or_dispute: expected \"clawback\" or \"flag\""});
+    check_error("webhook:\n  forward_to: http://app.example.com/webhook\n" + required_sections,
+                {"config demo.yaml:2: webhook.forward_to:", "http://"});
+    check_error("window:\n  slice: 31d\n" + required_sections, {"window.slice", "at most 30d"});
     check_error("database:\n  path: [a, b]\noutput: {dir: r}\nprices: {p: {credits: 1}}\n",
                 {"config demo.yaml:2: database.path: expected the path of the app's SQLite database, got a list"});
     check_error("- a\n- b\n", {"config demo.yaml:1: expected a mapping with sections stripe, webhook, database", "got a list"});

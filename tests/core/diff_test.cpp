@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <ostream>
+#include <set>
 
 using namespace reconciler;
 
@@ -517,4 +518,83 @@ BOOST_AUTO_TEST_CASE(webhook_failures_and_missed_deliveries) {
     BOOST_TEST(out[0].owner == team::stripe_support);
 }
 
+// A run diffs a long window in parts (window rules, then slices): the parts
+// together must find exactly what one diff over the whole window finds.
+BOOST_AUTO_TEST_CASE(slices_find_what_the_whole_window_finds) {
+    const unix_seconds day = 86400;
+    window_input whole = window();
+    whole.end = t0 + 3 * day;
+    auto at = [](invoice inv, unix_seconds t) {
+        inv.created = t;
+        inv.paid_at = t + 10;
+        return inv;
+    };
+    // Day 1: a missing grant; day 2: an invoice whose customer is known only by email;
+    // day 3: an unknown customer's invoice.
+    whole.invoices = {at(paid_invoice("in_1", "cus_1", "price_pro"), t0 + 100),
+                      at(paid_invoice("in_2", "cus_mail", "price_pro"), t0 + day + 100),
+                      at(paid_invoice("in_3", "cus_x", "price_pro"), t0 + 2 * day + 100)};
+    whole.invoices[1].customer_email = "user2@example.com";
+    // The email-only customer also has a subscription: in slices its match comes a slice later.
+    whole.subscriptions = with_events({sub_event("evt_s1", t0 + 200, "sub_1", "cus_1", "active", "price_team"),
+                                       sub_event("evt_s2", t0 + 300, "sub_2", "cus_mail", "active", "price_pro"),
+                                       sub_event("evt_s3", t0 + 400, "sub_3", "cus_ghost", "active", "price_pro")})
+                              .subscriptions;
+    // The same charge refunded on day 1 and disputed on day 3: one finding.
+    charge ch;
+    ch.id = "ch_1";
+    ch.customer = "cus_1";
+    ch.invoice = "in_0";
+    ch.amount = 2000;
+    whole.charge_cases = {charge_case{"evt_r", false, ch, 2000, t0 + 500},
+                          charge_case{"evt_d", true, ch, 2000, t0 + 2 * day + 500}};
+    whole.events = {event_ref{"evt_s1", "customer.subscription.updated", t0 + 200, "sub_1"},
+                    event_ref{"evt_p1", "invoice.paid", t0 + 110, "in_1"},
+                    event_ref{"evt_p3", "invoice.paid", t0 + 2 * day + 110, "in_3"}};
+    auto u1 = funded(1, "cus_1", {ev("ce_g0", 1000, "grant", "in_0", t0 - 100)});
+    auto u2 = funded(2, "", {});
+    u2.plan = "free";
+    local_snapshot local = snap({u1, u2});
+    local.usage = {usage_row{1, 5, "req_u", t0 + day + 5}};
+
+    auto keys = [](const std::vector<finding>& fs) {
+        std::multiset<std::string> out;
+        for (const auto& f : fs)
+            out.insert(std::string(to_string(f.kind)) + " " + f.subject_id + (f.correction ? " +fix" : ""));
+        return out;
+    };
+    const auto expected = keys(diff(whole, local, policy()));
+    BOOST_TEST(expected.count("credits_not_granted in_1 +fix") == 1);
+    BOOST_TEST(expected.count("unknown_customer cus_x") == 1);
+    BOOST_TEST(expected.count("unknown_customer cus_ghost") == 1);
+    BOOST_TEST(expected.count("unknown_customer cus_mail") == 0);
+    BOOST_TEST(expected.count("refund_or_dispute ch_1 +fix") == 1);
+
+    // The window part, then three one-day slices, then the pending customers.
+    diff_memory memory;
+    window_input w = window();
+    w.end = whole.end;
+    w.subscriptions = whole.subscriptions;
+    for (const auto& e : whole.events)
+        if (e.type.rfind("customer.subscription.", 0) == 0) w.events.push_back(e);
+    std::vector<finding> parts = diff(w, local, policy(), diff_scope::window_rules, memory);
+    for (int d = 0; d < 3; ++d) {
+        window_input sl;
+        sl.start = t0 + d * day;
+        sl.end = sl.start + day;
+        sl.window_end = whole.end;
+        auto in_slice = [&](unix_seconds t) { return t >= sl.start && t < sl.end; };
+        for (const auto& inv : whole.invoices)
+            if (in_slice(*inv.paid_at)) sl.invoices.push_back(inv);
+        for (const auto& cc : whole.charge_cases)
+            if (in_slice(cc.created)) sl.charge_cases.push_back(cc);
+        for (const auto& e : whole.events)
+            if (in_slice(e.created) && e.type.rfind("customer.subscription.", 0) != 0) sl.events.push_back(e);
+        for (auto& f : diff(sl, local, policy(), diff_scope::slice_rules, memory)) parts.push_back(std::move(f));
+    }
+    for (auto& f : pending_customers(memory)) parts.push_back(std::move(f));
+    BOOST_TEST(keys(parts) == expected);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
+

@@ -169,7 +169,7 @@ struct e2e_env {
     long long count(const std::string& sql) const { return count_in(dir / "app.db", sql); }
 
     static long long count_in(const fs::path& db_path, const std::string& sql) {
-        SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+        SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY, 5000);  // a run may be writing
         return db.execAndGet(sql).getInt64();
     }
 

@@ -351,6 +351,52 @@ BOOST_AUTO_TEST_CASE(daemon_runs_reloads_and_stops_cleanly_on_sigterm) {
     BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
 }
 
+BOOST_AUTO_TEST_CASE(daemon_sigterm_mid_run_stops_after_the_current_slice) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(30);
+    e2e_env env(30, slow);
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 1h\n";
+    const fs::path err = env.dir / "daemon.err";
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::freopen(err.c_str(), "w", stderr);
+        std::freopen((env.dir / "daemon.out").c_str(), "w", stdout);
+        ::execl(RECONCILER_BIN, RECONCILER_BIN, "daemon", "--config", env.config.c_str(), "--every", "1h", nullptr);
+        ::_exit(127);
+    }
+    // SIGTERM once the first run has checkpointed a couple of its 24 slices.
+    std::int64_t checkpoint = 0;
+    for (int i = 0; i < 3000 && checkpoint < env.window_end - 22 * 3600; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        checkpoint = env.count("SELECT COALESCE(MAX(covered_until), 0) FROM recon_checkpoints WHERE stream = 'window'");
+    }
+    BOOST_REQUIRE(checkpoint > 0);
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    bool exited = false;
+    for (int i = 0; i < 300 && !exited; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        exited = ::waitpid(pid, &status, WNOHANG) == pid;
+    }
+    if (!exited) ::kill(pid, SIGKILL), ::waitpid(pid, &status, 0);
+    BOOST_REQUIRE_MESSAGE(exited, "the daemon did not stop within 30 s of SIGTERM");
+    BOOST_TEST(WIFEXITED(status));
+    BOOST_TEST(WEXITSTATUS(status) == 0);
+    const std::string log = slurp(err);
+    BOOST_TEST(log.find("stopped by a signal") != std::string::npos, log);
+    BOOST_TEST(log.find("daemon_stopped") != std::string::npos);
+    // It stopped mid-window, with what it verified checkpointed, and said so.
+    const auto cp = env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'");
+    BOOST_TEST(cp >= checkpoint);
+    BOOST_TEST(cp < env.window_end - 3600);
+    const auto report = env.latest_report();
+    BOOST_TEST(report.at("run").at("status").as_string() == "failed");
+    BOOST_TEST(json::serialize(report.at("run").at("notes")).find("unverified: " + reconciler::format_rfc3339(cp)) !=
+               std::string::npos);
+    BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
+}
+
 BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupted_state) {
     reconciler::sim::fault_options slow;
     slow.latency = std::chrono::milliseconds(15);  // long enough to be killed mid-fetch and mid-apply
@@ -397,6 +443,61 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
     BOOST_TEST(killed_mid_run > 0);
     // The nightly mode (.ci/nightly, 64 iterations) must really kill 50+ runs mid-way.
     if (env_kills && iterations >= 50) BOOST_TEST(killed_mid_run >= 50);
+}
+
+BOOST_AUTO_TEST_CASE(killed_run_resumes_from_its_last_finished_slice) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(15);
+    e2e_env env(30, slow);
+    // Hour-long slices: the seeded day is 24 of them, each checkpointed.
+    std::ofstream(env.config, std::ios::app) << "window:\n  overlap: 10m\n  slice: 1h\n";
+    const fs::path db = env.dir / "app.db", pristine = env.dir / "pristine.db";
+    { SQLite::Database d(db.string(), SQLite::OPEN_READWRITE); d.exec("VACUUM INTO '" + pristine.string() + "'"); }
+    const std::string since = " --since " + std::to_string(env.window_start);
+
+    // What an uninterrupted run up to now leaves behind.
+    auto full = run(env.dir, "run --config " + env.config.string() + since);
+    BOOST_TEST_INFO("stderr: " << full.err);
+    BOOST_REQUIRE_EQUAL(full.exit_code, 0);
+    const std::string expected = app_state(db);
+    BOOST_TEST(env.latest_report().at("run").at("slices").as_int64() >= 24);
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
+    fs::copy_file(pristine, db);
+
+    // The same run, killed once a few slices are checkpointed.
+    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
+    const pid_t pid = ::fork();
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        std::freopen("/dev/null", "w", stdout);
+        std::freopen("/dev/null", "w", stderr);
+        ::execl(RECONCILER_BIN, RECONCILER_BIN, "run", "--config", env.config.c_str(), "--since",
+                std::to_string(env.window_start).c_str(), nullptr);
+        ::_exit(127);
+    }
+    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    const std::int64_t wanted = env.window_start + 4 * 3600;
+    std::int64_t checkpoint = 0;
+    for (int i = 0; i < 600 && checkpoint < wanted; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        checkpoint = env.count("SELECT COALESCE(MAX(covered_until), 0) FROM recon_checkpoints WHERE stream = 'window'");
+    }
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status), "the run finished before it could be killed");
+    checkpoint = env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'");
+    BOOST_TEST(checkpoint > env.window_start);
+    BOOST_TEST(checkpoint < env.window_end);
+
+    // No window given: it continues from the killed run's last slice (minus
+    // the overlap), not from the start, and ends where the full run did.
+    auto resumed = run(env.dir, "run --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << resumed.err);
+    BOOST_REQUIRE_EQUAL(resumed.exit_code, 0);
+    BOOST_TEST(env.latest_report().at("run").at("window").at("start").as_string() ==
+               reconciler::format_rfc3339(checkpoint - 600));
+    BOOST_TEST(app_state(db) == expected);
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <memory>
 #include <random>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -59,6 +60,7 @@ struct replay_env {
     fs::path config;
     std::vector<std::string> event_ids;  // of the dataset, in file order
     std::vector<process_result> runs;    // every run, for the leak check
+    std::int64_t window_start = 0, window_end = 0;  // the seeded window
 
     replay_env() {
         dir = fs::temp_directory_path() / ("recon-replay-" + std::to_string(std::random_device{}()));
@@ -68,7 +70,9 @@ struct replay_env {
         g.app_db = dir / "app.db";
         g.customers = 30;
         g.seed = 11;
-        reconciler::sim::generate_dataset(g);
+        const auto summary = reconciler::sim::generate_dataset(g);
+        window_start = summary.window_start;
+        window_end = summary.window_end;
         const json::value events = json::parse(slurp(dir / "data" / "events.json"));
         for (const auto& e : events.as_array())
             event_ids.emplace_back(e.at("id").as_string());
@@ -334,6 +338,62 @@ BOOST_AUTO_TEST_CASE(plain_http_to_loopback_is_allowed) {
     BOOST_REQUIRE_EQUAL(deliveries.size(), 1u);
     BOOST_TEST(deliveries[0].event_id == id);
     BOOST_TEST(deliveries[0].verdict == "valid");
+    env.check_no_leaks();
+}
+
+// Corrections policy `replay`: `run` fixes missed grants and tiers by
+// re-delivering the Stripe event to the app's endpoint, signed, instead of
+// writing the app's database.
+BOOST_AUTO_TEST_CASE(run_with_replay_policy_redelivers_missed_events_instead_of_writing) {
+    replay_env env;
+    const fs::path cfg = env.dir / "replay-run.yaml";
+    std::ofstream(cfg) << "stripe:\n"
+                          "  base_url: https://127.0.0.1:" << env.sim->port() << "\n"
+                          "  key: { env: RECON_REPLAY_STRIPE_KEY }\n"
+                          "  ca_file: ca.pem\n"
+                          "  requests_per_second: 100\n"
+                          "  request_timeout: 5s\n"
+                          "webhook:\n"
+                          "  secret: { env: RECON_REPLAY_WEBHOOK_SECRET }\n"
+                          "  forward_to: " << env.receiver_url() << "\n"
+                          "  ca_file: ca.pem\n"
+                          "database:\n  path: app.db\n"
+                          "prices:\n"
+                          "  price_pro_monthly:  { tier: pro,  credits: 1000 }\n"
+                          "  price_team_monthly: { tier: team, credits: 5000 }\n"
+                          "  price_credits_500:  { credits: 500 }\n"
+                          "corrections:\n  credits_not_granted: replay\n  tier_mismatch: replay\n"
+                          "output:\n  dir: reports\n";
+    const auto r = env.run("run --config " + cfg.string() + " --since " + std::to_string(env.window_start) +
+                           " --until " + std::to_string(env.window_end));
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+
+    const auto report = json::parse(slurp(env.dir / "reports" / "latest" / "report.json")).as_object();
+    std::set<std::string> replayed_events;
+    int replayable = 0;
+    for (const auto& v : report.at("findings").as_array()) {
+        const auto& f = v.as_object();
+        const std::string kind(f.at("kind").as_string());
+        if ((kind != "credits_not_granted" && kind != "tier_mismatch") || f.at("correction").is_null()) continue;
+        ++replayable;
+        BOOST_TEST(f.at("disposition").as_string() == "replayed", kind << " " << f.at("subject_id").as_string() << ": "
+                                                                       << f.at("note").as_string());
+        const std::string note(f.at("note").as_string());
+        replayed_events.insert(note.substr(9, note.find(' ', 9) - 9));  // "replayed evt_… to …"
+    }
+    BOOST_TEST(replayable >= 2);
+    // Every replay reached the receiver, signed with the webhook secret.
+    std::set<std::string> delivered;
+    for (const auto& d : env.sim->stats().webhooks) {
+        BOOST_TEST(d.verdict == "valid");
+        delivered.insert(d.event_id);
+    }
+    BOOST_TEST(delivered == replayed_events);
+    // The reconciler itself granted no credits and changed no plan.
+    SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READONLY);
+    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_corrections WHERE kind IN ('grant_credits','set_tier')")
+                   .getInt64() == 0);
     env.check_no_leaks();
 }
 
