@@ -171,6 +171,79 @@ BOOST_AUTO_TEST_CASE(faults_past_the_retry_budget_fail_the_run_cleanly) {
 }
 
 
+// Stripe goes away half-way through a run that verifies its window in
+// hour-long slices: what was applied is whole (each correction with its ledger
+// row and credit event), the checkpoint is exactly what was verified, the
+// report names the rest, and a rerun ends where an uninterrupted run does.
+BOOST_AUTO_TEST_CASE(stripe_lost_mid_run_leaves_nothing_half_applied) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(20);
+    e2e_env env(30, slow);
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 1h\n";
+    const fs::path pristine = env.dir / "pristine.db";
+    env.snapshot_db(pristine);
+    side_run lost(env, "lost", slow, pristine, "  request_timeout: 1s\n  max_retries: 1\n");
+    std::ofstream(lost.config, std::ios::app) << "window:\n  slice: 1h\n";
+
+    const pid_t pid = spawn({"run", "--config", lost.config.string(), "--since", std::to_string(env.window_start),
+                             "--until", std::to_string(env.window_end)},
+                            env.dir / "lost.out", env.dir / "lost.err");
+    // Pull the plug once a few slices are checkpointed.
+    std::int64_t seen = 0;
+    for (int i = 0; i < 3000 && seen < env.window_start + 4 * 3600; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        seen = e2e_env::count_in(lost.db, "SELECT COALESCE(MAX(covered_until), 0) FROM recon_checkpoints");
+    }
+    lost.sim.reset();
+    const int code = wait_exit(pid);
+    BOOST_TEST_INFO("stderr: " << slurp(env.dir / "lost.err"));
+    BOOST_REQUIRE_GT(seen, env.window_start);
+    BOOST_TEST(code == 1);
+
+    const auto cp = e2e_env::count_in(lost.db, "SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'");
+    BOOST_TEST(cp >= seen);
+    BOOST_TEST(cp < env.window_end);
+    // Whole corrections only: every ledger row has its effect, and every
+    // change against the pristine database has its ledger row.
+    SQLite::Database db(lost.db.string(), SQLite::OPEN_READONLY, 5000);
+    db.exec("ATTACH DATABASE '" + pristine.string() + "' AS p");
+    auto count = [&](const std::string& sql) { return db.execAndGet(sql).getInt64(); };
+    const std::string events = "json_each(u.plan_metadata, '$.credit_events') e";
+    BOOST_TEST(count("SELECT COUNT(*) FROM recon_corrections") > 0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM recon_corrections c WHERE c.credit_event_id IS NOT NULL AND NOT EXISTS "
+                     "(SELECT 1 FROM main.users u, " + events + " WHERE json_extract(e.value, '$.id') = "
+                     "c.credit_event_id)") == 0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM recon_corrections c WHERE c.payment_recorded = 1 AND NOT EXISTS "
+                     "(SELECT 1 FROM main.payments WHERE stripe_invoice_id = c.stripe_object)") == 0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM main.users u, " + events + " WHERE json_extract(e.value, '$.id') NOT IN "
+                     "(SELECT json_extract(e.value, '$.id') FROM p.users u, " + events + ") AND "
+                     "json_extract(e.value, '$.id') NOT IN (SELECT credit_event_id FROM recon_corrections "
+                     "WHERE credit_event_id IS NOT NULL)") == 0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM main.payments WHERE stripe_invoice_id NOT IN "
+                     "(SELECT stripe_invoice_id FROM p.payments) AND stripe_invoice_id NOT IN "
+                     "(SELECT stripe_object FROM recon_corrections WHERE payment_recorded = 1)") == 0);
+    BOOST_TEST(count("SELECT COUNT(*) FROM main.users u JOIN p.users pu ON pu.id = u.id WHERE u.plan != pu.plan "
+                     "AND NOT EXISTS (SELECT 1 FROM recon_corrections c WHERE c.user_id = u.id AND "
+                     "c.kind = 'set_tier')") == 0);
+    const auto report = report_at(lost.reports);
+    BOOST_TEST(report.at("run").at("status").as_string() == "failed");
+    const auto notes = json::serialize(report.at("run").at("notes"));
+    const std::string unverified =
+        "unverified: " + reconciler::format_rfc3339(cp) + " .. " + reconciler::format_rfc3339(env.window_end);
+    BOOST_TEST(notes.find(unverified) != std::string::npos, notes << " lacks " << unverified);
+
+    // Back online: rerunning the window ends where an uninterrupted run does.
+    side_run back(env, "back", {}, lost.db, "  request_timeout: 5s\n");
+    std::ofstream(back.config, std::ios::app) << "window:\n  slice: 1h\n";
+    auto rerun = run(env.dir, "run --config " + back.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << rerun.err);
+    BOOST_REQUIRE_EQUAL(rerun.exit_code, 0);
+    side_run whole(env, "whole", {}, pristine, "  request_timeout: 5s\n");
+    std::ofstream(whole.config, std::ios::app) << "window:\n  slice: 1h\n";
+    BOOST_REQUIRE_EQUAL(run(env.dir, "run --config " + whole.config.string() + env.window_args()).exit_code, 0);
+    BOOST_TEST((app_state(back.db) == app_state(whole.db)));
+}
+
 // The app keeps writing while a run applies corrections (slowed down by the
 // crash-test knob): nobody sees "database is locked", nothing is lost.
 BOOST_AUTO_TEST_CASE(app_writes_during_a_run_are_neither_blocked_nor_lost) {
