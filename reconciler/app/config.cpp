@@ -867,7 +867,9 @@ config parse_config(const std::string& yaml_text, const std::filesystem::path& n
 
 config load_config(const std::filesystem::path& file) {
     const file_read r = read_file_bounded(file, max_config_bytes);
-    if (r.error != 0) throw config_error("config " + file.string() + ": cannot read: " + std::strerror(r.error));
+    if (r.error != 0)
+        throw config_error("config " + file.string() + ": cannot read: " + std::strerror(r.error) +
+                           " (check the --config path and the file's permissions)");
     if (r.too_large) {
         throw config_error("config " + file.string() + ": cannot read: larger than 1 MiB, not a config file");
     }

@@ -517,16 +517,17 @@ BOOST_AUTO_TEST_CASE(yaml_syntax_errors_carry_line_and_column) {
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_files) {
+    const std::string hint = " (check the --config path and the file's permissions)";
     const std::string missing = (fixtures / "does-not-exist.yaml").string();
     BOOST_TEST(config_error_of([&] { load_config(missing); }) ==
-               "config " + missing + ": cannot read: No such file or directory");
+               "config " + missing + ": cannot read: No such file or directory" + hint);
     BOOST_TEST(config_error_of([&] { load_config(fixtures); }) ==
-               "config " + fixtures.string() + ": cannot read: Is a directory");
+               "config " + fixtures.string() + ": cannot read: Is a directory" + hint);
     if (::geteuid() != 0) {  // root reads whatever the mode says
         temp_dir dir;
         const fs::path file = dir.write("locked.yaml", required_sections, fs::perms::none);
         BOOST_TEST(config_error_of([&] { load_config(file); }) ==
-                   "config " + file.string() + ": cannot read: Permission denied");
+                   "config " + file.string() + ": cannot read: Permission denied" + hint);
     }
 }
 
