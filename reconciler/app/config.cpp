@@ -720,7 +720,11 @@ config config_parser::parse(const std::string& text) {
             try {
                 (void)stripe::parse_forward_url(cfg.webhook.forward_to);
             } catch (const std::invalid_argument& e) {
-                fail(f->second, std::string("webhook.forward_to: ") + e.what());
+                // The parser's messages name the replay command's flag; here it is this key.
+                std::string why = e.what();
+                for (const std::string flag : {"--forward-to: ", "--forward-to "})
+                    if (why.rfind(flag, 0) == 0) why.erase(0, flag.size());
+                fail(f->second, "webhook.forward_to: " + why);
             }
         }
         if (const auto f = w.find("ca_file"); f != w.end())
@@ -867,7 +871,9 @@ config parse_config(const std::string& yaml_text, const std::filesystem::path& n
 
 config load_config(const std::filesystem::path& file) {
     const file_read r = read_file_bounded(file, max_config_bytes);
-    if (r.error != 0) throw config_error("config " + file.string() + ": cannot read: " + std::strerror(r.error));
+    if (r.error != 0)
+        throw config_error("config " + file.string() + ": cannot read: " + std::strerror(r.error) +
+                           " (check the --config path and the file's permissions)");
     if (r.too_large) {
         throw config_error("config " + file.string() + ": cannot read: larger than 1 MiB, not a config file");
     }

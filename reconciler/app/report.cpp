@@ -6,6 +6,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
 #include <sstream>
 #include <system_error>
@@ -37,6 +41,24 @@ void write_file(const fs::path& p, const std::string& text) {
 }
 
 }  // namespace detail
+
+void prepare_output_dir(const fs::path& dir) {
+    std::error_code ec;
+    if (!fs::exists(dir, ec)) {
+        // Missing directories are created (a fresh StateDirectory, a new
+        // machine); umask 027 (main) keeps them 0750.
+        fs::create_directories(dir, ec);
+        if (ec)
+            throw config_error("output.dir " + dir.string() + ": cannot create it: " + ec.message() +
+                               " (create it, or point output.dir at a writable directory)");
+    } else if (!fs::is_directory(dir, ec)) {
+        throw config_error("output.dir " + dir.string() + ": exists but is not a directory (point output.dir at a "
+                           "directory)");
+    }
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw config_error("output.dir " + dir.string() + ": not writable by this user (" + std::strerror(errno) +
+                           "; fix its owner or permissions, or point output.dir elsewhere)");
+}
 
 fs::path prepare_report_dir(const fs::path& dir, std::int64_t run_id, unix_seconds /*started*/) {
     const fs::path run_dir = dir / ("run-" + std::to_string(run_id));

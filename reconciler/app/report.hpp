@@ -19,6 +19,11 @@ namespace reconciler {
 
 inline constexpr int report_schema_version = 1;
 
+// Creates output.dir (0750, with missing parents) if it does not exist and
+// checks that this user can write there; throws config_error naming the
+// directory and the fix. Called before a run writes anything.
+void prepare_output_dir(const std::filesystem::path& dir);
+
 // Creates <dir>/run-<id> (and <dir>); throws config_error naming the directory.
 std::filesystem::path prepare_report_dir(const std::filesystem::path& dir, std::int64_t run_id, unix_seconds started);
 

@@ -676,6 +676,14 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                                " was verified from the object lists (paid invoices by creation time; tiers from "
                                "every subscription's current state), the rest from events and invoices");
 
+    // Setup problems end the run here, before it writes anything (exit 2):
+    // a bad CA file or URL, a certificate the server cannot pass, an output
+    // directory that cannot be written.
+    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
+    const stripe::transport_result probed = co_await transport->probe();
+    stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
+    prepare_output_dir(cfg.output.dir);
+
     result.run_id = db->begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
                                                     cfg.content_hash, cfg.stripe.api_version});
     result.report_dir = prepare_report_dir(cfg.output.dir, result.run_id, result.started_at);
@@ -684,7 +692,6 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                               {"window_end", format_rfc3339(result.window_end)},
                               {"dry_run", opts.dry_run}});
 
-    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
     stripe::client client(*transport, stripe_client_options(cfg, key));
     report_writer changes(result.report_dir);
     detail::blast_guard guard(cfg.limits);

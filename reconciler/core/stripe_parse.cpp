@@ -1,5 +1,6 @@
 #include "core/stripe_parse.hpp"
 
+#include <boost/json/error.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/parse_options.hpp>
 #include <boost/json/value.hpp>
@@ -94,7 +95,7 @@ std::string name_of(std::string_view type, const json::object& o) {
 
 invoice_line parse_line(const json::object& o, const std::string& parent) {
     invoice_line line;
-    const std::string what = parent + " line " + opt_string(o, "id", parent);
+    const std::string what = parent + " " + name_of("line", o);
     line.id = opt_string(o, "id", what);
     line.quantity = opt_int(o, "quantity", what).value_or(1);
     line.amount = opt_int(o, "amount", what).value_or(0);
@@ -126,14 +127,18 @@ invoice_line parse_line(const json::object& o, const std::string& parent) {
 using namespace detail;
 
 json::value parse_json(std::string_view body) {
+    // The caller adds which request the body answered; this names what failed.
     if (body.size() > max_body_bytes)
-        throw parse_error("response body of " + std::to_string(body.size()) + " bytes exceeds the " +
-                          std::to_string(max_body_bytes) + "-byte limit");
+        throw parse_error("parse JSON body: refused, " + std::to_string(body.size()) + " bytes exceed the " +
+                          std::to_string(max_body_bytes / (1024 * 1024)) + " MiB limit");
     json::parse_options opts;
     opts.max_depth = max_json_depth;
     boost::system::error_code ec;
     json::value v = json::parse(body, ec, {}, opts);
-    if (ec) throw parse_error("malformed JSON: " + ec.message());
+    if (ec == json::error::too_deep)
+        throw parse_error("parse JSON body: refused, nested deeper than " + std::to_string(max_json_depth) +
+                          " levels");
+    if (ec) throw parse_error("parse JSON body: malformed JSON: " + ec.message());
     return v;
 }
 
@@ -225,7 +230,7 @@ subscription parse_subscription(const json::object& o) {
         for (const auto& i : *items) {
             if (!i.is_object()) fail(what, "items.data[]", "objects");
             const auto& io = i.get_object();
-            const std::string iwhat = what + " item " + opt_string(io, "id", what);
+            const std::string iwhat = what + " " + name_of("item", io);
             subscription_item item;
             item.id = opt_string(io, "id", iwhat);
             item.price_id = id_or_object(io, "price", iwhat);

@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -152,9 +153,32 @@ public:
         : path_(opts.path.string()),
           db_(path_, opts.create_if_missing ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READWRITE,
               static_cast<int>(opts.busy_timeout.count())) {
-        db_.exec("PRAGMA journal_mode = WAL");
+        // Setup problems are refused before anything is written (schema_error: exit 2).
+        // SQLite silently opens a file it may not write read-only.
+        if (sqlite3_db_readonly(db_.getHandle(), "main") == 1)
+            throw schema_error("database " + path_ +
+                               " is read-only for this user: the reconciler writes corrections and its run "
+                               "records there (give this user write access to the file and its directory, or "
+                               "run as the app's user)");
+        try {
+            (void)table_exists(db_, "users");  // the first read: a non-SQLite file fails here
+        } catch (const SQLite::Exception& e) {
+            if (e.getErrorCode() == SQLITE_NOTADB)
+                throw schema_error("database " + path_ +
+                                   " is not an SQLite database (check database.path in the config)");
+            throw;
+        }
+        // Switching to WAL writes the file: only once the database has passed
+        // check_schema() or migrate()'s checks, so a refused one stays untouched.
+        if (opts.create_if_missing) enable_wal();
         db_.exec("PRAGMA foreign_keys = ON");
         db_.exec("PRAGMA synchronous = NORMAL");
+    }
+
+    void enable_wal() {
+        if (wal_) return;
+        db_.exec("PRAGMA journal_mode = WAL");
+        wal_ = true;
     }
 
     int latest_schema_version() const override { return static_cast<int>(migrations().size()); }
@@ -180,6 +204,7 @@ public:
         const int current = schema_version();
         if (current > latest_schema_version())
             throw schema_error(ahead_message(current));
+        enable_wal();
         int applied = 0;
         for (const auto& m : migrations()) {
             if (m.version <= current) continue;
@@ -212,6 +237,7 @@ public:
                                ", this build needs " + std::to_string(latest_schema_version()) +
                                ": run `reconciler migrate --config FILE`");
         if (v > latest_schema_version()) throw schema_error(ahead_message(v));
+        enable_wal();
     }
 
     std::int64_t begin_run(const run_record& run) override {
@@ -854,6 +880,7 @@ private:
 
     std::string path_;
     SQLite::Database db_;
+    bool wal_ = false;
     std::unique_ptr<SQLite::Statement> page_stmt_;
 };
 
@@ -861,8 +888,8 @@ private:
 
 std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts) {
     if (!opts.create_if_missing && !std::filesystem::exists(opts.path))
-        throw store_error("open database " + opts.path.string() +
-                          ": no such file (check database.path in the config)");
+        throw schema_error("open database " + opts.path.string() +
+                           ": no such file (check database.path in the config)");
     try {
         return std::make_unique<detail::sqlite_store>(opts);
     } catch (const SQLite::Exception& e) {

@@ -34,6 +34,9 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The database cannot be used as configured: missing, not SQLite, read-only,
+// not the app's, or at another schema version. A setup problem (exit 2);
+// thrown before anything is written.
 class schema_error : public store_error {
 public:
     using store_error::store_error;

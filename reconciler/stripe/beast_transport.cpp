@@ -257,6 +257,18 @@ public:
         co_return failure(transport_error::reset, "GET " + host_port_ + ": connection closed twice");  // unreachable
     }
 
+    asio::awaitable<transport_result> probe() override {
+        if (!idle_.empty()) co_return transport_result{};
+        transport_result error;
+        auto conn = co_await open(error);
+        if (!conn) co_return error;
+        // Marked as reused: the server may close it before the first get(),
+        // and then get() retries once on a fresh connection.
+        conn->reused = true;
+        idle_.push_back(std::move(conn));
+        co_return transport_result{};
+    }
+
 private:
     // Resolve + connect (+ TLS handshake). Returns null and sets `error` on failure.
     asio::awaitable<std::unique_ptr<connection>> open(transport_result& error) {
@@ -488,6 +500,23 @@ std::unique_ptr<transport> make_beast_transport(asio::io_context& ioc, beast_tra
         }
     }
     return std::make_unique<beast_transport>(ioc, std::move(opts), std::move(url), std::move(ctx));
+}
+
+void refuse_tls_failure(const transport_result& r, const std::string& base_url) {
+    if (r.error != transport_error::tls) return;
+    // The verification result OpenSSL gave, turned into the fix.
+    std::string fix;
+    if (r.detail.find("expired") != std::string::npos)
+        fix = "the server's certificate has expired: renew it (or check this machine's clock)";
+    else if (r.detail.find("mismatch") != std::string::npos)
+        fix = "the certificate does not name the host in stripe.base_url: use the host name it was issued for";
+    else if (r.detail.find("issuer") != std::string::npos || r.detail.find("self-signed") != std::string::npos ||
+             r.detail.find("self signed") != std::string::npos)
+        fix = "the certificate does not chain to a trusted CA: point stripe.ca_file at the CA that signed it "
+              "(unset it for api.stripe.com and install ca-certificates)";
+    else
+        fix = "check stripe.base_url and stripe.ca_file";
+    throw std::invalid_argument("stripe base_url \"" + base_url + "\": certificate refused (" + r.detail + "); " + fix);
 }
 
 }  // namespace reconciler::stripe

@@ -9,6 +9,9 @@
 //  - TLS: the peer chain is verified against ca_file (or the system store),
 //    the certificate must match the URL's host (DNS name or IP literal), SNI
 //    is sent for DNS names, TLS 1.2 is the minimum.
+//  - probe() opens one connection (TCP + TLS handshake) and keeps it for the
+//    next get(); refuse_tls_failure() turns a refused certificate into a
+//    setup error, so a run whose TLS cannot work stops before writing anything.
 //  - get() follows transport.hpp: network failures come back as values. Every
 //    network step (resolve, connect, handshake, write, read) has its own
 //    `timeout` deadline.
@@ -48,6 +51,13 @@ struct beast_transport_options {
 
 // Throws std::invalid_argument (see contract above).
 std::unique_ptr<transport> make_beast_transport(boost::asio::io_context& ioc, beast_transport_options opts);
+
+// For the result of transport::probe(): throws std::invalid_argument when the
+// server's certificate was refused (transport_error::tls), naming the
+// verification failure and the config key that fixes it. Any other outcome
+// (connected, refused, timed out) returns: those are the run's to retry and
+// report.
+void refuse_tls_failure(const transport_result& probed, const std::string& base_url);
 
 namespace detail {
 

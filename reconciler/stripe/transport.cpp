@@ -16,4 +16,6 @@ const char* to_string(transport_error e) noexcept {
     return "unknown";
 }
 
+boost::asio::awaitable<transport_result> transport::probe() { co_return transport_result{}; }
+
 }  // namespace reconciler::stripe

@@ -54,6 +54,12 @@ public:
     virtual ~transport() = default;
     // GET `target` (path and query, e.g. "/v1/events?limit=100").
     virtual boost::asio::awaitable<transport_result> get(std::string target) = 0;
+    // Resolve, connect and (for https) complete the TLS handshake without
+    // sending a request, so a run can tell a setup problem (certificate
+    // refused: transport_error::tls) from a flaky network before it writes
+    // anything. Same error contract as get(); the connection is kept for the
+    // next get(). The default (scripted transports) has nothing to check.
+    virtual boost::asio::awaitable<transport_result> probe();
 };
 
 }  // namespace reconciler::stripe

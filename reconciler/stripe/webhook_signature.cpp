@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <algorithm>
 #include <charconv>
 #include <optional>
 #include <stdexcept>
@@ -67,7 +68,11 @@ signature_check verify_stripe_signature(std::string_view header, std::string_vie
     }
     if (!t) return signature_check::malformed;
     if (v1.empty()) return signature_check::no_v1;
-    if (now - *t > tolerance_seconds) return signature_check::too_old;
+    // `now - t` overflows for a hostile t such as -9223372036854775808: compare
+    // the distance in unsigned arithmetic, where it is exact once t < now.
+    const auto age = *t < now ? static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(*t) : 0;
+    if (age > static_cast<std::uint64_t>(std::max<std::int64_t>(tolerance_seconds, 0)))
+        return signature_check::too_old;
     const std::string expected = webhook_signature_v1(secret, *t, payload);
     for (auto candidate : v1)
         if (candidate.size() == expected.size() && CRYPTO_memcmp(candidate.data(), expected.data(), expected.size()) == 0)

@@ -20,7 +20,8 @@ enum class signature_check { valid, malformed, no_v1, mismatch, too_old };
 const char* to_string(signature_check c) noexcept;
 
 // Verifies a header as a receiver does: any v1 may match (secrets roll);
-// `t` older than `tolerance_seconds` before `now` is refused. Constant-time compare.
+// `t` older than `tolerance_seconds` (>= 0; negative counts as 0) before `now`
+// is refused; any int64 t and now are handled without overflow. Constant-time compare.
 signature_check verify_stripe_signature(std::string_view header, std::string_view secret, std::string_view payload,
                                         std::int64_t now, std::int64_t tolerance_seconds = 300);
 

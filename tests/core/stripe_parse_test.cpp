@@ -8,6 +8,8 @@
 
 #include <fstream>
 #include <sstream>
+#include <string_view>
+#include <variant>
 
 namespace json = boost::json;
 using namespace reconciler;
@@ -155,6 +157,36 @@ BOOST_AUTO_TEST_CASE(errors_name_object_and_field) {
     }
 }
 
+// A line's or item's own bad id is reported as theirs, not as the invoice's
+// or subscription's id field.
+BOOST_AUTO_TEST_CASE(line_and_item_errors_name_the_line_or_item) {
+    auto o = old_invoice();
+    o["lines"].as_object()["data"].as_array()[0].as_object()["id"] = 42;
+    try {
+        parse_invoice(o);
+        BOOST_FAIL("expected parse_error");
+    } catch (const parse_error& e) {
+        BOOST_TEST(std::string(e.what()) == "invoice in_old line: field id: expected string or null");
+    }
+    o["lines"].as_object()["data"].as_array()[0].as_object()["id"] = "il_1";
+    o["lines"].as_object()["data"].as_array()[0].as_object()["quantity"] = "two";
+    try {
+        parse_invoice(o);
+        BOOST_FAIL("expected parse_error");
+    } catch (const parse_error& e) {
+        BOOST_TEST(std::string(e.what()) == "invoice in_old line il_1: field quantity: expected integer");
+    }
+    auto sub = fixture("subscription");
+    sub["items"].as_object()["data"].as_array()[0].as_object()["id"] = json::array{};
+    try {
+        parse_subscription(sub);
+        BOOST_FAIL("expected parse_error");
+    } catch (const parse_error& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   "subscription sub_1Pgc6rB7WZ01zgkWNy0Cn5nw item: field id: expected string or null");
+    }
+}
+
 BOOST_AUTO_TEST_CASE(list_envelope) {
     auto env = parse_list_envelope(R"({"object":"list","data":[{"id":"a"},{"id":"b"}],"has_more":true,"url":"/v1/events"})");
     BOOST_TEST(env.data.size() == 2u);
@@ -166,12 +198,57 @@ BOOST_AUTO_TEST_CASE(list_envelope) {
     BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","data":[{"id":"a"}],"has_m)"), parse_error);  // truncated
 }
 
+namespace {
+
+std::string nested(std::size_t depth) {
+    std::string s;
+    for (std::size_t i = 0; i < depth; ++i) s += R"({"a":)";
+    s += "1";
+    s += std::string(depth, '}');
+    return s;
+}
+
+std::string parse_json_error(std::string_view body) {
+    try {
+        parse_json(body);
+    } catch (const parse_error& e) {
+        return e.what();
+    }
+    return "(parsed)";
+}
+
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(hostile_bodies_are_refused) {
     std::string deep(200, '[');
     deep += std::string(200, ']');
-    BOOST_CHECK_THROW(parse_json(deep), parse_error);
+    BOOST_TEST(parse_json_error(deep) == "parse JSON body: refused, nested deeper than 64 levels");
+    BOOST_TEST(parse_json_error(std::string(100000, '[')) == "parse JSON body: refused, nested deeper than 64 levels");
     std::string big(max_body_bytes + 1, ' ');
-    BOOST_CHECK_THROW(parse_json(big), parse_error);
+    BOOST_TEST(parse_json_error(big) == "parse JSON body: refused, 33554433 bytes exceed the 32 MiB limit");
+    BOOST_TEST(parse_json_error(R"({"object":"list",)") == "parse JSON body: malformed JSON: incomplete JSON");
+    // The limit is exact: 64 levels parse, 65 do not.
+    BOOST_CHECK_NO_THROW(parse_json(nested(max_json_depth)));
+    BOOST_TEST(parse_json_error(nested(max_json_depth + 1)) == "parse JSON body: refused, nested deeper than 64 levels");
+}
+
+// Stripe's deepest fixture object (an invoice, 9 levels) in an event in a list
+// page, with its customer and subscription expanded (each adds a whole object):
+// the depth limit must leave ample room for that. Boost.JSON's default (32) would not.
+BOOST_AUTO_TEST_CASE(depth_limit_admits_expanded_stripe_pages) {
+    json::object inv = fixture("invoice");
+    json::object sub = fixture("subscription");
+    sub["latest_invoice"] = fixture("invoice");  // expand[]=data.object.subscription.latest_invoice
+    inv["subscription"] = sub;
+    inv["customer"] = fixture("customer");
+    json::object ev{{"id", "evt_deep"}, {"object", "event"}, {"type", "invoice.paid"}, {"created", 1},
+                    {"data", json::object{{"object", inv}}}};
+    json::object page{{"object", "list"}, {"has_more", false}, {"data", json::array{ev}}};
+    const std::string body = json::serialize(page);
+    const auto env = parse_list_envelope(body);
+    BOOST_REQUIRE(env.data.size() == 1u);
+    const auto e = parse_event(env.data[0].as_object());
+    BOOST_TEST(std::get<invoice>(e.object).subscription == "sub_1Pgc6rB7WZ01zgkWNy0Cn5nw");
 }
 
 BOOST_AUTO_TEST_CASE(error_envelope) {

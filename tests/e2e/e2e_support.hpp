@@ -1,0 +1,237 @@
+// Shared fixture of the end-to-end suites (e2e_test, reliability_test,
+// bad_setup_test): a generated dataset and app database, the simulator over
+// HTTPS with a CA generated for the test, a config, and the real `reconciler`
+// binary run as a process. Header-only; the including target defines
+// RECONCILER_BIN.
+#pragma once
+
+#include "stripe_sim/dataset.hpp"
+#include "stripe_sim/generator.hpp"
+#include "stripe_sim/server.hpp"
+#include "stripe_sim/tls_identity.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace e2e {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+// Recognisable, so that a leak anywhere is found by a plain search.
+inline const std::string api_key = "sk_test_E2E_SECRET_do_not_leak_4f9a2c";
+
+inline std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+struct process_result {
+    int exit_code = -1;
+    std::string out;
+    std::string err;
+};
+
+// Runs the real binary; the key reaches it through the environment only.
+inline process_result run(const fs::path& dir, const std::string& args) {
+    const fs::path out = dir / "stdout.txt", err = dir / "stderr.txt";
+    const std::string cmd = std::string(RECONCILER_BIN) + " " + args + " >" + out.string() + " 2>" + err.string();
+    const int status = std::system(cmd.c_str());
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+// Starts the real binary with `args` (no shell), stdout/stderr to files; returns its pid.
+inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+    std::fflush(stdout);  // or the child's freopen writes the buffer a second time
+    std::fflush(stderr);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(126);
+        std::vector<char*> argv{const_cast<char*>(RECONCILER_BIN)};
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(RECONCILER_BIN, argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+inline int wait_exit(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct e2e_options {
+    int customers = 60;
+    reconciler::sim::fault_options faults{};
+    // The simulator's certificate; default: a fresh CA and a leaf for localhost and 127.0.0.1.
+    std::optional<reconciler::sim::tls_identity> identity;
+    bool migrate = true;
+};
+
+struct e2e_env {
+    fs::path dir;
+    json::object truth;
+    reconciler::sim::server_options server_opts;  // to start more simulators on the same data
+    std::unique_ptr<reconciler::sim::server> sim;
+    fs::path config;
+    std::int64_t window_start = 0, window_end = 0;
+
+    explicit e2e_env(int customers = 60, reconciler::sim::fault_options faults = {})
+        : e2e_env(e2e_options{customers, faults, std::nullopt, true}) {}
+
+    explicit e2e_env(const e2e_options& o) {
+        dir = fs::temp_directory_path() / ("recon-e2e-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir / "data");
+        reconciler::sim::generator_options g;
+        g.out_dir = dir / "data";
+        g.app_db = dir / "app.db";
+        g.customers = o.customers;
+        g.seed = 7;
+        auto summary = reconciler::sim::generate_dataset(g);
+        window_start = summary.window_start;
+        window_end = summary.window_end;
+        truth = json::parse(slurp(dir / "data" / "ground_truth.json")).as_object();
+
+        auto identity = o.identity ? *o.identity : reconciler::sim::generate_tls_identity({"localhost"}, {"127.0.0.1"});
+        std::ofstream(dir / "ca.pem") << identity.ca_cert_pem;
+        server_opts.identity = identity;
+        server_opts.api_key = api_key;
+        server_opts.data = std::make_shared<reconciler::sim::dataset>(reconciler::sim::dataset::load(dir / "data"));
+        server_opts.faults = o.faults;
+        sim = std::make_unique<reconciler::sim::server>(server_opts);
+
+        ::setenv("RECON_E2E_STRIPE_KEY", api_key.c_str(), 1);
+        config = dir / "reconciler.yaml";
+        std::ofstream(config) << config_text(sim->port(), "app.db", "reports");
+        if (o.migrate) BOOST_REQUIRE_EQUAL(run(dir, "migrate --config " + config.string()).exit_code, 0);
+    }
+    ~e2e_env() {
+        sim.reset();
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    static std::string config_text(unsigned short port, const std::string& db, const std::string& reports) {
+        return "stripe:\n"
+               "  base_url: https://127.0.0.1:" + std::to_string(port) + "\n"
+               "  key: { env: RECON_E2E_STRIPE_KEY }\n"
+               "  ca_file: ca.pem\n"
+               "  requests_per_second: 100\n"
+               "  concurrency: 4\n"
+               "  request_timeout: 5s\n"
+               "database:\n  path: " + db + "\n"
+               "prices:\n"
+               "  price_pro_monthly:  { tier: pro,  credits: 1000 }\n"
+               "  price_team_monthly: { tier: team, credits: 5000 }\n"
+               "  price_credits_500:  { credits: 500 }\n"
+               "tiers: [free, pro, team]\n"
+               "output:\n  dir: " + reports + "\n";
+    }
+
+    // Replaces the first `from` in the config; fails the test when it is absent.
+    void edit_config(const std::string& from, const std::string& to) const {
+        auto text = slurp(config);
+        const auto at = text.find(from);
+        BOOST_REQUIRE_MESSAGE(at != std::string::npos, "config has no " << from);
+        text.replace(at, from.size(), to);
+        std::ofstream(config, std::ios::trunc) << text;
+    }
+
+    std::string window_args() const {
+        return " --since " + std::to_string(window_start) + " --until " + std::to_string(window_end);
+    }
+
+    json::object latest_report() const { return json::parse(slurp(dir / "reports" / "latest" / "report.json")).as_object(); }
+
+    long long count(const std::string& sql) const { return count_in(dir / "app.db", sql); }
+
+    static long long count_in(const fs::path& db_path, const std::string& sql) {
+        SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY, 5000);  // a run may be writing
+        return db.execAndGet(sql).getInt64();
+    }
+
+    // A consistent copy of the app database (VACUUM INTO), e.g. before any run.
+    void snapshot_db(const fs::path& to) const {
+        SQLite::Database d((dir / "app.db").string(), SQLite::OPEN_READWRITE);
+        d.exec("VACUUM INTO '" + to.string() + "'");
+    }
+};
+
+using finding_key = std::pair<std::string, std::string>;  // kind, subject id
+
+inline std::set<finding_key> truth_keys(const json::object& truth) {
+    std::set<finding_key> keys;
+    for (const auto& f : truth.at("findings").as_array())
+        keys.emplace(std::string(f.at("kind").as_string()), std::string(f.at("subject_id").as_string()));
+    return keys;
+}
+
+inline std::map<finding_key, json::object> report_findings(const json::object& report) {
+    std::map<finding_key, json::object> out;
+    for (const auto& f : report.at("findings").as_array())
+        out.emplace(finding_key{std::string(f.at("kind").as_string()), std::string(f.at("subject_id").as_string())},
+                    f.as_object());
+    return out;
+}
+
+// "missed K S; extra K S; ..." between two finding sets (empty when equal).
+inline std::string key_diff(const std::set<finding_key>& expected, const std::set<finding_key>& found) {
+    std::string d;
+    for (const auto& k : expected)
+        if (!found.count(k)) d += "missed " + k.first + " " + k.second + "; ";
+    for (const auto& k : found)
+        if (!expected.count(k)) d += "extra " + k.first + " " + k.second + "; ";
+    return d;
+}
+
+inline std::set<finding_key> keys_of(const std::map<finding_key, json::object>& findings) {
+    std::set<finding_key> keys;
+    for (const auto& [k, v] : findings) keys.insert(k);
+    return keys;
+}
+
+// Everything a correction can change, without ids, correlation ids or times.
+inline std::string app_state(const fs::path& db_path) {
+    SQLite::Database db(db_path.string(), SQLite::OPEN_READONLY);
+    std::string out;
+    SQLite::Statement users(db,
+                            "SELECT u.id, u.plan, json_extract(u.plan_metadata, '$.ai_credits'),"
+                            " (SELECT group_concat(k, ';') FROM (SELECT json_extract(e.value, '$.kind') || ':' ||"
+                            "   json_extract(e.value, '$.source') || ':' || json_extract(e.value, '$.delta') AS k"
+                            "   FROM json_each(u.plan_metadata, '$.credit_events') e ORDER BY k))"
+                            " FROM users u ORDER BY u.id");
+    while (users.executeStep())
+        for (int i = 0; i < 4; ++i) out += (users.getColumn(i).isNull() ? "-" : users.getColumn(i).getString()) + "|";
+    SQLite::Statement pays(db, "SELECT stripe_invoice_id, amount, currency, status FROM payments ORDER BY 1");
+    while (pays.executeStep())
+        for (int i = 0; i < 4; ++i) out += pays.getColumn(i).getString() + "|";
+    SQLite::Statement led(db, "SELECT stripe_object, kind, credits_delta, status FROM recon_corrections ORDER BY 1, 2");
+    while (led.executeStep())
+        for (int i = 0; i < 4; ++i) out += led.getColumn(i).getString() + "|";
+    return out;
+}
+
+}  // namespace e2e
