@@ -68,8 +68,9 @@ BOOST_AUTO_TEST_CASE(faults_on_a_fifth_of_requests_change_nothing) {
     e2e_env env(60);
     const fs::path pristine = env.dir / "pristine.db";
     env.snapshot_db(pristine);
-    // More concurrent slices, more (smaller) requests: enough for every kind of fault.
-    env.edit_config("  concurrency: 4\n", "  concurrency: 16\n");
+    // Half-hour slices: 48 of them, each with its own list requests, enough
+    // requests for every kind of fault (the client pages a sparse list in one).
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 30m\n";
 
     // The reference: a fault-free run.
     auto clean = run(env.dir, "run --config " + env.config.string() + env.window_args());
@@ -89,11 +90,7 @@ BOOST_AUTO_TEST_CASE(faults_on_a_fifth_of_requests_change_nothing) {
     f.rate_stall = 0.03;      // past the client's deadline
     f.stall = std::chrono::milliseconds(2500);
     side_run faulty(env, "faulty", f, pristine, "  request_timeout: 1s\n");
-    {
-        auto text = slurp(faulty.config);
-        text.replace(text.find("  concurrency: 4\n"), 16, "  concurrency: 16\n");
-        std::ofstream(faulty.config, std::ios::trunc) << text;
-    }
+    std::ofstream(faulty.config, std::ios::app) << "window:\n  slice: 30m\n";
 
     const auto t0 = std::chrono::steady_clock::now();
     auto r = run(env.dir, "run --config " + faulty.config.string() + env.window_args());
@@ -104,7 +101,7 @@ BOOST_AUTO_TEST_CASE(faults_on_a_fifth_of_requests_change_nothing) {
     BOOST_TEST_MESSAGE("faults: " << stats.faults_injected << " of " << stats.requests << " requests ("
                                   << stats.rate_limited << " 429s), run took " << secs << " s");
     // The faults really happened, at about the configured rate.
-    BOOST_TEST(stats.faults_injected >= 35u);
+    BOOST_TEST(stats.faults_injected >= 25u);
     BOOST_TEST(stats.faults_injected * 100 >= stats.requests * 12);
     BOOST_TEST(stats.faults_injected * 100 <= stats.requests * 30);
 
