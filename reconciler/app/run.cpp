@@ -141,14 +141,16 @@ private:
 // that only one slice's objects are in memory at a time.
 class fetcher {
 public:
-    fetcher(stripe::client& client, store::store& db, run_result& result, unix_seconds window_end)
-        : client_(client), db_(db), result_(result), window_end_(window_end) {}
+    fetcher(stripe::client& client, store::store& db, run_result& result, unix_seconds window_end,
+            const diff_policy& policy)
+        : client_(client), db_(db), result_(result), window_end_(window_end), policy_(policy) {}
 
     void set_progress(double done) { done_ = done; }
 
     // The window's subscription events, and past Stripe's 30-day event
     // retention every subscription's current state.
     asio::awaitable<void> fetch_subscriptions(unix_seconds start) {
+        data_.subscriptions = subscription_folder(&policy_);  // ambiguous only when tiers differ
         co_await fetch_events(start, window_end_, subscription_event_types());
         if (start < window_end_ - event_retention) {
             stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, window_end_};
@@ -311,6 +313,7 @@ private:
     store::store& db_;
     run_result& result_;
     unix_seconds window_end_;
+    const diff_policy& policy_;
     double done_ = 0;
     fetched data_;
     std::map<std::string, deferred> carried_;
@@ -743,7 +746,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     const unix_seconds start = result.window_start, end = result.window_end;
     unix_seconds verified_until = start;  // [start, verified_until) is done
     try {
-        detail::fetcher fetcher(client, *db, result, end);
+        detail::fetcher fetcher(client, *db, result, end, policy);
         diff_memory memory;
         std::vector<std::pair<std::string, std::string>> present;
         bool cap_escalated = false;

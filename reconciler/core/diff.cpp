@@ -82,7 +82,9 @@ void subscription_folder::add(const event& e) {
         cur.ambiguous = false;
     } else if (e.created == cur.state.as_of && !cur.state.retrieved) {
         // Same second: Stripe gives no order within it, so only agreement is safe.
-        if (!detail::same_entitlement_state(cur.state.sub, *sub)) cur.ambiguous = true;
+        const bool agree = policy_ ? target_tier(cur.state.sub, *policy_) == target_tier(*sub, *policy_)
+                                   : detail::same_entitlement_state(cur.state.sub, *sub);
+        if (!agree) cur.ambiguous = true;
         // Deterministic choice of the carrying event whatever the arrival order.
         if (e.id > cur.state.event_id) {
             cur.state.sub = *sub;

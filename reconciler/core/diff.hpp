@@ -114,6 +114,13 @@ struct subscription_state {
 // ambiguous: the caller fetches the subscription and calls resolve().
 class subscription_folder {
 public:
+    // With a policy, same-second snapshots disagree only when they imply
+    // different tiers (target_tier): the diff uses a state for nothing else,
+    // and a signup's incomplete -> active in one second is then no reason to
+    // fetch the subscription. Without one, any status or item difference does.
+    subscription_folder() = default;
+    explicit subscription_folder(const diff_policy* policy) : policy_(policy) {}
+
     void add(const event& e);  // ignores events whose object is not a subscription
     std::vector<std::string> ambiguous() const;  // subscription ids to fetch
     void resolve(const subscription& current);    // the fetched truth for an ambiguous one
@@ -129,6 +136,7 @@ private:
         bool ambiguous = false;
     };
     std::map<std::string, entry> by_id_;
+    const diff_policy* policy_ = nullptr;
 };
 
 struct window_input {

@@ -262,6 +262,24 @@ BOOST_AUTO_TEST_CASE(same_second_agreement_is_not_ambiguous) {
     BOOST_TEST(folder.states().size() == 1u);
 }
 
+// With the price map, only a tier difference is worth a request: a signup's
+// incomplete -> trialing -> active in one second implies one tier (or none).
+BOOST_AUTO_TEST_CASE(same_second_states_of_one_tier_need_no_fetch_under_a_policy) {
+    const auto p = policy();
+    subscription_folder folder(&p);
+    folder.add(sub_event("evt_a", 100, "sub_1", "cus_1", "trialing", "price_team"));
+    folder.add(sub_event("evt_b", 100, "sub_1", "cus_1", "active", "price_team"));
+    BOOST_TEST(folder.ambiguous().empty());
+    BOOST_TEST(folder.states().size() == 1u);
+    folder.add(sub_event("evt_c", 100, "sub_1", "cus_1", "canceled", "price_team"));  // team vs free
+    BOOST_TEST(folder.ambiguous().size() == 1u);
+    // Without a policy any status difference is ambiguous, as before.
+    subscription_folder strict;
+    strict.add(sub_event("evt_a", 100, "sub_1", "cus_1", "trialing", "price_team"));
+    strict.add(sub_event("evt_b", 100, "sub_1", "cus_1", "active", "price_team"));
+    BOOST_TEST(strict.ambiguous().size() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(listed_current_state_never_overrides_an_event) {
     subscription_folder folder;
     folder.add(sub_event("evt_1", 100, "sub_1", "cus_1", "active", "price_team"));
