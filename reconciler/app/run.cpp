@@ -10,7 +10,10 @@
 #include "stripe/client.hpp"
 
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/json/serialize.hpp>
@@ -18,6 +21,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <tuple>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -28,7 +33,6 @@ namespace reconciler {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-using namespace boost::asio::experimental::awaitable_operators;
 
 std::int64_t run_result::applied() const {
     return std::count_if(outcomes.begin(), outcomes.end(),
@@ -84,6 +88,22 @@ diff_policy policy_of(const config& cfg) {
     p.webhook_grace = cfg.policy.webhook_grace.count();
     p.signature_failure_threshold = cfg.policy.signature_failure_threshold;
     return p;
+}
+
+// Runs fetches side by side on this coroutine's executor; when one fails the
+// others are cancelled and the error rethrown is the one that ended the group,
+// never a sibling's cancellation (awaitable_operators' && prefers the first
+// operand's error, so a 503 could surface as "operation cancelled").
+template <typename... Ts>
+asio::awaitable<void> together(asio::awaitable<Ts>... ops) {
+    auto ex = co_await asio::this_coro::executor;
+    auto group = asio::experimental::make_parallel_group(asio::co_spawn(ex, std::move(ops), asio::deferred)...);
+    auto results = co_await group.async_wait(asio::experimental::wait_for_one_error(), asio::use_awaitable);
+    const auto& order = std::get<0>(results);
+    std::array<std::exception_ptr, sizeof...(Ts)> errors;
+    std::apply([&](const auto&, const auto&... ex_i) { errors = {ex_i...}; }, results);
+    for (std::size_t i : order)
+        if (errors[i]) std::rethrow_exception(errors[i]);
 }
 
 // Everything fetched for the window, folded as pages arrive.
@@ -151,7 +171,7 @@ public:
     // retention every subscription's current state.
     asio::awaitable<void> fetch_subscriptions(unix_seconds start) {
         data_.subscriptions = subscription_folder(&policy_);  // ambiguous only when tiers differ
-        co_await fetch_events(start, window_end_, subscription_event_types());
+        co_await fetch_events(data_, start, window_end_, subscription_event_types());
         if (start < window_end_ - event_retention) {
             stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, window_end_};
             co_await client_.list_all(subs, [this](const list_page_info& p, list_envelope&& env) {
@@ -179,14 +199,33 @@ public:
         }
     }
 
-    // One slice [s, e): its other events, paid invoices and new customers,
-    // then what they point at.
-    asio::awaitable<void> fetch_slice(unix_seconds s, unix_seconds e, bool last) {
+    // Slice [s, e), the part that depends on no other slice: its other
+    // events, paid invoices and new customers, and the charges its disputes
+    // name. The run fetches the next slice's lists with this while it applies
+    // the current slice, so they go to `f` (empty on entry), not data_.
+    asio::awaitable<void> fetch_lists(fetched& f, unix_seconds s, unix_seconds e) {
         // The slice's three lists at once (they share the client's rate
         // budget): one after another they would cost three round trips of
         // latency per slice whatever the data.
-        co_await (fetch_events(s, e, slice_event_types()) && fetch_paid_invoices(s, e) && fetch_customers(s, e));
+        co_await together(fetch_events(f, s, e, slice_event_types()), fetch_paid_invoices(f, s, e),
+                          fetch_customers(f, s, e));
+        // A dispute names its charge only: the charge names the invoice.
+        std::vector<std::string> charge_paths;
+        for (const auto& [d, event_id] : f.disputes) charge_paths.push_back("/v1/charges/" + d.charge);
+        auto charges = co_await client_.retrieve_all(std::move(charge_paths));
+        for (std::size_t i = 0; i < charges.size(); ++i) {
+            const auto& [d, event_id] = f.disputes[i];
+            record(list_page_info{charges[i].path, 1, charges[i].request_id, 1, false});
+            f.charge_cases.push_back(charge_case{event_id, true, parse_charge(*charges[i].object), d.amount, d.created});
+        }
+    }
 
+    // The rest of slice [s, e), in slice order: invoices an earlier slice
+    // carried over join it, those paid in its last minutes go on to the next,
+    // and app payments the window did not bring are looked up. `f` is what
+    // fetch_lists(s, e) returned; take() then hands out the finished slice.
+    asio::awaitable<void> finish_slice(fetched f, unix_seconds s, unix_seconds e, bool last) {
+        data_ = std::move(f);
         // Invoices an earlier slice deferred join this one (merged with any
         // newer snapshot); those paid after this slice wait for the next.
         for (auto& [id, d] : carried_) {
@@ -208,15 +247,6 @@ public:
             }
         }
 
-        // A dispute names its charge only: the charge names the invoice.
-        std::vector<std::string> charge_paths;
-        for (const auto& [d, event_id] : data_.disputes) charge_paths.push_back("/v1/charges/" + d.charge);
-        auto charges = co_await client_.retrieve_all(std::move(charge_paths));
-        for (std::size_t i = 0; i < charges.size(); ++i) {
-            const auto& [d, event_id] = data_.disputes[i];
-            record(list_page_info{charges[i].path, 1, charges[i].request_id, 1, false});
-            data_.charge_cases.push_back(charge_case{event_id, true, parse_charge(*charges[i].object), d.amount, d.created});
-        }
         // App payments of the slice whose invoice the window has not brought:
         // does Stripe have them at all?
         std::vector<std::string> lookup_ids, lookup_paths;
@@ -243,35 +273,36 @@ public:
     fetched take() { return std::exchange(data_, fetched{}); }
 
 private:
-    asio::awaitable<void> fetch_paid_invoices(unix_seconds s, unix_seconds e) {
+    asio::awaitable<void> fetch_paid_invoices(fetched& f, unix_seconds s, unix_seconds e) {
         stripe::list_query invoices{"/v1/invoices", {{"status", "paid"}}, s, e};
-        co_await client_.list_all(invoices, [this](const list_page_info& p, list_envelope&& env) {
+        co_await client_.list_all(invoices, [this, &f](const list_page_info& p, list_envelope&& env) {
             on_page(p);
-            for (auto& v : env.data) data_.add_invoice(parse_invoice(v.as_object()), p.request_id);
+            for (auto& v : env.data) f.add_invoice(parse_invoice(v.as_object()), p.request_id);
         });
     }
 
-    asio::awaitable<void> fetch_customers(unix_seconds s, unix_seconds e) {
+    asio::awaitable<void> fetch_customers(fetched& f, unix_seconds s, unix_seconds e) {
         stripe::list_query customers{"/v1/customers", {}, s, e};
-        co_await client_.list_all(customers, [this](const list_page_info& p, list_envelope&& env) {
+        co_await client_.list_all(customers, [this, &f](const list_page_info& p, list_envelope&& env) {
             on_page(p);
             for (auto& v : env.data) {
                 auto c = parse_customer(v.as_object());
-                data_.request_ids.emplace(c.id, p.request_id);
-                data_.customers.emplace(c.id, std::move(c));
+                f.request_ids.emplace(c.id, p.request_id);
+                f.customers.emplace(c.id, std::move(c));
             }
         });
     }
 
     // Events of [s, e) that Stripe still keeps (30 days).
-    asio::awaitable<void> fetch_events(unix_seconds s, unix_seconds e, const std::vector<std::string>& types) {
+    asio::awaitable<void> fetch_events(fetched& f, unix_seconds s, unix_seconds e,
+                                       const std::vector<std::string>& types) {
         stripe::list_query events{"/v1/events", {}, std::max(s, window_end_ - event_retention), e};
         for (std::size_t i = 0; i < types.size(); ++i)
             events.params.emplace_back("types[" + std::to_string(i) + "]", types[i]);
         if (events.created_gte >= events.created_lt) co_return;
-        co_await client_.list_all(events, [this](const list_page_info& p, list_envelope&& env) {
+        co_await client_.list_all(events, [this, &f](const list_page_info& p, list_envelope&& env) {
             on_page(p);
-            for (auto& v : env.data) on_event(parse_event(v.as_object()), p.request_id);
+            for (auto& v : env.data) on_event(f, parse_event(v.as_object()), p.request_id);
         });
     }
 
@@ -287,19 +318,19 @@ private:
         db_.record_page(result_.run_id, p);
     }
 
-    void on_event(event e, const std::string& request_id) {
-        data_.request_ids.emplace(e.id, request_id);
-        data_.events.push_back(event_ref{e.id, e.type, e.created, e.object_id});
+    void on_event(fetched& f, event e, const std::string& request_id) {
+        f.request_ids.emplace(e.id, request_id);
+        f.events.push_back(event_ref{e.id, e.type, e.created, e.object_id});
         if (auto* inv = std::get_if<invoice>(&e.object)) {
-            data_.add_invoice(std::move(*inv), request_id);
+            f.add_invoice(std::move(*inv), request_id);
         } else if (std::holds_alternative<subscription>(e.object)) {
-            data_.subscriptions.add(e);
+            f.subscriptions.add(e);
         } else if (auto* ch = std::get_if<charge>(&e.object); ch && e.type == "charge.refunded") {
-            data_.charge_cases.push_back(charge_case{e.id, false, *ch, ch->amount_refunded, e.created});
+            f.charge_cases.push_back(charge_case{e.id, false, *ch, ch->amount_refunded, e.created});
         } else if (auto* d = std::get_if<dispute>(&e.object)) {
-            data_.disputes.emplace_back(*d, e.id);
+            f.disputes.emplace_back(*d, e.id);
         } else if (auto* c = std::get_if<customer>(&e.object)) {
-            data_.customers.emplace(c->id, *c);
+            f.customers.emplace(c->id, *c);
         }
     }
 
@@ -760,25 +791,16 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             detail::escalate(*db, result, first, from, to, cap_new, kinds, present);
         };
 
-        co_await fetcher.fetch_subscriptions(start);
-        {
-            detail::fetched f = fetcher.take();
-            window_input in = detail::to_window_input(f, start, end);
-            const local_snapshot local = detail::load_local_for(*db, in, true);
-            apply_and_escalate(diff(in, local, policy, diff_scope::window_rules, memory), start, end,
-                               detail::window_rule_kinds());
-        }
-
         const unix_seconds slice = std::max<unix_seconds>(cfg.slice.count(), 2 * detail::slice_margin);
-        for (unix_seconds s = start; s < end; s += slice) {
-            const unix_seconds e = std::min(end, s + slice);
+        const auto slice_end = [&](unix_seconds s) { return std::min(end, s + slice); };
+
+        // The rest of slice [s, e) once its lists are in: lookups, diff, apply,
+        // escalate, checkpoint. Its only suspension points are the lookups,
+        // before anything is written: cancelled (the next slice's fetch
+        // failed), it leaves the slice unapplied and unchecked.
+        const auto finish = [&](detail::fetched lists, unix_seconds s, unix_seconds e) -> asio::awaitable<void> {
             const bool last = e == end;
-            fetcher.set_progress(static_cast<double>(s - start) / static_cast<double>(end - start));
-            // The daemon's SIGTERM: stop between slices, everything before checkpointed.
-            if (stop && stop->load())
-                throw std::runtime_error("stopped by a signal before the window was done; the next run resumes from "
-                                         "the checkpoint");
-            co_await fetcher.fetch_slice(s, e, last);
+            co_await fetcher.finish_slice(std::move(lists), s, e, last);
             detail::fetched f = fetcher.take();
             window_input in = detail::to_window_input(f, s, e);
             in.window_end = end;
@@ -793,6 +815,35 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
             if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
             verified_until = done_until;
+        };
+
+        // The first slice's lists come in while the window part's
+        // subscriptions do, and each later slice's while the one before it is
+        // finished and applied: round trips overlap instead of adding up, and
+        // at most two slices are in memory.
+        detail::fetched lists;  // the next slice's, once fetched
+        co_await detail::together(fetcher.fetch_subscriptions(start), fetcher.fetch_lists(lists, start, slice_end(start)));
+        {
+            detail::fetched f = fetcher.take();
+            window_input in = detail::to_window_input(f, start, end);
+            const local_snapshot local = detail::load_local_for(*db, in, true);
+            apply_and_escalate(diff(in, local, policy, diff_scope::window_rules, memory), start, end,
+                               detail::window_rule_kinds());
+        }
+
+        for (unix_seconds s = start; s < end; s += slice) {
+            const unix_seconds e = slice_end(s);
+            fetcher.set_progress(static_cast<double>(s - start) / static_cast<double>(end - start));
+            // The daemon's SIGTERM: stop between slices, everything before checkpointed.
+            if (stop && stop->load())
+                throw std::runtime_error("stopped by a signal before the window was done; the next run resumes from "
+                                         "the checkpoint");
+            detail::fetched current = std::exchange(lists, detail::fetched{});
+            if (e == end) {
+                co_await finish(std::move(current), s, e);
+            } else {
+                co_await detail::together(fetcher.fetch_lists(lists, e, slice_end(e)), finish(std::move(current), s, e));
+            }
         }
         if (!opts.dry_run) result.open_escalations = db->open_escalations();
         result.succeeded = true;
