@@ -65,6 +65,16 @@ bool same_entitlement_state(const subscription& a, const subscription& b) {
     return true;
 }
 
+// Where a status sits in Stripe's subscription lifecycle: `incomplete` is
+// only ever a subscription's first status, and `canceled` and
+// `incomplete_expired` its last (neither is ever left). Two same-second
+// snapshots of different stages are therefore ordered without asking Stripe.
+int lifecycle_rank(const std::string& status) {
+    if (status == "incomplete") return 0;
+    if (status == "canceled" || status == "incomplete_expired") return 2;
+    return 1;
+}
+
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
     return s;
@@ -80,6 +90,15 @@ void subscription_folder::add(const event& e) {
     if (inserted || e.created > cur.state.as_of) {
         cur.state = subscription_state{*sub, e.id, e.created, false};
         cur.ambiguous = false;
+    } else if (e.created == cur.state.as_of && !cur.state.retrieved &&
+               detail::lifecycle_rank(sub->status) != detail::lifecycle_rank(cur.state.sub.status)) {
+        // Same second, but Stripe's lifecycle orders them: the later stage is
+        // the newer snapshot, and no request is needed to know it.
+        if (detail::lifecycle_rank(sub->status) > detail::lifecycle_rank(cur.state.sub.status)) {
+            cur.state.sub = *sub;
+            cur.state.event_id = e.id;
+            cur.ambiguous = false;
+        }
     } else if (e.created == cur.state.as_of && !cur.state.retrieved) {
         // Same second: Stripe gives no order within it, so only agreement is safe.
         const bool agree = policy_ ? target_tier(cur.state.sub, *policy_) == target_tier(*sub, *policy_)

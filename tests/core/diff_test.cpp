@@ -236,14 +236,14 @@ BOOST_AUTO_TEST_CASE(late_arriving_older_event_does_not_win) {
 BOOST_AUTO_TEST_CASE(same_second_disagreement_needs_the_subscription) {
     subscription_folder folder;
     folder.add(sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team"));
-    folder.add(sub_event("evt_b", 100, "sub_1", "cus_1", "canceled", "price_team"));
+    folder.add(sub_event("evt_b", 100, "sub_1", "cus_1", "active", "price_pro"));  // a plan switch
     BOOST_REQUIRE_EQUAL(folder.ambiguous().size(), 1u);
     BOOST_TEST(folder.states().empty());  // no decision from a coin toss
     subscription truth;
     truth.id = "sub_1";
     truth.customer = "cus_1";
-    truth.status = "canceled";
-    truth.items.push_back(subscription_item{"si_1", "price_team", 1, std::nullopt});
+    truth.status = "active";
+    truth.items.push_back(subscription_item{"si_1", "price_pro", 1, std::nullopt});
     folder.resolve(truth);
     window_input in;
     in.subscriptions = folder.states();
@@ -251,7 +251,7 @@ BOOST_AUTO_TEST_CASE(same_second_disagreement_needs_the_subscription) {
     BOOST_TEST(in.subscriptions[0].retrieved);
     auto out = only(finding_kind::tier_mismatch, in, snap({user(1, "cus_1", "team")}), policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
-    BOOST_TEST(out[0].correction->tier_to == "free");
+    BOOST_TEST(out[0].correction->tier_to == "pro");
 }
 
 BOOST_AUTO_TEST_CASE(same_second_agreement_is_not_ambiguous) {
@@ -271,13 +271,52 @@ BOOST_AUTO_TEST_CASE(same_second_states_of_one_tier_need_no_fetch_under_a_policy
     folder.add(sub_event("evt_b", 100, "sub_1", "cus_1", "active", "price_team"));
     BOOST_TEST(folder.ambiguous().empty());
     BOOST_TEST(folder.states().size() == 1u);
-    folder.add(sub_event("evt_c", 100, "sub_1", "cus_1", "canceled", "price_team"));  // team vs free
+    folder.add(sub_event("evt_c", 100, "sub_1", "cus_1", "active", "price_pro"));  // team vs pro
     BOOST_TEST(folder.ambiguous().size() == 1u);
     // Without a policy any status difference is ambiguous, as before.
     subscription_folder strict;
     strict.add(sub_event("evt_a", 100, "sub_1", "cus_1", "trialing", "price_team"));
     strict.add(sub_event("evt_b", 100, "sub_1", "cus_1", "active", "price_team"));
     BOOST_TEST(strict.ambiguous().size() == 1u);
+}
+
+// Stripe's lifecycle orders some same-second snapshots: a signup's
+// incomplete -> active, or active -> canceled, needs no request, in either
+// arrival order; two snapshots of the same stage with different tiers do.
+BOOST_AUTO_TEST_CASE(same_second_lifecycle_stages_are_ordered_without_a_fetch) {
+    const auto p = policy();
+    for (const bool reversed : {false, true}) {
+        subscription_folder folder(&p);
+        auto signup = sub_event("evt_b", 100, "sub_1", "cus_1", "incomplete", "price_team");
+        auto paid = sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team");
+        if (reversed) std::swap(signup, paid);
+        folder.add(signup);
+        folder.add(paid);
+        BOOST_TEST(folder.ambiguous().empty());
+        BOOST_REQUIRE(folder.states().size() == 1u);
+        BOOST_TEST(folder.states()[0].sub.status == "active");
+        BOOST_TEST(folder.states()[0].event_id == "evt_a");  // the active snapshot's event
+    }
+    for (const bool reversed : {false, true}) {
+        subscription_folder folder(&p);
+        auto active = sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team");
+        auto canceled = sub_event("evt_b", 100, "sub_1", "cus_1", "canceled", "price_team");
+        if (reversed) std::swap(active, canceled);
+        folder.add(active);
+        folder.add(canceled);
+        BOOST_TEST(folder.ambiguous().empty());
+        BOOST_TEST(folder.states()[0].sub.status == "canceled");
+    }
+    // Same stage, different tiers: only Stripe knows which came last.
+    subscription_folder folder(&p);
+    folder.add(sub_event("evt_a", 100, "sub_1", "cus_1", "incomplete", "price_team"));
+    folder.add(sub_event("evt_b", 100, "sub_1", "cus_1", "active", "price_team"));
+    folder.add(sub_event("evt_c", 100, "sub_1", "cus_1", "past_due", "price_pro"));
+    BOOST_TEST(folder.ambiguous().size() == 1u);
+    // A cancellation in the same second settles it.
+    folder.add(sub_event("evt_d", 100, "sub_1", "cus_1", "canceled", "price_pro"));
+    BOOST_TEST(folder.ambiguous().empty());
+    BOOST_TEST(folder.states()[0].sub.status == "canceled");
 }
 
 BOOST_AUTO_TEST_CASE(listed_current_state_never_overrides_an_event) {
