@@ -25,6 +25,7 @@
 #include <tuple>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <thread>
 #include <map>
 #include <set>
@@ -67,6 +68,10 @@ const std::vector<std::string>& slice_event_types() {
     };
     return types;
 }
+
+// Customers (tier rules) or users (user rules) per chunk of the window part:
+// a chunk's app rows (users with their credit-event logs) stay a few MB.
+constexpr std::size_t window_chunk = 2000;
 
 // An invoice paid this close to a slice's end is diffed with the next slice,
 // where its invoice.paid event (created a moment after the payment) lands.
@@ -171,15 +176,14 @@ public:
     // retention every subscription's current state.
     asio::awaitable<void> fetch_subscriptions(unix_seconds start) {
         data_.subscriptions = subscription_folder(&policy_);  // ambiguous only when tiers differ
-        co_await fetch_events(data_, start, window_end_, subscription_event_types());
+        co_await fetch_events(data_, start, window_end_, subscription_event_types(), true);
         if (start < window_end_ - event_retention) {
             stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, window_end_};
             co_await client_.list_all(subs, [this](const list_page_info& p, list_envelope&& env) {
                 on_page(p);
                 for (auto& v : env.data) {
                     auto sub = parse_subscription(v.as_object());
-                    data_.request_ids.emplace(sub.id, p.request_id);
-                    if (data_.subscriptions.add_current(sub)) ++result_.subscriptions_from_list;
+                    if (data_.subscriptions.add_current(sub, p.request_id)) ++result_.subscriptions_from_list;
                 }
             });
         }
@@ -190,11 +194,8 @@ public:
         std::vector<std::string> sub_paths;
         for (const auto& id : ambiguous) sub_paths.push_back("/v1/subscriptions/" + id);
         auto subs = co_await client_.retrieve_all(std::move(sub_paths));
-        std::size_t k = 0;
-        for (const auto& id : ambiguous) {
-            auto& r = subs[k++];
-            data_.subscriptions.resolve(parse_subscription(*r.object));
-            data_.request_ids[id] = r.request_id;
+        for (auto& r : subs) {
+            data_.subscriptions.resolve(parse_subscription(*r.object), r.request_id);
             record(list_page_info{r.path, 1, r.request_id, 1, false});
         }
     }
@@ -293,16 +294,38 @@ private:
         });
     }
 
-    // Events of [s, e) that Stripe still keeps (30 days).
+    // Events of [s, e) that Stripe still keeps (30 days). `undelivered_only`
+    // (the window part's subscription events): each page's events fold into
+    // the subscription states at once, and only those the app's webhook log
+    // has no row for are kept as refs (the missed-webhook check's input), so
+    // memory does not grow with every subscription event of the window.
     asio::awaitable<void> fetch_events(fetched& f, unix_seconds s, unix_seconds e,
-                                       const std::vector<std::string>& types) {
+                                       const std::vector<std::string>& types, bool undelivered_only = false) {
         stripe::list_query events{"/v1/events", {}, std::max(s, window_end_ - event_retention), e};
         for (std::size_t i = 0; i < types.size(); ++i)
             events.params.emplace_back("types[" + std::to_string(i) + "]", types[i]);
         if (events.created_gte >= events.created_lt) co_return;
-        co_await client_.list_all(events, [this, &f](const list_page_info& p, list_envelope&& env) {
+        co_await client_.list_all(events, [this, &f, undelivered_only](const list_page_info& p, list_envelope&& env) {
             on_page(p);
-            for (auto& v : env.data) on_event(f, parse_event(v.as_object()), p.request_id);
+            if (!undelivered_only) {
+                for (auto& v : env.data) on_event(f, parse_event(v.as_object()), p.request_id);
+                return;
+            }
+            std::vector<event_ref> refs;
+            std::vector<std::string> ids;
+            for (auto& v : env.data) {
+                const event ev = parse_event(v.as_object());
+                f.subscriptions.add(ev, p.request_id);
+                refs.push_back(event_ref{ev.id, ev.type, ev.created, ev.object_id});
+                ids.push_back(ev.id);
+            }
+            const auto delivered = db_.delivered_event_ids(ids);
+            const std::set<std::string> done(delivered.begin(), delivered.end());
+            for (auto& r : refs) {
+                if (done.count(r.id)) continue;
+                f.request_ids.emplace(r.id, p.request_id);
+                f.events.push_back(std::move(r));
+            }
         });
     }
 
@@ -647,6 +670,7 @@ void escalate(store::store& db, run_result& result, std::size_t first_outcome, u
                            {"summary", "the run stopped applying corrections at " + result.cap_reached +
                                            "; the rest were flagged: check the price map before raising the cap"}},
               0, 1);
+    if (resolve_kinds.empty()) return;  // a chunk of a part: the part resolves once, after its last chunk
     std::vector<std::string> kinds;
     for (auto k : resolve_kinds) kinds.emplace_back(to_string(k));
     result.escalations_resolved += db.resolve_absent(result.run_id, start, end, kinds, present);
@@ -824,11 +848,65 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         detail::fetched lists;  // the next slice's, once fetched
         co_await detail::together(fetcher.fetch_subscriptions(start), fetcher.fetch_lists(lists, start, slice_end(start)));
         {
+            // The window rules in chunks (core/diff.hpp): tiers by customer,
+            // users by id, then the webhook log, so that neither the app's
+            // users nor its webhook log are ever in memory whole. Escalations
+            // of the window's kinds that no chunk saw are resolved after the
+            // last chunk, not per chunk.
             detail::fetched f = fetcher.take();
-            window_input in = detail::to_window_input(f, start, end);
-            const local_snapshot local = detail::load_local_for(*db, in, true);
-            apply_and_escalate(diff(in, local, policy, diff_scope::window_rules, memory), start, end,
-                               detail::window_rule_kinds());
+            const auto window_query = [&] {
+                store::local_query q;
+                q.start = start;
+                q.end = end;
+                q.window_rules = false;
+                q.window_payments = false;
+                return q;
+            };
+            const auto apply_window_part = [&](std::vector<finding> findings) {
+                apply_and_escalate(std::move(findings), start, end, {});
+            };
+            std::vector<subscription_state> states = f.subscriptions.take_states_by_customer();
+            for (std::size_t i = 0; i < states.size();) {
+                window_input in;
+                in.start = start;
+                in.end = end;
+                store::local_query q = window_query();
+                for (; i < states.size(); ++i) {
+                    const std::string& customer = states[i].sub.customer;
+                    if (q.customer_ids.empty() || q.customer_ids.back() != customer) {
+                        if (q.customer_ids.size() == detail::window_chunk) break;
+                        q.customer_ids.push_back(customer);
+                    }
+                    in.subscriptions.push_back(std::move(states[i]));
+                }
+                apply_window_part(diff(in, db->load_local(q), policy, diff_scope::tier_rules, memory));
+            }
+            states = {};
+            window_input no_stripe;
+            no_stripe.start = start;
+            no_stripe.end = end;
+            for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
+                store::local_query q = window_query();
+                q.active_users_after = after;
+                q.active_users_limit = static_cast<std::int64_t>(detail::window_chunk);
+                const local_snapshot local = db->load_local(q);
+                if (local.users.empty()) break;
+                after = local.users.back().id;
+                apply_window_part(diff(no_stripe, local, policy, diff_scope::user_rules, memory));
+                if (local.users.size() < detail::window_chunk) break;
+            }
+            window_input in;
+            in.start = start;
+            in.end = end;
+            in.events = std::move(f.events);  // the subscription events the app has no row for
+            in.request_ids = std::move(f.request_ids);
+            store::local_query q = window_query();
+            q.flaggable_deliveries = true;
+            for (const auto& e : in.events) q.event_ids.push_back(e.id);
+            apply_window_part(diff(in, db->load_local(q), policy, diff_scope::webhook_rules, memory));
+            if (!opts.dry_run)
+                detail::escalate(*db, result, result.outcomes.size(), start, end, false, detail::window_rule_kinds(),
+                                 present);
         }
 
         for (unix_seconds s = start; s < end; s += slice) {

@@ -82,13 +82,13 @@ std::string lower(std::string s) {
 
 }  // namespace detail
 
-void subscription_folder::add(const event& e) {
+void subscription_folder::add(const event& e, const std::string& request_id) {
     const auto* sub = std::get_if<subscription>(&e.object);
     if (!sub) return;
     auto [it, inserted] = by_id_.try_emplace(sub->id);
     entry& cur = it->second;
     if (inserted || e.created > cur.state.as_of) {
-        cur.state = subscription_state{*sub, e.id, e.created, false};
+        cur.state = subscription_state{*sub, e.id, e.created, false, request_id};
         cur.ambiguous = false;
     } else if (e.created == cur.state.as_of && !cur.state.retrieved &&
                detail::lifecycle_rank(sub->status) != detail::lifecycle_rank(cur.state.sub.status)) {
@@ -97,6 +97,7 @@ void subscription_folder::add(const event& e) {
         if (detail::lifecycle_rank(sub->status) > detail::lifecycle_rank(cur.state.sub.status)) {
             cur.state.sub = *sub;
             cur.state.event_id = e.id;
+            cur.state.request_id = request_id;
             cur.ambiguous = false;
         }
     } else if (e.created == cur.state.as_of && !cur.state.retrieved) {
@@ -108,6 +109,7 @@ void subscription_folder::add(const event& e) {
         if (e.id > cur.state.event_id) {
             cur.state.sub = *sub;
             cur.state.event_id = e.id;
+            cur.state.request_id = request_id;
         }
     }
 }
@@ -119,18 +121,30 @@ std::vector<std::string> subscription_folder::ambiguous() const {
     return ids;
 }
 
-void subscription_folder::resolve(const subscription& current) {
+void subscription_folder::resolve(const subscription& current, const std::string& request_id) {
     auto it = by_id_.find(current.id);
     if (it == by_id_.end()) return;
     it->second.state.sub = current;
+    it->second.state.request_id = request_id;
     it->second.state.retrieved = true;
     it->second.ambiguous = false;
 }
 
-bool subscription_folder::add_current(const subscription& current) {
+bool subscription_folder::add_current(const subscription& current, const std::string& request_id) {
     auto [it, inserted] = by_id_.try_emplace(current.id);
-    if (inserted) it->second.state = subscription_state{current, "", 0, true};
+    if (inserted) it->second.state = subscription_state{current, "", 0, true, request_id};
     return inserted;
+}
+
+std::vector<subscription_state> subscription_folder::take_states_by_customer() {
+    std::vector<subscription_state> out;
+    out.reserve(by_id_.size());
+    for (auto it = by_id_.begin(); it != by_id_.end(); it = by_id_.erase(it))
+        if (!it->second.ambiguous) out.push_back(std::move(it->second.state));
+    std::stable_sort(out.begin(), out.end(), [](const subscription_state& a, const subscription_state& b) {
+        return a.sub.customer < b.sub.customer;
+    });
+    return out;
 }
 
 std::vector<subscription_state> subscription_folder::states() const {
@@ -417,7 +431,8 @@ void check_customer_tier(ctx& c, const std::vector<const subscription_state*>& s
         {"newest_event", chosen->event_id},
         {"as_of", chosen->as_of},
         {"retrieved", chosen->retrieved},
-        {"stripe_request_id", c.request_id_of(chosen->retrieved ? sub.id : chosen->event_id)},
+        {"stripe_request_id", !chosen->request_id.empty() ? chosen->request_id
+                                                          : c.request_id_of(chosen->retrieved ? sub.id : chosen->event_id)},
         {"local_plan", user->plan},
         {"expected_plan", *tier},
     };
@@ -687,32 +702,33 @@ bool app_handles_event_type(std::string_view type) {
 
 namespace {
 
-enum class parts { all, window_rules, slice_rules };
-
 std::vector<finding> run_rules(const window_input& stripe, const local_snapshot& local, const diff_policy& policy,
-                               parts which, diff_memory& memory) {
+                               bool all, diff_scope scope, diff_memory& memory) {
     detail::ctx c(stripe, local, policy, memory);
-    const bool window = which != parts::slice_rules, slice = which != parts::window_rules;
+    const bool window = all || scope == diff_scope::window_rules;
+    const bool slice = all || scope == diff_scope::slice_rules;
+    const bool tiers = window || scope == diff_scope::tier_rules;
+    const bool users = window || scope == diff_scope::user_rules;
+    const bool webhook_log = window || scope == diff_scope::webhook_rules;
 
     if (slice) {
         std::set<std::string> seen;
         for (const auto& inv : stripe.invoices)
             if (seen.insert(inv.id).second) detail::check_invoice(c, inv);
     }
-    if (window) {
+    if (tiers) {
         std::map<std::string, std::vector<const subscription_state*>> by_customer;
         for (const auto& st : stripe.subscriptions) by_customer[st.sub.customer].push_back(&st);
         for (const auto& [customer, states] : by_customer) detail::check_customer_tier(c, states);
     }
-    detail::check_unknown_customers(c, which == parts::window_rules);
+    // Subscription customers wait for a later slice's email match.
+    detail::check_unknown_customers(c, !slice);
     if (slice) {
         detail::check_orphan_payments(c);
         detail::check_refunds(c);
     }
-    if (window) {
-        detail::check_users(c);
-        detail::check_webhook_log(c);
-    }
+    if (users) detail::check_users(c);
+    if (webhook_log) detail::check_webhook_log(c);
     detail::check_missed_events(c);
     return std::move(c.out);
 }
@@ -721,13 +737,12 @@ std::vector<finding> run_rules(const window_input& stripe, const local_snapshot&
 
 std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy) {
     diff_memory memory;
-    return run_rules(stripe, local, policy, parts::all, memory);
+    return run_rules(stripe, local, policy, true, diff_scope::window_rules, memory);
 }
 
 std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy,
                           diff_scope scope, diff_memory& memory) {
-    return run_rules(stripe, local, policy, scope == diff_scope::window_rules ? parts::window_rules : parts::slice_rules,
-                     memory);
+    return run_rules(stripe, local, policy, false, scope, memory);
 }
 
 std::vector<finding> pending_customers(diff_memory& memory) {

@@ -105,6 +105,7 @@ struct subscription_state {
     std::string event_id;     // the newest event that carried it
     unix_seconds as_of = 0;   // that event's created time
     bool retrieved = false;   // true when sub was fetched because events disagreed
+    std::string request_id;   // of the response that carried the state ("" when unknown)
 };
 
 // Folds subscription events of a window into the newest state per
@@ -121,14 +122,20 @@ public:
     subscription_folder() = default;
     explicit subscription_folder(const diff_policy* policy) : policy_(policy) {}
 
-    void add(const event& e);  // ignores events whose object is not a subscription
+    // `request_id`: of the response that carried it, kept with the state
+    // (the run needs no id map for every subscription event of the window).
+    void add(const event& e, const std::string& request_id = {});  // ignores non-subscription events
     std::vector<std::string> ambiguous() const;  // subscription ids to fetch
-    void resolve(const subscription& current);    // the fetched truth for an ambiguous one
+    // The fetched truth for an ambiguous one.
+    void resolve(const subscription& current, const std::string& request_id = {});
     // The current state from a subscription list, for subscriptions no event
     // of the window covers (the part of a window past Stripe's event retention).
     // Never overrides an event-derived state. Returns whether it was added.
-    bool add_current(const subscription& current);
+    bool add_current(const subscription& current, const std::string& request_id = {});
     std::vector<subscription_state> states() const;
+    // The states (ambiguous ones left out, as in states()), ordered by
+    // customer; the folder is empty afterwards.
+    std::vector<subscription_state> take_states_by_customer();
 
 private:
     struct entry {
@@ -186,7 +193,17 @@ std::vector<finding> diff(const window_input& stripe, const local_snapshot& loca
 //    disputes, customers, orphan payments, missed events of the slice.
 //  - pending_customers(), once and last.
 // Together they find what diff() finds over the same window.
-enum class diff_scope { window_rules, slice_rules };
+//
+// The window part may itself be split so that memory is bounded by a chunk,
+// not by the window's customers (each subject is decided by exactly one part):
+//  - tier_rules over chunks of subscription states, grouped by customer, with
+//    the users of those customers (tiers, subscription customers unknown);
+//  - user_rules over chunks of users, with their usage in the window
+//    (balances, usage, correlation ids);
+//  - webhook_rules once, with the window's subscription events and the
+//    deliveries the webhook-log rules can flag.
+// window_rules = all three over one input.
+enum class diff_scope { window_rules, slice_rules, tier_rules, user_rules, webhook_rules };
 
 // What a window's earlier parts leave for the later ones, so a subject is
 // reported once per window however many slices mention it. Its size is

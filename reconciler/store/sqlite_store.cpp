@@ -307,19 +307,33 @@ public:
         load_users("stripe_customer_id", lq.customer_ids);
         load_users("email COLLATE NOCASE", lq.emails);
         const std::string start = format_rfc3339(lq.start), end = format_rfc3339(lq.end);
+        // Activity in the window, and balances that are broken whatever the
+        // window: every user the window rules' user checks can flag.
+        constexpr const char* active_user =
+            "(EXISTS (SELECT 1 FROM ai_usage a WHERE a.user_id = users.id AND a.created_at >= ?1 AND a.created_at < ?2)"
+            " OR EXISTS (SELECT 1 FROM json_each(plan_metadata, '$.credit_events') e"
+            "   WHERE json_extract(e.value, '$.at') >= ?1 AND json_extract(e.value, '$.at') < ?2)"
+            " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) < 0"
+            " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) !="
+            "    (SELECT COALESCE(SUM(json_extract(e.value, '$.delta')), 0)"
+            "     FROM json_each(plan_metadata, '$.credit_events') e))";
         if (lq.window_rules) {
-            // Activity in the window, and balances that are broken whatever the window.
-            SQLite::Statement q(db_, std::string(user_columns) +
-                                         "WHERE id IN (SELECT user_id FROM ai_usage WHERE created_at >= ?1 AND created_at < ?2)"
-                                         " OR EXISTS (SELECT 1 FROM json_each(plan_metadata, '$.credit_events') e"
-                                         "   WHERE json_extract(e.value, '$.at') >= ?1 AND json_extract(e.value, '$.at') < ?2)"
-                                         " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) < 0"
-                                         " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) !="
-                                         "    (SELECT COALESCE(SUM(json_extract(e.value, '$.delta')), 0)"
-                                         "     FROM json_each(plan_metadata, '$.credit_events') e)");
+            SQLite::Statement q(db_, std::string(user_columns) + "WHERE " + active_user);
             q.bind(1, start);
             q.bind(2, end);
             add_users(q);
+        }
+        std::optional<std::pair<std::int64_t, std::int64_t>> page_ids;  // first and last user id of the page
+        if (lq.active_users_after) {
+            SQLite::Statement q(db_, std::string(user_columns) + "WHERE id > ?3 AND " + active_user +
+                                         " ORDER BY id LIMIT ?4");
+            q.bind(1, start);
+            q.bind(2, end);
+            q.bind(3, *lq.active_users_after);
+            q.bind(4, lq.active_users_limit);
+            const std::size_t before = snap.users.size();
+            add_users(q);
+            if (snap.users.size() > before) page_ids = std::pair{snap.users[before].id, snap.users.back().id};
         }
         auto read_payment = [](SQLite::Statement& q) {
             local_payment p;
@@ -342,18 +356,25 @@ public:
             while (q.executeStep())
                 if (auto p = read_payment(q); seen_payments.insert(p.invoice_id).second) snap.payments.push_back(std::move(p));
         });
-        {
+        if (lq.window_payments) {
             SQLite::Statement q(db_, std::string(payment_columns) + "WHERE paid_at >= ? AND paid_at < ?");
             q.bind(1, start);
             q.bind(2, end);
             while (q.executeStep())
                 if (auto p = read_payment(q); seen_payments.insert(p.invoice_id).second) snap.payments.push_back(std::move(p));
         }
-        if (lq.window_rules) {
-            SQLite::Statement q(db_, "SELECT user_id, credits, request_id, created_at FROM ai_usage"
-                                     " WHERE created_at >= ? AND created_at < ?");
+        if (lq.window_rules || page_ids) {
+            // A page's users are every active user in its id range: the
+            // usage of that range in the window is exactly theirs.
+            SQLite::Statement q(db_, std::string("SELECT user_id, credits, request_id, created_at FROM ai_usage"
+                                                 " WHERE created_at >= ?1 AND created_at < ?2") +
+                                         (page_ids ? " AND user_id BETWEEN ?3 AND ?4" : ""));
             q.bind(1, start);
             q.bind(2, end);
+            if (page_ids) {
+                q.bind(3, page_ids->first);
+                q.bind(4, page_ids->second);
+            }
             while (q.executeStep()) {
                 usage_row u{q.getColumn(0).getInt64(), q.getColumn(1).getInt64(), q.getColumn(2).getString(), 0};
                 try {
@@ -384,8 +405,9 @@ public:
         };
         constexpr const char* webhook_columns =
             "SELECT stripe_event_id, type, received_at, status, attempts, last_error FROM webhook_events ";
-        if (lq.window_rules) {
-            SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE received_at >= ? AND received_at < ?");
+        if (lq.window_rules || lq.flaggable_deliveries) {
+            SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE received_at >= ? AND received_at < ?" +
+                                         (lq.window_rules ? "" : " AND status IN ('signature_failed', 'failed')"));
             q.bind(1, start);
             q.bind(2, end);
             read_deliveries(q);
@@ -420,6 +442,17 @@ public:
         q.bind(4, now_text());
         q.exec();
         tx.commit();
+    }
+
+    std::vector<std::string> delivered_event_ids(const std::vector<std::string>& event_ids) override {
+        std::vector<std::string> out;
+        for_chunks(event_ids, [&](const std::vector<std::string>& chunk) {
+            SQLite::Statement q(db_, "SELECT DISTINCT stripe_event_id FROM webhook_events WHERE stripe_event_id IN (" +
+                                         placeholders(chunk.size()) + ")");
+            for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
+            while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+        });
+        return out;
     }
 
     std::vector<std::string> payments_paid_between(unix_seconds start, unix_seconds end) override {

@@ -92,6 +92,17 @@ struct local_query {
     // [start, end) and the webhook deliveries received in it. A slice skips
     // them: they would be read once per slice for nothing.
     bool window_rules = true;
+    // Payments with paid_at in [start, end) (the slice rules' orphan check).
+    bool window_payments = true;
+    // One page of the window rules' users instead (diff_scope::user_rules):
+    // users with id > *active_users_after that have activity in [start, end)
+    // or a broken balance, by id, at most active_users_limit of them, and
+    // their usage in [start, end). Fewer than the limit: the last page.
+    std::optional<std::int64_t> active_users_after;
+    std::int64_t active_users_limit = 2000;
+    // Deliveries received in [start, end) that the webhook-log rules can flag
+    // (status signature_failed or failed), not the whole log.
+    bool flaggable_deliveries = false;
 };
 
 struct escalation_input {
@@ -174,6 +185,8 @@ public:
 
     // Payments whose paid_at lies in [start, end): their invoice ids.
     virtual std::vector<std::string> payments_paid_between(unix_seconds start, unix_seconds end) = 0;
+    // Of these Stripe event ids, those the app's webhook log has a row for.
+    virtual std::vector<std::string> delivered_event_ids(const std::vector<std::string>& event_ids) = 0;
 
     virtual apply_result apply(const proposed_correction& c, std::int64_t run_id,
                                const std::string& correlation_id) = 0;

@@ -613,6 +613,8 @@ BOOST_AUTO_TEST_CASE(slices_find_what_the_whole_window_finds) {
     u2.plan = "free";
     local_snapshot local = snap({u1, u2});
     local.usage = {usage_row{1, 5, "req_u", t0 + day + 5}};
+    local.webhooks = {webhook_delivery{"evt_w", "invoice.paid", t0 + 50, "failed", 2, "timeout"},
+                      webhook_delivery{"evt_p3", "invoice.paid", t0 + 2 * day + 111, "processed", 1, ""}};
 
     auto keys = [](const std::vector<finding>& fs) {
         std::multiset<std::string> out;
@@ -626,31 +628,72 @@ BOOST_AUTO_TEST_CASE(slices_find_what_the_whole_window_finds) {
     BOOST_TEST(expected.count("unknown_customer cus_ghost") == 1);
     BOOST_TEST(expected.count("unknown_customer cus_mail") == 0);
     BOOST_TEST(expected.count("refund_or_dispute ch_1 +fix") == 1);
+    BOOST_TEST(expected.count("tier_mismatch sub_1 +fix") == 1);
+    BOOST_TEST(expected.count("missed_webhook evt_s1") == 1);
+    BOOST_TEST(expected.count("webhook_failed_twice evt_w") == 1);
+    BOOST_TEST(expected.count("credits_not_decrementing user1@example.com") +
+                   expected.count("negative_or_stuck_balance user1@example.com") == 1);
 
-    // The window part, then three one-day slices, then the pending customers.
-    diff_memory memory;
-    window_input w = window();
-    w.end = whole.end;
-    w.subscriptions = whole.subscriptions;
-    for (const auto& e : whole.events)
-        if (e.type.rfind("customer.subscription.", 0) == 0) w.events.push_back(e);
-    std::vector<finding> parts = diff(w, local, policy(), diff_scope::window_rules, memory);
-    for (int d = 0; d < 3; ++d) {
-        window_input sl;
-        sl.start = t0 + d * day;
-        sl.end = sl.start + day;
-        sl.window_end = whole.end;
-        auto in_slice = [&](unix_seconds t) { return t >= sl.start && t < sl.end; };
-        for (const auto& inv : whole.invoices)
-            if (in_slice(*inv.paid_at)) sl.invoices.push_back(inv);
-        for (const auto& cc : whole.charge_cases)
-            if (in_slice(cc.created)) sl.charge_cases.push_back(cc);
-        for (const auto& e : whole.events)
-            if (in_slice(e.created) && e.type.rfind("customer.subscription.", 0) != 0) sl.events.push_back(e);
-        for (auto& f : diff(sl, local, policy(), diff_scope::slice_rules, memory)) parts.push_back(std::move(f));
+    // The window part (whole, or in chunks as the run does it: tiers per
+    // customer with only that customer's users, users one at a time with
+    // their usage, then the webhook log), then three one-day slices, then
+    // the pending customers.
+    for (const bool chunked : {false, true}) {
+        BOOST_TEST_CONTEXT("window part " << (chunked ? "in chunks" : "whole")) {
+            diff_memory memory;
+            window_input w = window();
+            w.end = whole.end;
+            std::vector<event_ref> sub_events;
+            for (const auto& e : whole.events)
+                if (e.type.rfind("customer.subscription.", 0) == 0) sub_events.push_back(e);
+            std::vector<finding> parts;
+            auto add = [&](std::vector<finding> fs) {
+                for (auto& f : fs) parts.push_back(std::move(f));
+            };
+            if (!chunked) {
+                w.subscriptions = whole.subscriptions;
+                w.events = sub_events;
+                add(diff(w, local, policy(), diff_scope::window_rules, memory));
+            } else {
+                for (const auto& st : whole.subscriptions) {
+                    window_input tier = w;
+                    tier.subscriptions = {st};
+                    local_snapshot users_of_customer;
+                    for (const auto& u : local.users)
+                        if (u.stripe_customer_id == st.sub.customer) users_of_customer.users.push_back(u);
+                    add(diff(tier, users_of_customer, policy(), diff_scope::tier_rules, memory));
+                }
+                for (const auto& u : local.users) {
+                    local_snapshot one;
+                    one.users = {u};
+                    for (const auto& r : local.usage)
+                        if (r.user_id == u.id) one.usage.push_back(r);
+                    add(diff(w, one, policy(), diff_scope::user_rules, memory));
+                }
+                window_input hooks = w;
+                hooks.events = sub_events;
+                local_snapshot log;
+                log.webhooks = local.webhooks;
+                add(diff(hooks, log, policy(), diff_scope::webhook_rules, memory));
+            }
+            for (int d = 0; d < 3; ++d) {
+                window_input sl;
+                sl.start = t0 + d * day;
+                sl.end = sl.start + day;
+                sl.window_end = whole.end;
+                auto in_slice = [&](unix_seconds t) { return t >= sl.start && t < sl.end; };
+                for (const auto& inv : whole.invoices)
+                    if (in_slice(*inv.paid_at)) sl.invoices.push_back(inv);
+                for (const auto& cc : whole.charge_cases)
+                    if (in_slice(cc.created)) sl.charge_cases.push_back(cc);
+                for (const auto& e : whole.events)
+                    if (in_slice(e.created) && e.type.rfind("customer.subscription.", 0) != 0) sl.events.push_back(e);
+                add(diff(sl, local, policy(), diff_scope::slice_rules, memory));
+            }
+            add(pending_customers(memory));
+            BOOST_TEST(keys(parts) == expected);
+        }
     }
-    for (auto& f : pending_customers(memory)) parts.push_back(std::move(f));
-    BOOST_TEST(keys(parts) == expected);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
