@@ -10,6 +10,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <optional>
+#include <string_view>
 #include <map>
 #include <sstream>
 #include <system_error>
@@ -28,16 +31,20 @@ void restrict_file(const fs::path& p) {
 }
 
 // Write to a temporary name, then rename: a reader never sees half a report.
-void write_file(const fs::path& p, const std::string& text) {
+void write_file_with(const fs::path& p, const std::function<void(std::ostream&)>& write) {
     const fs::path tmp = p.string() + ".tmp";
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        out << text;
+        restrict_file(tmp);
+        write(out);
         out.flush();
         if (!out) throw std::runtime_error("write report file " + tmp.string() + ": write failed");
     }
-    restrict_file(tmp);
     fs::rename(tmp, p);
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+    write_file_with(p, [&](std::ostream& out) { out << text; });
 }
 
 }  // namespace detail
@@ -73,8 +80,11 @@ fs::path prepare_report_dir(const fs::path& dir, std::int64_t run_id, unix_secon
 }
 
 report_writer::report_writer(const fs::path& run_dir)
-    : out_(run_dir / "entitlement_changes.jsonl", std::ios::app) {
+    : run_dir_(run_dir),
+      out_(run_dir / "entitlement_changes.jsonl", std::ios::app),
+      findings_(run_dir / "findings.jsonl", std::ios::binary | std::ios::trunc) {
     detail::restrict_file(run_dir / "entitlement_changes.jsonl");
+    detail::restrict_file(run_dir / "findings.jsonl");
 }
 
 void report_writer::entitlement_change(const json::object& line) {
@@ -82,60 +92,104 @@ void report_writer::entitlement_change(const json::object& line) {
     out_.flush();
 }
 
-json::object report_json(const run_result& r) {
-    std::map<std::string, std::int64_t> by_kind, by_team, by_disposition, flagged_by_team;
-    json::array findings, corrections;
-    for (const auto& o : r.outcomes) {
-        ++by_kind[to_string(o.f.kind)];
-        ++by_team[to_string(o.f.owner)];
-        ++by_disposition[store::to_string(o.disposition)];
-        if (o.disposition != store::disposition::applied && o.disposition != store::disposition::already_applied &&
-            o.disposition != store::disposition::superseded && o.disposition != store::disposition::replayed)
-            ++flagged_by_team[to_string(o.f.owner)];
-        json::object item{
-            {"kind", to_string(o.f.kind)},
-            {"subject_type", o.f.subject_type},
-            {"subject_id", o.f.subject_id},
-            {"customer", o.f.customer_id},
-            {"user_id", o.f.user_id ? json::value(*o.f.user_id) : json::value(nullptr)},
-            {"user_email", o.f.user_email},
-            {"team", to_string(o.f.owner)},
-            {"disposition", store::to_string(o.disposition)},
-            {"summary", o.f.summary},
-            {"note", o.note},
-            {"correlation_id", o.correlation_id},
-            {"correction_id", o.correction_id},
-            {"evidence", o.f.evidence},
-        };
-        if (o.f.correction) {
-            const auto& c = *o.f.correction;
-            json::object corr{{"kind", to_string(c.kind)}, {"ledger_key", c.ledger_key}};
-            if (c.kind == correction_kind::grant_credits) {
-                corr["credits"] = c.credits;
-                corr["record_payment"] = c.record_payment.has_value();
-            } else if (c.kind == correction_kind::revoke_credits) {
-                corr["credits"] = c.credits;
-                corr["unrecovered"] = c.unrecovered;
-            } else {
-                corr["tier_from"] = c.tier_from;
-                corr["tier_to"] = c.tier_to;
-            }
-            if (o.disposition == store::disposition::applied) {
-                json::object applied = corr;
-                applied["id"] = o.correction_id;
-                applied["user_email"] = o.f.user_email;
-                applied["correlation_id"] = o.correlation_id;
-                applied["finding"] = to_string(o.f.kind);
-                applied["subject_id"] = o.f.subject_id;
-                applied["status"] = "applied";
-                corrections.push_back(std::move(applied));
-            }
-            item["correction"] = std::move(corr);
+namespace detail {
+
+bool counts_as_flagged(store::disposition d) {
+    return d != store::disposition::applied && d != store::disposition::already_applied &&
+           d != store::disposition::superseded && d != store::disposition::replayed;
+}
+
+// One findings[] item of report.json (docs/report-schema.md); `applied`
+// receives the corrections[] item when the finding's correction was applied.
+json::object finding_item(const finding_outcome& o, std::optional<json::object>& applied_out) {
+    json::object item{
+        {"kind", to_string(o.f.kind)},
+        {"subject_type", o.f.subject_type},
+        {"subject_id", o.f.subject_id},
+        {"customer", o.f.customer_id},
+        {"user_id", o.f.user_id ? json::value(*o.f.user_id) : json::value(nullptr)},
+        {"user_email", o.f.user_email},
+        {"team", to_string(o.f.owner)},
+        {"disposition", store::to_string(o.disposition)},
+        {"summary", o.f.summary},
+        {"note", o.note},
+        {"correlation_id", o.correlation_id},
+        {"correction_id", o.correction_id},
+        {"evidence", o.f.evidence},
+    };
+    if (o.f.correction) {
+        const auto& c = *o.f.correction;
+        json::object corr{{"kind", to_string(c.kind)}, {"ledger_key", c.ledger_key}};
+        if (c.kind == correction_kind::grant_credits) {
+            corr["credits"] = c.credits;
+            corr["record_payment"] = c.record_payment.has_value();
+        } else if (c.kind == correction_kind::revoke_credits) {
+            corr["credits"] = c.credits;
+            corr["unrecovered"] = c.unrecovered;
         } else {
-            item["correction"] = nullptr;
+            corr["tier_from"] = c.tier_from;
+            corr["tier_to"] = c.tier_to;
         }
-        findings.push_back(std::move(item));
+        if (o.disposition == store::disposition::applied) {
+            json::object applied = corr;
+            applied["id"] = o.correction_id;
+            applied["user_email"] = o.f.user_email;
+            applied["correlation_id"] = o.correlation_id;
+            applied["finding"] = to_string(o.f.kind);
+            applied["subject_id"] = o.f.subject_id;
+            applied["status"] = "applied";
+            applied_out = std::move(applied);
+        }
+        item["correction"] = std::move(corr);
+    } else {
+        item["correction"] = nullptr;
     }
+    return item;
+}
+
+// The run's findings.jsonl, one findings[] item per line, to a visitor.
+void each_spooled_finding(const fs::path& file, const std::function<void(std::string_view line)>& visit) {
+    std::ifstream in(file, std::ios::binary);
+    std::string line;
+    while (std::getline(in, line))
+        if (!line.empty()) visit(line);
+}
+
+}  // namespace detail
+
+void finding_tally::add(const finding_outcome& o) {
+    ++total;
+    const std::string kind = to_string(o.f.kind), team_name = to_string(o.f.owner),
+                      disposition = store::to_string(o.disposition);
+    ++by_kind[kind];
+    ++by_team[team_name];
+    ++by_disposition[disposition];
+    ++by_kind_and_disposition[kind][disposition];
+    if (detail::counts_as_flagged(o.disposition)) ++flagged_by_team[team_name];
+    if (o.disposition == store::disposition::applied) ++applied;
+    if (o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed) ++flagged;
+}
+
+void report_writer::findings(run_result& r) {
+    for (const auto& o : r.outcomes) {
+        std::optional<json::object> applied;
+        const json::object item = detail::finding_item(o, applied);
+        findings_ << json::serialize(item) << '\n';
+        r.tally.add(o);
+        if (applied) r.corrections.push_back(std::move(*applied));
+    }
+    findings_.flush();
+    if (!findings_) throw std::runtime_error("write " + (run_dir_ / "findings.jsonl").string() + ": write failed");
+    r.outcomes.clear();
+    r.outcomes.shrink_to_fit();
+}
+
+json::object report_json(const run_result& r) {
+    const auto& t = r.tally;
+    const auto& by_kind = t.by_kind;
+    const auto& by_team = t.by_team;
+    const auto& by_disposition = t.by_disposition;
+    const auto& flagged_by_team = t.flagged_by_team;
     auto to_obj = [](const std::map<std::string, std::int64_t>& m) {
         json::object o;
         for (const auto& [k, v] : m) o[k] = v;
@@ -191,7 +245,7 @@ json::object report_json(const run_result& r) {
          }},
         {"totals",
          json::object{
-             {"findings", static_cast<std::int64_t>(r.outcomes.size())},
+             {"findings", r.tally.total},
              {"applied", r.applied()},
              {"flagged", r.flagged()},
              {"by_kind", to_obj(by_kind)},
@@ -202,8 +256,7 @@ json::object report_json(const run_result& r) {
              {"escalations_resolved", r.escalations_resolved},
              {"escalations_open", static_cast<std::int64_t>(r.open_escalations.size())},
          }},
-        {"findings", std::move(findings)},
-        {"corrections", std::move(corrections)},
+        {"corrections", r.corrections},
         {"escalations", std::move(escalations)},
     };
 }
@@ -230,10 +283,33 @@ void write_report(const run_result& r) {
                        '\n';
     }
     detail::write_file(r.report_dir / "escalations.jsonl", escalations);
+    // The findings stream from findings.jsonl into each file, one at a time.
     const json::object report = report_json(r);
-    detail::write_file(r.report_dir / "report.json", json::serialize(report) + '\n');
-    detail::write_file(r.report_dir / "report.html", render_html(report));
-    detail::write_file(r.report_dir / "findings.csv", render_findings_csv(report));
+    const fs::path spool = r.report_dir / "findings.jsonl";
+    const finding_source findings = [&](const finding_visitor& visit) {
+        detail::each_spooled_finding(spool, [&](std::string_view line) {
+            boost::system::error_code ec;
+            const json::value v = json::parse(line, ec);
+            visit(ec ? nullptr : v.if_object());
+        });
+    };
+    detail::write_file_with(r.report_dir / "report.json", [&](std::ostream& out) {
+        // report.json is report_json(r) with findings[] spliced in from the spool.
+        std::string head = json::serialize(report);
+        head.pop_back();  // the closing brace
+        out << head << (report.empty() ? "" : ",") << "\"findings\":[";
+        bool first = true;
+        detail::each_spooled_finding(spool, [&](std::string_view line) {
+            out << (first ? "" : ",") << line;
+            first = false;
+        });
+        out << "]}\n";
+    });
+    detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) {
+        render_html(out, report, findings, static_cast<std::size_t>(r.tally.total));
+    });
+    detail::write_file_with(r.report_dir / "findings.csv",
+                            [&](std::ostream& out) { render_findings_csv(out, findings); });
     detail::write_file(r.report_dir / "summary.md", render_summary_md(report));
     // `latest` always points at the newest complete report.
     const fs::path latest = r.report_dir.parent_path() / "latest";
@@ -262,7 +338,7 @@ std::string metrics_text(const run_result& r, std::optional<unix_seconds> last_s
           static_cast<std::int64_t>(r.open_escalations.size()));
     std::map<std::string, std::int64_t> by_kind;
     for (int k = 0; k < finding_kind_count; ++k) by_kind[to_string(static_cast<finding_kind>(k))] = 0;
-    for (const auto& o : r.outcomes) ++by_kind[to_string(o.f.kind)];
+    for (const auto& [kind, n] : r.tally.by_kind) by_kind[kind] = n;
     s << "# HELP stripe_reconciler_last_run_findings findings of the last run by kind\n"
          "# TYPE stripe_reconciler_last_run_findings gauge\n";
     for (const auto& [kind, n] : by_kind) s << "stripe_reconciler_last_run_findings{kind=\"" << kind << "\"} " << n << '\n';
@@ -292,9 +368,8 @@ std::string format_summary(const run_result& r) {
     s << "  fetched  " << r.objects << " objects in " << r.pages << " pages (" << r.requests << " requests, "
       << r.retries << " retries) in " << (r.finished_at - r.started_at) << " s\n";
     if (!r.succeeded) s << "  error    " << r.error << "\n";
-    std::map<std::string, std::map<std::string, int>> table;
-    for (const auto& o : r.outcomes) ++table[to_string(o.f.kind)][store::to_string(o.disposition)];
-    s << "  findings " << r.outcomes.size() << " (applied " << r.applied() << ", flagged " << r.flagged() << ")\n";
+    const auto& table = r.tally.by_kind_and_disposition;
+    s << "  findings " << r.tally.total << " (applied " << r.applied() << ", flagged " << r.flagged() << ")\n";
     for (const auto& [kind, dispositions] : table) {
         s << "    " << kind << ":";
         for (const auto& [d, n] : dispositions) s << " " << d << " " << n;

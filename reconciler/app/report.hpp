@@ -2,6 +2,7 @@
 //   <output.dir>/run-<id>/report.json              versioned schema (docs/report-schema.md)
 //   <output.dir>/run-<id>/request_ids.txt          every fetched page's Stripe Request-Id
 //   <output.dir>/run-<id>/entitlement_changes.jsonl the entitlement_change lines of the run
+//   <output.dir>/run-<id>/findings.jsonl           the findings, one report.json findings[] item per line
 //   <output.dir>/latest -> run-<id>
 // Directories are created 0750, files 0640: reports hold customer emails.
 #pragma once
@@ -27,17 +28,27 @@ void prepare_output_dir(const std::filesystem::path& dir);
 // Creates <dir>/run-<id> (and <dir>); throws config_error naming the directory.
 std::filesystem::path prepare_report_dir(const std::filesystem::path& dir, std::int64_t run_id, unix_seconds started);
 
-// Appends entitlement_change lines as they happen, so a crash keeps them.
+// Appends entitlement_change lines as they happen, so a crash keeps them,
+// and the run's findings as each part of the window is done.
 class report_writer {
 public:
     explicit report_writer(const std::filesystem::path& run_dir);
     void entitlement_change(const boost::json::object& line);
+    // Moves r.outcomes to <run_dir>/findings.jsonl (one report.json findings[]
+    // item per line), counting them in r.tally and the applied corrections in
+    // r.corrections: a run holds one part's findings at a time, never all.
+    void findings(run_result& r);
 
 private:
+    std::filesystem::path run_dir_;
     std::ofstream out_;
+    std::ofstream findings_;
 };
 
+// report.json without its findings[] (those are in findings.jsonl).
 boost::json::object report_json(const run_result& r);
+// Writes report.json, report.html, findings.csv and summary.md, streaming
+// the findings from findings.jsonl.
 void write_report(const run_result& r);
 
 // Prometheus text format for node_exporter's textfile collector, written

@@ -13,6 +13,8 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <ostream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -488,13 +490,21 @@ footer { margin-top: 2.5rem; color: #6e7781; font-size: .85em; }
 }
 )css";
 
+// A report's own findings[] as a finding_source.
+finding_source findings_of(const json::array* findings) {
+    return [findings](const finding_visitor& visit) {
+        if (findings == nullptr) return;
+        for (const auto& item : *findings) visit(item.if_object());
+    };
+}
+
 }  // namespace detail
 
-std::string render_html(const json::object& report) {
+void render_html(std::ostream& out, const json::object& report, const finding_source& findings,
+                 std::size_t finding_count) {
     using namespace detail;
     const json::object* run = object_at(&report, "run");
     const json::object* window = object_at(run, "window");
-    const json::array* findings = array_at(&report, "findings");
     const totals_model t = make_totals(report);
     const std::string run_id = str_at(run, "id");
     const std::string status = str_at(run, "status");
@@ -502,7 +512,7 @@ std::string render_html(const json::object& report) {
     const std::string error = str_at(run, "error");
 
     std::string h;
-    h.reserve(16384 + (findings != nullptr ? findings->size() * 700 : 0));
+    h.reserve(16384);
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     // Defence in depth behind the escaping: even injected markup could neither
     // run script nor fetch anything.
@@ -685,15 +695,17 @@ std::string render_html(const json::object& report) {
     }
 
     // All findings
-    h += "<h2 id=\"findings\">All findings (" + std::to_string(findings != nullptr ? findings->size() : 0) +
-         ")</h2>\n";
-    if (findings == nullptr || findings->empty()) {
+    h += "<h2 id=\"findings\">All findings (" + std::to_string(finding_count) + ")</h2>\n";
+    if (finding_count == 0) {
         h += "<p class=\"muted\">No findings.</p>\n";
     } else {
         h += "<table>\n<thead><tr><th>Kind</th><th>Subject</th><th>User</th><th>Team</th><th>Disposition</th>"
              "<th>Summary</th><th>Correlation id</th></tr></thead>\n<tbody>\n";
-        for (const auto& item : *findings) {
-            const json::object* f = item.if_object();
+        // Row by row to `out`: a run's findings are never all in memory.
+        out << h;
+        h.clear();
+        findings([&](const json::object* f) {
+            h.clear();
             const std::string disposition = str_at(f, "disposition");
             const std::string user_id = str_at(f, "user_id");
             const std::string note = str_at(f, "note");
@@ -707,7 +719,9 @@ std::string render_html(const json::object& report) {
             h += "<td>" + html_escape(str_at(f, "summary"));
             if (!note.empty()) h += "<br><span class=\"muted small\">" + html_escape(note) + "</span>";
             h += "</td><td>" + code_html(str_at(f, "correlation_id")) + "</td></tr>\n";
-        }
+            out << h;
+        });
+        h.clear();
         h += "</tbody></table>\n";
     }
 
@@ -716,7 +730,14 @@ std::string render_html(const json::object& report) {
          "). Evidence for each finding and the Stripe request ids are in report.json and " +
          html_escape(str_at(run, "request_ids_file").empty() ? "request_ids.txt" : str_at(run, "request_ids_file")) +
          ".</footer>\n</body>\n</html>\n";
-    return h;
+    out << h;
+}
+
+std::string render_html(const json::object& report) {
+    const json::array* findings = detail::array_at(&report, "findings");
+    std::ostringstream out;
+    render_html(out, report, detail::findings_of(findings), findings != nullptr ? findings->size() : 0);
+    return out.str();
 }
 
 // ---------------------------------------------------------------------------
@@ -746,7 +767,7 @@ std::string csv_field(const json::value* v, bool numeric) {
 
 }  // namespace detail
 
-std::string render_findings_csv(const json::object& report) {
+void render_findings_csv(std::ostream& csv, const finding_source& findings) {
     using namespace detail;
     static constexpr std::array<std::string_view, 15> header{
         "kind",       "subject_type",   "subject_id",      "customer", "user_id",   "user_email",
@@ -758,11 +779,10 @@ std::string render_findings_csv(const json::object& report) {
         out += header[i];
     }
     out += "\r\n";
-    const json::array* findings = array_at(&report, "findings");
-    if (findings == nullptr) return out;
-    for (const auto& item : *findings) {
-        const json::object* f = item.if_object();
-        if (f == nullptr) continue;
+    csv << out;
+    findings([&](const json::object* f) {
+        if (f == nullptr) return;
+        out.clear();
         const json::object* c = object_at(f, "correction");
         const std::array<std::string, 15> row{
             csv_field(field(f, "kind"), false),         csv_field(field(f, "subject_type"), false),
@@ -778,8 +798,14 @@ std::string render_findings_csv(const json::object& report) {
             out += row[i];
         }
         out += "\r\n";
-    }
-    return out;
+        csv << out;
+    });
+}
+
+std::string render_findings_csv(const json::object& report) {
+    std::ostringstream out;
+    render_findings_csv(out, detail::findings_of(detail::array_at(&report, "findings")));
+    return out.str();
 }
 
 // ---------------------------------------------------------------------------

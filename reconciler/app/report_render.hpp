@@ -15,6 +15,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstddef>
+#include <functional>
+#include <iosfwd>
 #include <string>
 
 namespace reconciler {
@@ -22,5 +25,18 @@ namespace reconciler {
 std::string render_html(const boost::json::object& report);
 std::string render_findings_csv(const boost::json::object& report);
 std::string render_summary_md(const boost::json::object& report);
+
+// The findings of a report one at a time (null for an item that is not an
+// object): a run streams its findings.jsonl through these so that its
+// findings are never all in memory at once.
+using finding_visitor = std::function<void(const boost::json::object*)>;
+using finding_source = std::function<void(const finding_visitor&)>;
+
+// The same pages written to `out`, the findings taken from `findings` (the
+// report's own findings[] is not read; `finding_count` of them are announced).
+// The totals, corrections and escalations still come from `report`.
+void render_html(std::ostream& out, const boost::json::object& report, const finding_source& findings,
+                 std::size_t finding_count);
+void render_findings_csv(std::ostream& out, const finding_source& findings);
 
 }  // namespace reconciler

@@ -35,16 +35,9 @@ namespace reconciler {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-std::int64_t run_result::applied() const {
-    return std::count_if(outcomes.begin(), outcomes.end(),
-                         [](const finding_outcome& o) { return o.disposition == store::disposition::applied; });
-}
+std::int64_t run_result::applied() const { return tally.applied; }
 
-std::int64_t run_result::flagged() const {
-    return std::count_if(outcomes.begin(), outcomes.end(), [](const finding_outcome& o) {
-        return o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
-    });
-}
+std::int64_t run_result::flagged() const { return tally.flagged; }
 
 namespace detail {
 
@@ -809,10 +802,12 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                                             const std::vector<finding_kind>& kinds) {
             const std::size_t first = result.outcomes.size();
             detail::apply_findings(cfg, *db, std::move(findings), opts.dry_run, result, on_change, guard, replay);
-            if (opts.dry_run) return;  // a dry run writes nothing but the report
-            const bool cap_new = !result.cap_reached.empty() && !cap_escalated;
-            cap_escalated = cap_escalated || cap_new;
-            detail::escalate(*db, result, first, from, to, cap_new, kinds, present);
+            if (!opts.dry_run) {  // a dry run writes nothing but the report
+                const bool cap_new = !result.cap_reached.empty() && !cap_escalated;
+                cap_escalated = cap_escalated || cap_new;
+                detail::escalate(*db, result, first, from, to, cap_new, kinds, present);
+            }
+            changes.findings(result);  // to findings.jsonl: the part's findings leave memory
         };
 
         const unix_seconds slice = std::max<unix_seconds>(cfg.slice.count(), 2 * detail::slice_margin);
@@ -941,15 +936,15 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     result.retries = static_cast<std::int64_t>(stats.retries);
     if (auto cp = db->checkpoint(checkpoint_stream)) result.checkpoint = *cp;
     result.finished_at = now_unix();
+    changes.findings(result);  // any a failure left behind
     db->finish_run(result.run_id, result.succeeded,
-                   store::run_totals{result.pages, result.objects, static_cast<std::int64_t>(result.outcomes.size()),
-                                     result.applied()},
+                   store::run_totals{result.pages, result.objects, result.tally.total, result.applied()},
                    result.error);
     write_report(result);
     write_metrics(cfg.output.dir, result);
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},
-                               {"findings", static_cast<std::int64_t>(result.outcomes.size())},
+                               {"findings", result.tally.total},
                                {"applied", result.applied()},
                                {"report", result.report_dir.string()}});
     co_return result;

@@ -19,11 +19,14 @@
 #include "stripe/beast_transport.hpp"
 #include "stripe/client.hpp"
 
+#include <boost/json/array.hpp>
+
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +56,17 @@ struct finding_outcome {
     std::string note;  // why it was flagged / what apply() found
 };
 
+// A run's findings counted (the findings themselves are in the report
+// directory's findings.jsonl: see report_writer).
+struct finding_tally {
+    std::int64_t total = 0;
+    std::int64_t applied = 0;
+    std::int64_t flagged = 0;  // flagged or failed
+    std::map<std::string, std::int64_t> by_kind, by_team, by_disposition, flagged_by_team;
+    std::map<std::string, std::map<std::string, std::int64_t>> by_kind_and_disposition;
+    void add(const finding_outcome& o);
+};
+
 struct run_result {
     std::int64_t run_id = 0;
     bool succeeded = false;
@@ -71,7 +85,9 @@ struct run_result {
     std::int64_t slices = 0;                   // chronological slices verified (config window.slice)
     std::int64_t subscriptions_from_list = 0;  // states taken from the subscription list (past event retention)
     std::vector<std::string> request_ids;  // every page's Request-Id, in fetch order
-    std::vector<finding_outcome> outcomes;
+    std::vector<finding_outcome> outcomes;  // the current part's, until report_writer::findings() takes them
+    finding_tally tally;                    // every finding of the run
+    boost::json::array corrections;         // the applied corrections, as report.json lists them
     std::filesystem::path report_dir;
     std::vector<std::string> notes;  // e.g. window beyond event retention
     std::optional<unix_seconds> checkpoint;  // after the run

@@ -486,6 +486,14 @@ void check_unknown_customers(ctx& c, bool defer) {
     }
     for (const auto& st : c.in.subscriptions) seen.emplace(st.sub.customer, std::pair{std::string{}, st.as_of});
     for (const auto& [id, info] : seen) {
+        if (c.idx.by_customer.count(id)) {
+            // Matched by customer id: every later part that mentions the
+            // customer loads its user by that id and matches again, so it
+            // need not be remembered (memory stays with the unknown and the
+            // email-matched customers, not every customer of the window).
+            c.mem.pending_customers.erase(id);
+            continue;
+        }
         if (c.mem.customers_checked.count(id)) continue;
         if (!c.idx.user_for(id, info.first)) {
             if (defer && info.first.empty()) {

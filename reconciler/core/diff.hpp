@@ -209,7 +209,9 @@ enum class diff_scope { window_rules, slice_rules, tier_rules, user_rules, webho
 // reported once per window however many slices mention it. Its size is
 // bounded by the window's customers and charges, not its events.
 struct diff_memory {
-    std::set<std::string> customers_checked;  // unknown_customer decided (either way)
+    // unknown_customer decided: reported, or matched by email (a customer a
+    // user matches by id is matched again wherever it reappears).
+    std::set<std::string> customers_checked;
     std::set<std::string> charges_checked;    // refund_or_dispute considered
     // Subscription customers no user matched by id: an invoice of a later
     // slice may still match them by email. id -> (as_of, request id).

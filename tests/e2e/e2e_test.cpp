@@ -61,6 +61,15 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
         if (!expected.count(k)) extra += k.first + " " + k.second + "; ";
     BOOST_TEST(missed.empty(), "missed: " << missed);
     BOOST_TEST(extra.empty(), "false positives: " << extra);
+    // findings.jsonl (what the report was streamed from) holds the same
+    // findings, one per line, and the totals count them.
+    {
+        std::istringstream lines(slurp(env.dir / "reports" / "latest" / "findings.jsonl"));
+        json::array spooled;
+        for (std::string line; std::getline(lines, line);) spooled.push_back(json::parse(line));
+        BOOST_TEST(spooled == report.at("findings").as_array());
+        BOOST_TEST(report.at("totals").at("findings").as_int64() == static_cast<std::int64_t>(spooled.size()));
+    }
 
     // Every correctable one applied with the ground truth's amounts; every other one flagged for its team.
     std::size_t corrections_expected = 0;
