@@ -82,9 +82,28 @@ fs::path prepare_report_dir(const fs::path& dir, std::int64_t run_id, unix_secon
 report_writer::report_writer(const fs::path& run_dir)
     : run_dir_(run_dir),
       out_(run_dir / "entitlement_changes.jsonl", std::ios::app),
-      findings_(run_dir / "findings.jsonl", std::ios::binary | std::ios::trunc) {
+      findings_(run_dir / "findings.jsonl", std::ios::binary | std::ios::trunc),
+      escalations_(run_dir / "escalations.jsonl", std::ios::binary | std::ios::trunc) {
     detail::restrict_file(run_dir / "entitlement_changes.jsonl");
     detail::restrict_file(run_dir / "findings.jsonl");
+    detail::restrict_file(run_dir / "escalations.jsonl");
+}
+
+void report_writer::escalation(const store::escalation& e) {
+    boost::system::error_code ec;
+    json::value evidence = json::parse(e.evidence, ec);
+    escalations_ << json::serialize(json::object{{"id", e.id},
+                                                 {"team", e.team},
+                                                 {"kind", e.kind},
+                                                 {"subject", e.subject},
+                                                 {"status", e.status},
+                                                 {"new", e.is_new},
+                                                 {"first_seen", e.first_seen},
+                                                 {"last_seen", e.last_seen},
+                                                 {"occurrences", e.occurrences},
+                                                 {"evidence", ec ? json::value(nullptr) : std::move(evidence)}})
+                 << '\n';
+    escalations_.flush();
 }
 
 void report_writer::entitlement_change(const json::object& line) {
@@ -97,6 +116,31 @@ namespace detail {
 bool counts_as_flagged(store::disposition d) {
     return d != store::disposition::applied && d != store::disposition::already_applied &&
            d != store::disposition::superseded && d != store::disposition::replayed;
+}
+
+// One escalations[] item of report.json; without evidence for the renderers,
+// which show none (the page then holds every open escalation in a few MB).
+json::object escalation_item(const store::escalation& e, unix_seconds now, bool with_evidence) {
+    std::int64_t age_days = 0;
+    try {
+        age_days = (now - parse_rfc3339(e.first_seen)) / 86400;
+    } catch (const std::exception&) {
+    }
+    json::object item{{"id", e.id},
+                      {"team", e.team},
+                      {"kind", e.kind},
+                      {"subject", e.subject},
+                      {"first_seen", e.first_seen},
+                      {"last_seen", e.last_seen},
+                      {"occurrences", e.occurrences},
+                      {"status", e.status},
+                      {"age_days", age_days}};
+    if (with_evidence) {
+        boost::system::error_code ec;
+        json::value evidence = json::parse(e.evidence, ec);
+        item["evidence"] = ec ? json::value(nullptr) : std::move(evidence);
+    }
+    return item;
 }
 
 // One findings[] item of report.json (docs/report-schema.md); `applied`
@@ -197,26 +241,6 @@ json::object report_json(const run_result& r) {
     };
     json::array notes;
     for (const auto& n : r.notes) notes.push_back(json::string(n));
-    json::array escalations;
-    for (const auto& e : r.open_escalations) {
-        std::int64_t age_days = 0;
-        try {
-            age_days = (r.finished_at - parse_rfc3339(e.first_seen)) / 86400;
-        } catch (const std::exception&) {
-        }
-        boost::system::error_code ec;
-        json::value evidence = json::parse(e.evidence, ec);
-        escalations.push_back(json::object{{"id", e.id},
-                                           {"team", e.team},
-                                           {"kind", e.kind},
-                                           {"subject", e.subject},
-                                           {"first_seen", e.first_seen},
-                                           {"last_seen", e.last_seen},
-                                           {"occurrences", e.occurrences},
-                                           {"status", e.status},
-                                           {"age_days", age_days},
-                                           {"evidence", ec ? json::value(nullptr) : std::move(evidence)}});
-    }
     return json::object{
         {"schema_version", report_schema_version},
         {"run",
@@ -254,37 +278,25 @@ json::object report_json(const run_result& r) {
              {"flagged_by_team", to_obj(flagged_by_team)},
              {"escalations_new", r.new_escalations},
              {"escalations_resolved", r.escalations_resolved},
-             {"escalations_open", static_cast<std::int64_t>(r.open_escalations.size())},
+             {"escalations_open", r.open_escalations},
          }},
         {"corrections", r.corrections},
-        {"escalations", std::move(escalations)},
     };
 }
 
-void write_report(const run_result& r) {
+void write_report(const run_result& r, store::store* db) {
     if (r.report_dir.empty()) return;
     std::string ids;
     for (const auto& id : r.request_ids) ids += id + '\n';
     detail::write_file(r.report_dir / "request_ids.txt", ids);
-    std::string escalations;
-    for (const auto& e : r.escalations_raised) {
-        boost::system::error_code ec;
-        json::value evidence = json::parse(e.evidence, ec);
-        escalations += json::serialize(json::object{{"id", e.id},
-                                                    {"team", e.team},
-                                                    {"kind", e.kind},
-                                                    {"subject", e.subject},
-                                                    {"status", e.status},
-                                                    {"new", e.is_new},
-                                                    {"first_seen", e.first_seen},
-                                                    {"last_seen", e.last_seen},
-                                                    {"occurrences", e.occurrences},
-                                                    {"evidence", ec ? json::value(nullptr) : std::move(evidence)}}) +
-                       '\n';
-    }
-    detail::write_file(r.report_dir / "escalations.jsonl", escalations);
-    // The findings stream from findings.jsonl into each file, one at a time.
+    // The findings stream from findings.jsonl into each file, one at a time;
+    // the open escalations from the database.
     const json::object report = report_json(r);
+    json::object view = report;  // what the renderers read: escalations without evidence
+    json::array& escalations = view["escalations"].emplace_array();
+    if (db != nullptr)
+        db->each_open_escalation(
+            [&](const store::escalation& e) { escalations.push_back(detail::escalation_item(e, r.finished_at, false)); });
     const fs::path spool = r.report_dir / "findings.jsonl";
     const finding_source findings = [&](const finding_visitor& visit) {
         detail::each_spooled_finding(spool, [&](std::string_view line) {
@@ -294,11 +306,19 @@ void write_report(const run_result& r) {
         });
     };
     detail::write_file_with(r.report_dir / "report.json", [&](std::ostream& out) {
-        // report.json is report_json(r) with findings[] spliced in from the spool.
+        // report.json is report_json(r) with escalations[] (from the database)
+        // and findings[] (from the spool) spliced in.
         std::string head = json::serialize(report);
         head.pop_back();  // the closing brace
-        out << head << (report.empty() ? "" : ",") << "\"findings\":[";
+        out << head << ",\"escalations\":[";
         bool first = true;
+        if (db != nullptr)
+            db->each_open_escalation([&](const store::escalation& e) {
+                out << (first ? "" : ",") << json::serialize(detail::escalation_item(e, r.finished_at, true));
+                first = false;
+            });
+        out << "],\"findings\":[";
+        first = true;
         detail::each_spooled_finding(spool, [&](std::string_view line) {
             out << (first ? "" : ",") << line;
             first = false;
@@ -306,11 +326,11 @@ void write_report(const run_result& r) {
         out << "]}\n";
     });
     detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) {
-        render_html(out, report, findings, static_cast<std::size_t>(r.tally.total));
+        render_html(out, view, findings, static_cast<std::size_t>(r.tally.total));
     });
     detail::write_file_with(r.report_dir / "findings.csv",
                             [&](std::ostream& out) { render_findings_csv(out, findings); });
-    detail::write_file(r.report_dir / "summary.md", render_summary_md(report));
+    detail::write_file(r.report_dir / "summary.md", render_summary_md(view));
     // `latest` always points at the newest complete report.
     const fs::path latest = r.report_dir.parent_path() / "latest";
     const fs::path tmp = r.report_dir.parent_path() / ".latest.tmp";
@@ -335,7 +355,7 @@ std::string metrics_text(const run_result& r, std::optional<unix_seconds> last_s
     gauge("stripe_reconciler_last_run_requests", "Stripe requests of the last run", r.requests);
     gauge("stripe_reconciler_last_run_corrections_applied", "corrections applied by the last run", r.applied());
     gauge("stripe_reconciler_escalations_open", "open escalations after the last run",
-          static_cast<std::int64_t>(r.open_escalations.size()));
+          r.open_escalations);
     std::map<std::string, std::int64_t> by_kind;
     for (int k = 0; k < finding_kind_count; ++k) by_kind[to_string(static_cast<finding_kind>(k))] = 0;
     for (const auto& [kind, n] : r.tally.by_kind) by_kind[kind] = n;
@@ -377,7 +397,7 @@ std::string format_summary(const run_result& r) {
     }
     if (!r.dry_run && r.succeeded)
         s << "  escalations " << r.new_escalations << " new, " << r.escalations_resolved << " resolved, "
-          << r.open_escalations.size() << " open\n";
+          << r.open_escalations << " open\n";
     if (!r.cap_reached.empty()) s << "  CAP      " << r.cap_reached << " reached: remaining corrections flagged\n";
     for (const auto& n : r.notes) s << "  note     " << n << "\n";
     s << "  report   " << (r.report_dir / "report.json").string() << "\n";

@@ -38,18 +38,23 @@ public:
     // item per line), counting them in r.tally and the applied corrections in
     // r.corrections: a run holds one part's findings at a time, never all.
     void findings(run_result& r);
+    // An escalation this run raised, to escalations.jsonl.
+    void escalation(const store::escalation& e);
 
 private:
     std::filesystem::path run_dir_;
     std::ofstream out_;
     std::ofstream findings_;
+    std::ofstream escalations_;
 };
 
-// report.json without its findings[] (those are in findings.jsonl).
+// report.json without its findings[] (those are in findings.jsonl) and
+// escalations[] (in the database).
 boost::json::object report_json(const run_result& r);
 // Writes report.json, report.html, findings.csv and summary.md, streaming
-// the findings from findings.jsonl.
-void write_report(const run_result& r);
+// the findings from findings.jsonl and the open escalations from `db`
+// (null: the report lists none, as for a dry or failed run).
+void write_report(const run_result& r, store::store* db);
 
 // Prometheus text format for node_exporter's textfile collector, written
 // atomically to <output.dir>/reconciler.prom after every run.

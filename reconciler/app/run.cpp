@@ -631,7 +631,8 @@ const std::vector<finding_kind>& slice_rule_kinds() {
 // Raises an escalation for every flagged outcome from `first_outcome` on, and
 // resolves the open escalations of `kinds` about [start, end) that this run
 // has not seen (`present` accumulates over the run's parts).
-void escalate(store::store& db, run_result& result, std::size_t first_outcome, unix_seconds start, unix_seconds end,
+void escalate(store::store& db, report_writer& report, run_result& result, std::size_t first_outcome,
+              unix_seconds start, unix_seconds end,
               bool cap_newly_reached, const std::vector<finding_kind>& resolve_kinds,
               std::vector<std::pair<std::string, std::string>>& present) {
     auto raise = [&](const std::string& team_name, const std::string& kind, const std::string& subject,
@@ -640,7 +641,8 @@ void escalate(store::store& db, run_result& result, std::size_t first_outcome, u
                           result.run_id, watch_until);
         present.emplace_back(kind, subject);
         if (e.is_new) ++result.new_escalations;
-        result.escalations_raised.push_back(std::move(e));
+        ++result.escalations_raised;
+        report.escalation(e);
     };
     for (std::size_t i = first_outcome; i < result.outcomes.size(); ++i) {
         const auto& o = result.outcomes[i];
@@ -805,7 +807,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             if (!opts.dry_run) {  // a dry run writes nothing but the report
                 const bool cap_new = !result.cap_reached.empty() && !cap_escalated;
                 cap_escalated = cap_escalated || cap_new;
-                detail::escalate(*db, result, first, from, to, cap_new, kinds, present);
+                detail::escalate(*db, changes, result, first, from, to, cap_new, kinds, present);
             }
             changes.findings(result);  // to findings.jsonl: the part's findings leave memory
         };
@@ -900,7 +902,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             for (const auto& e : in.events) q.event_ids.push_back(e.id);
             apply_window_part(diff(in, db->load_local(q), policy, diff_scope::webhook_rules, memory));
             if (!opts.dry_run)
-                detail::escalate(*db, result, result.outcomes.size(), start, end, false, detail::window_rule_kinds(),
+                detail::escalate(*db, changes, result, result.outcomes.size(), start, end, false, detail::window_rule_kinds(),
                                  present);
         }
 
@@ -918,7 +920,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                 co_await detail::together(fetcher.fetch_lists(lists, e, slice_end(e)), finish(std::move(current), s, e));
             }
         }
-        if (!opts.dry_run) result.open_escalations = db->open_escalations();
+        if (!opts.dry_run) result.open_escalations = db->count_open_escalations();
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;
@@ -940,7 +942,8 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     db->finish_run(result.run_id, result.succeeded,
                    store::run_totals{result.pages, result.objects, result.tally.total, result.applied()},
                    result.error);
-    write_report(result);
+    // The open escalations go in the report of a run that saw the whole window.
+    write_report(result, result.succeeded && !opts.dry_run ? db.get() : nullptr);
     write_metrics(cfg.output.dir, result);
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},

@@ -92,8 +92,8 @@ struct run_result {
     std::vector<std::string> notes;  // e.g. window beyond event retention
     std::optional<unix_seconds> checkpoint;  // after the run
     std::string cap_reached;         // the blast-radius cap that stopped corrections, if any
-    std::vector<store::escalation> escalations_raised;  // by this run
-    std::vector<store::escalation> open_escalations;    // after this run, all runs
+    std::int64_t escalations_raised = 0;  // by this run (each in the report's escalations.jsonl)
+    std::int64_t open_escalations = 0;    // after this run, all runs (listed in report.json)
     std::int64_t new_escalations = 0;
     std::int64_t escalations_resolved = 0;
 

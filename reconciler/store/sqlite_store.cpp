@@ -555,10 +555,19 @@ public:
     }
 
     std::vector<escalation> open_escalations() override {
+        std::vector<escalation> out;
+        each_open_escalation([&](const escalation& e) { out.push_back(e); });
+        return out;
+    }
+
+    std::int64_t count_open_escalations() override {
+        return db_.execAndGet("SELECT COUNT(*) FROM recon_escalations WHERE status IN ('open','watching')").getInt64();
+    }
+
+    void each_open_escalation(const std::function<void(const escalation&)>& visit) override {
         SQLite::Statement q(db_, "SELECT id, team, kind, subject, evidence, first_seen, last_seen, occurrences, status,"
                                  " subject_at FROM recon_escalations WHERE status IN ('open','watching')"
                                  " ORDER BY first_seen, id");
-        std::vector<escalation> out;
         while (q.executeStep()) {
             escalation e;
             e.id = q.getColumn(0).getInt64();
@@ -571,9 +580,8 @@ public:
             e.occurrences = q.getColumn(7).getInt64();
             e.status = q.getColumn(8).getString();
             e.subject_at = q.getColumn(9).getInt64();
-            out.push_back(std::move(e));
+            visit(e);
         }
-        return out;
     }
 
     std::optional<local_user> find_user_by_email(const std::string& email) override {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -206,6 +207,9 @@ public:
                                const std::vector<std::string>& kinds,
                                const std::vector<std::pair<std::string, std::string>>& still_present) = 0;
     virtual std::vector<escalation> open_escalations() = 0;
+    // The same, one at a time (a report streams them: there may be tens of thousands).
+    virtual void each_open_escalation(const std::function<void(const escalation&)>& visit) = 0;
+    virtual std::int64_t count_open_escalations() = 0;
 
     // Support commands (runbook §2-§3).
     virtual std::optional<local_user> find_user_by_email(const std::string& email) = 0;
