@@ -831,7 +831,9 @@ config config_parser::parse(const std::string& text) {
     }
 
     if (const auto it = s.find("window"); it != s.end()) {
-        const section w = open_section(it->second, "window", {"default_lookback", "overlap", "slice"});
+        const section w = open_section(it->second, "window", {"default_lookback", "overlap", "slice", "slice_objects"});
+        if (const auto f = w.find("slice_objects"); f != w.end())
+            cfg.slice_objects = integer(f->second, "window.slice_objects", 100, 1000000, "an integer in 100..1000000");
         if (const auto f = w.find("overlap"); f != w.end())
             cfg.overlap = duration(f->second, "window.overlap", std::chrono::hours(24 * 7), "7d");
         if (const auto f = w.find("slice"); f != w.end()) {

@@ -109,6 +109,10 @@ struct config {
     // A run verifies its window in chronological slices of this length, each
     // checkpointed: memory is bounded by a slice and a killed run resumes.
     std::chrono::seconds slice{std::chrono::hours(24)};
+    // ...at most; a slice is cut shorter when the one before it brought more
+    // Stripe objects than this (busy accounts), so memory stays bounded by
+    // objects, not by time. The first slice is at most an hour.
+    std::int64_t slice_objects = 10000;
 };
 
 // Reads, parses and validates the file. Throws config_error.

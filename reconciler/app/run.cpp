@@ -114,6 +114,7 @@ struct fetched {
     std::map<std::string, customer> customers;
     std::map<std::string, std::string> looked_up_invoices;
     std::map<std::string, std::string> request_ids;
+    std::int64_t objects = 0;  // listed (a slice's density: the next slice's length)
 
     void add_invoice(invoice inv, const std::string& request_id) {
         request_ids.emplace(inv.id, request_id);
@@ -271,6 +272,7 @@ private:
         stripe::list_query invoices{"/v1/invoices", {{"status", "paid"}}, s, e};
         co_await client_.list_all(invoices, [this, &f](const list_page_info& p, list_envelope&& env) {
             on_page(p);
+            f.objects += static_cast<std::int64_t>(p.object_count);
             for (auto& v : env.data) f.add_invoice(parse_invoice(v.as_object()), p.request_id);
         });
     }
@@ -279,6 +281,7 @@ private:
         stripe::list_query customers{"/v1/customers", {}, s, e};
         co_await client_.list_all(customers, [this, &f](const list_page_info& p, list_envelope&& env) {
             on_page(p);
+            f.objects += static_cast<std::int64_t>(p.object_count);
             for (auto& v : env.data) {
                 auto c = parse_customer(v.as_object());
                 f.request_ids.emplace(c.id, p.request_id);
@@ -300,6 +303,7 @@ private:
         if (events.created_gte >= events.created_lt) co_return;
         co_await client_.list_all(events, [this, &f, undelivered_only](const list_page_info& p, list_envelope&& env) {
             on_page(p);
+            f.objects += static_cast<std::int64_t>(p.object_count);
             if (!undelivered_only) {
                 for (auto& v : env.data) on_event(f, parse_event(v.as_object()), p.request_id);
                 return;
@@ -812,8 +816,17 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             changes.findings(result);  // to findings.jsonl: the part's findings leave memory
         };
 
-        const unix_seconds slice = std::max<unix_seconds>(cfg.slice.count(), 2 * detail::slice_margin);
+        // Slices of window.slice at most, cut shorter after a slice denser
+        // than window.slice_objects; the first (fetched before any density
+        // is known) is at most an hour.
+        const unix_seconds max_slice = std::max<unix_seconds>(cfg.slice.count(), 2 * detail::slice_margin);
+        unix_seconds slice = std::min<unix_seconds>(max_slice, 3600);
         const auto slice_end = [&](unix_seconds s) { return std::min(end, s + slice); };
+        const auto next_slice_after = [&](const detail::fetched& f, unix_seconds len) {
+            const double scale = static_cast<double>(cfg.slice_objects) / static_cast<double>(std::max<std::int64_t>(1, f.objects));
+            const double next = std::min(static_cast<double>(len) * scale, 4.0 * static_cast<double>(len));  // grow gently
+            return std::clamp(static_cast<unix_seconds>(next), 2 * detail::slice_margin, max_slice);
+        };
 
         // The rest of slice [s, e) once its lists are in: lookups, diff, apply,
         // escalate, checkpoint. Its only suspension points are the lookups,
@@ -906,8 +919,8 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                                  present);
         }
 
-        for (unix_seconds s = start; s < end; s += slice) {
-            const unix_seconds e = slice_end(s);
+        unix_seconds s = start, e = slice_end(start);  // the slice whose lists are in
+        while (s < end) {
             fetcher.set_progress(static_cast<double>(s - start) / static_cast<double>(end - start));
             // The daemon's SIGTERM: stop between slices, everything before checkpointed.
             if (stop && stop->load())
@@ -916,9 +929,13 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             detail::fetched current = std::exchange(lists, detail::fetched{});
             if (e == end) {
                 co_await finish(std::move(current), s, e);
-            } else {
-                co_await detail::together(fetcher.fetch_lists(lists, e, slice_end(e)), finish(std::move(current), s, e));
+                break;
             }
+            slice = next_slice_after(current, e - s);
+            const unix_seconds next_end = slice_end(e);
+            co_await detail::together(fetcher.fetch_lists(lists, e, next_end), finish(std::move(current), s, e));
+            s = e;
+            e = next_end;
         }
         if (!opts.dry_run) result.open_escalations = db->count_open_escalations();
         result.succeeded = true;

@@ -323,6 +323,7 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_key_expectation_and_value) {
     check_error("webhook:\n  forward_to: http://app.example.com/webhook\n" + required_sections,
                 {"config demo.yaml:2: webhook.forward_to: URL \"http://app.example.com/webhook\""});
     check_error("window:\n  slice: 31d\n" + required_sections, {"window.slice", "at most 30d"});
+    check_error("window:\n  slice_objects: 10\n" + required_sections, {"window.slice_objects", "100..1000000"});
     check_error("database:\n  path: [a, b]\noutput: {dir: r}\nprices: {p: {credits: 1}}\n",
                 {"config demo.yaml:2: database.path: expected the path of the app's SQLite database, got a list"});
     check_error("- a\n- b\n", {"config demo.yaml:1: expected a mapping with sections stripe, webhook, database", "got a list"});

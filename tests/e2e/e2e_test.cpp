@@ -282,6 +282,30 @@ BOOST_AUTO_TEST_CASE(run_without_since_continues_from_the_checkpoint) {
     BOOST_TEST(report.at("totals").at("applied").as_int64() == 0);
 }
 
+// A busy account's slices are cut by objects, not hours: with a low
+// window.slice_objects the run takes many more (shorter) slices, holds fewer
+// objects at a time, and finds exactly the same set.
+BOOST_AUTO_TEST_CASE(dense_slices_are_cut_shorter_and_find_the_same) {
+    e2e_env env(2000);
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 24h\n  slice_objects: 100\n";
+    auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    const auto report = env.latest_report();
+    std::set<finding_key> found;
+    for (const auto& [k, v] : report_findings(report)) found.insert(k);
+    BOOST_TEST((found == truth_keys(env.truth)));
+    const std::int64_t objects = report.at("run").at("objects").as_int64();
+    const std::int64_t slices = report.at("run").at("slices").as_int64();
+    const std::int64_t days = (env.window_end - env.window_start + 86399) / 86400;
+    BOOST_TEST_MESSAGE(objects << " objects in " << slices << " slices over " << days << " days");
+    // 24h slices would be `days` (+1 for the first hour); these hold about
+    // 100 objects each (a slice's length follows the one before it).
+    BOOST_TEST(slices > days + 1);
+    BOOST_TEST(slices >= objects / 200);
+    BOOST_TEST(env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") == env.window_end);
+}
+
 BOOST_AUTO_TEST_CASE(window_past_event_retention_is_verified_from_object_lists) {
     e2e_env env(30);
     // 40 days: the simulator keeps events for the last 30 only, like Stripe.
