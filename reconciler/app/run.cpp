@@ -169,7 +169,9 @@ public:
     // The window's subscription events, and past Stripe's 30-day event
     // retention every subscription's current state.
     asio::awaitable<void> fetch_subscriptions(unix_seconds start) {
-        data_.subscriptions = subscription_folder(&policy_);  // ambiguous only when tiers differ
+        // Ambiguous only when tiers differ; the states live on disk (a
+        // window's subscriptions need not fit in memory).
+        data_.subscriptions = subscription_folder(&policy_, db_.subscription_scratch());
         co_await fetch_events(data_, start, window_end_, subscription_event_types(), true);
         if (start < window_end_ - event_retention) {
             stripe::list_query subs{"/v1/subscriptions", {{"status", "all"}}, 0, window_end_};
@@ -875,23 +877,17 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             const auto apply_window_part = [&](std::vector<finding> findings) {
                 apply_and_escalate(std::move(findings), start, end, {});
             };
-            std::vector<subscription_state> states = f.subscriptions.take_states_by_customer();
-            for (std::size_t i = 0; i < states.size();) {
+            f.subscriptions.drain_by_customer(detail::window_chunk, [&](std::vector<subscription_state>&& states) {
                 window_input in;
                 in.start = start;
                 in.end = end;
                 store::local_query q = window_query();
-                for (; i < states.size(); ++i) {
-                    const std::string& customer = states[i].sub.customer;
-                    if (q.customer_ids.empty() || q.customer_ids.back() != customer) {
-                        if (q.customer_ids.size() == detail::window_chunk) break;
-                        q.customer_ids.push_back(customer);
-                    }
-                    in.subscriptions.push_back(std::move(states[i]));
-                }
+                for (const auto& st : states)
+                    if (q.customer_ids.empty() || q.customer_ids.back() != st.sub.customer)
+                        q.customer_ids.push_back(st.sub.customer);
+                in.subscriptions = std::move(states);
                 apply_window_part(diff(in, db->load_local(q), policy, diff_scope::tier_rules, memory));
-            }
-            states = {};
+            });
             window_input no_stripe;
             no_stripe.start = start;
             no_stripe.end = end;

@@ -10,7 +10,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -108,6 +110,35 @@ struct subscription_state {
     std::string request_id;   // of the response that carried the state ("" when unknown)
 };
 
+// Where a subscription_folder keeps its states. The default keeps them in
+// memory; a run over a long window keeps them on disk (store.hpp,
+// subscription_scratch), so that a window's subscriptions need not fit in
+// memory. Implementations see whole rows; the folding rules stay here.
+class subscription_state_table {
+public:
+    struct row {
+        subscription_state state;
+        bool ambiguous = false;
+    };
+    virtual ~subscription_state_table() = default;
+    virtual std::optional<row> find(const std::string& subscription_id) = 0;
+    virtual void put(const std::string& subscription_id, const row& r) = 0;
+    virtual std::vector<std::string> ambiguous_ids() = 0;
+    // Every row, in no particular order.
+    virtual void each(const std::function<void(const row&)>& visit) = 0;
+    // The rows that are not ambiguous, ordered by customer, handed out in
+    // chunks of at most `customers` customers (a customer's rows are never
+    // split); the table is empty afterwards.
+    virtual void drain_by_customer(std::size_t customers,
+                                   const std::function<void(std::vector<subscription_state>&&)>& chunk) = 0;
+};
+
+std::unique_ptr<subscription_state_table> make_memory_subscription_table();
+
+// A state as one JSON object and back (for tables that keep rows as text).
+boost::json::object subscription_state_json(const subscription_state& s);
+subscription_state subscription_state_from_json(const boost::json::object& o);
+
 // Folds subscription events of a window into the newest state per
 // subscription. Events may arrive in any order; the newest `created` wins
 // (a late-arriving older event never overrides a newer one). When the newest
@@ -119,8 +150,10 @@ public:
     // different tiers (target_tier): the diff uses a state for nothing else,
     // and a signup's incomplete -> active in one second is then no reason to
     // fetch the subscription. Without one, any status or item difference does.
-    subscription_folder() = default;
-    explicit subscription_folder(const diff_policy* policy) : policy_(policy) {}
+    // `table`: where the states live (null: memory).
+    subscription_folder() : subscription_folder(nullptr) {}
+    explicit subscription_folder(const diff_policy* policy, std::unique_ptr<subscription_state_table> table = nullptr)
+        : table_(table ? std::move(table) : make_memory_subscription_table()), policy_(policy) {}
 
     // `request_id`: of the response that carried it, kept with the state
     // (the run needs no id map for every subscription event of the window).
@@ -132,17 +165,13 @@ public:
     // of the window covers (the part of a window past Stripe's event retention).
     // Never overrides an event-derived state. Returns whether it was added.
     bool add_current(const subscription& current, const std::string& request_id = {});
-    std::vector<subscription_state> states() const;
-    // The states (ambiguous ones left out, as in states()), ordered by
-    // customer; the folder is empty afterwards.
-    std::vector<subscription_state> take_states_by_customer();
+    std::vector<subscription_state> states() const;  // ambiguous ones left out, by subscription id
+    // The states (ambiguous ones left out) by customer, in chunks of at most
+    // `customers` customers; the folder is empty afterwards.
+    void drain_by_customer(std::size_t customers, const std::function<void(std::vector<subscription_state>&&)>& chunk);
 
 private:
-    struct entry {
-        subscription_state state;
-        bool ambiguous = false;
-    };
-    std::map<std::string, entry> by_id_;
+    std::unique_ptr<subscription_state_table> table_;
     const diff_policy* policy_ = nullptr;
 };
 

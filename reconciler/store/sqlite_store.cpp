@@ -23,6 +23,11 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <set>
 #include <unordered_set>
 
@@ -146,6 +151,129 @@ std::string placeholders(std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) s += i ? ",?" : "?";
     return s;
 }
+
+// The newest state of every subscription of a window, on disk: a database
+// file of its own beside the app's, attached to the store's connection, with
+// no journal and no fsync (it is thrown away with the run, and a killed run's
+// leftover is dropped by the next). Writes are buffered and flushed in one
+// transaction per few thousand rows; the app's database is never locked by it.
+class sqlite_subscription_scratch final : public subscription_state_table {
+public:
+    sqlite_subscription_scratch(SQLite::Database& db, std::string file) : db_(db), file_(std::move(file)) {
+        // An attached database opens with the main one's flags (no create):
+        // an empty file is an empty database.
+        {
+            std::ofstream touch(file_, std::ios::binary | std::ios::trunc);
+            if (!touch)
+                throw store_error("create scratch database " + file_ + ": " + std::strerror(errno) +
+                                  " (the database's directory must be writable by the reconciler)");
+        }
+        SQLite::Statement attach(db_, "ATTACH DATABASE ? AS recon_scratch");
+        attach.bind(1, file_);
+        attach.exec();
+        db_.exec("PRAGMA recon_scratch.journal_mode = OFF");
+        db_.exec("PRAGMA recon_scratch.synchronous = OFF");
+        db_.exec("DROP TABLE IF EXISTS recon_scratch.subscription_states");
+        db_.exec("CREATE TABLE recon_scratch.subscription_states (id TEXT PRIMARY KEY, customer TEXT NOT NULL,"
+                 " ambiguous INTEGER NOT NULL, state TEXT NOT NULL)");
+        db_.exec("CREATE INDEX recon_scratch.subscription_states_customer ON subscription_states(customer, id)");
+    }
+    ~sqlite_subscription_scratch() override {
+        try {
+            db_.exec("DETACH DATABASE recon_scratch");
+        } catch (const std::exception&) {
+        }
+        std::error_code ec;
+        std::filesystem::remove(file_, ec);
+    }
+
+    std::optional<row> find(const std::string& id) override {
+        if (auto it = pending_.find(id); it != pending_.end()) return it->second;
+        SQLite::Statement q(db_, "SELECT state, ambiguous FROM recon_scratch.subscription_states WHERE id = ?");
+        q.bind(1, id);
+        if (!q.executeStep()) return std::nullopt;
+        return read_row(q);
+    }
+    void put(const std::string& id, const row& r) override {
+        pending_[id] = r;
+        if (pending_.size() >= flush_every) flush();
+    }
+    std::vector<std::string> ambiguous_ids() override {
+        flush();
+        std::vector<std::string> ids;
+        SQLite::Statement q(db_, "SELECT id FROM recon_scratch.subscription_states WHERE ambiguous = 1 ORDER BY id");
+        while (q.executeStep()) ids.push_back(q.getColumn(0).getString());
+        return ids;
+    }
+    void each(const std::function<void(const row&)>& visit) override {
+        flush();
+        SQLite::Statement q(db_, "SELECT state, ambiguous FROM recon_scratch.subscription_states");
+        while (q.executeStep()) visit(read_row(q));
+    }
+    void drain_by_customer(std::size_t customers,
+                           const std::function<void(std::vector<subscription_state>&&)>& chunk) override {
+        flush();
+        // A chunk at a time, each statement finished before `chunk` runs (it
+        // writes the app's database in transactions of its own).
+        std::string after;
+        bool first = true;
+        for (;;) {
+            std::vector<std::string> ids_of_chunk;
+            {
+                SQLite::Statement q(db_, "SELECT DISTINCT customer FROM recon_scratch.subscription_states"
+                                         " WHERE ambiguous = 0 AND (?1 OR customer > ?2) ORDER BY customer LIMIT ?3");
+                q.bind(1, first ? 1 : 0);
+                q.bind(2, after);
+                q.bind(3, static_cast<std::int64_t>(customers));
+                while (q.executeStep()) ids_of_chunk.push_back(q.getColumn(0).getString());
+            }
+            if (ids_of_chunk.empty()) break;
+            std::vector<subscription_state> states;
+            {
+                SQLite::Statement q(db_, "SELECT state, ambiguous FROM recon_scratch.subscription_states"
+                                         " WHERE ambiguous = 0 AND customer >= ?1 AND customer <= ?2 ORDER BY customer, id");
+                q.bind(1, ids_of_chunk.front());
+                q.bind(2, ids_of_chunk.back());
+                while (q.executeStep()) states.push_back(read_row(q).state);
+            }
+            after = ids_of_chunk.back();
+            first = false;
+            chunk(std::move(states));
+        }
+        db_.exec("DELETE FROM recon_scratch.subscription_states");
+    }
+
+private:
+    static constexpr std::size_t flush_every = 4096;
+
+    static row read_row(SQLite::Statement& q) {
+        row r;
+        r.state = subscription_state_from_json(json::parse(q.getColumn(0).getString()).as_object());
+        r.ambiguous = q.getColumn(1).getInt() != 0;
+        return r;
+    }
+
+    void flush() {
+        if (pending_.empty()) return;
+        SQLite::Transaction tx(db_);
+        SQLite::Statement q(db_, "INSERT OR REPLACE INTO recon_scratch.subscription_states(id, customer, ambiguous, state)"
+                                 " VALUES (?, ?, ?, ?)");
+        for (const auto& [id, r] : pending_) {
+            q.bind(1, id);
+            q.bind(2, r.state.sub.customer);
+            q.bind(3, r.ambiguous ? 1 : 0);
+            q.bind(4, json::serialize(subscription_state_json(r.state)));
+            q.exec();
+            q.reset();
+        }
+        tx.commit();
+        pending_.clear();
+    }
+
+    SQLite::Database& db_;
+    std::string file_;
+    std::map<std::string, row> pending_;
+};
 
 class sqlite_store final : public store {
 public:
@@ -442,6 +570,10 @@ public:
         q.bind(4, now_text());
         q.exec();
         tx.commit();
+    }
+
+    std::unique_ptr<subscription_state_table> subscription_scratch() override {
+        return std::make_unique<sqlite_subscription_scratch>(db_, path_ + ".reconciler-scratch");
     }
 
     std::vector<std::string> delivered_event_ids(const std::vector<std::string>& event_ids) override {
