@@ -284,19 +284,18 @@ json::object report_json(const run_result& r) {
     };
 }
 
-void write_report(const run_result& r, store::store* db) {
+void write_report(run_result& r, store::store* db) {
     if (r.report_dir.empty()) return;
     std::string ids;
     for (const auto& id : r.request_ids) ids += id + '\n';
     detail::write_file(r.report_dir / "request_ids.txt", ids);
     // The findings stream from findings.jsonl into each file, one at a time;
-    // the open escalations from the database.
-    const json::object report = report_json(r);
-    json::object view = report;  // what the renderers read: escalations without evidence
-    json::array& escalations = view["escalations"].emplace_array();
-    if (db != nullptr)
-        db->each_open_escalation(
-            [&](const store::escalation& e) { escalations.push_back(detail::escalation_item(e, r.finished_at, false)); });
+    // the open escalations from the database. The corrections move into the
+    // report rather than being copied (a large run applies tens of thousands).
+    json::array corrections = std::move(r.corrections);
+    r.corrections = {};
+    json::object report = report_json(r);
+    report["corrections"] = std::move(corrections);
     const fs::path spool = r.report_dir / "findings.jsonl";
     const finding_source findings = [&](const finding_visitor& visit) {
         detail::each_spooled_finding(spool, [&](std::string_view line) {
@@ -325,12 +324,18 @@ void write_report(const run_result& r, store::store* db) {
         });
         out << "]}\n";
     });
+    // What the renderers read: the same, with the open escalations without
+    // their evidence (the pages show none).
+    json::array& escalations = report["escalations"].emplace_array();
+    if (db != nullptr)
+        db->each_open_escalation(
+            [&](const store::escalation& e) { escalations.push_back(detail::escalation_item(e, r.finished_at, false)); });
     detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) {
-        render_html(out, view, findings, static_cast<std::size_t>(r.tally.total));
+        render_html(out, report, findings, static_cast<std::size_t>(r.tally.total));
     });
     detail::write_file_with(r.report_dir / "findings.csv",
                             [&](std::ostream& out) { render_findings_csv(out, findings); });
-    detail::write_file(r.report_dir / "summary.md", render_summary_md(view));
+    detail::write_file(r.report_dir / "summary.md", render_summary_md(report));
     // `latest` always points at the newest complete report.
     const fs::path latest = r.report_dir.parent_path() / "latest";
     const fs::path tmp = r.report_dir.parent_path() / ".latest.tmp";

@@ -54,7 +54,8 @@ boost::json::object report_json(const run_result& r);
 // Writes report.json, report.html, findings.csv and summary.md, streaming
 // the findings from findings.jsonl and the open escalations from `db`
 // (null: the report lists none, as for a dry or failed run).
-void write_report(const run_result& r, store::store* db);
+// r.corrections move into the report (r keeps its tally and counts).
+void write_report(run_result& r, store::store* db);
 
 // Prometheus text format for node_exporter's textfile collector, written
 // atomically to <output.dir>/reconciler.prom after every run.

@@ -513,6 +513,12 @@ void render_html(std::ostream& out, const json::object& report, const finding_so
 
     std::string h;
     h.reserve(16384);
+    // Long tables go out in pieces: the page is never whole in memory.
+    const auto spill = [&] {
+        if (h.size() < 65536) return;
+        out << h;
+        h.clear();
+    };
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     // Defence in depth behind the escaping: even injected markup could neither
     // run script nor fetch anything.
@@ -644,11 +650,13 @@ void render_html(std::ostream& out, const json::object& report, const finding_so
         const change_format fmt{code_html, [](std::string_view s) { return html_escape(s); }};
         h += "<table>\n<thead><tr><th>#</th><th>Kind</th><th>User</th><th>Change</th><th>Ledger key</th>"
              "<th>Correlation id</th><th>Status</th></tr></thead>\n<tbody>\n";
-        for (const auto& c : corrections)
+        for (const auto& c : corrections) {
             h += "<tr><td class=\"num\">" + text_or_dash(c.id) + "</td><td class=\"kind\"><code>" + html_escape(c.kind) +
                  "</code></td><td>" + text_or_dash(c.user_email) + "</td><td>" + describe_change(c, fmt) +
                  "</td><td>" + code_html(c.ledger_key) + "</td><td>" + code_html(c.correlation_id) + "</td><td>" +
                  (c.status.empty() ? text_or_dash("") : badge(c.status)) + "</td></tr>\n";
+            spill();
+        }
         h += "</tbody></table>\n";
     }
 
@@ -677,20 +685,24 @@ void render_html(std::ostream& out, const json::object& report, const finding_so
     } else if (have_records) {
         h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>Status</th><th class=\"num\">Age</th>"
              "<th>First seen</th><th>Last seen</th><th class=\"num\">Seen</th></tr></thead>\n<tbody>\n";
-        for (const auto& e : escalations)
+        for (const auto& e : escalations) {
             h += "<tr><td>" + text_or_dash(e.team) + "</td><td class=\"kind\"><code>" + html_escape(e.kind) + "</code></td><td>" +
                  code_html(e.subject) + "</td><td>" + (e.status.empty() ? text_or_dash("") : badge(e.status)) +
                  "</td><td class=\"num\">" + text_or_dash(format_age(e.age_days)) + "</td><td>" +
                  text_or_dash(e.first_seen) + "</td><td>" + text_or_dash(e.last_seen) + "</td><td class=\"num\">" +
                  text_or_dash(e.occurrences) + "</td></tr>\n";
+            spill();
+        }
         h += "</tbody></table>\n";
     } else {
         h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>User</th><th>Disposition</th>"
              "</tr></thead>\n<tbody>\n";
-        for (const auto& e : escalations)
+        for (const auto& e : escalations) {
             h += "<tr><td>" + text_or_dash(e.team) + "</td><td class=\"kind\"><code>" + html_escape(e.kind) + "</code></td><td>" +
                  code_html(e.subject) + "</td><td>" + text_or_dash(e.user_email) + "</td><td>" + badge(e.status) +
                  "</td></tr>\n";
+            spill();
+        }
         h += "</tbody></table>\n";
     }
 
