@@ -915,23 +915,42 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                                  present);
         }
 
-        unix_seconds s = start, e = slice_end(start);  // the slice whose lists are in
-        while (s < end) {
-            fetcher.set_progress(static_cast<double>(s - start) / static_cast<double>(end - start));
-            // The daemon's SIGTERM: stop between slices, everything before checkpointed.
-            if (stop && stop->load())
-                throw std::runtime_error("stopped by a signal before the window was done; the next run resumes from "
-                                         "the checkpoint");
-            detail::fetched current = std::exchange(lists, detail::fetched{});
-            if (e == end) {
-                co_await finish(std::move(current), s, e);
-                break;
+        // Two slices at a time: the next two are fetched side by side while
+        // these two are finished and applied in order, so that the round
+        // trips of four slices overlap (at most four slices in memory).
+        struct fetched_slice {
+            detail::fetched lists;
+            unix_seconds s = 0, e = 0;
+        };
+        constexpr std::size_t batch_size = 2;
+        const auto finish_batch = [&](std::vector<fetched_slice> batch) -> asio::awaitable<void> {
+            for (auto& b : batch) {
+                fetcher.set_progress(static_cast<double>(b.s - start) / static_cast<double>(end - start));
+                // The daemon's SIGTERM: stop between slices, everything before checkpointed.
+                if (stop && stop->load())
+                    throw std::runtime_error("stopped by a signal before the window was done; the next run resumes "
+                                             "from the checkpoint");
+                co_await finish(std::move(b.lists), b.s, b.e);
             }
-            slice = next_slice_after(current, e - s);
-            const unix_seconds next_end = slice_end(e);
-            co_await detail::together(fetcher.fetch_lists(lists, e, next_end), finish(std::move(current), s, e));
-            s = e;
-            e = next_end;
+        };
+        std::vector<fetched_slice> batch;
+        batch.push_back(fetched_slice{std::move(lists), start, slice_end(start)});
+        while (!batch.empty()) {
+            std::vector<fetched_slice> next;
+            slice = next_slice_after(batch.back().lists, batch.back().e - batch.back().s);
+            for (unix_seconds s = batch.back().e; s < end && next.size() < batch_size; s = next.back().e)
+                next.push_back(fetched_slice{{}, s, slice_end(s)});
+            if (next.empty()) {
+                co_await finish_batch(std::move(batch));
+            } else if (next.size() == 1) {
+                co_await detail::together(fetcher.fetch_lists(next[0].lists, next[0].s, next[0].e),
+                                          finish_batch(std::move(batch)));
+            } else {
+                co_await detail::together(fetcher.fetch_lists(next[0].lists, next[0].s, next[0].e),
+                                          fetcher.fetch_lists(next[1].lists, next[1].s, next[1].e),
+                                          finish_batch(std::move(batch)));
+            }
+            batch = std::move(next);
         }
         if (!opts.dry_run) result.open_escalations = db->count_open_escalations();
         result.succeeded = true;

@@ -323,9 +323,14 @@ struct client::impl {
         return static_cast<double>(*p.after_created - p.gte) / static_cast<double>(std::max<std::int64_t>(1, p.page_span));
     }
 
+    // A piece's last page is usually partial: pieces of fewer pages than
+    // this cost more in partial pages than their parallelism saves (the
+    // run keeps other lists in flight beside this one).
+    static constexpr double min_pages_per_piece = 3;
+
     // Splits off the older half of the busy piece with the most pages left,
-    // when it has at least two (else splitting costs a partial page and
-    // saves nothing); the new piece's index.
+    // when each half keeps min_pages_per_piece (else splitting costs a
+    // partial page and saves little); the new piece's index.
     static std::optional<std::size_t> steal(list_run& run) {
         std::size_t best = 0;
         double most = 0;
@@ -333,7 +338,7 @@ struct client::impl {
             const double left = pages_left(run.pieces[i]);
             if (left > most) most = left, best = i;
         }
-        if (most < 2) return std::nullopt;
+        if (most < 2 * min_pages_per_piece) return std::nullopt;
         piece& victim = run.pieces[best];
         const std::int64_t mid = victim.gte + (*victim.after_created - victim.gte + 1) / 2;  // gte < mid <= cursor's created
         piece older;
@@ -350,7 +355,8 @@ struct client::impl {
     static void initial_split(list_run& run, piece& p) {
         if (run.workers < 2 || !p.dense || !p.after_created || *p.after_created <= p.gte) return;
         const std::int64_t parts = std::min<std::int64_t>(
-            {static_cast<std::int64_t>(pages_left(p)) + 1, run.workers, *p.after_created + 1 - p.gte});
+            {static_cast<std::int64_t>(pages_left(p) / min_pages_per_piece) + 1, run.workers,
+             *p.after_created + 1 - p.gte});
         if (parts < 2) return;
         const auto windows = detail::split_window(p.gte, *p.after_created + 1, static_cast<int>(parts));
         p.gte = windows.front().first;  // the busy piece keeps the newest part
