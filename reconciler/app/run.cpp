@@ -854,9 +854,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         };
 
         // The first slice's lists come in while the window part's
-        // subscriptions do, and each later slice's while the one before it is
-        // finished and applied: round trips overlap instead of adding up, and
-        // at most two slices are in memory.
+        // subscriptions do, and later slices' two at a time while the two
+        // before them are finished and applied (below): round trips overlap
+        // instead of adding up.
         detail::fetched lists;  // the next slice's, once fetched
         co_await detail::together(fetcher.fetch_subscriptions(start), fetcher.fetch_lists(lists, start, slice_end(start)));
         {
