@@ -30,6 +30,25 @@ void restrict_file(const fs::path& p) {
                     fs::perm_options::replace, ec);
 }
 
+// An escalation's stored evidence as JSON (null when it is not JSON).
+json::value evidence_of(const store::escalation& e) {
+    boost::system::error_code ec;
+    json::value evidence = json::parse(e.evidence, ec);
+    return ec ? json::value(nullptr) : evidence;
+}
+
+// The fields every escalation record carries (escalations.jsonl, report.json).
+json::object escalation_fields(const store::escalation& e) {
+    return json::object{{"id", e.id},
+                        {"team", e.team},
+                        {"kind", e.kind},
+                        {"subject", e.subject},
+                        {"status", e.status},
+                        {"first_seen", e.first_seen},
+                        {"last_seen", e.last_seen},
+                        {"occurrences", e.occurrences}};
+}
+
 // Write to a temporary name, then rename: a reader never sees half a report.
 void write_file_with(const fs::path& p, const std::function<void(std::ostream&)>& write) {
     const fs::path tmp = p.string() + ".tmp";
@@ -90,19 +109,10 @@ report_writer::report_writer(const fs::path& run_dir)
 }
 
 void report_writer::escalation(const store::escalation& e) {
-    boost::system::error_code ec;
-    json::value evidence = json::parse(e.evidence, ec);
-    escalations_ << json::serialize(json::object{{"id", e.id},
-                                                 {"team", e.team},
-                                                 {"kind", e.kind},
-                                                 {"subject", e.subject},
-                                                 {"status", e.status},
-                                                 {"new", e.is_new},
-                                                 {"first_seen", e.first_seen},
-                                                 {"last_seen", e.last_seen},
-                                                 {"occurrences", e.occurrences},
-                                                 {"evidence", ec ? json::value(nullptr) : std::move(evidence)}})
-                 << '\n';
+    json::object line = detail::escalation_fields(e);
+    line["new"] = e.is_new;
+    line["evidence"] = detail::evidence_of(e);
+    escalations_ << json::serialize(line) << '\n';
     escalations_.flush();
 }
 
@@ -118,28 +128,17 @@ bool counts_as_flagged(store::disposition d) {
            d != store::disposition::superseded && d != store::disposition::replayed;
 }
 
-// One escalations[] item of report.json; without evidence for the renderers,
-// which show none (the page then holds every open escalation in a few MB).
-json::object escalation_item(const store::escalation& e, unix_seconds now, bool with_evidence) {
+// One escalations[] item of report.json, without its evidence: the renderers
+// show none (the page then holds every open escalation in a few MB);
+// report.json adds it.
+json::object escalation_item(const store::escalation& e, unix_seconds now) {
     std::int64_t age_days = 0;
     try {
         age_days = (now - parse_rfc3339(e.first_seen)) / 86400;
     } catch (const std::exception&) {
     }
-    json::object item{{"id", e.id},
-                      {"team", e.team},
-                      {"kind", e.kind},
-                      {"subject", e.subject},
-                      {"first_seen", e.first_seen},
-                      {"last_seen", e.last_seen},
-                      {"occurrences", e.occurrences},
-                      {"status", e.status},
-                      {"age_days", age_days}};
-    if (with_evidence) {
-        boost::system::error_code ec;
-        json::value evidence = json::parse(e.evidence, ec);
-        item["evidence"] = ec ? json::value(nullptr) : std::move(evidence);
-    }
+    json::object item = escalation_fields(e);
+    item["age_days"] = age_days;
     return item;
 }
 
@@ -304,6 +303,9 @@ void write_report(run_result& r, store::store* db) {
             visit(ec ? nullptr : v.if_object());
         });
     };
+    // What the renderers read besides: the open escalations without their
+    // evidence (the pages show none), collected while report.json is written.
+    json::array compact_escalations;
     detail::write_file_with(r.report_dir / "report.json", [&](std::ostream& out) {
         // report.json is report_json(r) with escalations[] (from the database)
         // and findings[] (from the spool) spliced in.
@@ -313,7 +315,10 @@ void write_report(run_result& r, store::store* db) {
         bool first = true;
         if (db != nullptr)
             db->each_open_escalation([&](const store::escalation& e) {
-                out << (first ? "" : ",") << json::serialize(detail::escalation_item(e, r.finished_at, true));
+                json::object item = detail::escalation_item(e, r.finished_at);
+                compact_escalations.push_back(item);
+                item["evidence"] = detail::evidence_of(e);
+                out << (first ? "" : ",") << json::serialize(item);
                 first = false;
             });
         out << "],\"findings\":[";
@@ -324,12 +329,7 @@ void write_report(run_result& r, store::store* db) {
         });
         out << "]}\n";
     });
-    // What the renderers read: the same, with the open escalations without
-    // their evidence (the pages show none).
-    json::array& escalations = report["escalations"].emplace_array();
-    if (db != nullptr)
-        db->each_open_escalation(
-            [&](const store::escalation& e) { escalations.push_back(detail::escalation_item(e, r.finished_at, false)); });
+    report["escalations"] = std::move(compact_escalations);
     detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) {
         render_html(out, report, findings, static_cast<std::size_t>(r.tally.total));
     });
