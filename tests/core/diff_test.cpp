@@ -285,28 +285,22 @@ BOOST_AUTO_TEST_CASE(same_second_states_of_one_tier_need_no_fetch_under_a_policy
 // arrival order; two snapshots of the same stage with different tiers do.
 BOOST_AUTO_TEST_CASE(same_second_lifecycle_stages_are_ordered_without_a_fetch) {
     const auto p = policy();
-    for (const bool reversed : {false, true}) {
-        subscription_folder folder(&p);
-        auto signup = sub_event("evt_b", 100, "sub_1", "cus_1", "incomplete", "price_team");
-        auto paid = sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team");
-        if (reversed) std::swap(signup, paid);
-        folder.add(signup);
-        folder.add(paid);
-        BOOST_TEST(folder.ambiguous().empty());
-        BOOST_REQUIRE(folder.states().size() == 1u);
-        BOOST_TEST(folder.states()[0].sub.status == "active");
-        BOOST_TEST(folder.states()[0].event_id == "evt_a");  // the active snapshot's event
-    }
-    for (const bool reversed : {false, true}) {
-        subscription_folder folder(&p);
-        auto active = sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team");
-        auto canceled = sub_event("evt_b", 100, "sub_1", "cus_1", "canceled", "price_team");
-        if (reversed) std::swap(active, canceled);
-        folder.add(active);
-        folder.add(canceled);
-        BOOST_TEST(folder.ambiguous().empty());
-        BOOST_TEST(folder.states()[0].sub.status == "canceled");
-    }
+    // `later` is the later lifecycle stage: it wins whichever arrives first.
+    auto later_stage_wins = [&](const event& earlier, const event& later) {
+        for (const bool reversed : {false, true}) {
+            subscription_folder folder(&p);
+            folder.add(reversed ? later : earlier);
+            folder.add(reversed ? earlier : later);
+            BOOST_TEST(folder.ambiguous().empty());
+            BOOST_REQUIRE(folder.states().size() == 1u);
+            BOOST_TEST(folder.states()[0].sub.status == std::get<subscription>(later.object).status);
+            BOOST_TEST(folder.states()[0].event_id == later.id);  // the later snapshot's event
+        }
+    };
+    later_stage_wins(sub_event("evt_b", 100, "sub_1", "cus_1", "incomplete", "price_team"),
+                     sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team"));
+    later_stage_wins(sub_event("evt_a", 100, "sub_1", "cus_1", "active", "price_team"),
+                     sub_event("evt_b", 100, "sub_1", "cus_1", "canceled", "price_team"));
     // Same stage, different tiers: only Stripe knows which came last.
     subscription_folder folder(&p);
     folder.add(sub_event("evt_a", 100, "sub_1", "cus_1", "incomplete", "price_team"));

@@ -349,14 +349,8 @@ BOOST_AUTO_TEST_CASE(second_concurrent_run_gets_the_locked_exit_code) {
 BOOST_AUTO_TEST_CASE(daemon_runs_reloads_and_stops_cleanly_on_sigterm) {
     e2e_env env(30);
     const fs::path err = env.dir / "daemon.err";
-    const pid_t pid = ::fork();
+    const pid_t pid = spawn({"daemon", "--config", env.config.string(), "--every", "1h"}, env.dir / "daemon.out", err);
     BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::freopen(err.c_str(), "w", stderr);
-        std::freopen((env.dir / "daemon.out").c_str(), "w", stdout);
-        ::execl(RECONCILER_BIN, RECONCILER_BIN, "daemon", "--config", env.config.c_str(), "--every", "1h", nullptr);
-        ::_exit(127);
-    }
     // Polls up to 30 s; `pred` is evaluated once per poll (waitpid must not run twice).
     auto wait_for = [&](auto&& pred) {
         for (int i = 0; i < 300; ++i) {
@@ -390,14 +384,8 @@ BOOST_AUTO_TEST_CASE(daemon_sigterm_mid_run_stops_after_the_current_slice) {
     e2e_env env(30, slow);
     std::ofstream(env.config, std::ios::app) << "window:\n  slice: 1h\n";
     const fs::path err = env.dir / "daemon.err";
-    const pid_t pid = ::fork();
+    const pid_t pid = spawn({"daemon", "--config", env.config.string(), "--every", "1h"}, env.dir / "daemon.out", err);
     BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::freopen(err.c_str(), "w", stderr);
-        std::freopen((env.dir / "daemon.out").c_str(), "w", stdout);
-        ::execl(RECONCILER_BIN, RECONCILER_BIN, "daemon", "--config", env.config.c_str(), "--every", "1h", nullptr);
-        ::_exit(127);
-    }
     // SIGTERM once the first run has checkpointed a couple of its 24 slices.
     std::int64_t checkpoint = 0;
     for (int i = 0; i < 3000 && checkpoint < env.window_end - 22 * 3600; ++i) {
@@ -452,15 +440,10 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
     int killed_mid_run = 0;
     for (int i = 0; i < iterations; ++i) {
         restore();
-        const pid_t pid = ::fork();
+        const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
+                                 "--until", std::to_string(env.window_end)},
+                                "/dev/null", "/dev/null");
         BOOST_REQUIRE(pid >= 0);
-        if (pid == 0) {
-            std::freopen("/dev/null", "w", stdout);
-            std::freopen("/dev/null", "w", stderr);
-            ::execl(RECONCILER_BIN, RECONCILER_BIN, "run", "--config", env.config.c_str(), "--since",
-                    std::to_string(env.window_start).c_str(), "--until", std::to_string(env.window_end).c_str(), nullptr);
-            ::_exit(127);
-        }
         std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 900)(rng)));
         ::kill(pid, SIGKILL);
         int status = 0;
@@ -499,15 +482,9 @@ BOOST_AUTO_TEST_CASE(killed_run_resumes_from_its_last_finished_slice) {
 
     // The same run, killed once a few slices are checkpointed.
     ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
-    const pid_t pid = ::fork();
+    const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start)},
+                            "/dev/null", "/dev/null");
     BOOST_REQUIRE(pid >= 0);
-    if (pid == 0) {
-        std::freopen("/dev/null", "w", stdout);
-        std::freopen("/dev/null", "w", stderr);
-        ::execl(RECONCILER_BIN, RECONCILER_BIN, "run", "--config", env.config.c_str(), "--since",
-                std::to_string(env.window_start).c_str(), nullptr);
-        ::_exit(127);
-    }
     ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
     const std::int64_t wanted = env.window_start + 4 * 3600;
     std::int64_t checkpoint = 0;
