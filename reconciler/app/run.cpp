@@ -388,7 +388,8 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     return in;
 }
 
-local_snapshot load_local_for(store::store& db, const window_input& in, bool window_rules) {
+// The app's side of one slice (the window rules read theirs in chunks).
+local_snapshot load_local_for(store::store& db, const window_input& in) {
     std::set<std::string> customers, emails, invoice_ids, event_ids;
     for (const auto& inv : in.invoices) {
         customers.insert(inv.customer);
@@ -411,7 +412,7 @@ local_snapshot load_local_for(store::store& db, const window_input& in, bool win
     q.event_ids = vec(event_ids);
     q.start = in.start;
     q.end = in.end;
-    q.window_rules = window_rules;
+    q.window_rules = false;
     return db.load_local(q);
 }
 
@@ -840,7 +841,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             detail::fetched f = fetcher.take();
             window_input in = detail::to_window_input(f, s, e);
             in.window_end = end;
-            const local_snapshot local = detail::load_local_for(*db, in, false);
+            const local_snapshot local = detail::load_local_for(*db, in);
             auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
             if (last)
                 for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));

@@ -177,8 +177,11 @@ public:
         db_.exec("CREATE TABLE recon_scratch.subscription_states (id TEXT PRIMARY KEY, customer TEXT NOT NULL,"
                  " ambiguous INTEGER NOT NULL, state TEXT NOT NULL)");
         db_.exec("CREATE INDEX recon_scratch.subscription_states_customer ON subscription_states(customer, id)");
+        // Prepared once: find() runs once per subscription event of the window.
+        find_.emplace(db_, "SELECT state, ambiguous FROM recon_scratch.subscription_states WHERE id = ?");
     }
     ~sqlite_subscription_scratch() override {
+        find_.reset();  // finalized before the database it reads is detached
         try {
             db_.exec("DETACH DATABASE recon_scratch");
         } catch (const std::exception&) {
@@ -189,10 +192,13 @@ public:
 
     std::optional<row> find(const std::string& id) override {
         if (auto it = pending_.find(id); it != pending_.end()) return it->second;
-        SQLite::Statement q(db_, "SELECT state, ambiguous FROM recon_scratch.subscription_states WHERE id = ?");
+        SQLite::Statement& q = *find_;
+        q.reset();
         q.bind(1, id);
         if (!q.executeStep()) return std::nullopt;
-        return read_row(q);
+        row r = read_row(q);
+        q.reset();  // no read left open on the scratch database
+        return r;
     }
     void put(const std::string& id, const row& r) override {
         pending_[id] = r;
@@ -272,6 +278,7 @@ private:
 
     SQLite::Database& db_;
     std::string file_;
+    std::optional<SQLite::Statement> find_;
     std::map<std::string, row> pending_;
 };
 
