@@ -142,6 +142,8 @@ verdict classify_response(const transport_result& r, const std::optional<stripe_
 // ------------------------------------------------------------------ impl
 
 struct client::impl {
+    struct list_run;
+
     impl(transport& t, client_options o, sleeper s, clock c)
         : transport_(t),
           opts(std::move(o)),
@@ -163,6 +165,21 @@ struct client::impl {
     detail::rate_limiter limiter;
     std::mt19937_64 rng;
     client_stats stats;
+
+    // Cursors of every list_all (and retrieve_all) running on this client:
+    // pieces queued or being paged, and retrieve workers. Splitting a piece
+    // adds a cursor, and every cursor ends in a partial page; so a list
+    // splits only while the client as a whole has fewer than `concurrency`,
+    // which is all the parallelism the budget can use. (Per list, six lists
+    // in flight would keep six times that, and pay for it in partial pages.)
+    int cursors = 0;
+    std::vector<list_run*> runs;  // idle workers to wake when a cursor ends
+
+    void cursor_ended() {
+        --cursors;
+        for (auto* r : runs) r->notify();
+    }
+    bool may_split() const { return cursors < opts.concurrency; }
 
     // Waits for this request's slot in the shared budget.
     asio::awaitable<void> throttle() {
@@ -331,7 +348,8 @@ struct client::impl {
     // Splits off the older half of the busy piece with the most pages left,
     // when each half keeps min_pages_per_piece (else splitting costs a
     // partial page and saves little); the new piece's index.
-    static std::optional<std::size_t> steal(list_run& run) {
+    std::optional<std::size_t> steal(list_run& run) {
+        if (!may_split()) return std::nullopt;
         std::size_t best = 0;
         double most = 0;
         for (std::size_t i : run.active) {
@@ -346,17 +364,18 @@ struct client::impl {
         older.lt = mid;
         victim.gte = mid;
         run.pieces.push_back(std::move(older));
+        ++cursors;
         return run.pieces.size() - 1;
     }
 
     // After the window's first page: how dense the list is says how many
     // pieces to start with (at most one per worker), so the workers start
     // at once instead of splitting one by one.
-    static void initial_split(list_run& run, piece& p) {
+    void initial_split(list_run& run, piece& p) {
         if (run.workers < 2 || !p.dense || !p.after_created || *p.after_created <= p.gte) return;
         const std::int64_t parts = std::min<std::int64_t>(
             {static_cast<std::int64_t>(pages_left(p) / min_pages_per_piece) + 1, run.workers,
-             *p.after_created + 1 - p.gte});
+             *p.after_created + 1 - p.gte, 1 + std::max(0, opts.concurrency - cursors)});
         if (parts < 2) return;
         const auto windows = detail::split_window(p.gte, *p.after_created + 1, static_cast<int>(parts));
         p.gte = windows.front().first;  // the busy piece keeps the newest part
@@ -366,6 +385,7 @@ struct client::impl {
             next.lt = windows[k].second;
             run.pieces.push_back(std::move(next));
             run.queue.push_back(run.pieces.size() - 1);
+            ++cursors;
         }
     }
 
@@ -459,6 +479,11 @@ struct client::impl {
 
     asio::awaitable<void> retrieve_worker(const std::vector<std::string>& paths, std::vector<retrieved>& out,
                                           std::size_t& next, bool allow_missing) {
+        ++cursors;
+        struct ended {
+            impl& self;
+            ~ended() { self.cursor_ended(); }
+        } guard{*this};
         // `next` is shared by all workers; single-threaded, so no lock.
         while (next < paths.size()) {
             const std::size_t i = next++;
@@ -494,7 +519,7 @@ struct client::impl {
                     error = std::current_exception();
                 }
                 std::erase(run.active, *index);
-                run.notify();
+                cursor_ended();  // wakes idle workers here and in every other list
                 if (error) {
                     run.failed = true;  // idle workers stop; the group reports this error
                     std::rethrow_exception(error);
@@ -555,6 +580,18 @@ asio::awaitable<void> client::list_all(list_query q, page_sink sink) {
                        asio::steady_timer(ex, asio::steady_timer::time_point::max())};
     run.pieces.push_back(impl::piece{q.created_gte, q.created_lt, {}, std::nullopt, false, 0, false, 0});
     run.queue.push_back(0);
+    // The window's own piece is a cursor whatever the others hold: every
+    // list gets one, only splits wait for room.
+    ++impl_->cursors;
+    impl_->runs.push_back(&run);
+    struct unregister {
+        impl& self;
+        impl::list_run& run;
+        ~unregister() {
+            std::erase(self.runs, &run);
+            self.cursors -= static_cast<int>(run.queue.size());  // pieces a failure left unstarted
+        }
+    } guard{*impl_, run};
 
     using op_type = decltype(asio::co_spawn(ex, std::declval<asio::awaitable<void>>(), asio::deferred));
     std::vector<op_type> ops;

@@ -59,7 +59,7 @@ struct client_options {
     std::chrono::milliseconds max_retry_after{60000};  // cap on an honoured Retry-After
     double requests_per_second = 25;  // shared token-bucket budget
     double burst = 0;                 // bucket capacity in requests; 0: max(1, requests_per_second / 4)
-    int concurrency = 4;              // pages in flight at once (one per worker), 1..64
+    int concurrency = 4;              // pieces paged at once over all lists (one page in flight each), 1..64
     int page_limit = 100;             // 1..100
     std::uint64_t jitter_seed = 0;    // 0: std::random_device
     std::vector<std::string> redact;  // exact strings (e.g. the API key) masked in every error text
@@ -153,6 +153,11 @@ public:
     // with the most seconds left (only pieces known to hold more than one
     // page, and never below one second). Requests follow the objects: almost
     // every page is full, and no worker idles while another has pages left.
+    // `concurrency` bounds the client, not each call: lists running side by
+    // side (and retrieve_all) split only while all of them together page
+    // fewer than `concurrency` pieces, since every piece ends in a partial
+    // page and more than that many cannot be in flight usefully. Each list
+    // always pages its first piece.
     // Throws std::invalid_argument for a bad query (resource not starting
     // with '/', created_lt <= created_gte, or params that set what the
     // client controls: limit, created*, starting_after, ending_before),
