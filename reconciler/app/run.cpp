@@ -9,19 +9,23 @@
 #include "stripe/beast_transport.hpp"
 #include "stripe/client.hpp"
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/deferred.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_future.hpp>
+#include <boost/system/system_error.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
+#include <deque>
 #include <tuple>
 #include <cstdio>
 #include <cstdlib>
@@ -825,8 +829,8 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         const unix_seconds max_slice = std::max<unix_seconds>(cfg.slice.count(), 2 * detail::slice_margin);
         unix_seconds slice = std::min<unix_seconds>(max_slice, 3600);
         const auto slice_end = [&](unix_seconds s) { return std::min(end, s + slice); };
-        const auto next_slice_after = [&](const detail::fetched& f, unix_seconds len) {
-            const double scale = static_cast<double>(cfg.slice_objects) / static_cast<double>(std::max<std::int64_t>(1, f.objects));
+        const auto next_slice_after = [&](std::int64_t objects, unix_seconds len) {
+            const double scale = static_cast<double>(cfg.slice_objects) / static_cast<double>(std::max<std::int64_t>(1, objects));
             const double next = std::min(static_cast<double>(len) * scale, 4.0 * static_cast<double>(len));  // grow gently
             return std::clamp(static_cast<unix_seconds>(next), 2 * detail::slice_margin, max_slice);
         };
@@ -854,13 +858,57 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             verified_until = done_until;
         };
 
-        // The first slice's lists come in while the window part's
-        // subscriptions do, and later slices' two at a time while the two
-        // before them are finished and applied (below): round trips overlap
-        // instead of adding up.
-        detail::fetched lists;  // the next slice's, once fetched
-        co_await detail::together(fetcher.fetch_subscriptions(start), fetcher.fetch_lists(lists, start, slice_end(start)));
-        {
+        // Slices are fetched ahead, in window order, by two fetchers while
+        // the consumer below finishes them one after another: the window
+        // part's subscriptions, the first slices' lists and every later
+        // slice's lists overlap with each other and with the diffing and
+        // applying, with no batch boundary where the budget idles waiting
+        // for a slow list. At most `slices_ahead` slices are claimed and not
+        // yet finished hold at most four slices' worth of objects (fetched
+        // ones by their count, those in flight at window.slice_objects
+        // each), so small slices (the first ones, a quiet account) are
+        // fetched further ahead than dense ones, and memory stays bounded by
+        // that plus the slice being finished.
+        struct slot {
+            detail::fetched lists;
+            unix_seconds s = 0, e = 0;
+            bool ready = false;
+        };
+        const std::int64_t ahead_budget = 4 * cfg.slice_objects;
+        std::int64_t ahead_objects = 0;  // of the fetched slots
+        std::int64_t in_flight = 0;      // slots being fetched
+        const auto room_ahead = [&] { return ahead_objects + (in_flight + 1) * cfg.slice_objects <= ahead_budget; };
+        std::deque<slot> ahead;  // claimed slices, oldest first; references stay valid at either end
+        unix_seconds next_start = start;
+        std::int64_t last_objects = -1;  // the latest fetched slice's density (-1: none yet)
+        unix_seconds last_len = 0;
+        asio::steady_timer changed(ioc, asio::steady_timer::time_point::max());  // cancel() wakes every waiter
+        const auto wait_for_change = [&]() -> asio::awaitable<void> {
+            co_await changed.async_wait(asio::as_tuple(asio::use_awaitable));
+            auto cs = co_await asio::this_coro::cancellation_state;
+            if (cs.cancelled() != asio::cancellation_type::none) throw boost::system::system_error(asio::error::operation_aborted);
+        };
+        const auto fetch_ahead = [&]() -> asio::awaitable<void> {
+            for (;;) {
+                while (next_start < end && !room_ahead()) co_await wait_for_change();
+                if (next_start >= end) co_return;
+                if (last_objects >= 0) slice = next_slice_after(last_objects, last_len);
+                slot& me = ahead.emplace_back();
+                me.s = next_start;
+                me.e = slice_end(next_start);
+                next_start = me.e;
+                ++in_flight;
+                co_await fetcher.fetch_lists(me.lists, me.s, me.e);
+                --in_flight;
+                ahead_objects += me.lists.objects;
+                me.ready = true;
+                last_objects = me.lists.objects;
+                last_len = me.e - me.s;
+                changed.cancel();
+            }
+        };
+        const auto window_part = [&]() -> asio::awaitable<void> {
+            co_await fetcher.fetch_subscriptions(start);
             // The window rules in chunks (core/diff.hpp): tiers by customer,
             // users by id, then the webhook log, so that neither the app's
             // users nor its webhook log are ever in memory whole. Escalations
@@ -912,47 +960,29 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             for (const auto& e : in.events) q.event_ids.push_back(e.id);
             apply_window_part(diff(in, db->load_local(q), policy, diff_scope::webhook_rules, memory));
             if (!opts.dry_run)
-                detail::escalate(*db, changes, result, result.outcomes.size(), start, end, false, detail::window_rule_kinds(),
-                                 present);
-        }
-
-        // Two slices at a time: the next two are fetched side by side while
-        // these two are finished and applied in order, so that the round
-        // trips of four slices overlap (at most four slices in memory).
-        struct fetched_slice {
-            detail::fetched lists;
-            unix_seconds s = 0, e = 0;
+                detail::escalate(*db, changes, result, result.outcomes.size(), start, end, false,
+                                 detail::window_rule_kinds(), present);
         };
-        constexpr std::size_t batch_size = 2;
-        const auto finish_batch = [&](std::vector<fetched_slice> batch) -> asio::awaitable<void> {
-            for (auto& b : batch) {
-                fetcher.set_progress(static_cast<double>(b.s - start) / static_cast<double>(end - start));
+        const auto consume = [&]() -> asio::awaitable<void> {
+            co_await window_part();
+            for (;;) {
+                while (ahead.empty() || !ahead.front().ready) {
+                    if (ahead.empty() && next_start >= end) co_return;
+                    co_await wait_for_change();
+                }
+                slot cur = std::move(ahead.front());
+                ahead.pop_front();
+                ahead_objects -= cur.lists.objects;
+                changed.cancel();  // room for a fetcher
+                fetcher.set_progress(static_cast<double>(cur.s - start) / static_cast<double>(end - start));
                 // The daemon's SIGTERM: stop between slices, everything before checkpointed.
                 if (stop && stop->load())
                     throw std::runtime_error("stopped by a signal before the window was done; the next run resumes "
                                              "from the checkpoint");
-                co_await finish(std::move(b.lists), b.s, b.e);
+                co_await finish(std::move(cur.lists), cur.s, cur.e);
             }
         };
-        std::vector<fetched_slice> batch;
-        batch.push_back(fetched_slice{std::move(lists), start, slice_end(start)});
-        while (!batch.empty()) {
-            std::vector<fetched_slice> next;
-            slice = next_slice_after(batch.back().lists, batch.back().e - batch.back().s);
-            for (unix_seconds s = batch.back().e; s < end && next.size() < batch_size; s = next.back().e)
-                next.push_back(fetched_slice{{}, s, slice_end(s)});
-            if (next.empty()) {
-                co_await finish_batch(std::move(batch));
-            } else if (next.size() == 1) {
-                co_await detail::together(fetcher.fetch_lists(next[0].lists, next[0].s, next[0].e),
-                                          finish_batch(std::move(batch)));
-            } else {
-                co_await detail::together(fetcher.fetch_lists(next[0].lists, next[0].s, next[0].e),
-                                          fetcher.fetch_lists(next[1].lists, next[1].s, next[1].e),
-                                          finish_batch(std::move(batch)));
-            }
-            batch = std::move(next);
-        }
+        co_await detail::together(consume(), fetch_ahead(), fetch_ahead());
         if (!opts.dry_run) result.open_escalations = db->count_open_escalations();
         result.succeeded = true;
     } catch (const std::exception& e) {
