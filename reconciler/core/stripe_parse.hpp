@@ -16,6 +16,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/storage_ptr.hpp>
 
 #include <cstddef>
 #include <optional>
@@ -43,8 +44,9 @@ inline constexpr std::size_t max_json_depth = 64;
 
 // Parses JSON text with the limits above. Throws parse_error whose message
 // starts "parse JSON body: " and says why (refused: too large / too deep, or
-// malformed); the caller prefixes the request it came from.
-boost::json::value parse_json(std::string_view body);
+// malformed); the caller prefixes the request it came from. `storage`: where
+// the value lives (default: the default resource).
+boost::json::value parse_json(std::string_view body, boost::json::storage_ptr storage = {});
 
 // {"object":"list","data":[...],"has_more":bool,"url":"..."}
 struct list_envelope {
