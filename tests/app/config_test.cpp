@@ -196,6 +196,14 @@ BOOST_AUTO_TEST_CASE(omitted_keys_take_the_struct_defaults) {
     BOOST_TEST(c.default_lookback == defaults.default_lookback);
 }
 
+BOOST_AUTO_TEST_CASE(a_simulator_may_be_paged_past_stripes_limit) {
+    // A benchmark against the bundled simulator measures what the run can
+    // do, not Stripe's budget; against Stripe the cap stays 100.
+    const config c = parse_config("stripe:\n  base_url: https://127.0.0.1:12111\n  requests_per_second: 5000\n" +
+                                  required_sections, "demo.yaml");
+    BOOST_TEST(c.stripe.requests_per_second.value() == 5000);
+}
+
 BOOST_AUTO_TEST_CASE(every_key_can_be_set) {
     const config c = parse_config(
         "stripe:\n"
@@ -297,6 +305,11 @@ BOOST_AUTO_TEST_CASE(wrong_types_and_ranges_name_key_expectation_and_value) {
         check_error("stripe:\n  requests_per_second: " + std::string(bad) + "\n" + required_sections,
                     {"config demo.yaml:2: stripe.requests_per_second: expected \"auto\" or a number in (0, 100]"});
     }
+    // Past Stripe's limit only where base_url is not Stripe (a simulator, a mock).
+    check_error("stripe:\n  base_url: https://API.stripe.com\n  requests_per_second: 500\n" + required_sections,
+                {"stripe.requests_per_second: expected \"auto\" or a number in (0, 100]"});
+    check_error("stripe:\n  base_url: https://127.0.0.1:12111\n  requests_per_second: 20000\n" + required_sections,
+                {"stripe.requests_per_second: expected \"auto\" or a number in (0, 10000] (base_url is not Stripe's)"});
     check_error("stripe:\n  request_timeout: 30\n" + required_sections,
                 {"config demo.yaml:2: stripe.request_timeout: invalid duration \"30\"", "missing unit"});
     check_error("stripe:\n  request_timeout: 0s\n" + required_sections, {"stripe.request_timeout", "greater than zero"});
