@@ -863,12 +863,12 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         // part's subscriptions, the first slices' lists and every later
         // slice's lists overlap with each other and with the diffing and
         // applying, with no batch boundary where the budget idles waiting
-        // for a slow list. At most `slices_ahead` slices are claimed and not
-        // yet finished hold at most four slices' worth of objects (fetched
-        // ones by their count, those in flight at window.slice_objects
-        // each), so small slices (the first ones, a quiet account) are
-        // fetched further ahead than dense ones, and memory stays bounded by
-        // that plus the slice being finished.
+        // for a slow list. The slices claimed and not yet finished hold at
+        // most four slices' worth of objects (fetched ones by their count,
+        // those in flight at window.slice_objects each), so small slices
+        // (the first ones, a quiet account) are fetched further ahead than
+        // dense ones, and memory stays bounded by that plus the slice being
+        // finished. Each fetched slice sets the next claim's length.
         struct slot {
             detail::fetched lists;
             unix_seconds s = 0, e = 0;
@@ -880,8 +880,6 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         const auto room_ahead = [&] { return ahead_objects + (in_flight + 1) * cfg.slice_objects <= ahead_budget; };
         std::deque<slot> ahead;  // claimed slices, oldest first; references stay valid at either end
         unix_seconds next_start = start;
-        std::int64_t last_objects = -1;  // the latest fetched slice's density (-1: none yet)
-        unix_seconds last_len = 0;
         asio::steady_timer changed(ioc, asio::steady_timer::time_point::max());  // cancel() wakes every waiter
         const auto wait_for_change = [&]() -> asio::awaitable<void> {
             co_await changed.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -892,7 +890,6 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             for (;;) {
                 while (next_start < end && !room_ahead()) co_await wait_for_change();
                 if (next_start >= end) co_return;
-                if (last_objects >= 0) slice = next_slice_after(last_objects, last_len);
                 slot& me = ahead.emplace_back();
                 me.s = next_start;
                 me.e = slice_end(next_start);
@@ -902,8 +899,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                 --in_flight;
                 ahead_objects += me.lists.objects;
                 me.ready = true;
-                last_objects = me.lists.objects;
-                last_len = me.e - me.s;
+                slice = next_slice_after(me.lists.objects, me.e - me.s);
                 changed.cancel();
             }
         };
