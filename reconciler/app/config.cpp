@@ -35,18 +35,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The lower-cased host of a URL parse_base_url accepted ("" if none).
-std::string host_of(const std::string& url) {
-    const auto sep = url.find("://");
-    if (sep == std::string::npos) return "";
-    std::string authority = url.substr(sep + 3);
-    std::string host = authority[0] == '[' ? authority.substr(0, authority.find(']') + 1)
-                                           : authority.substr(0, authority.find_first_of(":/"));
-    std::transform(host.begin(), host.end(), host.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return host;
-}
-
 // Bigger than any sane config; a larger file is the wrong file (a database,
 // a log) and should not be fed to the YAML parser.
 constexpr std::size_t max_config_bytes = 1 << 20;
@@ -304,7 +292,8 @@ private:
     void parse_stripe(const YAML::Node& n, stripe_config& out);
     void parse_key(const YAML::Node& n, secret_source& out, const std::string& path = "stripe.key",
                    std::string_view example_env = "STRIPE_API_KEY");
-    std::string parse_base_url(const YAML::Node& n, bool allow_plain_http_loopback) const;
+    // The URL as the client uses it; `host` gets its host (IPv6 without brackets).
+    std::string parse_base_url(const YAML::Node& n, bool allow_plain_http_loopback, std::string& host) const;
     void parse_tiers(const YAML::Node& n, std::vector<std::string>& out);
     void parse_prices(const YAML::Node& n, const std::vector<std::string>& tiers,
                       std::map<std::string, price_entitlement>& out);
@@ -436,7 +425,8 @@ void config_parser::require(const section& s, std::string_view key, const YAML::
     if (!s.contains(key)) fail(parent, "missing required key " + path + " (" + std::string(what) + ")");
 }
 
-std::string config_parser::parse_base_url(const YAML::Node& n, bool allow_plain_http_loopback) const {
+std::string config_parser::parse_base_url(const YAML::Node& n, bool allow_plain_http_loopback,
+                                          std::string& host) const {
     const std::string path = "stripe.base_url";
     const std::string what = "an https:// URL such as \"https://api.stripe.com\"";
     const std::string& url = scalar(n, path, what);
@@ -458,7 +448,7 @@ std::string config_parser::parse_base_url(const YAML::Node& n, bool allow_plain_
                     " must be scheme://host[:port] without a path, query or fragment (the client adds /v1/...)");
     }
 
-    std::string host;
+    host.clear();
     std::string port;
     bool has_port = false;
     if (!authority.empty() && authority[0] == '[') {
@@ -561,8 +551,9 @@ void config_parser::parse_stripe(const YAML::Node& n, stripe_config& out) {
     if (const auto it = s.find("allow_plain_http_loopback"); it != s.end()) {
         out.allow_plain_http_loopback = boolean(it->second, "stripe.allow_plain_http_loopback");
     }
+    std::string host = "api.stripe.com";  // the default base_url's
     if (const auto it = s.find("base_url"); it != s.end()) {
-        out.base_url = parse_base_url(it->second, out.allow_plain_http_loopback);
+        out.base_url = parse_base_url(it->second, out.allow_plain_http_loopback, host);
     }
     if (const auto it = s.find("api_version"); it != s.end()) {
         // Validated because it becomes the Stripe-Version header verbatim.
@@ -591,7 +582,8 @@ void config_parser::parse_stripe(const YAML::Node& n, stripe_config& out) {
     if (const auto it = s.find("requests_per_second"); it != s.end()) {
         // Stripe's own limit binds against Stripe; a simulator or a mock on
         // another host may be paged as fast as it serves (benchmarks, tests).
-        const std::string host = host_of(out.base_url);
+        std::transform(host.begin(), host.end(), host.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         const bool stripe_host = host == "api.stripe.com" || host.ends_with(".stripe.com");
         const double most = stripe_host ? 100 : 10000;
         const std::string what = stripe_host ? "\"auto\" or a number in (0, 100]"
