@@ -17,6 +17,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/system/system_error.hpp>
 #include <boost/json/serialize.hpp>
@@ -106,6 +107,23 @@ asio::awaitable<void> together(asio::awaitable<Ts>... ops) {
     std::apply([&](const auto&, const auto&... ex_i) { errors = {ex_i...}; }, results);
     for (std::size_t i : order)
         if (errors[i]) std::rethrow_exception(errors[i]);
+}
+
+// Runs `work` (synchronous: diff, SQLite, report files) on `worker` and
+// resumes the caller on its own executor once it is done; an exception it
+// throws reaches the caller. Meanwhile the network thread keeps the
+// fetchers' requests going: run on that thread, every slice's diff and apply
+// stalled them (at 100 ms per request about a tenth of the budget idled).
+// `work` is a named object of the caller: GCC 12 destroys a temporary of a
+// co_await expression twice.
+template <typename F>
+asio::awaitable<void> on_worker(asio::thread_pool& worker, F& work) {
+    co_await asio::co_spawn(
+        worker, [&work]() -> asio::awaitable<void> {
+            work();
+            co_return;
+        },
+        asio::use_awaitable);
 }
 
 // Everything fetched for the window, folded as pages arrive.
@@ -273,6 +291,9 @@ public:
     // What the last fetch brought; the fetcher starts empty again.
     fetched take() { return std::exchange(data_, fetched{}); }
 
+    // The pages recorded since the last call, for store::record_pages.
+    std::vector<store::fetched_page> take_pages() { return std::exchange(pages_, {}); }
+
 private:
     asio::awaitable<void> fetch_paid_invoices(fetched& f, unix_seconds s, unix_seconds e) {
         stripe::list_query invoices{"/v1/invoices", {{"status", "paid"}}, s, e};
@@ -338,10 +359,13 @@ private:
         progress_.update(p.resource, result_.pages, result_.objects, done_);
     }
 
+    // Counted at once; written to recon_pages by whoever next holds the
+    // database (take_pages), since this runs on the network thread while the
+    // worker may be applying a slice.
     void record(const list_page_info& p) {
         ++result_.pages;
         result_.request_ids.push_back(p.request_id);
-        db_.record_page(result_.run_id, p);
+        pages_.push_back(store::fetched_page{p, now_unix()});
     }
 
     void on_event(fetched& f, event e, const std::string& request_id) {
@@ -375,6 +399,7 @@ private:
     fetched data_;
     std::map<std::string, deferred> carried_;
     progress_line progress_;
+    std::vector<store::fetched_page> pages_;  // recorded, not yet written
 };
 
 window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
@@ -806,8 +831,13 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     // and a run killed half-way resumes from the last finished slice.
     const unix_seconds start = result.window_start, end = result.window_end;
     unix_seconds verified_until = start;  // [start, verified_until) is done
+    // Fetching (callbacks on this coroutine's thread) and finishing slices
+    // (diff, apply, escalate, checkpoint: on `worker`) overlap; the database
+    // and everything the finishing touches belong to whichever of the two
+    // the consumer below is in, never both at once.
+    detail::fetcher fetcher(client, *db, result, end, policy);
+    asio::thread_pool worker(1);
     try {
-        detail::fetcher fetcher(client, *db, result, end, policy);
         diff_memory memory;
         std::vector<std::pair<std::string, std::string>> present;
         bool cap_escalated = false;
@@ -842,20 +872,23 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         const auto finish = [&](detail::fetched lists, unix_seconds s, unix_seconds e) -> asio::awaitable<void> {
             const bool last = e == end;
             co_await fetcher.finish_slice(std::move(lists), s, e, last);
-            detail::fetched f = fetcher.take();
-            window_input in = detail::to_window_input(f, s, e);
-            in.window_end = end;
-            const local_snapshot local = detail::load_local_for(*db, in);
-            auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
-            if (last)
-                for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
-            ++result.slices;
-            // Invoices paid in the slice's last minutes went on with the next
-            // slice: what this one verified ends before them.
-            const unix_seconds done_until = last ? end : e - detail::slice_margin;
-            apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
-            if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
-            verified_until = done_until;
+            auto job = [&, f = fetcher.take(), pages = fetcher.take_pages()]() mutable {
+                db->record_pages(result.run_id, pages);
+                window_input in = detail::to_window_input(f, s, e);
+                in.window_end = end;
+                const local_snapshot local = detail::load_local_for(*db, in);
+                auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
+                if (last)
+                    for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
+                ++result.slices;
+                // Invoices paid in the slice's last minutes went on with the
+                // next slice: what this one verified ends before them.
+                const unix_seconds done_until = last ? end : e - detail::slice_margin;
+                apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
+                if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
+                verified_until = done_until;
+            };
+            co_await detail::on_worker(worker, job);
         };
 
         // Slices are fetched ahead, in window order, by two fetchers while
@@ -910,54 +943,60 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             // users nor its webhook log are ever in memory whole. Escalations
             // of the window's kinds that no chunk saw are resolved after the
             // last chunk, not per chunk.
-            detail::fetched f = fetcher.take();
-            const auto window_query = [&] {
-                store::local_query q;
-                q.start = start;
-                q.end = end;
-                q.window_rules = false;
-                q.window_payments = false;
-                return q;
-            };
-            const auto apply_window_part = [&](std::vector<finding> findings) {
-                apply_and_escalate(std::move(findings), start, end, {});
-            };
-            f.subscriptions.drain_by_customer(detail::window_chunk, [&](std::vector<subscription_state>&& states) {
+            auto job = [&, f = fetcher.take(), pages = fetcher.take_pages()]() mutable {
+                db->record_pages(result.run_id, pages);
+                const auto window_query = [&] {
+                    store::local_query q;
+                    q.start = start;
+                    q.end = end;
+                    q.window_rules = false;
+                    q.window_payments = false;
+                    return q;
+                };
+                const auto apply_window_part = [&](std::vector<finding> findings) {
+                    apply_and_escalate(std::move(findings), start, end, {});
+                };
+                f.subscriptions.drain_by_customer(detail::window_chunk, [&](std::vector<subscription_state>&& states) {
+                    window_input in;
+                    in.start = start;
+                    in.end = end;
+                    store::local_query q = window_query();
+                    for (const auto& st : states)
+                        if (q.customer_ids.empty() || q.customer_ids.back() != st.sub.customer)
+                            q.customer_ids.push_back(st.sub.customer);
+                    in.subscriptions = std::move(states);
+                    apply_window_part(diff(in, db->load_local(q), policy, diff_scope::tier_rules, memory));
+                });
+                window_input no_stripe;
+                no_stripe.start = start;
+                no_stripe.end = end;
+                for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
+                    store::local_query q = window_query();
+                    q.active_users_after = after;
+                    q.active_users_limit = static_cast<std::int64_t>(detail::window_chunk);
+                    const local_snapshot local = db->load_local(q);
+                    if (local.users.empty()) break;
+                    after = local.users.back().id;
+                    apply_window_part(diff(no_stripe, local, policy, diff_scope::user_rules, memory));
+                    if (local.users.size() < detail::window_chunk) break;
+                }
                 window_input in;
                 in.start = start;
                 in.end = end;
+                in.events = std::move(f.events);  // the subscription events the app has no row for
+                in.request_ids = std::move(f.request_ids);
                 store::local_query q = window_query();
-                for (const auto& st : states)
-                    if (q.customer_ids.empty() || q.customer_ids.back() != st.sub.customer)
-                        q.customer_ids.push_back(st.sub.customer);
-                in.subscriptions = std::move(states);
-                apply_window_part(diff(in, db->load_local(q), policy, diff_scope::tier_rules, memory));
-            });
-            window_input no_stripe;
-            no_stripe.start = start;
-            no_stripe.end = end;
-            for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
-                store::local_query q = window_query();
-                q.active_users_after = after;
-                q.active_users_limit = static_cast<std::int64_t>(detail::window_chunk);
-                const local_snapshot local = db->load_local(q);
-                if (local.users.empty()) break;
-                after = local.users.back().id;
-                apply_window_part(diff(no_stripe, local, policy, diff_scope::user_rules, memory));
-                if (local.users.size() < detail::window_chunk) break;
-            }
-            window_input in;
-            in.start = start;
-            in.end = end;
-            in.events = std::move(f.events);  // the subscription events the app has no row for
-            in.request_ids = std::move(f.request_ids);
-            store::local_query q = window_query();
-            q.flaggable_deliveries = true;
-            for (const auto& e : in.events) q.event_ids.push_back(e.id);
-            apply_window_part(diff(in, db->load_local(q), policy, diff_scope::webhook_rules, memory));
-            if (!opts.dry_run)
-                detail::escalate(*db, changes, result, result.outcomes.size(), start, end, false,
-                                 detail::window_rule_kinds(), present);
+                q.flaggable_deliveries = true;
+                for (const auto& e : in.events) q.event_ids.push_back(e.id);
+                apply_window_part(diff(in, db->load_local(q), policy, diff_scope::webhook_rules, memory));
+                if (!opts.dry_run)
+                    detail::escalate(*db, changes, result, result.outcomes.size(), start, end, false,
+                                     detail::window_rule_kinds(), present);
+                // The subscription scratch (attached to *db) goes here, not on
+                // the network thread.
+                f = detail::fetched{};
+            };
+            co_await detail::on_worker(worker, job);
         };
         const auto consume = [&]() -> asio::awaitable<void> {
             co_await window_part();
@@ -979,11 +1018,16 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             }
         };
         co_await detail::together(consume(), fetch_ahead(), fetch_ahead());
+        db->record_pages(result.run_id, fetcher.take_pages());  // the worker is idle now
         if (!opts.dry_run) result.open_escalations = db->count_open_escalations();
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;
         result.error = log::redact(e.what());
+        try {
+            db->record_pages(result.run_id, fetcher.take_pages());
+        } catch (const std::exception&) {  // bookkeeping of a run already failing: its error stands
+        }
         const bool partial = verified_until > start && !opts.dry_run;
         result.notes.push_back("unverified: " + format_rfc3339(partial ? verified_until : start) + " .. " +
                                format_rfc3339(end) +

@@ -389,21 +389,26 @@ public:
         return db_.getLastInsertRowid();
     }
 
-    void record_page(std::int64_t run_id, const list_page_info& page) override {
+    void record_pages(std::int64_t run_id, const std::vector<fetched_page>& pages) override {
+        if (pages.empty()) return;
         if (!page_stmt_)
             page_stmt_ = std::make_unique<SQLite::Statement>(
                 db_, "INSERT INTO recon_pages(run_id, resource, page_no, request_id, object_count, has_more,"
                      " fetched_at) VALUES (?,?,?,?,?,?,?)");
         auto& q = *page_stmt_;
-        q.reset();
-        q.bind(1, static_cast<std::int64_t>(run_id));
-        q.bind(2, page.resource);
-        q.bind(3, page.page_no);
-        q.bind(4, page.request_id);
-        q.bind(5, static_cast<std::int64_t>(page.object_count));
-        q.bind(6, page.has_more ? 1 : 0);
-        q.bind(7, now_text());
-        q.exec();
+        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        for (const auto& [page, at] : pages) {
+            q.reset();
+            q.bind(1, static_cast<std::int64_t>(run_id));
+            q.bind(2, page.resource);
+            q.bind(3, page.page_no);
+            q.bind(4, page.request_id);
+            q.bind(5, static_cast<std::int64_t>(page.object_count));
+            q.bind(6, page.has_more ? 1 : 0);
+            q.bind(7, format_rfc3339(at));
+            q.exec();
+        }
+        tx.commit();
     }
 
     void finish_run(std::int64_t run_id, bool succeeded, const run_totals& t, const std::string& error) override {

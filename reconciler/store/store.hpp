@@ -159,6 +159,12 @@ public:
 enum class disposition { applied, already_applied, superseded, flagged, failed, replayed };
 const char* to_string(disposition d) noexcept;
 
+// One page (or retrieved object) of a run's fetch, for recon_pages.
+struct fetched_page {
+    list_page_info page;
+    unix_seconds fetched_at = 0;
+};
+
 class store {
 public:
     virtual ~store() = default;
@@ -169,7 +175,11 @@ public:
     virtual void check_schema() = 0;
 
     virtual std::int64_t begin_run(const run_record& run) = 0;
-    virtual void record_page(std::int64_t run_id, const list_page_info& page) = 0;
+    // The pages a run fetched since its last call, each with the time it
+    // arrived, in one transaction. The run collects them on its network
+    // thread and hands them over between slices: the connection is never
+    // used from two threads at once.
+    virtual void record_pages(std::int64_t run_id, const std::vector<fetched_page>& pages) = 0;
     virtual void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals,
                             const std::string& error) = 0;
 
