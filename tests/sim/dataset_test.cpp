@@ -358,4 +358,159 @@ BOOST_AUTO_TEST_CASE(load_reads_a_directory_and_stripe_fixtures) {
     BOOST_CHECK_THROW(dataset::load(dir), std::runtime_error);
 }
 
+boost::json::object charge(const std::string& id, std::int64_t created, std::int64_t amount,
+                           const std::string& invoice) {
+    auto c = obj(id, created);
+    c["object"] = "charge";
+    c["amount"] = amount;
+    c["currency"] = "usd";
+    c["customer"] = "cus_1";
+    c["invoice"] = invoice;
+    return c;
+}
+
+boost::json::object dispute_event(const std::string& id, std::int64_t created, const std::string& type,
+                                  const std::string& dispute_id, const std::string& charge_id, std::int64_t amount) {
+    auto e = event(id, created, type);
+    e["data"] = boost::json::object{{"object", boost::json::object{{"id", dispute_id},
+                                                                   {"object", "dispute"},
+                                                                   {"amount", amount},
+                                                                   {"charge", charge_id},
+                                                                   {"created", created},
+                                                                   {"currency", "usd"},
+                                                                   {"status", "needs_response"}}}};
+    return e;
+}
+
+// Two charges, two disputes (from their charge.dispute.created events) and
+// events that must not add disputes.
+dataset disputes_dataset() {
+    dataset ds;
+    ds.add("charges", charge("ch_a", 100, 1500, "in_a"));
+    ds.add("charges", charge("ch_b", 110, 2500, "in_b"));
+    ds.add("events", event("evt_paid", 150, "invoice.paid"));
+    ds.add("events", dispute_event("evt_d1", 200, "charge.dispute.created", "dp_1", "ch_a", 1500));
+    ds.add("events", dispute_event("evt_upd", 250, "charge.dispute.updated", "dp_other", "ch_a", 1500));
+    ds.add("events", dispute_event("evt_d2", 300, "charge.dispute.created", "dp_2", "ch_b", 2500));
+    // The same dispute announced again: kept once, as first added.
+    ds.add("events", dispute_event("evt_d2_again", 310, "charge.dispute.created", "dp_2", "ch_b", 9999));
+    ds.add("events", event("evt_refund", 350, "charge.refunded"));
+    ds.finalize();
+    return ds;
+}
+
+void check_expanded_charge(const boost::json::value& dispute, const std::string& charge_id, std::int64_t amount,
+                           const std::string& invoice) {
+    const auto& c = dispute.as_object().at("charge");
+    BOOST_REQUIRE(c.is_object());
+    BOOST_TEST(c.as_object().at("id").as_string() == charge_id);
+    BOOST_TEST(c.as_object().at("amount").as_int64() == amount);
+    BOOST_TEST(c.as_object().at("invoice").as_string() == invoice);
+}
+
+BOOST_AUTO_TEST_CASE(disputes_come_from_dispute_created_events) {
+    auto ds = disputes_dataset();
+    using v = std::vector<std::string>;
+    BOOST_TEST(ds.size("disputes") == 2u);
+    BOOST_TEST(ds.size("events") == 6u);
+    BOOST_TEST(page_all(ds, "/v1/disputes") == (v{"dp_2", "dp_1"}), boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/disputes?limit=1") == (v{"dp_2", "dp_1"}), boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/disputes?created%5Bgte%5D=250") == v{"dp_2"}, boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/disputes?created[lt]=300") == v{"dp_1"}, boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/disputes?charge=ch_a") == v{"dp_1"}, boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/disputes?charge=ch_none").empty());
+    BOOST_TEST(get(ds, "/v1/disputes?ending_before=dp_1").ids() == v{"dp_2"}, boost::test_tools::per_element());
+
+    // Without expand the charge stays an id, as stored.
+    auto plain = get(ds, "/v1/disputes");
+    BOOST_TEST(plain.body.at("url").as_string() == "/v1/disputes");
+    for (const auto& d : plain.body.at("data").as_array()) {
+        BOOST_TEST(d.as_object().at("object").as_string() == "dispute");
+        BOOST_TEST(d.as_object().at("charge").is_string());
+    }
+    BOOST_TEST(plain.body.at("data").as_array().at(0).as_object().at("amount").as_int64() == 2500);
+
+    auto one = get(ds, "/v1/disputes/dp_1");
+    BOOST_TEST(one.status == 200u);
+    BOOST_TEST(one.body.at("charge").as_string() == "ch_a");
+
+    auto missing = get(ds, "/v1/disputes/dp_x");
+    check_error(missing, 404, "resource_missing", "id");
+    BOOST_TEST(missing.body.at("error").as_object().at("message").as_string() == "No such dispute: 'dp_x'");
+}
+
+BOOST_AUTO_TEST_CASE(disputes_expand_their_charge) {
+    auto ds = disputes_dataset();
+    const std::string charge_a = ds.handle_get("/v1/charges/ch_a").body;
+    for (const char* target : {"/v1/disputes?expand%5B%5D=data.charge", "/v1/disputes?expand%5B0%5D=data.charge",
+                               "/v1/disputes?expand[]=data.charge&charge=ch_b&limit=5"}) {
+        auto p = get(ds, target);
+        BOOST_TEST_REQUIRE(p.status == 200u, target);
+        for (const auto& d : p.body.at("data").as_array()) {
+            if (d.as_object().at("id").as_string() == "dp_2") check_expanded_charge(d, "ch_b", 2500, "in_b");
+            else check_expanded_charge(d, "ch_a", 1500, "in_a");
+        }
+    }
+    BOOST_TEST(get(ds, "/v1/disputes?expand%5B%5D=data.charge&charge=ch_b").ids() == std::vector<std::string>{"dp_2"},
+               boost::test_tools::per_element());
+
+    auto one = get(ds, "/v1/disputes/dp_1?expand%5B%5D=charge");
+    BOOST_TEST_REQUIRE(one.status == 200u);
+    check_expanded_charge(one.body, "ch_a", 1500, "in_a");
+    // The very object GET /v1/charges/ch_a answers.
+    BOOST_TEST(one.body.at("charge") == boost::json::parse(charge_a));
+    BOOST_TEST(get(ds, "/v1/disputes/dp_2?expand%5B0%5D=charge").body.at("charge").as_object().at("id").as_string() ==
+               "ch_b");
+
+    // Stripe's 400 for anything else that asks to expand.
+    for (const char* target : {"/v1/disputes?expand%5B%5D=data.customer", "/v1/invoices?expand%5B%5D=data.charge",
+                               "/v1/disputes?expand%5B%5D=charge", "/v1/disputes/dp_1?expand%5B%5D=data.charge",
+                               "/v1/charges/ch_a?expand%5B%5D=customer"}) {
+        auto p = get(ds, target);
+        check_error(p, 400, "", "expand");
+        BOOST_TEST(p.body.at("error").as_object().at("message").as_string().starts_with(
+                       "This property cannot be expanded ("),
+                   target);
+    }
+    BOOST_TEST(get(ds, "/v1/disputes?expand%5B%5D=data.customer").body.at("error").as_object().at("message") ==
+               "This property cannot be expanded (data.customer).");
+    check_error(get(ds, "/v1/disputes/dp_x?expand%5B%5D=charge"), 404, "resource_missing", "id");
+    // Other parameters on a retrieve are still unknown.
+    check_error(get(ds, "/v1/disputes/dp_1?limit=1"), 400, "parameter_unknown", "limit");
+    check_error(get(ds, "/v1/disputes?expand%5Bx%5D=data.charge"), 400, "parameter_unknown", "expand[x]");
+
+    // A charge outside the dataset stays an id.
+    dataset lone;
+    lone.add("events", dispute_event("evt_d", 5, "charge.dispute.created", "dp_lone", "ch_gone", 700));
+    lone.finalize();
+    auto kept = get(lone, "/v1/disputes?expand%5B%5D=data.charge");
+    BOOST_TEST_REQUIRE(kept.status == 200u);
+    BOOST_TEST(kept.body.at("data").as_array().at(0).as_object().at("charge").as_string() == "ch_gone");
+}
+
+BOOST_AUTO_TEST_CASE(disputes_json_is_loaded_before_events_derive) {
+    const auto dir = std::filesystem::temp_directory_path() / ("sim_disputes_test_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    boost::json::array events{dispute_event("evt_d1", 200, "charge.dispute.created", "dp_1", "ch_a", 1500),
+                              dispute_event("evt_d2", 300, "charge.dispute.created", "dp_2", "ch_b", 2500)};
+    auto from_file = events[0].as_object().at("data").as_object().at("object").as_object();
+    from_file["status"] = "won";  // the file's copy must win over the event's
+    std::ofstream(dir / "events.json") << boost::json::serialize(events);
+    std::ofstream(dir / "disputes.json") << boost::json::serialize(boost::json::array{from_file});
+    auto ds = dataset::load(dir);
+    BOOST_TEST(ds.size("disputes") == 2u);
+    BOOST_TEST(get(ds, "/v1/disputes/dp_1").body.at("status").as_string() == "won");
+    BOOST_TEST(get(ds, "/v1/disputes/dp_2").body.at("status").as_string() == "needs_response");
+
+    // A charge.dispute.created event whose dispute is malformed is refused whole.
+    dataset bad;
+    auto e = dispute_event("evt_bad", 1, "charge.dispute.created", "dp_bad", "ch_a", 1);
+    e["data"].as_object()["object"].as_object().erase("created");
+    BOOST_CHECK_THROW(bad.add("events", e), std::invalid_argument);
+    bad.finalize();
+    BOOST_TEST(bad.size("events") == 0u);
+    BOOST_TEST(bad.size("disputes") == 0u);
+    std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

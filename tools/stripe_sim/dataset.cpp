@@ -30,14 +30,18 @@ struct resource_spec {
     std::string_view name;      // "invoices": the URL segment and the file stem
     std::string_view singular;  // "invoice": used in "No such invoice: '...'"
     std::array<std::string_view, max_columns> columns;  // filter parameters; "" = unused
+    // The one field expand[] may name (retrieve: "charge", list: "data.charge"),
+    // replaced by the object of that id from the "<field>s" resource; "" = none.
+    std::string_view expandable = "";
 };
 
-constexpr std::array<resource_spec, 5> specs{{
+constexpr std::array<resource_spec, 6> specs{{
     {"events", "event", {"type", "", ""}},
     {"invoices", "invoice", {"status", "customer", "subscription"}},
     {"subscriptions", "subscription", {"status", "customer", ""}},
     {"customers", "customer", {"email", "", ""}},
     {"charges", "charge", {"customer", "", ""}},
+    {"disputes", "dispute", {"charge", "", ""}, "charge"},
 }};
 
 struct string_hash {
@@ -93,6 +97,7 @@ struct resource_store {
     string_map<std::uint32_t> by_id;
     std::array<string_pool, max_columns> pools;
     std::uint64_t next_seq = 0;
+    const resource_store* expand_from = nullptr;  // where spec->expandable ids are looked up
 
     std::string_view json(const entry& e) const { return std::string_view(arena).substr(e.offset, e.length); }
     std::optional<std::size_t> index_of(std::string_view id) const {
@@ -219,6 +224,16 @@ std::int64_t require_int(const query_param& p) {
     throw request_error{invalid_request("parameter_unknown", "Received unknown parameter: " + p.key, p.key)};
 }
 
+// True for expand[] / expand[N] naming `allowed` (non-empty); other expand
+// values are a 400 as in Stripe; false for any other parameter.
+bool expand_param(const query_param& p, std::string_view allowed) {
+    if (p.base != "expand" || !p.sub) return false;
+    if (!p.sub->empty() && !parse_int(*p.sub)) unknown_parameter(p);
+    if (allowed.empty() || p.value != allowed)
+        throw request_error{invalid_request("", "This property cannot be expanded (" + p.value + ").", "expand")};
+    return true;
+}
+
 // ------------------------------------------------------ object attributes
 
 // A field that is either an id string or an expanded object carrying "id".
@@ -277,6 +292,7 @@ struct list_request {
     std::int64_t created_min = std::numeric_limits<std::int64_t>::min();
     std::int64_t created_max = std::numeric_limits<std::int64_t>::max();
     std::vector<column_filter> filters;
+    bool expand = false;  // expand[]=data.<spec.expandable>
 };
 
 std::optional<std::size_t> column_index(const resource_spec& spec, std::string_view name) {
@@ -299,6 +315,7 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
     std::optional<std::string> type;
     std::vector<std::string> types;
     bool subscription_status_given = false;
+    const std::string list_expandable = spec.expandable.empty() ? "" : "data." + std::string(spec.expandable);
 
     for (const auto& p : params) {
         if (p.base == "limit" && !p.sub) {
@@ -341,6 +358,8 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
         } else if (spec.name == "events" && p.base == "types" && p.sub) {
             if (!p.sub->empty() && !parse_int(*p.sub)) unknown_parameter(p);
             types.push_back(p.value);
+        } else if (expand_param(p, list_expandable)) {
+            req.expand = true;
         } else if (auto c = column_index(spec, p.base); c && !p.sub) {
             if (p.value.empty())
                 throw request_error{invalid_request("parameter_invalid_empty",
@@ -422,6 +441,26 @@ std::size_t resolve_cursor(const resource_store& store, const std::string& id, s
     return *idx;
 }
 
+// The object's JSON with its spec.expandable field replaced by the object it
+// names; unchanged when that object is not in the dataset (the id stays).
+// Parses per request: only the few disputes expand, never the hot lists.
+std::string expanded_json(const resource_store& store, const entry& e) {
+    boost::json::parse_options popts;
+    popts.max_depth = 64;  // as dataset::load
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(store.json(e), ec, {}, popts);
+    if (ec || !v.is_object() || !store.expand_from) return std::string(store.json(e));
+    auto* field = v.as_object().if_contains(store.spec->expandable);
+    if (!field) return std::string(store.json(e));
+    const resource_store& from = *store.expand_from;
+    auto idx = from.index_of(string_or_id(field));
+    if (!idx) return std::string(store.json(e));
+    boost::json::value target = boost::json::parse(from.json(from.entries[*idx]), ec, {}, popts);
+    if (ec) return std::string(store.json(e));
+    *field = std::move(target);
+    return boost::json::serialize(v);
+}
+
 http_result list(const resource_store& store, const std::vector<query_param>& params) {
     const list_request req = parse_list_request(store, params);
     const auto& entries = store.entries;
@@ -467,7 +506,8 @@ http_result list(const resource_store& store, const std::vector<query_param>& pa
     body += R"({"object":"list","data":[)";
     for (std::size_t k = 0; k < page.size(); ++k) {
         if (k) body += ',';
-        body += store.json(entries[page[k]]);
+        if (req.expand) body += expanded_json(store, entries[page[k]]);
+        else body += store.json(entries[page[k]]);
     }
     body += R"(],"has_more":)";
     body += has_more ? "true" : "false";
@@ -488,6 +528,8 @@ dataset::dataset() {
         store->spec = &spec;
         stores_.push_back(std::move(store));
     }
+    for (auto& store : stores_)
+        if (!store->spec->expandable.empty()) store->expand_from = find(std::string(store->spec->expandable) + "s");
 }
 dataset::~dataset() = default;
 dataset::dataset(dataset&&) noexcept = default;
@@ -513,40 +555,98 @@ std::size_t dataset::size(std::string_view resource) const {
     return store ? store->entries.size() : 0;
 }
 
-void dataset::add(std::string resource, boost::json::object obj) {
-    detail::resource_store* store = find(resource);
-    if (!store) throw std::invalid_argument("add object to dataset: unknown resource '" + resource + "'");
+namespace detail {
+namespace {
+
+struct checked_object {
+    std::string id;
+    std::int64_t created = 0;
+};
+
+// What add() requires of an object; throws std::invalid_argument.
+checked_object check_object(const resource_store& store, const boost::json::object& obj) {
     const auto* id_value = obj.if_contains("id");
     if (!id_value || !id_value->is_string() || id_value->as_string().empty())
-        throw std::invalid_argument("add " + std::string(store->spec->singular) +
+        throw std::invalid_argument("add " + std::string(store.spec->singular) +
                                     " to dataset: missing string field \"id\"");
-    const std::string id(id_value->as_string());
-    const auto created = detail::json_int(obj.if_contains("created"));
+    checked_object c{std::string(id_value->as_string())};
+    const auto created = json_int(obj.if_contains("created"));
     if (!created)
-        throw std::invalid_argument("add " + std::string(store->spec->singular) + " " + id +
+        throw std::invalid_argument("add " + std::string(store.spec->singular) + " " + c.id +
                                     " to dataset: missing integer field \"created\"");
-    if (store->by_id.contains(id))
-        throw std::invalid_argument("add " + std::string(store->spec->singular) + " " + id +
+    c.created = *created;
+    if (store.by_id.contains(c.id))
+        throw std::invalid_argument("add " + std::string(store.spec->singular) + " " + c.id +
                                     " to dataset: duplicate id");
+    return c;
+}
 
-    detail::entry e;
-    e.created = *created;
-    e.seq = store->next_seq++;
-    for (std::size_t c = 0; c < detail::max_columns; ++c)
-        if (!store->spec->columns[c].empty())
-            e.columns[c] = store->pools[c].intern(detail::column_value(*store->spec, store->spec->columns[c], obj));
-    if (store->spec->name == "customers")
+void insert(resource_store& store, const checked_object& c, const boost::json::object& obj) {
+    entry e;
+    e.created = c.created;
+    for (std::size_t k = 0; k < max_columns; ++k)
+        if (!store.spec->columns[k].empty())
+            e.columns[k] = store.pools[k].intern(column_value(*store.spec, store.spec->columns[k], obj));
+    if (store.spec->name == "customers")
         if (auto d = obj.if_contains("deleted"); d && d->is_bool() && d->get_bool()) e.listed = false;
 
     std::string json = boost::json::serialize(obj);
     if (json.size() > std::numeric_limits<std::uint32_t>::max())
-        throw std::invalid_argument("add " + std::string(store->spec->singular) + " " + id +
+        throw std::invalid_argument("add " + std::string(store.spec->singular) + " " + c.id +
                                     " to dataset: object larger than 4 GiB");
-    e.offset = store->arena.size();
+    e.seq = store.next_seq++;
+    e.offset = store.arena.size();
     e.length = static_cast<std::uint32_t>(json.size());
-    store->arena += json;
-    store->by_id.emplace(id, static_cast<std::uint32_t>(store->entries.size() + store->pending.size()));
-    store->pending.push_back(e);
+    store.arena += json;
+    store.by_id.emplace(c.id, static_cast<std::uint32_t>(store.entries.size() + store.pending.size()));
+    store.pending.push_back(e);
+}
+
+// The dispute a charge.dispute.created event carries in data.object, or
+// nullptr for any other event. Throws std::invalid_argument if it has none.
+const boost::json::object* created_dispute(const boost::json::object& event, std::string_view event_id) {
+    const auto* type = event.if_contains("type");
+    if (!type || !type->is_string() || type->as_string() != "charge.dispute.created") return nullptr;
+    if (const auto* data = event.if_contains("data"); data && data->is_object())
+        if (const auto* object = data->as_object().if_contains("object"); object && object->is_object())
+            return &object->as_object();
+    throw std::invalid_argument("add event " + std::string(event_id) +
+                                " to dataset: charge.dispute.created without an object in data.object");
+}
+
+}  // namespace
+}  // namespace detail
+
+void dataset::add(std::string resource, boost::json::object obj) {
+    detail::resource_store* store = find(resource);
+    if (!store) throw std::invalid_argument("add object to dataset: unknown resource '" + resource + "'");
+    const auto checked = detail::check_object(*store, obj);
+
+    // Stripe's disputes are derived from their charge.dispute.created events
+    // (datasets carry no disputes.json). An id already present (disputes.json,
+    // loaded first, or a repeated event) is kept as it is. Both objects are
+    // checked before either is added, so a throw leaves the dataset unchanged.
+    detail::resource_store* disputes = nullptr;
+    const boost::json::object* dispute = nullptr;
+    std::optional<detail::checked_object> dispute_checked;
+    if (store->spec->name == "events") {
+        if ((dispute = detail::created_dispute(obj, checked.id))) {
+            disputes = find("disputes");
+            const auto* id = dispute->if_contains("id");
+            if (id && id->is_string() && disputes->by_id.contains(id->as_string())) {
+                dispute = nullptr;
+            } else {
+                try {
+                    dispute_checked = detail::check_object(*disputes, *dispute);
+                } catch (const std::invalid_argument& e) {
+                    throw std::invalid_argument("add event " + checked.id + " to dataset: data.object: " + e.what());
+                }
+            }
+        }
+    }
+    // The event first: if it fits, its (smaller) dispute does too.
+    detail::insert(*store, checked, obj);
+    if (dispute) detail::insert(*disputes, *dispute_checked, *dispute);
 }
 
 void dataset::finalize() {
@@ -698,7 +798,13 @@ dataset dataset::load(const std::filesystem::path& dir) {
     dataset ds;
     boost::json::parse_options popts;
     popts.max_depth = 64;  // Stripe objects nest deeper than Boost.JSON's default of 32
-    for (const auto& store : ds.stores_) {
+    // disputes.json before events.json: add() then derives only the disputes
+    // the file lacks, instead of the file colliding with derived copies.
+    std::vector<detail::resource_store*> order;
+    for (const auto& store : ds.stores_) order.push_back(store.get());
+    std::stable_partition(order.begin(), order.end(),
+                          [](const detail::resource_store* s) { return s->spec->name == "disputes"; });
+    for (auto* store : order) {
         const auto file = dir / (std::string(store->spec->name) + ".json");
         if (!std::filesystem::exists(file)) continue;
         store->arena.reserve(store->arena.size() + static_cast<std::size_t>(std::filesystem::file_size(file)));
@@ -741,12 +847,17 @@ http_result dataset::handle_get(std::string_view target) const {
 
         const std::string_view id = rest.substr(slash + 1);
         if (id.empty() || id.find('/') != std::string_view::npos) return detail::unrecognized_url(raw_path);
-        if (!params.empty()) detail::unknown_parameter(params.front());
+        bool expand = false;
+        for (const auto& p : params) {
+            if (!detail::expand_param(p, store->spec->expandable)) detail::unknown_parameter(p);
+            expand = true;
+        }
         auto idx = store->index_of(id);
         if (!idx)
             return detail::error_result(404, "invalid_request_error", "resource_missing",
                                         "No such " + std::string(store->spec->singular) + ": '" + std::string(id) + "'",
                                         "id");
+        if (expand) return {200, detail::expanded_json(*store, store->entries[*idx])};
         return {200, std::string(store->json(store->entries[*idx]))};
     } catch (detail::request_error& e) {
         return std::move(e.result);

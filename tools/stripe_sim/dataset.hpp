@@ -2,9 +2,10 @@
 // with no network. The server hands it the request target; tests call it
 // directly.
 //
-// Resources: events, invoices, subscriptions, customers, charges. Every object
-// is a JSON object with a string "id" (unique within its resource) and an
-// integer "created".
+// Resources: events, invoices, subscriptions, customers, charges, disputes.
+// Every object is a JSON object with a string "id" (unique within its
+// resource) and an integer "created". Disputes also come from events: adding a
+// charge.dispute.created event adds its data.object unless that id exists.
 //
 // Semantics (see /work/shared/stripe/README.md):
 //   GET /v1/<resource>        list, newest first: created DESC, and among
@@ -17,7 +18,9 @@
 // wildcard) or types[N] (<= 20, exact names), not both; invoices: status,
 // customer, subscription; subscriptions: status (default excludes canceled,
 // "all", "ended" = canceled + incomplete_expired), customer; customers: email
-// (deleted customers are retrievable but never listed); charges: customer.
+// (deleted customers are retrievable but never listed); charges: customer;
+// disputes: charge, and expand[]=data.charge (retrieve: expand[]=charge) to
+// inline the charge object; any other expand is a 400.
 // Unknown parameters, malformed values and unknown URLs are answered with
 // Stripe's error envelope
 //   {"error":{"type":"invalid_request_error","code":...,"message":...,"param":...}}.
@@ -61,17 +64,21 @@ public:
     dataset(const dataset&) = delete;
     dataset& operator=(const dataset&) = delete;
 
-    // "events", "invoices", "subscriptions", "customers", "charges".
+    // "events", "invoices", "subscriptions", "customers", "charges", "disputes".
     static const std::vector<std::string>& resource_names();
 
     // Reads <dir>/<resource>.json for every resource (each a JSON array of
     // objects; a missing file is an empty resource) and finalizes.
+    // disputes.json is read before events.json (see add()).
     // Throws std::runtime_error naming the file and the offending element.
     static dataset load(const std::filesystem::path& dir);
 
     // Adds one object; it becomes visible at the next finalize(). Throws
-    // std::invalid_argument for an unknown resource or an object without a
-    // string "id" / integer "created".
+    // std::invalid_argument for an unknown resource, a duplicate id, or an
+    // object without a string "id" / integer "created". A charge.dispute.created
+    // event also adds its data.object to "disputes" unless that id is already
+    // there (so a later add("disputes", ...) of it is a duplicate); the event
+    // is refused if that dispute is malformed.
     void add(std::string resource, boost::json::object obj);
 
     // Orders and indexes everything added so far. Throws std::invalid_argument

@@ -301,6 +301,17 @@ struct server::impl {
             break;
         }
 
+        for (const auto& r : opts.forbidden_resources) {
+            const std::string prefix = "/v1/" + r;
+            if (target.starts_with(prefix) &&
+                (target.size() == prefix.size() || target[prefix.size()] == '/' || target[prefix.size()] == '?'))
+                return finish(403, json_error("invalid_request_error", "",
+                                              "The provided key '" + mask_key(opts.api_key) +
+                                                  "' does not have the required permissions for this endpoint. "
+                                                  "Having the 'rak_" + r.substr(0, r.size() - 1) +
+                                                  "_read' permission would allow this request to continue.",
+                                              ""));
+        }
         http_result result = opts.data->handle_get(target);
         if (result.status < 300 && f != fault::reset && f != fault::truncated)
             n_ok.fetch_add(1, std::memory_order_relaxed);

@@ -62,6 +62,9 @@ struct server_options {
     fault_options faults;
     double rate_limit_per_second = 0;  // 0: unlimited; else a token bucket (burst = one second's worth), excess answered 429 like Stripe
     std::string webhook_secret;        // non-empty: serve POST /webhook as a signature-checking receiver (see above)
+    // Resources ("disputes") the key may not read, like a restricted key
+    // without that permission: their list and retrieve answer 403.
+    std::vector<std::string> forbidden_resources;
 };
 
 // One request to the webhook receiver.
