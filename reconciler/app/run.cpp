@@ -34,6 +34,7 @@
 #include <thread>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace reconciler {
 
@@ -226,17 +227,9 @@ public:
         // The slice's three lists at once (they share the client's rate
         // budget): one after another they would cost three round trips of
         // latency per slice whatever the data.
-        co_await together(fetch_events(f, s, e, slice_event_types()), fetch_paid_invoices(f, s, e),
+        co_await together(fetch_events(f, s, e, slice_event_types()), fetch_invoices(f, s, e),
                           fetch_customers(f, s, e));
-        // A dispute names its charge only: the charge names the invoice.
-        std::vector<std::string> charge_paths;
-        for (const auto& [d, event_id] : f.disputes) charge_paths.push_back("/v1/charges/" + d.charge);
-        auto charges = co_await client_.retrieve_all(std::move(charge_paths));
-        for (std::size_t i = 0; i < charges.size(); ++i) {
-            const auto& [d, event_id] = f.disputes[i];
-            record(list_page_info{charges[i].path, 1, charges[i].request_id, 1, false});
-            f.charge_cases.push_back(charge_case{event_id, true, parse_charge(*charges[i].object), d.amount, d.created});
-        }
+        co_await fetch_disputed_charges(f);
     }
 
     // The rest of slice [s, e), in slice order: invoices an earlier slice
@@ -267,10 +260,17 @@ public:
         }
 
         // App payments of the slice whose invoice the window has not brought:
-        // does Stripe have them at all?
+        // does Stripe have them at all? A listed void invoice answers for
+        // itself (void is final: no later request could say otherwise).
         std::vector<std::string> lookup_ids, lookup_paths;
         for (const auto& id : db_.payments_paid_between(s, e)) {
             if (data_.invoices.count(id) || carried_.count(id)) continue;
+            if (auto v = void_invoices_.find(id); v != void_invoices_.end()) {
+                data_.request_ids[id] = v->second;
+                data_.looked_up_invoices[id] = "void";
+                void_invoices_.erase(v);
+                continue;
+            }
             lookup_ids.push_back(id);
             lookup_paths.push_back("/v1/invoices/" + id);
         }
@@ -295,12 +295,69 @@ public:
     std::vector<store::fetched_page> take_pages() { return std::exchange(pages_, {}); }
 
 private:
-    asio::awaitable<void> fetch_paid_invoices(fetched& f, unix_seconds s, unix_seconds e) {
-        stripe::list_query invoices{"/v1/invoices", {{"status", "paid"}}, s, e};
+    // A dispute names its charge only, and the charge names the invoice.
+    // Two or more disputes are listed with their charges expanded (one
+    // request per hundred, not one each); a single one, or one the list did
+    // not bring, is retrieved. A key without read access to disputes (403)
+    // falls back to retrieving every charge.
+    asio::awaitable<void> fetch_disputed_charges(fetched& f) {
+        if (f.disputes.empty()) co_return;
+        std::unordered_map<std::string, charge> expanded;  // dispute id -> its charge
+        if (f.disputes.size() >= 2 && !disputes_forbidden_) {
+            unix_seconds lo = f.disputes.front().first.created, hi = lo;
+            for (const auto& [d, event_id] : f.disputes) lo = std::min(lo, d.created), hi = std::max(hi, d.created);
+            stripe::list_query q{"/v1/disputes", {{"expand[]", "data.charge"}}, lo, hi + 1};
+            try {
+                co_await client_.list_all(q, [&](const list_page_info& p, list_envelope&& env) {
+                    on_page(p);
+                    for (auto& v : env.data) {
+                        const auto& o = v.as_object();
+                        const auto* id = o.if_contains("id");
+                        const auto* ch = o.if_contains("charge");
+                        if (id && id->is_string() && ch && ch->is_object())
+                            expanded.emplace(std::string(id->as_string()), parse_charge(ch->as_object()));
+                    }
+                });
+            } catch (const stripe::stripe_error& e) {
+                if (e.http_status() != 403) throw;
+                disputes_forbidden_ = true;
+                log::warn("disputes_list_forbidden",
+                          {{"error", log::redact(e.what())},
+                           {"effect", "the key cannot read disputes: each disputed charge is retrieved instead"}});
+            }
+        }
+        std::vector<std::size_t> missing;
+        std::vector<std::string> charge_paths;
+        for (std::size_t i = 0; i < f.disputes.size(); ++i) {
+            const auto& [d, event_id] = f.disputes[i];
+            if (auto it = expanded.find(d.id); it != expanded.end() && it->second.id == d.charge) {
+                f.charge_cases.push_back(charge_case{event_id, true, std::move(it->second), d.amount, d.created});
+            } else {
+                missing.push_back(i);
+                charge_paths.push_back("/v1/charges/" + d.charge);
+            }
+        }
+        auto charges = co_await client_.retrieve_all(std::move(charge_paths));
+        for (std::size_t k = 0; k < charges.size(); ++k) {
+            const auto& [d, event_id] = f.disputes[missing[k]];
+            record(list_page_info{charges[k].path, 1, charges[k].request_id, 1, false});
+            f.charge_cases.push_back(charge_case{event_id, true, parse_charge(*charges[k].object), d.amount, d.created});
+        }
+    }
+
+    // Every invoice created in [s, e), not only the paid ones: the few
+    // others cost hardly a page, and a void one answers an app payment's
+    // lookup (finish_slice) without a request of its own.
+    asio::awaitable<void> fetch_invoices(fetched& f, unix_seconds s, unix_seconds e) {
+        stripe::list_query invoices{"/v1/invoices", {}, s, e};
         co_await client_.list_all(invoices, [this, &f](const list_page_info& p, list_envelope&& env) {
             on_page(p);
             f.objects += static_cast<std::int64_t>(p.object_count);
-            for (auto& v : env.data) f.add_invoice(parse_invoice(v.as_object()), p.request_id);
+            for (auto& v : env.data) {
+                auto inv = parse_invoice(v.as_object());
+                if (inv.paid) f.add_invoice(std::move(inv), p.request_id);
+                else if (inv.status == "void") void_invoices_.emplace(std::move(inv.id), p.request_id);
+            }
         });
     }
 
@@ -398,6 +455,11 @@ private:
     double done_ = 0;
     fetched data_;
     std::map<std::string, deferred> carried_;
+    // Void invoices listed so far (id -> Request-Id) that no app payment has
+    // asked about yet: few (a void invoice is rare), and each answers one
+    // lookup.
+    std::unordered_map<std::string, std::string> void_invoices_;
+    bool disputes_forbidden_ = false;  // the key may not list disputes (403 once)
     progress_line progress_;
     std::vector<store::fetched_page> pages_;  // recorded, not yet written
 };

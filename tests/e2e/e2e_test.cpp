@@ -306,6 +306,67 @@ BOOST_AUTO_TEST_CASE(dense_slices_are_cut_shorter_and_find_the_same) {
     BOOST_TEST(env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") == env.window_end);
 }
 
+namespace {
+
+struct dispute_fetch {
+    long long disputes = 0, list_pages = 0, charges_retrieved = 0;
+    std::string err;
+};
+
+// Runs the window in few long slices (so that disputes share a slice) against
+// a simulator whose key may not read `forbidden` resources; the findings must
+// be the truth's either way.
+dispute_fetch run_with_disputes(const std::vector<std::string>& forbidden) {
+    e2e_env env(4000);
+    dispute_fetch out;
+    out.disputes = static_cast<long long>(env.server_opts.data->size("disputes"));
+    BOOST_REQUIRE_GE(out.disputes, 4);
+    env.sim.reset();
+    auto so = env.server_opts;
+    so.forbidden_resources = forbidden;
+    env.sim = std::make_unique<reconciler::sim::server>(so);
+    auto text = slurp(env.config);
+    const auto at = text.find("https://127.0.0.1:") + 18;
+    text.replace(at, text.find('\n', at) - at, std::to_string(env.sim->port()));
+    text += "window:\n  slice: 30d\n  slice_objects: 1000000\n";
+    std::ofstream(env.config, std::ios::trunc) << text;
+
+    auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    std::set<finding_key> found;
+    for (const auto& [k, v] : report_findings(env.latest_report())) found.insert(k);
+    BOOST_TEST((found == truth_keys(env.truth)));
+    out.list_pages = env.count("SELECT count(*) FROM recon_pages WHERE resource = '/v1/disputes'");
+    out.charges_retrieved = env.count("SELECT count(*) FROM recon_pages WHERE resource LIKE '/v1/charges/%'");
+    out.err = r.err;
+    BOOST_TEST_MESSAGE(out.disputes << " disputes: " << out.list_pages << " list pages, " << out.charges_retrieved
+                                    << " charges retrieved");
+    return out;
+}
+
+}  // namespace
+
+// A slice's disputes bring their charges in one list (expand[]=data.charge),
+// not a retrieve each: the findings stay the truth's, with fewer requests
+// than disputes.
+BOOST_AUTO_TEST_CASE(disputed_charges_come_from_an_expanded_list) {
+    const auto f = run_with_disputes({});
+    BOOST_TEST(f.list_pages >= 1);
+    BOOST_TEST(f.list_pages + f.charges_retrieved < f.disputes);  // only a slice's lone dispute retrieves its charge
+}
+
+// A restricted key without read access to disputes (403) is no failure: each
+// disputed charge is retrieved instead, and the log says why once.
+BOOST_AUTO_TEST_CASE(a_key_that_cannot_read_disputes_retrieves_each_charge) {
+    const auto f = run_with_disputes({"disputes"});
+    BOOST_TEST(f.list_pages == 0);
+    BOOST_TEST(f.charges_retrieved == f.disputes);
+    std::size_t warnings = 0;
+    for (std::size_t at = 0; (at = f.err.find("\"disputes_list_forbidden\"", at)) != std::string::npos; ++at) ++warnings;
+    BOOST_TEST(warnings == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(window_past_event_retention_is_verified_from_object_lists) {
     e2e_env env(30);
     // 40 days: the simulator keeps events for the last 30 only, like Stripe.
