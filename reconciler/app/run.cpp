@@ -220,7 +220,7 @@ public:
     }
 
     // Slice [s, e), the part that depends on no other slice: its other
-    // events, paid invoices and new customers, and the charges its disputes
+    // events, invoices and new customers, and the charges its disputes
     // name. The run fetches the next slice's lists with this while it applies
     // the current slice, so they go to `f` (empty on entry), not data_.
     asio::awaitable<void> fetch_lists(fetched& f, unix_seconds s, unix_seconds e) {
