@@ -151,6 +151,17 @@ struct e2e_env {
                "output:\n  dir: " + reports + "\n";
     }
 
+    // Replaces the simulator with one of options `so` (same data, another
+    // port) and points the config at it.
+    void restart_sim(const reconciler::sim::server_options& so) {
+        sim.reset();
+        sim = std::make_unique<reconciler::sim::server>(so);
+        auto text = slurp(config);
+        const auto at = text.find("https://127.0.0.1:") + 18;
+        text.replace(at, text.find('\n', at) - at, std::to_string(sim->port()));
+        std::ofstream(config, std::ios::trunc) << text;
+    }
+
     // Replaces the first `from` in the config; fails the test when it is absent.
     void edit_config(const std::string& from, const std::string& to) const {
         auto text = slurp(config);

@@ -321,15 +321,10 @@ dispute_fetch run_with_disputes(const std::vector<std::string>& forbidden) {
     dispute_fetch out;
     out.disputes = static_cast<long long>(env.server_opts.data->size("disputes"));
     BOOST_REQUIRE_GE(out.disputes, 4);
-    env.sim.reset();
     auto so = env.server_opts;
     so.forbidden_resources = forbidden;
-    env.sim = std::make_unique<reconciler::sim::server>(so);
-    auto text = slurp(env.config);
-    const auto at = text.find("https://127.0.0.1:") + 18;
-    text.replace(at, text.find('\n', at) - at, std::to_string(env.sim->port()));
-    text += "window:\n  slice: 30d\n  slice_objects: 1000000\n";
-    std::ofstream(env.config, std::ios::trunc) << text;
+    env.restart_sim(so);
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 30d\n  slice_objects: 1000000\n";
 
     auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << r.err);

@@ -371,17 +371,10 @@ BOOST_AUTO_TEST_CASE(secrets_never_leave_their_source_and_files_are_private) {
     // The app's database is private to the app (as it would be in production).
     ::chmod((env.dir / "app.db").c_str(), 0640);
     // A simulator that also receives webhooks (signed with the secret) for replay.
-    env.sim.reset();
     auto so = env.server_opts;
     so.webhook_secret = webhook_secret;
-    env.sim = std::make_unique<reconciler::sim::server>(so);
-    {
-        auto text = slurp(env.config);
-        const auto at = text.find("https://127.0.0.1:") + 18;
-        text.replace(at, text.find('\n', at) - at, std::to_string(env.sim->port()));
-        text += "webhook:\n  secret: { env: RECON_E2E_WEBHOOK_SECRET }\n";
-        std::ofstream(env.config, std::ios::trunc) << text;
-    }
+    env.restart_sim(so);
+    std::ofstream(env.config, std::ios::app) << "webhook:\n  secret: { env: RECON_E2E_WEBHOOK_SECRET }\n";
     ::setenv("RECON_E2E_WEBHOOK_SECRET", webhook_secret.c_str(), 1);
     const std::string cfg = " --config " + env.config.string();
 
