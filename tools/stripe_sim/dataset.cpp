@@ -441,12 +441,18 @@ std::size_t resolve_cursor(const resource_store& store, const std::string& id, s
     return *idx;
 }
 
+// Stripe objects nest deeper than Boost.JSON's default of 32.
+boost::json::parse_options stripe_parse_options() {
+    boost::json::parse_options popts;
+    popts.max_depth = 64;
+    return popts;
+}
+
 // The object's JSON with its spec.expandable field replaced by the object it
 // names; unchanged when that object is not in the dataset (the id stays).
 // Parses per request: only the few disputes expand, never the hot lists.
 std::string expanded_json(const resource_store& store, const entry& e) {
-    boost::json::parse_options popts;
-    popts.max_depth = 64;  // as dataset::load
+    const auto popts = stripe_parse_options();
     boost::system::error_code ec;
     boost::json::value v = boost::json::parse(store.json(e), ec, {}, popts);
     if (ec || !v.is_object() || !store.expand_from) return std::string(store.json(e));
@@ -796,8 +802,7 @@ dataset dataset::load(const std::filesystem::path& dir) {
     if (!std::filesystem::is_directory(dir))
         throw std::runtime_error("load dataset: " + dir.string() + " is not a directory");
     dataset ds;
-    boost::json::parse_options popts;
-    popts.max_depth = 64;  // Stripe objects nest deeper than Boost.JSON's default of 32
+    const auto popts = detail::stripe_parse_options();
     // disputes.json before events.json: add() then derives only the disputes
     // the file lacks, instead of the file colliding with derived copies.
     std::vector<detail::resource_store*> order;
