@@ -28,7 +28,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 namespace reconciler::store {
@@ -282,6 +284,46 @@ private:
     std::map<std::string, row> pending_;
 };
 
+// Prepared statements of the per-finding paths (record, raise, apply), kept
+// for the connection: a run records thousands of findings, and preparing a
+// statement costs more than running it. A lease resets and unbinds its
+// statement when it ends, so no cached statement keeps a read open or a value
+// bound past its use.
+class statement_lease {
+public:
+    explicit statement_lease(SQLite::Statement& s) : s_(s) {}
+    statement_lease(const statement_lease&) = delete;
+    statement_lease& operator=(const statement_lease&) = delete;
+    ~statement_lease() {
+        s_.tryReset();
+        try {
+            s_.clearBindings();
+        } catch (const std::exception&) {  // only a statement that failed to prepare: none is cached
+        }
+    }
+    SQLite::Statement* operator->() const { return &s_; }
+    SQLite::Statement& operator*() const { return s_; }
+
+private:
+    SQLite::Statement& s_;
+};
+
+class statement_cache {
+public:
+    explicit statement_cache(SQLite::Database& db) : db_(db) {}
+    // One lease per statement at a time (a statement is not reentrant).
+    statement_lease get(const std::string& sql) {
+        auto& slot = by_sql_[sql];
+        if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
+        return statement_lease(*slot);
+    }
+    void clear() { by_sql_.clear(); }
+
+private:
+    SQLite::Database& db_;
+    std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> by_sql_;
+};
+
 class sqlite_store final : public store {
 public:
     explicit sqlite_store(const sqlite_options& opts)
@@ -431,10 +473,8 @@ public:
         local_snapshot snap;
         std::unordered_set<std::int64_t> seen;
         auto add_users = [&](SQLite::Statement& q) {
-            while (q.executeStep()) {
-                auto u = read_user(q);
-                if (seen.insert(u.id).second) snap.users.push_back(std::move(u));
-            }
+            while (q.executeStep())  // a user found twice (by id and by email) is parsed once
+                if (seen.insert(q.getColumn(0).getInt64()).second) snap.users.push_back(read_user(q));
         };
         auto load_users = [&](const char* column, const std::vector<std::string>& keys) {
             for_chunks(keys, [&](const std::vector<std::string>& chunk) {
@@ -612,49 +652,49 @@ public:
         SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
         const std::string now = now_text();
         escalation out;
-        SQLite::Statement sel(db_, "SELECT id, occurrences, status, first_seen FROM recon_escalations"
+        auto sel = stmts_.get("SELECT id, occurrences, status, first_seen FROM recon_escalations"
                                    " WHERE kind = ? AND subject = ?");
-        sel.bind(1, e.kind);
-        sel.bind(2, e.subject);
-        if (sel.executeStep()) {
-            out.id = sel.getColumn(0).getInt64();
-            out.occurrences = sel.getColumn(1).getInt64() + 1;
-            const std::string old_status = sel.getColumn(2).getString();
-            out.first_seen = sel.getColumn(3).getString();
+        sel->bind(1, e.kind);
+        sel->bind(2, e.subject);
+        if (sel->executeStep()) {
+            out.id = sel->getColumn(0).getInt64();
+            out.occurrences = sel->getColumn(1).getInt64() + 1;
+            const std::string old_status = sel->getColumn(2).getString();
+            out.first_seen = sel->getColumn(3).getString();
             out.status = out.occurrences >= watch_until ? "open" : "watching";
             out.is_new = out.status == "open" && old_status != "open";
-            sel.reset();
-            SQLite::Statement up(db_, "UPDATE recon_escalations SET occurrences = ?, status = ?, last_seen = ?,"
+            sel->reset();
+            auto up = stmts_.get("UPDATE recon_escalations SET occurrences = ?, status = ?, last_seen = ?,"
                                       " last_run_id = ?, evidence = ?, team = ?, subject_at = ?, resolved_at = NULL"
                                       " WHERE id = ?");
-            up.bind(1, static_cast<std::int64_t>(out.occurrences));
-            up.bind(2, out.status);
-            up.bind(3, now);
-            up.bind(4, static_cast<std::int64_t>(run_id));
-            up.bind(5, e.evidence);
-            up.bind(6, e.team);
-            up.bind(7, static_cast<std::int64_t>(e.subject_at));
-            up.bind(8, static_cast<std::int64_t>(out.id));
-            up.exec();
+            up->bind(1, static_cast<std::int64_t>(out.occurrences));
+            up->bind(2, out.status);
+            up->bind(3, now);
+            up->bind(4, static_cast<std::int64_t>(run_id));
+            up->bind(5, e.evidence);
+            up->bind(6, e.team);
+            up->bind(7, static_cast<std::int64_t>(e.subject_at));
+            up->bind(8, static_cast<std::int64_t>(out.id));
+            up->exec();
         } else {
             out.occurrences = 1;
             out.first_seen = now;
             out.status = watch_until <= 1 ? "open" : "watching";
             out.is_new = out.status == "open";
-            SQLite::Statement ins(db_, "INSERT INTO recon_escalations(team, kind, subject, evidence, subject_at,"
+            auto ins = stmts_.get("INSERT INTO recon_escalations(team, kind, subject, evidence, subject_at,"
                                        " first_seen, last_seen, occurrences, status, first_run_id, last_run_id)"
                                        " VALUES (?,?,?,?,?,?,?,1,?,?,?)");
-            ins.bind(1, e.team);
-            ins.bind(2, e.kind);
-            ins.bind(3, e.subject);
-            ins.bind(4, e.evidence);
-            ins.bind(5, static_cast<std::int64_t>(e.subject_at));
-            ins.bind(6, now);
-            ins.bind(7, now);
-            ins.bind(8, out.status);
-            ins.bind(9, static_cast<std::int64_t>(run_id));
-            ins.bind(10, static_cast<std::int64_t>(run_id));
-            ins.exec();
+            ins->bind(1, e.team);
+            ins->bind(2, e.kind);
+            ins->bind(3, e.subject);
+            ins->bind(4, e.evidence);
+            ins->bind(5, static_cast<std::int64_t>(e.subject_at));
+            ins->bind(6, now);
+            ins->bind(7, now);
+            ins->bind(8, out.status);
+            ins->bind(9, static_cast<std::int64_t>(run_id));
+            ins->bind(10, static_cast<std::int64_t>(run_id));
+            ins->exec();
             out.id = db_.getLastInsertRowid();
         }
         tx.commit();
@@ -887,36 +927,36 @@ public:
     }
 
     void record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) override {
-        SQLite::Statement q(db_,
+        auto q = stmts_.get(
                             "INSERT INTO recon_findings(run_id, kind, subject_type, subject_id, user_id, team,"
                             " disposition, correction_id, evidence, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
-        q.bind(1, static_cast<std::int64_t>(run_id));
-        q.bind(2, reconciler::to_string(f.kind));
-        q.bind(3, f.subject_type);
-        q.bind(4, f.subject_id);
-        if (f.user_id) q.bind(5, static_cast<std::int64_t>(*f.user_id));
-        else q.bind(5);
-        q.bind(6, reconciler::to_string(f.owner));
-        q.bind(7, to_string(d));
-        if (correction_id) q.bind(8, static_cast<std::int64_t>(correction_id));
-        else q.bind(8);
-        q.bind(9, json::serialize(f.evidence));
-        q.bind(10, now_text());
-        q.exec();
+        q->bind(1, static_cast<std::int64_t>(run_id));
+        q->bind(2, reconciler::to_string(f.kind));
+        q->bind(3, f.subject_type);
+        q->bind(4, f.subject_id);
+        if (f.user_id) q->bind(5, static_cast<std::int64_t>(*f.user_id));
+        else q->bind(5);
+        q->bind(6, reconciler::to_string(f.owner));
+        q->bind(7, to_string(d));
+        if (correction_id) q->bind(8, static_cast<std::int64_t>(correction_id));
+        else q->bind(8);
+        q->bind(9, json::serialize(f.evidence));
+        q->bind(10, now_text());
+        q->exec();
     }
 
 private:
     apply_result existing_correction(const proposed_correction& c) {
-        SQLite::Statement q(db_, "SELECT id, correlation_id, credit_event_id FROM recon_corrections"
+        auto q = stmts_.get("SELECT id, correlation_id, credit_event_id FROM recon_corrections"
                                  " WHERE stripe_object = ? AND kind = ?");
-        q.bind(1, c.ledger_key);
-        q.bind(2, reconciler::to_string(c.kind));
+        q->bind(1, c.ledger_key);
+        q->bind(2, reconciler::to_string(c.kind));
         apply_result r;
         r.outcome = apply_outcome::already_applied;
-        if (q.executeStep()) {
-            r.correction_id = q.getColumn(0).getInt64();
-            r.correlation_id = q.getColumn(1).getString();
-            r.credit_event_id = q.getColumn(2).isNull() ? std::string{} : q.getColumn(2).getString();
+        if (q->executeStep()) {
+            r.correction_id = q->getColumn(0).getInt64();
+            r.correlation_id = q->getColumn(1).getString();
+            r.credit_event_id = q->getColumn(2).isNull() ? std::string{} : q->getColumn(2).getString();
         }
         return r;
     }
@@ -926,17 +966,17 @@ private:
         // change the row between our read and our write.
         SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
         {
-            SQLite::Statement q(db_, "SELECT 1 FROM recon_corrections WHERE stripe_object = ? AND kind = ?");
-            q.bind(1, c.ledger_key);
-            q.bind(2, reconciler::to_string(c.kind));
-            if (q.executeStep()) return existing_correction(c);  // tx rolls back: nothing written
+            auto q = stmts_.get("SELECT 1 FROM recon_corrections WHERE stripe_object = ? AND kind = ?");
+            q->bind(1, c.ledger_key);
+            q->bind(2, reconciler::to_string(c.kind));
+            if (q->executeStep()) return existing_correction(c);  // tx rolls back: nothing written
         }
-        SQLite::Statement uq(db_, std::string(user_columns) + "WHERE id = ?");
-        uq.bind(1, static_cast<std::int64_t>(c.user_id));
-        if (!uq.executeStep()) throw store_error("user " + std::to_string(c.user_id) + " no longer exists");
-        const std::string metadata_text = uq.getColumn(4).getString();
-        const local_user user = read_user(uq);
-        uq.reset();
+        auto uq = stmts_.get(std::string(user_columns) + "WHERE id = ?");
+        uq->bind(1, static_cast<std::int64_t>(c.user_id));
+        if (!uq->executeStep()) throw store_error("user " + std::to_string(c.user_id) + " no longer exists");
+        const std::string metadata_text = uq->getColumn(4).getString();
+        const local_user user = read_user(*uq);
+        uq->reset();
 
         apply_result r;
         r.correlation_id = correlation_id;
@@ -965,10 +1005,10 @@ private:
             r.balance_after = m.ai_credits - amount;
             r.credits_applied = amount;
             m.raw["ai_credits"] = r.balance_after;
-            SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
-            up.bind(1, json::serialize(m.raw));
-            up.bind(2, static_cast<std::int64_t>(user.id));
-            up.exec();
+            auto up = stmts_.get("UPDATE users SET plan_metadata = ? WHERE id = ?");
+            up->bind(1, json::serialize(m.raw));
+            up->bind(2, static_cast<std::int64_t>(user.id));
+            up->exec();
             details["balance_before"] = m.ai_credits;
             details["balance_after"] = r.balance_after;
             details["unrecovered"] = c.unrecovered + (c.credits - amount);
@@ -991,24 +1031,24 @@ private:
             r.balance_after = m.ai_credits + c.credits;
             r.credits_applied = c.credits;
             m.raw["ai_credits"] = r.balance_after;
-            SQLite::Statement up(db_, "UPDATE users SET plan_metadata = ? WHERE id = ?");
-            up.bind(1, json::serialize(m.raw));
-            up.bind(2, static_cast<std::int64_t>(user.id));
-            up.exec();
+            auto up = stmts_.get("UPDATE users SET plan_metadata = ? WHERE id = ?");
+            up->bind(1, json::serialize(m.raw));
+            up->bind(2, static_cast<std::int64_t>(user.id));
+            up->exec();
             if (c.record_payment) {
                 const auto& p = *c.record_payment;
-                SQLite::Statement ins(db_,
+                auto ins = stmts_.get(
                                       "INSERT INTO payments(stripe_invoice_id, stripe_customer_id, user_id, amount,"
                                       " currency, status, paid_at) VALUES (?,?,?,?,?,?,?)"
                                       " ON CONFLICT(stripe_invoice_id) DO NOTHING");
-                ins.bind(1, p.invoice_id);
-                ins.bind(2, p.customer_id);
-                ins.bind(3, static_cast<std::int64_t>(user.id));
-                ins.bind(4, static_cast<std::int64_t>(p.amount));
-                ins.bind(5, p.currency);
-                ins.bind(6, p.status);
-                ins.bind(7, p.paid_at);
-                r.payment_recorded = ins.exec() > 0;
+                ins->bind(1, p.invoice_id);
+                ins->bind(2, p.customer_id);
+                ins->bind(3, static_cast<std::int64_t>(user.id));
+                ins->bind(4, static_cast<std::int64_t>(p.amount));
+                ins->bind(5, p.currency);
+                ins->bind(6, p.status);
+                ins->bind(7, p.paid_at);
+                r.payment_recorded = ins->exec() > 0;
             }
             details["balance_before"] = m.ai_credits;
             details["balance_after"] = r.balance_after;
@@ -1023,40 +1063,40 @@ private:
                 r.detail = "plan changed from " + c.tier_from + " to " + user.plan + " since the diff";
                 return r;
             }
-            SQLite::Statement up(db_, "UPDATE users SET plan = ? WHERE id = ?");
-            up.bind(1, c.tier_to);
-            up.bind(2, static_cast<std::int64_t>(user.id));
-            up.exec();
+            auto up = stmts_.get("UPDATE users SET plan = ? WHERE id = ?");
+            up->bind(1, c.tier_to);
+            up->bind(2, static_cast<std::int64_t>(user.id));
+            up->exec();
         }
 
         details["source"] = c.source;
         details["reason"] = c.reason;
-        SQLite::Statement led(db_,
+        auto led = stmts_.get(
                               "INSERT INTO recon_corrections(stripe_object, kind, run_id, user_id, correlation_id,"
                               " credits_delta, tier_before, tier_after, credit_event_id, payment_recorded, details,"
                               " applied_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
-        led.bind(1, c.ledger_key);
-        led.bind(2, reconciler::to_string(c.kind));
-        if (run_id) led.bind(3, static_cast<std::int64_t>(run_id));
-        else led.bind(3);
-        led.bind(4, static_cast<std::int64_t>(user.id));
-        led.bind(5, correlation_id);
-        led.bind(6, static_cast<std::int64_t>(c.kind == correction_kind::grant_credits    ? r.credits_applied
+        led->bind(1, c.ledger_key);
+        led->bind(2, reconciler::to_string(c.kind));
+        if (run_id) led->bind(3, static_cast<std::int64_t>(run_id));
+        else led->bind(3);
+        led->bind(4, static_cast<std::int64_t>(user.id));
+        led->bind(5, correlation_id);
+        led->bind(6, static_cast<std::int64_t>(c.kind == correction_kind::grant_credits    ? r.credits_applied
                                               : c.kind == correction_kind::revoke_credits ? -r.credits_applied
                                                                                            : 0));
         if (c.kind == correction_kind::set_tier) {
-            led.bind(7, c.tier_from);
-            led.bind(8, c.tier_to);
+            led->bind(7, c.tier_from);
+            led->bind(8, c.tier_to);
         } else {
-            led.bind(7);
-            led.bind(8);
+            led->bind(7);
+            led->bind(8);
         }
-        if (r.credit_event_id.empty()) led.bind(9);
-        else led.bind(9, r.credit_event_id);
-        led.bind(10, r.payment_recorded ? 1 : 0);
-        led.bind(11, json::serialize(details));
-        led.bind(12, now);
-        led.exec();
+        if (r.credit_event_id.empty()) led->bind(9);
+        else led->bind(9, r.credit_event_id);
+        led->bind(10, r.payment_recorded ? 1 : 0);
+        led->bind(11, json::serialize(details));
+        led->bind(12, now);
+        led->exec();
         r.correction_id = db_.getLastInsertRowid();
         tx.commit();
         r.outcome = apply_outcome::applied;
@@ -1067,6 +1107,7 @@ private:
     SQLite::Database db_;
     bool wal_ = false;
     std::unique_ptr<SQLite::Statement> page_stmt_;
+    statement_cache stmts_{db_};  // after db_: finalized before it closes
 };
 
 }  // namespace detail
