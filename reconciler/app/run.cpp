@@ -728,16 +728,15 @@ const std::vector<finding_kind>& slice_rule_kinds() {
 
 // Raises an escalation for every flagged outcome from `first_outcome` on, and
 // resolves the open escalations of `kinds` about [start, end) that this run
-// has not seen (`present` accumulates over the run's parts).
+// has not raised in any of its parts (the store knows which run last raised
+// each one: nothing per escalation is kept in memory).
 void escalate(store::store& db, report_writer& report, run_result& result, std::size_t first_outcome,
               unix_seconds start, unix_seconds end,
-              bool cap_newly_reached, const std::vector<finding_kind>& resolve_kinds,
-              std::vector<std::pair<std::string, std::string>>& present) {
+              bool cap_newly_reached, const std::vector<finding_kind>& resolve_kinds) {
     auto raise = [&](const std::string& team_name, const std::string& kind, const std::string& subject,
                      const json::object& evidence, unix_seconds at, int watch_until) {
         auto e = db.raise(store::escalation_input{team_name, kind, subject, json::serialize(evidence), at},
                           result.run_id, watch_until);
-        present.emplace_back(kind, subject);
         if (e.is_new) ++result.new_escalations;
         ++result.escalations_raised;
         report.escalation(e);
@@ -766,7 +765,7 @@ void escalate(store::store& db, report_writer& report, run_result& result, std::
     if (resolve_kinds.empty()) return;  // a chunk of a part: the part resolves once, after its last chunk
     std::vector<std::string> kinds;
     for (auto k : resolve_kinds) kinds.emplace_back(to_string(k));
-    result.escalations_resolved += db.resolve_absent(result.run_id, start, end, kinds, present);
+    result.escalations_resolved += db.resolve_absent(result.run_id, start, end, kinds);
 }
 
 }  // namespace detail
@@ -901,7 +900,6 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     asio::thread_pool worker(1);
     try {
         diff_memory memory;
-        std::vector<std::pair<std::string, std::string>> present;
         bool cap_escalated = false;
         const auto apply_and_escalate = [&](std::vector<finding> findings, unix_seconds from, unix_seconds to,
                                             const std::vector<finding_kind>& kinds) {
@@ -910,7 +908,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             if (!opts.dry_run) {  // a dry run writes nothing but the report
                 const bool cap_new = !result.cap_reached.empty() && !cap_escalated;
                 cap_escalated = cap_escalated || cap_new;
-                detail::escalate(*db, changes, result, first, from, to, cap_new, kinds, present);
+                detail::escalate(*db, changes, result, first, from, to, cap_new, kinds);
             }
             changes.findings(result);  // to findings.jsonl: the part's findings leave memory
         };
@@ -1053,7 +1051,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                 apply_window_part(diff(in, db->load_local(q), policy, diff_scope::webhook_rules, memory));
                 if (!opts.dry_run)
                     detail::escalate(*db, changes, result, result.outcomes.size(), start, end, false,
-                                     detail::window_rule_kinds(), present);
+                                     detail::window_rule_kinds());
                 // The subscription scratch (attached to *db) goes here, not on
                 // the network thread.
                 f = detail::fetched{};

@@ -707,35 +707,23 @@ public:
         return out;
     }
 
-    int resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end, const std::vector<std::string>& kinds,
-                       const std::vector<std::pair<std::string, std::string>>& still_present) override {
-        std::set<std::pair<std::string, std::string>> present(still_present.begin(), still_present.end());
-        std::set<std::string> kind_set(kinds.begin(), kinds.end());
-        SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
-        std::vector<std::int64_t> ids;
-        {
-            SQLite::Statement q(db_, "SELECT id, kind, subject, subject_at FROM recon_escalations"
-                                     " WHERE status IN ('open','watching')");
-            while (q.executeStep()) {
-                const std::string kind = q.getColumn(1).getString();
-                const std::string subject = q.getColumn(2).getString();
-                const auto at = q.getColumn(3).getInt64();
-                if (!kind_set.count(kind) || present.count({kind, subject})) continue;
-                if (at != 0 && (at < start || at >= end)) continue;  // this run did not look there
-                ids.push_back(q.getColumn(0).getInt64());
-            }
-        }
-        SQLite::Statement up(db_, "UPDATE recon_escalations SET status = 'resolved', resolved_at = ?, last_run_id = ?"
-                                  " WHERE id = ?");
-        for (auto id : ids) {
-            up.reset();
-            up.bind(1, now_text());
-            up.bind(2, static_cast<std::int64_t>(run_id));
-            up.bind(3, static_cast<std::int64_t>(id));
-            up.exec();
-        }
-        tx.commit();
-        return static_cast<int>(ids.size());
+    int resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end,
+                       const std::vector<std::string>& kinds) override {
+        if (kinds.empty()) return 0;
+        // One statement: the open escalations are never read into memory (a
+        // large account has tens of thousands, and a run resolves per slice).
+        auto up = stmts_.get("UPDATE recon_escalations SET status = 'resolved', resolved_at = ?1, last_run_id = ?2"
+                             " WHERE status IN ('open','watching') AND last_run_id IS NOT ?2"
+                             " AND (subject_at = 0 OR (subject_at >= ?3 AND subject_at < ?4))"
+                             " AND kind IN (SELECT value FROM json_each(?5))");
+        json::array kind_list;
+        for (const auto& k : kinds) kind_list.emplace_back(k);
+        up->bind(1, now_text());
+        up->bind(2, static_cast<std::int64_t>(run_id));
+        up->bind(3, static_cast<std::int64_t>(start));
+        up->bind(4, static_cast<std::int64_t>(end));
+        up->bind(5, json::serialize(kind_list));
+        return up->exec();
     }
 
     std::vector<escalation> open_escalations() override {

@@ -216,11 +216,12 @@ public:
     // that many times ("escalate after 2 failed retries").
     virtual escalation raise(const escalation_input& e, std::int64_t run_id, int watch_until = 1) = 0;
     // Resolves the open/watching escalations of `kinds` whose subject time
-    // lies in [start, end) (or is 0: not tied to a window) and whose key is
-    // not in `still_present`. Returns how many were resolved.
+    // lies in [start, end) (or is 0: not tied to a window) and that run
+    // `run_id` has not raised: raise() records the run that last saw an
+    // escalation, so "still present" is what this run raised, wherever in
+    // the run. Returns how many were resolved.
     virtual int resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end,
-                               const std::vector<std::string>& kinds,
-                               const std::vector<std::pair<std::string, std::string>>& still_present) = 0;
+                               const std::vector<std::string>& kinds) = 0;
     virtual std::vector<escalation> open_escalations() = 0;
     // The same, one at a time (a report streams them: there may be tens of thousands).
     virtual void each_open_escalation(const std::function<void(const escalation&)>& visit) = 0;
