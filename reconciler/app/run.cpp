@@ -23,6 +23,9 @@
 #include <boost/json/serialize.hpp>
 
 #include <unistd.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -46,6 +49,18 @@ std::int64_t run_result::applied() const { return tally.applied; }
 std::int64_t run_result::flagged() const { return tally.flagged; }
 
 namespace detail {
+
+// Hands the pages malloc holds free back to the kernel. A slice's objects
+// are freed when it is done, but glibc returns only the top of its heap:
+// the free pages in between stayed resident, and a 1M-event run's RSS grew
+// with every slice (46 -> 149 MB) while what it used stayed ~50 MB. Once
+// per slice costs nothing measurable (1M: 64.5 s before, 65.6 s after) and
+// its peak became 82 MB.
+void release_freed_memory() {
+#if defined(__GLIBC__)
+    ::malloc_trim(0);
+#endif
+}
 
 // Stripe keeps events for 30 days; older parts of a window are only in the object lists.
 constexpr unix_seconds event_retention = 30 * 24 * 3600;
@@ -933,20 +948,25 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
             const bool last = e == end;
             co_await fetcher.finish_slice(std::move(lists), s, e, last);
             auto job = [&, f = fetcher.take(), pages = fetcher.take_pages()]() mutable {
-                db->record_pages(result.run_id, pages);
-                window_input in = detail::to_window_input(f, s, e);
-                in.window_end = end;
-                const local_snapshot local = detail::load_local_for(*db, in);
-                auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
-                if (last)
-                    for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
-                ++result.slices;
-                // Invoices paid in the slice's last minutes went on with the
-                // next slice: what this one verified ends before them.
-                const unix_seconds done_until = last ? end : e - detail::slice_margin;
-                apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
-                if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
-                verified_until = done_until;
+                {  // the slice's objects are freed at the end of this block, on the worker
+                    db->record_pages(result.run_id, pages);
+                    window_input in = detail::to_window_input(f, s, e);
+                    in.window_end = end;
+                    const local_snapshot local = detail::load_local_for(*db, in);
+                    auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
+                    if (last)
+                        for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
+                    ++result.slices;
+                    // Invoices paid in the slice's last minutes went on with the
+                    // next slice: what this one verified ends before them.
+                    const unix_seconds done_until = last ? end : e - detail::slice_margin;
+                    apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
+                    if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
+                    verified_until = done_until;
+                }
+                f = detail::fetched{};
+                pages.clear();
+                detail::release_freed_memory();
             };
             co_await detail::on_worker(worker, job);
         };
@@ -1055,6 +1075,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                 // The subscription scratch (attached to *db) goes here, not on
                 // the network thread.
                 f = detail::fetched{};
+                detail::release_freed_memory();
             };
             co_await detail::on_worker(worker, job);
         };
