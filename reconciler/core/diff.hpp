@@ -229,10 +229,12 @@ std::vector<finding> diff(const window_input& stripe, const local_snapshot& loca
 //    the users of those customers (tiers, subscription customers unknown);
 //  - user_rules over chunks of users, with their usage in the window
 //    (balances, usage, correlation ids);
-//  - webhook_rules once, with the window's subscription events and the
-//    deliveries the webhook-log rules can flag.
-// window_rules = all three over one input.
-enum class diff_scope { window_rules, slice_rules, tier_rules, user_rules, webhook_rules };
+//  - webhook_rules once, with the deliveries the webhook-log rules can flag;
+//  - missed_events over chunks of the window's subscription events, with
+//    the app's deliveries of those events (the other scopes also check the
+//    events they are given).
+// window_rules = all of these over one input.
+enum class diff_scope { window_rules, slice_rules, tier_rules, user_rules, webhook_rules, missed_events };
 
 // What a window's earlier parts leave for the later ones, so a subject is
 // reported once per window however many slices mention it. Its size is

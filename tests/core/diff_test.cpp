@@ -630,7 +630,8 @@ BOOST_AUTO_TEST_CASE(slices_find_what_the_whole_window_finds) {
 
     // The window part (whole, or in chunks as the run does it: tiers per
     // customer with only that customer's users, users one at a time with
-    // their usage, then the webhook log), then three one-day slices, then
+    // their usage, then the webhook log, then the missed events one by
+    // one), then three one-day slices, then
     // the pending customers.
     for (const bool chunked : {false, true}) {
         BOOST_TEST_CONTEXT("window part " << (chunked ? "in chunks" : "whole")) {
@@ -664,11 +665,14 @@ BOOST_AUTO_TEST_CASE(slices_find_what_the_whole_window_finds) {
                         if (r.user_id == u.id) one.usage.push_back(r);
                     add(diff(w, one, policy(), diff_scope::user_rules, memory));
                 }
-                window_input hooks = w;
-                hooks.events = sub_events;
                 local_snapshot log;
                 log.webhooks = local.webhooks;
-                add(diff(hooks, log, policy(), diff_scope::webhook_rules, memory));
+                add(diff(w, log, policy(), diff_scope::webhook_rules, memory));
+                for (const auto& e : sub_events) {  // the missed events one at a time
+                    window_input one = w;
+                    one.events = {e};
+                    add(diff(one, log, policy(), diff_scope::missed_events, memory));
+                }
             }
             for (int d = 0; d < 3; ++d) {
                 window_input sl;
