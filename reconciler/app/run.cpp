@@ -977,17 +977,19 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         // slice's lists overlap with each other and with the diffing and
         // applying, with no batch boundary where the budget idles waiting
         // for a slow list. The slices claimed and not yet finished hold at
-        // most four slices' worth of objects (fetched ones by their count,
+        // most three slices' worth of objects (fetched ones by their count,
         // those in flight at window.slice_objects each), so small slices
         // (the first ones, a quiet account) are fetched further ahead than
         // dense ones, and memory stays bounded by that plus the slice being
-        // finished. Each fetched slice sets the next claim's length.
+        // finished. Each fetched slice sets the next claim's length. Three
+        // keep a 100 ms, 100 req/s run saturated as four did (100k events:
+        // 15.84 s vs 15.80 s; two: 16.20 s) with a slice's less memory.
         struct slot {
             detail::fetched lists;
             unix_seconds s = 0, e = 0;
             bool ready = false;
         };
-        const std::int64_t ahead_budget = 4 * cfg.slice_objects;
+        const std::int64_t ahead_budget = 3 * cfg.slice_objects;
         std::int64_t ahead_objects = 0;  // of the fetched slots
         std::int64_t in_flight = 0;      // slots being fetched
         const auto room_ahead = [&] { return ahead_objects + (in_flight + 1) * cfg.slice_objects <= ahead_budget; };
