@@ -756,6 +756,40 @@ public:
         }
     }
 
+    void each_open_escalation_by_age(unix_seconds now,
+                                     const std::function<void(const escalation&)>& visit) override {
+        // escalation_age_days() in SQL: SQLite sorts by exactly the age a report shows.
+        const auto age_days = [](sqlite3_context* ctx, int, sqlite3_value** argv) {
+            try {
+                const auto* first_seen = reinterpret_cast<const char*>(sqlite3_value_text(argv[0]));
+                sqlite3_result_int64(
+                    ctx, escalation_age_days(first_seen != nullptr ? first_seen : "", sqlite3_value_int64(argv[1])));
+            } catch (const std::exception&) {
+                sqlite3_result_error_nomem(ctx);
+            }
+        };
+        if (sqlite3_create_function_v2(db_.getHandle(), "recon_age_days", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                       nullptr, +age_days, nullptr, nullptr, nullptr) != SQLITE_OK)
+            throw store_error(std::string("list open escalations: ") + sqlite3_errmsg(db_.getHandle()));
+        SQLite::Statement q(db_, "SELECT id, team, kind, subject, first_seen, last_seen, occurrences, status, subject_at"
+                                 " FROM recon_escalations WHERE status IN ('open','watching')"
+                                 " ORDER BY status <> 'open', recon_age_days(first_seen, ?1) DESC, first_seen, id");
+        q.bind(1, static_cast<std::int64_t>(now));
+        while (q.executeStep()) {
+            escalation e;
+            e.id = q.getColumn(0).getInt64();
+            e.team = q.getColumn(1).getString();
+            e.kind = q.getColumn(2).getString();
+            e.subject = q.getColumn(3).getString();
+            e.first_seen = q.getColumn(4).getString();
+            e.last_seen = q.getColumn(5).getString();
+            e.occurrences = q.getColumn(6).getInt64();
+            e.status = q.getColumn(7).getString();
+            e.subject_at = q.getColumn(8).getInt64();
+            visit(e);
+        }
+    }
+
     std::optional<local_user> find_user_by_email(const std::string& email) override {
         SQLite::Statement q(db_, std::string(user_columns) + "WHERE email = ? COLLATE NOCASE");
         q.bind(1, email);

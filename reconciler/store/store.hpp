@@ -17,6 +17,7 @@
 
 #include "core/diff.hpp"
 #include "core/model.hpp"
+#include "core/timeutil.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -124,6 +125,16 @@ struct escalation {
     bool is_new = false;  // raise(): first time open
 };
 
+// An escalation's age at `now` as a report shows it: whole days since its
+// first_seen, rounded toward zero; 0 when first_seen is not an RFC 3339 time.
+inline std::int64_t escalation_age_days(const std::string& first_seen, unix_seconds now) {
+    try {
+        return (now - parse_rfc3339(first_seen)) / 86400;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
 struct revert_result {
     std::string correlation_id;  // of the revert
     std::string kind;
@@ -225,6 +236,12 @@ public:
     virtual std::vector<escalation> open_escalations() = 0;
     // The same, one at a time (a report streams them: there may be tens of thousands).
     virtual void each_open_escalation(const std::function<void(const escalation&)>& visit) = 0;
+    // The same in the order a report lists them: open before watching, then
+    // oldest first (escalation_age_days(first_seen, now) descending), then as
+    // each_open_escalation visits them (first_seen, id). Their evidence is
+    // left empty: a listing shows none, and the sort then holds short rows.
+    virtual void each_open_escalation_by_age(unix_seconds now,
+                                             const std::function<void(const escalation&)>& visit) = 0;
     virtual std::int64_t count_open_escalations() = 0;
 
     // Support commands (runbook §2-§3).
