@@ -102,9 +102,11 @@ report_writer::report_writer(const fs::path& run_dir)
     : run_dir_(run_dir),
       out_(run_dir / "entitlement_changes.jsonl", std::ios::app),
       findings_(run_dir / "findings.jsonl", std::ios::binary | std::ios::trunc),
+      corrections_(run_dir / "corrections.jsonl", std::ios::binary | std::ios::trunc),
       escalations_(run_dir / "escalations.jsonl", std::ios::binary | std::ios::trunc) {
     detail::restrict_file(run_dir / "entitlement_changes.jsonl");
     detail::restrict_file(run_dir / "findings.jsonl");
+    detail::restrict_file(run_dir / "corrections.jsonl");
     detail::restrict_file(run_dir / "escalations.jsonl");
 }
 
@@ -129,16 +131,11 @@ bool counts_as_flagged(store::disposition d) {
 }
 
 // One escalations[] item of report.json, without its evidence: the renderers
-// show none (the page then holds every open escalation in a few MB);
-// report.json adds it.
+// show none; report.json adds it. Its age_days is what
+// store::each_open_escalation_by_age sorts by.
 json::object escalation_item(const store::escalation& e, unix_seconds now) {
-    std::int64_t age_days = 0;
-    try {
-        age_days = (now - parse_rfc3339(e.first_seen)) / 86400;
-    } catch (const std::exception&) {
-    }
     json::object item = escalation_fields(e);
-    item["age_days"] = age_days;
+    item["age_days"] = store::escalation_age_days(e.first_seen, now);
     return item;
 }
 
@@ -190,12 +187,24 @@ json::object finding_item(const finding_outcome& o, std::optional<json::object>&
     return item;
 }
 
-// The run's findings.jsonl, one findings[] item per line, to a visitor.
-void each_spooled_finding(const fs::path& file, const std::function<void(std::string_view line)>& visit) {
+// A spool of the run (findings.jsonl, corrections.jsonl: one report.json
+// array item per line) to a visitor, line by line.
+void each_spooled_line(const fs::path& file, const std::function<void(std::string_view line)>& visit) {
     std::ifstream in(file, std::ios::binary);
     std::string line;
     while (std::getline(in, line))
         if (!line.empty()) visit(line);
+}
+
+// The same, parsed: a source the renderers can read as often as they need.
+item_source spooled_items(const fs::path& file) {
+    return [file](const item_visitor& visit) {
+        each_spooled_line(file, [&](std::string_view line) {
+            boost::system::error_code ec;
+            const json::value v = json::parse(line, ec);
+            visit(ec ? nullptr : v.if_object());
+        });
+    };
 }
 
 }  // namespace detail
@@ -219,10 +228,13 @@ void report_writer::findings(run_result& r) {
         const json::object item = detail::finding_item(o, applied);
         findings_ << json::serialize(item) << '\n';
         r.tally.add(o);
-        if (applied) r.corrections.push_back(std::move(*applied));
+        if (applied) corrections_ << json::serialize(*applied) << '\n';
     }
     findings_.flush();
     if (!findings_) throw std::runtime_error("write " + (run_dir_ / "findings.jsonl").string() + ": write failed");
+    corrections_.flush();
+    if (!corrections_)
+        throw std::runtime_error("write " + (run_dir_ / "corrections.jsonl").string() + ": write failed");
     r.outcomes.clear();
     r.outcomes.shrink_to_fit();
 }
@@ -279,63 +291,62 @@ json::object report_json(const run_result& r) {
              {"escalations_resolved", r.escalations_resolved},
              {"escalations_open", r.open_escalations},
          }},
-        {"corrections", r.corrections},
     };
 }
 
-void write_report(run_result& r, store::store* db) {
+void write_report(const run_result& r, store::store* db) {
     if (r.report_dir.empty()) return;
     std::string ids;
     for (const auto& id : r.request_ids) ids += id + '\n';
     detail::write_file(r.report_dir / "request_ids.txt", ids);
-    // The findings stream from findings.jsonl into each file, one at a time;
-    // the open escalations from the database. The corrections move into the
-    // report rather than being copied (a large run applies tens of thousands).
-    json::array corrections = std::move(r.corrections);
-    r.corrections = {};
-    json::object report = report_json(r);
-    report["corrections"] = std::move(corrections);
-    const fs::path spool = r.report_dir / "findings.jsonl";
-    const finding_source findings = [&](const finding_visitor& visit) {
-        detail::each_spooled_finding(spool, [&](std::string_view line) {
-            boost::system::error_code ec;
-            const json::value v = json::parse(line, ec);
-            visit(ec ? nullptr : v.if_object());
+    // The findings and the corrections stream from their spools into each
+    // file, one file at a time; the open escalations from the database.
+    const json::object report = report_json(r);
+    const fs::path findings_spool = r.report_dir / "findings.jsonl";
+    const fs::path corrections_spool = r.report_dir / "corrections.jsonl";
+    report_streams streams;
+    streams.findings = detail::spooled_items(findings_spool);
+    streams.finding_count = static_cast<std::size_t>(r.tally.total);
+    streams.corrections = detail::spooled_items(corrections_spool);
+    // The pages' order (open first, oldest first) and no evidence (they show none).
+    streams.escalations = [&](const item_visitor& visit) {
+        if (db == nullptr) return;
+        db->each_open_escalation_by_age(r.finished_at, [&](const store::escalation& e) {
+            const json::object item = detail::escalation_item(e, r.finished_at);
+            visit(&item);
         });
     };
-    // What the renderers read besides: the open escalations without their
-    // evidence (the pages show none), collected while report.json is written.
-    json::array compact_escalations;
     detail::write_file_with(r.report_dir / "report.json", [&](std::ostream& out) {
-        // report.json is report_json(r) with escalations[] (from the database)
-        // and findings[] (from the spool) spliced in.
+        // report.json is report_json(r) with corrections[] (from their spool),
+        // escalations[] (from the database) and findings[] (from their spool)
+        // spliced in.
         std::string head = json::serialize(report);
         head.pop_back();  // the closing brace
-        out << head << ",\"escalations\":[";
+        out << head << ",\"corrections\":[";
         bool first = true;
+        const auto spliced = [&](std::string_view line) {
+            out << (first ? "" : ",") << line;
+            first = false;
+        };
+        detail::each_spooled_line(corrections_spool, spliced);
+        out << "],\"escalations\":[";
+        first = true;
         if (db != nullptr)
             db->each_open_escalation([&](const store::escalation& e) {
                 json::object item = detail::escalation_item(e, r.finished_at);
-                compact_escalations.push_back(item);
                 item["evidence"] = detail::evidence_of(e);
-                out << (first ? "" : ",") << json::serialize(item);
-                first = false;
+                spliced(json::serialize(item));
             });
         out << "],\"findings\":[";
         first = true;
-        detail::each_spooled_finding(spool, [&](std::string_view line) {
-            out << (first ? "" : ",") << line;
-            first = false;
-        });
+        detail::each_spooled_line(findings_spool, spliced);
         out << "]}\n";
     });
-    report["escalations"] = std::move(compact_escalations);
-    detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) {
-        render_html(out, report, findings, static_cast<std::size_t>(r.tally.total));
-    });
+    detail::write_file_with(r.report_dir / "report.html",
+                            [&](std::ostream& out) { render_html(out, report, streams); });
     detail::write_file_with(r.report_dir / "findings.csv",
-                            [&](std::ostream& out) { render_findings_csv(out, findings); });
-    detail::write_file(r.report_dir / "summary.md", render_summary_md(report));
+                            [&](std::ostream& out) { render_findings_csv(out, streams.findings); });
+    detail::write_file(r.report_dir / "summary.md", render_summary_md(report, streams));
     // `latest` always points at the newest complete report.
     const fs::path latest = r.report_dir.parent_path() / "latest";
     const fs::path tmp = r.report_dir.parent_path() / ".latest.tmp";

@@ -3,6 +3,8 @@
 //   <output.dir>/run-<id>/request_ids.txt          every fetched page's Stripe Request-Id
 //   <output.dir>/run-<id>/entitlement_changes.jsonl the entitlement_change lines of the run
 //   <output.dir>/run-<id>/findings.jsonl           the findings, one report.json findings[] item per line
+//   <output.dir>/run-<id>/corrections.jsonl        the applied corrections, one report.json corrections[] item per line
+//   <output.dir>/run-<id>/escalations.jsonl        the escalations the run raised, one per line
 //   <output.dir>/latest -> run-<id>
 // Directories are created 0750, files 0640: reports hold customer emails.
 #pragma once
@@ -35,8 +37,9 @@ public:
     explicit report_writer(const std::filesystem::path& run_dir);
     void entitlement_change(const boost::json::object& line);
     // Moves r.outcomes to <run_dir>/findings.jsonl (one report.json findings[]
-    // item per line), counting them in r.tally and the applied corrections in
-    // r.corrections: a run holds one part's findings at a time, never all.
+    // item per line), counting them in r.tally, and their applied corrections
+    // to <run_dir>/corrections.jsonl (one corrections[] item per line): a run
+    // holds one part's findings at a time, never all.
     void findings(run_result& r);
     // An escalation this run raised, to escalations.jsonl.
     void escalation(const store::escalation& e);
@@ -45,17 +48,18 @@ private:
     std::filesystem::path run_dir_;
     std::ofstream out_;
     std::ofstream findings_;
+    std::ofstream corrections_;
     std::ofstream escalations_;
 };
 
-// report.json without its findings[] (those are in findings.jsonl) and
-// escalations[] (in the database).
+// report.json without its corrections[] (those are in corrections.jsonl),
+// escalations[] (in the database) and findings[] (in findings.jsonl).
 boost::json::object report_json(const run_result& r);
 // Writes report.json, report.html, findings.csv and summary.md, streaming
-// the findings from findings.jsonl and the open escalations from `db`
-// (null: the report lists none, as for a dry or failed run).
-// r.corrections move into the report (r keeps its tally and counts).
-void write_report(run_result& r, store::store* db);
+// the findings and the corrections from their spools and the open
+// escalations from `db` (null: the report lists none, as for a dry or failed
+// run): none of them is ever all in memory.
+void write_report(const run_result& r, store::store* db);
 
 // Prometheus text format for node_exporter's textfile collector, written
 // atomically to <output.dir>/reconciler.prom after every run.

@@ -206,17 +206,22 @@ struct correction_row {
     bool record_payment = false;
 };
 
+// One corrections[] item.
+correction_row correction_row_of(const json::object* c) {
+    return {str_at(c, "id"),         str_at(c, "kind"),    str_at(c, "ledger_key"), str_at(c, "user_email"),
+            str_at(c, "credits"),    str_at(c, "tier_from"), str_at(c, "tier_to"), str_at(c, "correlation_id"),
+            str_at(c, "status"),
+            field(c, "record_payment") != nullptr && field(c, "record_payment")->is_bool() &&
+                field(c, "record_payment")->get_bool()};
+}
+
 std::vector<correction_row> make_corrections(const json::object& report) {
     std::vector<correction_row> rows;
     if (const json::array* given = array_at(&report, "corrections")) {
         for (const auto& item : *given) {
             const json::object* c = item.if_object();
             if (c == nullptr) continue;
-            rows.push_back({str_at(c, "id"), str_at(c, "kind"), str_at(c, "ledger_key"), str_at(c, "user_email"),
-                            str_at(c, "credits"), str_at(c, "tier_from"), str_at(c, "tier_to"),
-                            str_at(c, "correlation_id"), str_at(c, "status"),
-                            field(c, "record_payment") != nullptr && field(c, "record_payment")->is_bool() &&
-                                field(c, "record_payment")->get_bool()});
+            rows.push_back(correction_row_of(c));
         }
         return rows;
     }
@@ -248,15 +253,21 @@ struct escalation_row {
     std::optional<double> age_days;
 };
 
+// One escalations[] item.
+escalation_row escalation_row_of(const json::object* e) {
+    return {str_at(e, "id"),         str_at(e, "team"),      str_at(e, "kind"),        str_at(e, "subject"), {},
+            str_at(e, "first_seen"), str_at(e, "last_seen"), str_at(e, "occurrences"), str_at(e, "status"),
+            number(field(e, "age_days"))};
+}
+
+// The rows in the order the pages list them (report_streams::escalations).
 std::vector<escalation_row> make_escalations(const json::object& report) {
     std::vector<escalation_row> rows;
     if (const json::array* given = array_at(&report, "escalations")) {
         for (const auto& item : *given) {
             const json::object* e = item.if_object();
             if (e == nullptr) continue;
-            rows.push_back({str_at(e, "id"), str_at(e, "team"), str_at(e, "kind"), str_at(e, "subject"), {},
-                            str_at(e, "first_seen"), str_at(e, "last_seen"), str_at(e, "occurrences"),
-                            str_at(e, "status"), number(field(e, "age_days"))});
+            rows.push_back(escalation_row_of(e));
         }
     } else if (const json::array* findings = array_at(&report, "findings")) {
         for (const auto& item : *findings) {
@@ -281,6 +292,50 @@ std::vector<escalation_row> make_escalations(const json::object& report) {
         return a.age_days.value_or(-1) > b.age_days.value_or(-1);
     });
     return rows;
+}
+
+// The rows of a listing one at a time; may be called more than once.
+template <class Row>
+using row_source = std::function<void(const std::function<void(const Row&)>&)>;
+
+// The corrections and escalations the pages list: streamed (report_streams),
+// or made from the report's arrays and held here.
+struct listings {
+    std::vector<correction_row> held_corrections;
+    std::vector<escalation_row> held_escalations;
+    row_source<correction_row> corrections;
+    row_source<escalation_row> escalations;  // in listing order
+    bool escalation_records = false;         // escalation records, not flagged findings
+};
+
+// Filled in place: the sources refer to `l` and `streams`, which outlive them.
+void make_listings(listings& l, const json::object& report, const report_streams& streams) {
+    if (streams.corrections) {
+        l.corrections = [&streams](const std::function<void(const correction_row&)>& visit) {
+            streams.corrections([&](const json::object* c) {
+                if (c != nullptr) visit(correction_row_of(c));
+            });
+        };
+    } else {
+        l.held_corrections = make_corrections(report);
+        l.corrections = [&l](const std::function<void(const correction_row&)>& visit) {
+            for (const auto& c : l.held_corrections) visit(c);
+        };
+    }
+    if (streams.escalations) {
+        l.escalation_records = true;
+        l.escalations = [&streams](const std::function<void(const escalation_row&)>& visit) {
+            streams.escalations([&](const json::object* e) {
+                if (e != nullptr) visit(escalation_row_of(e));
+            });
+        };
+    } else {
+        l.escalation_records = array_at(&report, "escalations") != nullptr;
+        l.held_escalations = make_escalations(report);
+        l.escalations = [&l](const std::function<void(const escalation_row&)>& visit) {
+            for (const auto& e : l.held_escalations) visit(e);
+        };
+    }
 }
 
 // Age buckets for open escalations; the labels are also the data-age-bucket
@@ -500,9 +555,14 @@ finding_source findings_of(const json::array* findings) {
 
 }  // namespace detail
 
-void render_html(std::ostream& out, const json::object& report, const finding_source& findings,
-                 std::size_t finding_count) {
+void render_html(std::ostream& out, const json::object& report, const report_streams& streams) {
     using namespace detail;
+    const json::array* report_findings = array_at(&report, "findings");
+    const finding_source findings = streams.findings ? streams.findings : findings_of(report_findings);
+    const std::size_t finding_count =
+        streams.findings ? streams.finding_count : report_findings != nullptr ? report_findings->size() : 0;
+    listings lists;
+    make_listings(lists, report, streams);
     const json::object* run = object_at(&report, "run");
     const json::object* window = object_at(run, "window");
     const totals_model t = make_totals(report);
@@ -641,36 +701,40 @@ void render_html(std::ostream& out, const json::object& report, const finding_so
     }
 
     // Corrections
-    const auto corrections = make_corrections(report);
-    h += "<h2 id=\"corrections\">Corrections (" + std::to_string(corrections.size()) + ")</h2>\n";
-    if (corrections.empty()) {
+    std::size_t correction_count = 0;
+    lists.corrections([&](const correction_row&) { ++correction_count; });
+    h += "<h2 id=\"corrections\">Corrections (" + std::to_string(correction_count) + ")</h2>\n";
+    if (correction_count == 0) {
         h += "<p class=\"muted\">No corrections" +
              std::string(mode == "dry_run" ? " (dry run)." : " were applied.") + "</p>\n";
     } else {
         const change_format fmt{code_html, [](std::string_view s) { return html_escape(s); }};
         h += "<table>\n<thead><tr><th>#</th><th>Kind</th><th>User</th><th>Change</th><th>Ledger key</th>"
              "<th>Correlation id</th><th>Status</th></tr></thead>\n<tbody>\n";
-        for (const auto& c : corrections) {
+        lists.corrections([&](const correction_row& c) {
             h += "<tr><td class=\"num\">" + text_or_dash(c.id) + "</td><td class=\"kind\"><code>" + html_escape(c.kind) +
                  "</code></td><td>" + text_or_dash(c.user_email) + "</td><td>" + describe_change(c, fmt) +
                  "</td><td>" + code_html(c.ledger_key) + "</td><td>" + code_html(c.correlation_id) + "</td><td>" +
                  (c.status.empty() ? text_or_dash("") : badge(c.status)) + "</td></tr>\n";
             spill();
-        }
+        });
         h += "</tbody></table>\n";
     }
 
     // Escalations
-    const auto escalations = make_escalations(report);
-    const bool have_records = array_at(&report, "escalations") != nullptr;
-    h += "<h2 id=\"escalations\">Escalations (" + std::to_string(escalations.size()) + ")</h2>\n";
+    // A first pass counts them (the heading and the age table lead), a second lists them.
+    const bool have_records = lists.escalation_records;
+    std::size_t escalation_count = 0;
+    std::array<std::int64_t, age_buckets.size()> buckets{};
+    lists.escalations([&](const escalation_row& e) {
+        ++escalation_count;
+        if (e.status == "open") ++buckets[age_bucket(e.age_days)];
+    });
+    h += "<h2 id=\"escalations\">Escalations (" + std::to_string(escalation_count) + ")</h2>\n";
     if (!have_records)
         h += "<p class=\"muted small\">This report carries no escalation records; listed are the findings "
              "flagged for a team in this run.</p>\n";
     if (have_records) {
-        std::array<std::int64_t, age_buckets.size()> buckets{};
-        for (const auto& e : escalations)
-            if (e.status == "open") ++buckets[age_bucket(e.age_days)];
         h += "<h3>Open escalations by age</h3>\n<table class=\"narrow\">\n<thead><tr><th>Age</th>"
              "<th class=\"num\">Open</th></tr></thead>\n<tbody>\n";
         for (std::size_t i = 0; i < age_buckets.size(); ++i) {
@@ -680,29 +744,29 @@ void render_html(std::ostream& out, const json::object& report, const finding_so
         }
         h += "</tbody></table>\n";
     }
-    if (escalations.empty()) {
+    if (escalation_count == 0) {
         h += "<p class=\"muted\">Nothing escalated.</p>\n";
     } else if (have_records) {
         h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>Status</th><th class=\"num\">Age</th>"
              "<th>First seen</th><th>Last seen</th><th class=\"num\">Seen</th></tr></thead>\n<tbody>\n";
-        for (const auto& e : escalations) {
+        lists.escalations([&](const escalation_row& e) {
             h += "<tr><td>" + text_or_dash(e.team) + "</td><td class=\"kind\"><code>" + html_escape(e.kind) + "</code></td><td>" +
                  code_html(e.subject) + "</td><td>" + (e.status.empty() ? text_or_dash("") : badge(e.status)) +
                  "</td><td class=\"num\">" + text_or_dash(format_age(e.age_days)) + "</td><td>" +
                  text_or_dash(e.first_seen) + "</td><td>" + text_or_dash(e.last_seen) + "</td><td class=\"num\">" +
                  text_or_dash(e.occurrences) + "</td></tr>\n";
             spill();
-        }
+        });
         h += "</tbody></table>\n";
     } else {
         h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>User</th><th>Disposition</th>"
              "</tr></thead>\n<tbody>\n";
-        for (const auto& e : escalations) {
+        lists.escalations([&](const escalation_row& e) {
             h += "<tr><td>" + text_or_dash(e.team) + "</td><td class=\"kind\"><code>" + html_escape(e.kind) + "</code></td><td>" +
                  code_html(e.subject) + "</td><td>" + text_or_dash(e.user_email) + "</td><td>" + badge(e.status) +
                  "</td></tr>\n";
             spill();
-        }
+        });
         h += "</tbody></table>\n";
     }
 
@@ -746,9 +810,8 @@ void render_html(std::ostream& out, const json::object& report, const finding_so
 }
 
 std::string render_html(const json::object& report) {
-    const json::array* findings = detail::array_at(&report, "findings");
     std::ostringstream out;
-    render_html(out, report, detail::findings_of(findings), findings != nullptr ? findings->size() : 0);
+    render_html(out, report, report_streams{});
     return out.str();
 }
 
@@ -870,8 +933,12 @@ inline constexpr std::size_t md_max_items = 15;
 
 }  // namespace detail
 
-std::string render_summary_md(const json::object& report) {
+std::string render_summary_md(const json::object& report) { return render_summary_md(report, report_streams{}); }
+
+std::string render_summary_md(const json::object& report, const report_streams& streams) {
     using namespace detail;
+    listings lists;
+    make_listings(lists, report, streams);
     const json::object* run = object_at(&report, "run");
     const json::object* window = object_at(run, "window");
     const totals_model t = make_totals(report);
@@ -893,38 +960,48 @@ std::string render_summary_md(const json::object& report) {
     if (const json::array* notes = array_at(run, "notes"))
         for (const auto& n : *notes) m += "- Note: " + md_code(text_of(&n)) + "\n";
 
-    // What was fixed.
+    // What was fixed: how many, and the first few.
     std::vector<correction_row> fixed;
-    for (auto& c : make_corrections(report))
-        if (c.status.empty() || c.status == "applied") fixed.push_back(std::move(c));
-    m += "\n**Fixed (" + std::to_string(fixed.size()) + ")**\n\n";
-    if (fixed.empty()) m += "- Nothing.\n";
+    std::size_t fixed_count = 0;
+    lists.corrections([&](const correction_row& c) {
+        if (!c.status.empty() && c.status != "applied") return;
+        ++fixed_count;
+        if (fixed.size() < md_max_items) fixed.push_back(c);
+    });
+    m += "\n**Fixed (" + std::to_string(fixed_count) + ")**\n\n";
+    if (fixed_count == 0) m += "- Nothing.\n";
     const change_format fmt{md_code, md_num};
-    for (std::size_t i = 0; i < fixed.size() && i < md_max_items; ++i) {
-        const auto& c = fixed[i];
+    for (const auto& c : fixed) {
         m += "- " + md_code(c.user_email.empty() ? "(no user)" : c.user_email) + ": " + describe_change(c, fmt) +
              "; correlation ID " + md_code(c.correlation_id) + "\n";
     }
-    if (fixed.size() > md_max_items)
-        m += "- … and " + std::to_string(fixed.size() - md_max_items) + " more (report.html, findings.csv)\n";
+    if (fixed_count > md_max_items)
+        m += "- … and " + std::to_string(fixed_count - md_max_items) + " more (report.html, findings.csv)\n";
 
-    // What was escalated, to whom.
-    std::map<std::string, std::vector<escalation_row>> by_team;
+    // What was escalated, to whom: each team's count and first few (no more
+    // than md_max_items rows are shown in all).
+    struct team_rows {
+        std::size_t count = 0;
+        std::vector<escalation_row> first;
+    };
+    std::map<std::string, team_rows> by_team;
     std::size_t resolved = 0, escalated = 0;
-    for (auto& e : make_escalations(report)) {
+    lists.escalations([&](const escalation_row& e) {
         if (e.status == "resolved") {
             ++resolved;
-            continue;
+            return;
         }
         ++escalated;
-        by_team[e.team.empty() ? "(no team)" : e.team].push_back(std::move(e));
-    }
+        team_rows& team = by_team[e.team.empty() ? "(no team)" : e.team];
+        ++team.count;
+        if (team.first.size() < md_max_items) team.first.push_back(e);
+    });
     m += "\n**Escalated (" + std::to_string(escalated) + ")**\n\n";
     if (escalated == 0) m += "- Nothing.\n";
     std::size_t shown = 0;
     for (const auto& [team, rows] : by_team) {
-        m += "- to " + md_code(team) + " (" + std::to_string(rows.size()) + "):\n";
-        for (const auto& e : rows) {
+        m += "- to " + md_code(team) + " (" + std::to_string(rows.count) + "):\n";
+        for (const auto& e : rows.first) {
             if (shown == md_max_items) break;
             ++shown;
             m += "  - " + md_code(e.kind) + " " + md_code(e.subject);

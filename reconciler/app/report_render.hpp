@@ -26,17 +26,35 @@ std::string render_html(const boost::json::object& report);
 std::string render_findings_csv(const boost::json::object& report);
 std::string render_summary_md(const boost::json::object& report);
 
-// The findings of a report one at a time (null for an item that is not an
-// object): a run streams its findings.jsonl through these so that its
-// findings are never all in memory at once.
-using finding_visitor = std::function<void(const boost::json::object*)>;
-using finding_source = std::function<void(const finding_visitor&)>;
+// A report's array items one at a time (null for an item that is not an
+// object): a run streams its findings.jsonl, corrections.jsonl and the
+// database's open escalations through these so that they are never all in
+// memory at once. A source may be called more than once (each call visits
+// the items from the start).
+using item_visitor = std::function<void(const boost::json::object*)>;
+using item_source = std::function<void(const item_visitor&)>;
+using finding_visitor = item_visitor;
+using finding_source = item_source;
 
-// The same pages written to `out`, the findings taken from `findings` (the
-// report's own findings[] is not read; `finding_count` of them are announced).
-// The totals, corrections and escalations still come from `report`.
-void render_html(std::ostream& out, const boost::json::object& report, const finding_source& findings,
-                 std::size_t finding_count);
+// Where the streaming renderers take the report's arrays from. A source that
+// is set replaces the report's own array of that name (which is then not
+// read); one that is not set leaves it to the report, as the pure renderers do.
+struct report_streams {
+    finding_source findings;        // findings[]; `finding_count` of them are announced
+    std::size_t finding_count = 0;
+    item_source corrections;        // corrections[], in the report's order (read twice: count, rows)
+    // escalations[] in the order the pages list them: open, watching, others,
+    // resolved; within each, oldest first (age_days descending, no age last),
+    // then as given. The renderers do not sort a stream (read twice: counts and
+    // age buckets, rows). store::store::each_open_escalation_by_age gives this order.
+    item_source escalations;
+};
+
+// The same pages written to `out`, the arrays taken from `streams`; the run,
+// the totals and any array without a stream still come from `report`.
+// summary.md reads no findings.
+void render_html(std::ostream& out, const boost::json::object& report, const report_streams& streams);
+std::string render_summary_md(const boost::json::object& report, const report_streams& streams);
 void render_findings_csv(std::ostream& out, const finding_source& findings);
 
 }  // namespace reconciler

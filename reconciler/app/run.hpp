@@ -87,7 +87,6 @@ struct run_result {
     std::vector<std::string> request_ids;  // every page's Request-Id, in fetch order
     std::vector<finding_outcome> outcomes;  // the current part's, until report_writer::findings() takes them
     finding_tally tally;                    // every finding of the run
-    boost::json::array corrections;         // the applied corrections, as report.json lists them
     std::filesystem::path report_dir;
     std::vector<std::string> notes;  // e.g. window beyond event retention
     std::optional<unix_seconds> checkpoint;  // after the run
