@@ -185,6 +185,32 @@ BOOST_AUTO_TEST_CASE(waits_for_the_apps_write_lock) {
     BOOST_TEST(t.count("SELECT COUNT(*) FROM ai_usage") == 1);  // the app's write is kept too
 }
 
+// Migration 3's index makes an email match a lookup (not a scan of every
+// user per query); a database whose owners dropped it is matched as before.
+BOOST_AUTO_TEST_CASE(email_matching_uses_the_migrated_index_and_works_without_it) {
+    temp_db t;
+    auto s = t.open();
+    const auto plan = [&] {
+        SQLite::Database db(t.path.string(), SQLite::OPEN_READONLY);
+        SQLite::Statement q(db, "EXPLAIN QUERY PLAN SELECT id FROM users WHERE email COLLATE NOCASE IN ('x@y.z', 'B@example.com')");
+        std::string text;
+        while (q.executeStep()) text += q.getColumn(3).getString() + "\n";
+        return text;
+    };
+    BOOST_TEST(plan().find("INDEX recon_users_email_nocase") != std::string::npos, plan());
+    store::local_query q;
+    q.emails = {"B@EXAMPLE.com"};
+    q.window_rules = false;
+    q.window_payments = false;
+    BOOST_REQUIRE_EQUAL(s->load_local(q).users.size(), 1u);
+    { SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE); db.exec("DROP INDEX recon_users_email_nocase"); }
+    BOOST_TEST(plan().find("recon_users_email_nocase") == std::string::npos);
+    auto snap = s->load_local(q);
+    BOOST_REQUIRE_EQUAL(snap.users.size(), 1u);
+    BOOST_TEST(snap.users[0].id == 2);
+    BOOST_TEST(s->schema_version() == s->latest_schema_version());  // a dropped index is not a schema to redo
+}
+
 BOOST_AUTO_TEST_CASE(load_local_by_customer_then_email) {
     temp_db t;
     auto s = t.open();
