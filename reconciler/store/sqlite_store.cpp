@@ -131,6 +131,28 @@ local_user read_user(SQLite::Statement& q) {
 
 constexpr const char* user_columns = "SELECT id, email, plan, stripe_customer_id, plan_metadata FROM users ";
 
+// The columns read_escalation() reads, in its order; a listing that shows no
+// evidence selects an empty one in its place.
+constexpr const char* escalation_columns =
+    "id, team, kind, subject, evidence, first_seen, last_seen, occurrences, status, subject_at";
+constexpr const char* escalation_columns_without_evidence =
+    "id, team, kind, subject, '' AS evidence, first_seen, last_seen, occurrences, status, subject_at";
+
+escalation read_escalation(SQLite::Statement& q) {
+    escalation e;
+    e.id = q.getColumn(0).getInt64();
+    e.team = q.getColumn(1).getString();
+    e.kind = q.getColumn(2).getString();
+    e.subject = q.getColumn(3).getString();
+    e.evidence = q.getColumn(4).getString();
+    e.first_seen = q.getColumn(5).getString();
+    e.last_seen = q.getColumn(6).getString();
+    e.occurrences = q.getColumn(7).getInt64();
+    e.status = q.getColumn(8).getString();
+    e.subject_at = q.getColumn(9).getInt64();
+    return e;
+}
+
 bool table_exists(SQLite::Database& db, const char* name) {
     SQLite::Statement q(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?");
     q.bind(1, name);
@@ -284,9 +306,9 @@ private:
     std::map<std::string, row> pending_;
 };
 
-// Prepared statements of the per-finding paths (record, raise, apply), kept
-// for the connection: a run records thousands of findings, and preparing a
-// statement costs more than running it. A lease resets and unbinds its
+// Prepared statements of the hot paths (pages, findings, escalations,
+// corrections), kept for the connection: a run records thousands of each,
+// and preparing a statement costs more than running it. A lease resets and unbinds its
 // statement when it ends, so no cached statement keeps a read open or a value
 // bound past its use.
 class statement_lease {
@@ -317,7 +339,6 @@ public:
         if (!slot) slot = std::make_unique<SQLite::Statement>(db_, sql);
         return statement_lease(*slot);
     }
-    void clear() { by_sql_.clear(); }
 
 private:
     SQLite::Database& db_;
@@ -433,22 +454,19 @@ public:
 
     void record_pages(std::int64_t run_id, const std::vector<fetched_page>& pages) override {
         if (pages.empty()) return;
-        if (!page_stmt_)
-            page_stmt_ = std::make_unique<SQLite::Statement>(
-                db_, "INSERT INTO recon_pages(run_id, resource, page_no, request_id, object_count, has_more,"
-                     " fetched_at) VALUES (?,?,?,?,?,?,?)");
-        auto& q = *page_stmt_;
         SQLite::Transaction tx(db_, SQLite::TransactionBehavior::IMMEDIATE);
+        auto q = stmts_.get("INSERT INTO recon_pages(run_id, resource, page_no, request_id, object_count, has_more,"
+                            " fetched_at) VALUES (?,?,?,?,?,?,?)");
         for (const auto& [page, at] : pages) {
-            q.reset();
-            q.bind(1, static_cast<std::int64_t>(run_id));
-            q.bind(2, page.resource);
-            q.bind(3, page.page_no);
-            q.bind(4, page.request_id);
-            q.bind(5, static_cast<std::int64_t>(page.object_count));
-            q.bind(6, page.has_more ? 1 : 0);
-            q.bind(7, format_rfc3339(at));
-            q.exec();
+            q->reset();
+            q->bind(1, static_cast<std::int64_t>(run_id));
+            q->bind(2, page.resource);
+            q->bind(3, page.page_no);
+            q->bind(4, page.request_id);
+            q->bind(5, static_cast<std::int64_t>(page.object_count));
+            q->bind(6, page.has_more ? 1 : 0);
+            q->bind(7, format_rfc3339(at));
+            q->exec();
         }
         tx.commit();
     }
@@ -737,23 +755,9 @@ public:
     }
 
     void each_open_escalation(const std::function<void(const escalation&)>& visit) override {
-        SQLite::Statement q(db_, "SELECT id, team, kind, subject, evidence, first_seen, last_seen, occurrences, status,"
-                                 " subject_at FROM recon_escalations WHERE status IN ('open','watching')"
-                                 " ORDER BY first_seen, id");
-        while (q.executeStep()) {
-            escalation e;
-            e.id = q.getColumn(0).getInt64();
-            e.team = q.getColumn(1).getString();
-            e.kind = q.getColumn(2).getString();
-            e.subject = q.getColumn(3).getString();
-            e.evidence = q.getColumn(4).getString();
-            e.first_seen = q.getColumn(5).getString();
-            e.last_seen = q.getColumn(6).getString();
-            e.occurrences = q.getColumn(7).getInt64();
-            e.status = q.getColumn(8).getString();
-            e.subject_at = q.getColumn(9).getInt64();
-            visit(e);
-        }
+        SQLite::Statement q(db_, std::string("SELECT ") + escalation_columns +
+                                     " FROM recon_escalations WHERE status IN ('open','watching') ORDER BY first_seen, id");
+        while (q.executeStep()) visit(read_escalation(q));
     }
 
     void each_open_escalation_by_age(unix_seconds now,
@@ -771,23 +775,12 @@ public:
         if (sqlite3_create_function_v2(db_.getHandle(), "recon_age_days", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
                                        nullptr, +age_days, nullptr, nullptr, nullptr) != SQLITE_OK)
             throw store_error(std::string("list open escalations: ") + sqlite3_errmsg(db_.getHandle()));
-        SQLite::Statement q(db_, "SELECT id, team, kind, subject, first_seen, last_seen, occurrences, status, subject_at"
-                                 " FROM recon_escalations WHERE status IN ('open','watching')"
-                                 " ORDER BY status <> 'open', recon_age_days(first_seen, ?1) DESC, first_seen, id");
+        // The evidence is left empty: a listing shows none, and the sort then holds short rows.
+        SQLite::Statement q(db_, std::string("SELECT ") + escalation_columns_without_evidence +
+                                     " FROM recon_escalations WHERE status IN ('open','watching')"
+                                     " ORDER BY status <> 'open', recon_age_days(first_seen, ?1) DESC, first_seen, id");
         q.bind(1, static_cast<std::int64_t>(now));
-        while (q.executeStep()) {
-            escalation e;
-            e.id = q.getColumn(0).getInt64();
-            e.team = q.getColumn(1).getString();
-            e.kind = q.getColumn(2).getString();
-            e.subject = q.getColumn(3).getString();
-            e.first_seen = q.getColumn(4).getString();
-            e.last_seen = q.getColumn(5).getString();
-            e.occurrences = q.getColumn(6).getInt64();
-            e.status = q.getColumn(7).getString();
-            e.subject_at = q.getColumn(8).getInt64();
-            visit(e);
-        }
+        while (q.executeStep()) visit(read_escalation(q));
     }
 
     std::optional<local_user> find_user_by_email(const std::string& email) override {
@@ -1128,7 +1121,6 @@ private:
     std::string path_;
     SQLite::Database db_;
     bool wal_ = false;
-    std::unique_ptr<SQLite::Statement> page_stmt_;
     statement_cache stmts_{db_};  // after db_: finalized before it closes
 };
 
