@@ -52,8 +52,7 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
 
     // Exactly the seeded findings: no misses, no false positives.
     const auto found = report_findings(report);
-    std::set<finding_key> found_keys;
-    for (const auto& [k, v] : found) found_keys.insert(k);
+    const std::set<finding_key> found_keys = keys_of(found);
     std::string missed, extra;
     for (const auto& k : expected)
         if (!found_keys.count(k)) missed += k.first + " " + k.second + "; ";
@@ -177,8 +176,7 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
         if (!t.at("correction").is_null() || kind == "paid_without_entitlement_change") continue;
         persistent.emplace(kind, std::string(t.at("subject_id").as_string()));
     }
-    std::set<finding_key> found2;
-    for (const auto& [k, v] : report_findings(report2)) found2.insert(k);
+    const std::set<finding_key> found2 = keys_of(report_findings(report2));
     std::string diff2;
     for (const auto& k : persistent)
         if (!found2.count(k)) diff2 += "missing " + k.first + " " + k.second + "; ";
@@ -261,14 +259,7 @@ BOOST_AUTO_TEST_CASE(run_without_since_continues_from_the_checkpoint) {
     auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_REQUIRE_EQUAL(r.exit_code, 0);
-    std::set<finding_key> found;
-    for (const auto& [k, v] : report_findings(env.latest_report())) found.insert(k);
-    const auto expected = truth_keys(env.truth);
-    std::string diffs;
-    for (const auto& k : expected)
-        if (!found.count(k)) diffs += "missed " + k.first + " " + k.second + "; ";
-    for (const auto& k : found)
-        if (!expected.count(k)) diffs += "extra " + k.first + " " + k.second + "; ";
+    const std::string diffs = key_diff(truth_keys(env.truth), keys_of(report_findings(env.latest_report())));
     BOOST_TEST(diffs.empty(), "first run: " << diffs);
     BOOST_TEST(env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") == env.window_end);
 
@@ -292,9 +283,7 @@ BOOST_AUTO_TEST_CASE(dense_slices_are_cut_shorter_and_find_the_same) {
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_REQUIRE_EQUAL(r.exit_code, 0);
     const auto report = env.latest_report();
-    std::set<finding_key> found;
-    for (const auto& [k, v] : report_findings(report)) found.insert(k);
-    BOOST_TEST((found == truth_keys(env.truth)));
+    BOOST_TEST((keys_of(report_findings(report)) == truth_keys(env.truth)));
     const std::int64_t objects = report.at("run").at("objects").as_int64();
     const std::int64_t slices = report.at("run").at("slices").as_int64();
     const std::int64_t days = (env.window_end - env.window_start + 86399) / 86400;
@@ -329,9 +318,7 @@ dispute_fetch run_with_disputes(const std::vector<std::string>& forbidden) {
     auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_REQUIRE_EQUAL(r.exit_code, 0);
-    std::set<finding_key> found;
-    for (const auto& [k, v] : report_findings(env.latest_report())) found.insert(k);
-    BOOST_TEST((found == truth_keys(env.truth)));
+    BOOST_TEST((keys_of(report_findings(env.latest_report())) == truth_keys(env.truth)));
     out.list_pages = env.count("SELECT count(*) FROM recon_pages WHERE resource = '/v1/disputes'");
     out.charges_retrieved = env.count("SELECT count(*) FROM recon_pages WHERE resource LIKE '/v1/charges/%'");
     out.err = r.err;
@@ -381,11 +368,7 @@ BOOST_AUTO_TEST_CASE(window_past_event_retention_is_verified_from_object_lists) 
         if (stripe_kinds.count(k.first)) found.insert(k);
     for (const auto& k : truth_keys(env.truth))
         if (stripe_kinds.count(k.first)) expected.insert(k);
-    std::string diffs;
-    for (const auto& k : expected)
-        if (!found.count(k)) diffs += "missed " + k.first + " " + k.second + "; ";
-    for (const auto& k : found)
-        if (!expected.count(k)) diffs += "extra " + k.first + " " + k.second + "; ";
+    const std::string diffs = key_diff(expected, found);
     BOOST_TEST(diffs.empty(), "40-day run: " << diffs);
     // The subscription list was read for the part past retention.
     BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_pages WHERE resource = '/v1/subscriptions'") > 0);
