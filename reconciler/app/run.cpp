@@ -965,7 +965,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                     verified_until = done_until;
                 }
                 f = detail::fetched{};
-                pages.clear();
+                pages = {};
                 detail::release_freed_memory();
             };
             co_await detail::on_worker(worker, job);
