@@ -7,13 +7,17 @@
 // Each file is one of the simulator's datasets (a JSON array of Stripe
 // objects, bench/run.sh generates them). Its objects are cut into pages of
 // 100 in Stripe's list envelope, as the simulator serves them, and each page
-// is parsed three ways, single-threaded, from memory:
-//   models:  what a run does per page: parse_list_envelope (a DOM in one
-//            arena per page) and parse_event / parse_invoice per object;
-//   dom:     the DOM parse alone (the same arena per page);
-//   null:    Boost.JSON's basic_parser with a handler that keeps nothing:
-//            tokenising and validating only, the floor of any parse of these
-//            bytes whatever it keeps.
+// is parsed these ways, single-threaded, from memory:
+//   pruned+models: what a run does per page: parse_list_envelope (a DOM of
+//                  the members the models read, in one arena per page) and
+//                  parse_event / parse_invoice per object;
+//   full+models:   the same on a DOM of every member (parse_json; the run's
+//                  path before the pruning);
+//   pruned, full:  the DOM parses alone;
+//   null:          Boost.JSON's basic_parser with a handler that keeps
+//                  nothing: tokenising and validating only, the floor of any
+//                  parse of these bytes whatever it keeps.
+// It also checks that both paths give equal models for every object.
 // No network, TLS or HTTP: those come on top (see RESULTS.md).
 #include "core/stripe_parse.hpp"
 
@@ -25,6 +29,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace json = boost::json;
@@ -105,21 +110,28 @@ int main(int argc, char** argv) {
             for (auto& b : p.bodies) all.bodies.push_back(std::move(b));
         }
         std::size_t kept = 0;  // read back, so no parse is optimised away
-        const double models = seconds([&] {
-            for (const auto& body : all.bodies) {
-                auto env = reconciler::parse_list_envelope(body);
-                for (const auto& v : env.data) {
-                    const auto& o = v.get_object();
-                    const auto* type = o.if_contains("object");
-                    if (type && type->is_string() && type->get_string() == "event")
-                        kept += reconciler::parse_event(o).id.size();
-                    else
-                        kept += reconciler::parse_invoice(o).id.size();
-                }
-            }
+        using model = std::variant<reconciler::event, reconciler::invoice>;
+        const auto to_model = [](const json::object& o) -> model {
+            const auto* type = o.if_contains("object");
+            if (type && type->is_string() && type->get_string() == "event") return reconciler::parse_event(o);
+            return reconciler::parse_invoice(o);
+        };
+        const auto full_envelope = [](const std::string& body) {
+            return reconciler::parse_json(body, json::make_shared_resource<json::monotonic_resource>());
+        };
+        const double pruned_models = seconds([&] {
+            for (const auto& body : all.bodies)
+                for (const auto& v : reconciler::parse_list_envelope(body).data) kept += to_model(v.get_object()).index();
         });
-        const double dom = seconds([&] {
+        const double full_models = seconds([&] {
+            for (const auto& body : all.bodies)
+                for (const auto& v : full_envelope(body).at("data").get_array()) kept += to_model(v.get_object()).index();
+        });
+        const double pruned = seconds([&] {
             for (const auto& body : all.bodies) kept += reconciler::parse_list_envelope(body).data.size();
+        });
+        const double full = seconds([&] {
+            for (const auto& body : all.bodies) kept += full_envelope(body).at("data").get_array().size();
         });
         const double null = seconds([&] {
             for (const auto& body : all.bodies) {
@@ -129,14 +141,26 @@ int main(int argc, char** argv) {
                 if (ec) throw std::runtime_error("null parse: " + ec.message());
             }
         });
+        std::size_t differ = 0;
+        for (const auto& body : all.bodies) {
+            const auto env = reconciler::parse_list_envelope(body);
+            const auto whole = full_envelope(body);
+            const auto& data = whole.at("data").get_array();
+            for (std::size_t i = 0; i < data.size(); ++i)
+                if (to_model(env.data.at(i).get_object()) != to_model(data[i].get_object())) ++differ;
+        }
         const double mb = static_cast<double>(all.bytes) / 1e6;
         const double per_100k = 100000.0 / static_cast<double>(all.objects);
         std::printf("%zu pages, %.1f MB, %zu objects (%.0f bytes each)\n", all.bodies.size(), mb, all.objects,
                     static_cast<double>(all.bytes) / static_cast<double>(all.objects));
-        std::printf("%-8s %8s %8s %18s\n", "parse", "s", "MB/s", "CPU s /100k obj");
-        for (const auto& [name, s] : {std::pair{"models", models}, std::pair{"dom", dom}, std::pair{"null", null}})
-            std::printf("%-8s %8.3f %8.0f %18.3f\n", name, s, mb / s, s * per_100k);
+        std::printf("%-14s %8s %8s %18s\n", "parse", "s", "MB/s", "CPU s /100k obj");
+        for (const auto& [name, s] : {std::pair{"pruned+models", pruned_models}, std::pair{"full+models", full_models},
+                                      std::pair{"pruned", pruned}, std::pair{"full", full}, std::pair{"null", null}})
+            std::printf("%-14s %8.3f %8.0f %18.3f\n", name, s, mb / s, s * per_100k);
+        std::printf("models from pruned and full pages: %s (%zu of %zu objects differ)\n",
+                    differ == 0 ? "equal" : "DIFFERENT", differ, all.objects);
         std::fprintf(stderr, "(checksum %zu)\n", kept);
+        if (differ != 0) return 1;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench-parse-floor: %s\n", e.what());
         return 1;

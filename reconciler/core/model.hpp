@@ -23,6 +23,8 @@ struct invoice_line {
     std::int64_t quantity = 1;
     std::int64_t amount = 0;   // minor units
     bool proration = false;
+
+    bool operator==(const invoice_line&) const = default;
 };
 
 struct invoice {
@@ -42,6 +44,8 @@ struct invoice {
     std::vector<invoice_line> lines;
     bool lines_truncated = false;         // lines.has_more: embedded lines are incomplete
     bool livemode = false;
+
+    bool operator==(const invoice&) const = default;
 };
 
 struct subscription_item {
@@ -49,6 +53,8 @@ struct subscription_item {
     std::string price_id;
     std::int64_t quantity = 1;
     std::optional<unix_seconds> current_period_end;  // basil: per item
+
+    bool operator==(const subscription_item&) const = default;
 };
 
 struct subscription {
@@ -58,6 +64,8 @@ struct subscription {
     unix_seconds created = 0;
     std::optional<unix_seconds> current_period_end;  // pre-basil: on the subscription
     std::vector<subscription_item> items;
+
+    bool operator==(const subscription&) const = default;
 };
 
 struct customer {
@@ -65,6 +73,8 @@ struct customer {
     std::string email;
     unix_seconds created = 0;
     bool deleted = false;
+
+    bool operator==(const customer&) const = default;
 };
 
 struct charge {
@@ -77,6 +87,8 @@ struct charge {
     bool refunded = false;
     bool disputed = false;
     unix_seconds created = 0;
+
+    bool operator==(const charge&) const = default;
 };
 
 struct dispute {
@@ -86,6 +98,8 @@ struct dispute {
     std::string currency;
     std::string status;
     unix_seconds created = 0;
+
+    bool operator==(const dispute&) const = default;
 };
 
 // data.object of an event, normalised when its type is one we reconcile.
@@ -99,6 +113,8 @@ struct event {
     std::string object_type;  // data.object.object, e.g. "invoice"
     std::string object_id;    // data.object.id
     event_object object;
+
+    bool operator==(const event&) const = default;
 };
 
 // One page of a Stripe list, with the Request-Id of the response that carried it.

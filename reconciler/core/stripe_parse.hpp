@@ -48,7 +48,12 @@ inline constexpr std::size_t max_json_depth = 64;
 // the value lives (default: the default resource).
 boost::json::value parse_json(std::string_view body, boost::json::storage_ptr storage = {});
 
-// {"object":"list","data":[...],"has_more":bool,"url":"..."}
+// {"object":"list","data":[...],"has_more":bool,"url":"..."}. Of each listed
+// object only the members that the parse_* functions below and the client's
+// paging read are built (id, created, customer, lines, ...; the list is in
+// stripe_parse.cpp): `data` is for those, not for anything that needs the
+// whole object (a replay retrieves its event). parse_*(data[i]) equals
+// parse_* of the whole object, and the body is validated whole.
 struct list_envelope {
     boost::json::array data;
     bool has_more = false;

@@ -219,6 +219,60 @@ std::string parse_json_error(std::string_view body) {
 
 }  // namespace
 
+// A list page builds only the members the models read: every model parsed
+// from a page equals the model parsed from the whole object, whatever the
+// shape (Stripe's fixtures, both invoice shapes, an event and a dispute with
+// its charge expanded), and what nothing reads is not built.
+BOOST_AUTO_TEST_CASE(list_pages_keep_what_the_models_read) {
+    const auto listed = [](const json::object& o) {
+        auto env = parse_list_envelope(json::serialize(
+            json::object{{"object", "list"}, {"data", json::array{o}}, {"has_more", false}, {"url", "/v1/x"}}));
+        BOOST_REQUIRE(env.data.size() == 1u);
+        return env.data[0].as_object();  // copied out of the page's arena
+    };
+    for (const auto& inv : {fixture("invoice"), old_invoice(), basil_invoice()})
+        BOOST_TEST((parse_invoice(listed(inv)) == parse_invoice(inv)), json::serialize(inv.at("id")));
+    BOOST_TEST((parse_subscription(listed(fixture("subscription"))) == parse_subscription(fixture("subscription"))));
+    BOOST_TEST((parse_customer(listed(fixture("customer"))) == parse_customer(fixture("customer"))));
+    BOOST_TEST((parse_charge(listed(fixture("charge"))) == parse_charge(fixture("charge"))));
+    BOOST_TEST((parse_dispute(listed(fixture("dispute"))) == parse_dispute(fixture("dispute"))));
+    json::object ev = fixture("event");
+    ev["type"] = "invoice.paid";
+    ev["data"] = json::object{{"object", basil_invoice()}};
+    const event from_page = parse_event(listed(ev));
+    BOOST_TEST((from_page == parse_event(ev)));
+    BOOST_TEST(std::holds_alternative<invoice>(from_page.object));
+    json::object disp = fixture("dispute");
+    disp["charge"] = fixture("charge");  // expand[]=data.charge
+    const auto kept = listed(disp);
+    BOOST_REQUIRE(kept.at("charge").is_object());
+    BOOST_TEST((parse_charge(kept.at("charge").as_object()) == parse_charge(fixture("charge"))));
+
+    // Dropped: members nothing reads, however nested, with escapes in their
+    // keys and values; a kept key spelled with an escape is still kept.
+    const auto page = parse_list_envelope(
+        R"({"object":"list","has_more":false,"url":"/v1/invoices","data":[{"id":"in_1",)"
+        R"("metadata":{"a":[1,{"b":"c\"d"}],"e":null},"desc\u0072iption":"x\ny","cust\u006fmer":"cus_1",)"
+        R"("footer":[[],{}],"lines":{"object":"list","has_more":false,"data":[{"id":"il_1","amount":5,)"
+        R"("discounts":[{"x":1}],"price":{"id":"price_1","unit_amount":5}}]},"created":1700000000}]})");
+    const auto& o = page.data.at(0).as_object();
+    BOOST_TEST(o.size() == 4u);  // id, customer, lines, created
+    BOOST_TEST(!o.contains("metadata"));
+    BOOST_TEST(o.at("customer").as_string() == "cus_1");
+    const auto inv = parse_invoice(o);
+    BOOST_REQUIRE(inv.lines.size() == 1u);
+    BOOST_TEST(inv.lines[0].price_id == "price_1");
+    BOOST_TEST(inv.lines[0].amount == 5);
+    BOOST_TEST(o.at("lines").as_object().at("data").as_array()[0].as_object().at("price").as_object().size() == 1u);
+
+    // The whole body is still validated, not only the kept members.
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","has_more":false,"data":[{"id":"a","x":[1,}]})"),
+                      parse_error);
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","has_more":false,"data":[]} trailing)"), parse_error);
+    BOOST_CHECK_THROW(parse_list_envelope(R"({"object":"list","has_more":false,"data":[],"x":)" + nested(100) + "}"),
+                      parse_error);  // too deep, in a dropped member
+}
+
 BOOST_AUTO_TEST_CASE(hostile_bodies_are_refused) {
     std::string deep(200, '[');
     deep += std::string(200, ']');
