@@ -510,6 +510,15 @@ local_snapshot load_local_for(store::store& db, const window_input& in) {
     }
     for (const auto& cc : in.charge_cases) customers.insert(cc.ch.customer);
     for (const auto& e : in.events) event_ids.insert(e.id);
+    // The slice rules read a user's grants and revokes of the slice's
+    // invoices and charges (credits_not_granted, refund_or_dispute), nothing
+    // else of the log.
+    std::unordered_set<std::string> sources;
+    for (const auto& inv : in.invoices) sources.insert(inv.id);
+    for (const auto& cc : in.charge_cases) {
+        sources.insert(cc.ch.id);
+        sources.insert(cc.ch.invoice);
+    }
     for (const auto& [id, status] : in.looked_up_invoices) invoice_ids.insert(id);
     auto vec = [](const std::set<std::string>& s) { return std::vector<std::string>(s.begin(), s.end()); };
     store::local_query q;
@@ -517,6 +526,7 @@ local_snapshot load_local_for(store::store& db, const window_input& in) {
     q.emails = vec(emails);
     q.invoice_ids = vec(invoice_ids);
     q.event_ids = vec(event_ids);
+    q.credit_event_sources = std::move(sources);
     q.start = in.start;
     q.end = in.end;
     q.window_rules = false;
@@ -1045,6 +1055,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                     in.start = start;
                     in.end = end;
                     store::local_query q = window_query();
+                    q.credit_event_sources.emplace();  // tiers read no credit events
                     for (const auto& st : states)
                         if (q.customer_ids.empty() || q.customer_ids.back() != st.sub.customer)
                             q.customer_ids.push_back(st.sub.customer);

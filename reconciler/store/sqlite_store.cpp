@@ -97,7 +97,9 @@ std::int64_t int_field(const json::object& o, std::string_view k) {
     return 0;
 }
 
-metadata parse_metadata(const std::string& text, std::int64_t user_id) {
+// `sources`: keep only the credit events with one of these sources (all when null).
+metadata parse_metadata(const std::string& text, std::int64_t user_id,
+                        const std::unordered_set<std::string>* sources = nullptr) {
     metadata m;
     boost::system::error_code ec;
     json::value v = json::parse(text, ec);
@@ -109,6 +111,10 @@ metadata parse_metadata(const std::string& text, std::int64_t user_id) {
         for (const auto& e : evs->get_array()) {
             if (!e.is_object()) continue;
             const auto& o = e.get_object();
+            if (sources) {
+                const auto* src = o.if_contains("source");
+                if (!src || !src->is_string() || !sources->count(std::string(src->get_string()))) continue;
+            }
             m.events.push_back(credit_event{str_field(o, "id"), int_field(o, "delta"), str_field(o, "kind"),
                                             str_field(o, "reason"), str_field(o, "source"),
                                             str_field(o, "correlation_id"), str_field(o, "at")});
@@ -117,13 +123,13 @@ metadata parse_metadata(const std::string& text, std::int64_t user_id) {
     return m;
 }
 
-local_user read_user(SQLite::Statement& q) {
+local_user read_user(SQLite::Statement& q, const std::unordered_set<std::string>* sources = nullptr) {
     local_user u;
     u.id = q.getColumn(0).getInt64();
     u.email = q.getColumn(1).getString();
     u.plan = q.getColumn(2).getString();
     u.stripe_customer_id = q.getColumn(3).isNull() ? std::string{} : q.getColumn(3).getString();
-    auto m = parse_metadata(q.getColumn(4).getString(), u.id);
+    auto m = parse_metadata(q.getColumn(4).getString(), u.id, sources);
     u.ai_credits = m.ai_credits;
     u.credit_events = std::move(m.events);
     return u;
@@ -492,7 +498,8 @@ public:
         std::unordered_set<std::int64_t> seen;
         auto add_users = [&](SQLite::Statement& q) {
             while (q.executeStep())  // a user found twice (by id and by email) is parsed once
-                if (seen.insert(q.getColumn(0).getInt64()).second) snap.users.push_back(read_user(q));
+                if (seen.insert(q.getColumn(0).getInt64()).second)
+                    snap.users.push_back(read_user(q, lq.credit_event_sources ? &*lq.credit_event_sources : nullptr));
         };
         auto load_users = [&](const char* column, const std::vector<std::string>& keys) {
             for_chunks(keys, [&](const std::vector<std::string>& chunk) {

@@ -27,6 +27,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace reconciler::store {
@@ -105,6 +106,12 @@ struct local_query {
     // Deliveries received in [start, end) that the webhook-log rules can flag
     // (status signature_failed or failed), not the whole log.
     bool flaggable_deliveries = false;
+    // The credit events the users come with: all of them (the user rules sum
+    // and list them), or, when set, only those whose source is one of these.
+    // The slice and tier rules look a grant or a revoke up by its invoice or
+    // charge and read nothing else of the log, and a slice loads thousands
+    // of users, each with its whole log.
+    std::optional<std::unordered_set<std::string>> credit_event_sources;
 };
 
 struct escalation_input {

@@ -224,6 +224,31 @@ BOOST_AUTO_TEST_CASE(load_local_by_customer_then_email) {
     BOOST_TEST(snap.payments.empty());
 }
 
+// A slice loads its users with only the credit events of its invoices and
+// charges; a query that names no sources (the user rules) gets the whole log.
+BOOST_AUTO_TEST_CASE(load_local_keeps_the_credit_events_of_the_named_sources) {
+    temp_db t;
+    {
+        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
+        db.exec(R"(UPDATE users SET plan_metadata = '{"ai_credits":30,"credit_events":[)"
+                R"({"id":"ce_1","delta":10,"kind":"grant","source":"in_1","at":"2026-01-01T00:00:00Z"},)"
+                R"({"id":"ce_2","delta":10,"kind":"grant","source":"in_2","at":"2026-01-02T00:00:00Z"},)"
+                R"({"id":"ce_3","delta":10,"kind":"grant","source":"support","at":"2026-01-03T00:00:00Z"},)"
+                R"({"id":"ce_4","delta":5,"kind":"consume"}]}' WHERE id = 1)");
+    }
+    auto s = t.open();
+    store::local_query q;
+    q.customer_ids = {"cus_1"};
+    BOOST_REQUIRE_EQUAL(s->load_local(q).users.at(0).credit_events.size(), 4u);
+    q.credit_event_sources = std::unordered_set<std::string>{"in_2", "ch_9"};
+    const auto slice = s->load_local(q);
+    BOOST_REQUIRE_EQUAL(slice.users.at(0).credit_events.size(), 1u);
+    BOOST_TEST(slice.users.at(0).credit_events[0].id == "ce_2");
+    BOOST_TEST(slice.users.at(0).ai_credits == 30);  // the balance is the app's, whatever the filter
+    q.credit_event_sources.emplace();
+    BOOST_TEST(s->load_local(q).users.at(0).credit_events.empty());
+}
+
 // The window rules read the app in pages (users by id, with their usage) and
 // only the deliveries they can flag: together the pages hold exactly the
 // users the whole-window query holds, each once, and all of their usage.
