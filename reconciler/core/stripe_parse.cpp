@@ -143,15 +143,26 @@ constexpr std::string_view kept_members[]{
     "subscription_item_details"};
 
 bool is_kept_member(std::string_view key) {
-    // By length first: most of a page's keys are dropped after one compare.
-    static const auto by_length = [] {
-        std::array<std::vector<std::string_view>, 32> b;
-        for (auto k : kept_members) b[k.size()].push_back(k);
-        return b;
+    // Called for every key of a page (~80 per object): an open-addressed
+    // table on (length, first and last character), where most dropped keys
+    // find an empty slot or differ at the first compare.
+    constexpr std::size_t slots = 256;
+    const auto slot = [](std::string_view k) {
+        return (k.size() * 31u + static_cast<unsigned char>(k.front()) * 7u + static_cast<unsigned char>(k.back())) %
+               slots;
+    };
+    static const auto table = [&] {
+        std::array<std::string_view, slots> t{};
+        for (auto k : kept_members) {
+            auto i = slot(k);
+            while (!t[i].empty()) i = (i + 1) % slots;
+            t[i] = k;
+        }
+        return t;
     }();
-    if (key.size() >= by_length.size()) return false;
-    for (auto k : by_length[key.size()])
-        if (k == key) return true;
+    if (key.empty()) return false;
+    for (auto i = slot(key); !table[i].empty(); i = (i + 1) % slots)
+        if (table[i] == key) return true;
     return false;
 }
 
