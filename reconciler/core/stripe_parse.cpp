@@ -193,17 +193,11 @@ public:
     bool on_document_end(json::error_code&) { return true; }
     bool on_object_begin(json::error_code&) { return open(); }
     bool on_object_end(std::size_t, json::error_code&) {
-        if (skip_ > 0) return --skip_, true;
-        st_.push_object(counts_.back());
-        counts_.pop_back();
-        return kept();
+        return close([&](std::size_t n) { st_.push_object(n); });
     }
     bool on_array_begin(json::error_code&) { return open(); }
     bool on_array_end(std::size_t, json::error_code&) {
-        if (skip_ > 0) return --skip_, true;
-        st_.push_array(counts_.back());
-        counts_.pop_back();
-        return kept();
+        return close([&](std::size_t n) { st_.push_array(n); });
     }
     bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
         if (skip_ == 0) key_.append(s.data(), s.size());
@@ -253,6 +247,14 @@ private:
             counts_.push_back(0);
         }
         return true;
+    }
+    // `push` builds the container from its kept members.
+    template <typename Push>
+    bool close(Push push) {
+        if (skip_ > 0) return --skip_, true;
+        push(counts_.back());
+        counts_.pop_back();
+        return kept();
     }
     bool kept() {
         if (!counts_.empty()) ++counts_.back();
