@@ -499,27 +499,27 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
 // The app's side of one slice (the window rules read theirs in chunks).
 local_snapshot load_local_for(store::store& db, const window_input& in) {
     std::set<std::string> customers, emails, invoice_ids, event_ids;
+    // The credit events the slice rules read: a user's grants and revokes of
+    // the slice's invoices and charges (credits_not_granted,
+    // refund_or_dispute), nothing else of the log.
+    std::unordered_set<std::string> sources;
     for (const auto& inv : in.invoices) {
         customers.insert(inv.customer);
         if (!inv.customer_email.empty()) emails.insert(inv.customer_email);
         invoice_ids.insert(inv.id);
+        sources.insert(inv.id);
     }
     for (const auto& st : in.subscriptions) customers.insert(st.sub.customer);
     for (const auto& c : in.customers) {
         customers.insert(c.id);
         if (!c.email.empty()) emails.insert(c.email);
     }
-    for (const auto& cc : in.charge_cases) customers.insert(cc.ch.customer);
-    for (const auto& e : in.events) event_ids.insert(e.id);
-    // The slice rules read a user's grants and revokes of the slice's
-    // invoices and charges (credits_not_granted, refund_or_dispute), nothing
-    // else of the log.
-    std::unordered_set<std::string> sources;
-    for (const auto& inv : in.invoices) sources.insert(inv.id);
     for (const auto& cc : in.charge_cases) {
+        customers.insert(cc.ch.customer);
         sources.insert(cc.ch.id);
         sources.insert(cc.ch.invoice);
     }
+    for (const auto& e : in.events) event_ids.insert(e.id);
     for (const auto& [id, status] : in.looked_up_invoices) invoice_ids.insert(id);
     auto vec = [](const std::set<std::string>& s) { return std::vector<std::string>(s.begin(), s.end()); };
     store::local_query q;
