@@ -995,6 +995,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                     apply_and_escalate(std::move(findings), verified_until, done_until, detail::slice_rule_kinds());
                     if (!opts.dry_run) db->advance_checkpoint(checkpoint_stream, verified_until, done_until, result.run_id);
                     verified_until = done_until;
+                    forget_older_repairs(memory);
                 }
                 f = detail::fetched{};
                 pages = {};

@@ -784,24 +784,29 @@ void check_webhook_log(ctx& c) {
 // Stripe events of the input that the app never received.
 void check_missed_events(ctx& c) {
     // Which finding repairs a missed event's effect, to name it.
-    auto& repaired_by = c.mem.repaired_by;
     for (const auto& f : c.out)
         if (f.correction && (f.kind == finding_kind::credits_not_granted || f.kind == finding_kind::tier_mismatch))
-            repaired_by[f.subject_id] = std::string(to_string(f.kind)) + " " + f.subject_id;
+            c.mem.repaired_by[f.subject_id] = f.kind;
+    const auto repair_of = [&](const std::string& object_id) -> std::optional<std::string> {
+        for (const auto* generation : {&c.mem.repaired_by, &c.mem.repaired_before})
+            if (auto it = generation->find(object_id); it != generation->end())
+                return std::string(to_string(it->second)) + " " + object_id;
+        return std::nullopt;
+    };
     for (const auto& e : c.in.events) {
         if (!app_handles_event_type(e.type) || !c.in_window(e.created)) continue;
         if (e.created >= c.window_end() - c.policy.webhook_grace) continue;  // may still be on its way
         if (c.idx.delivery_by_event.count(e.id)) continue;
         auto& f = c.add(finding_kind::missed_webhook, team::billing_engineering, "event", e.id, e.created);
-        auto rep = repaired_by.find(e.object_id);
+        const auto rep = repair_of(e.object_id);
         f.evidence = json::object{{"event", e.id},
                                   {"type", e.type},
                                   {"object", e.object_id},
                                   {"created", e.created},
-                                  {"repaired_by", rep == repaired_by.end() ? json::value(nullptr) : json::value(rep->second)},
+                                  {"repaired_by", rep ? json::value(*rep) : json::value(nullptr)},
                                   {"stripe_request_id", c.request_id_of(e.id)}};
         f.summary = "the app never received " + e.type + " " + e.id + " for " + e.object_id +
-                    (rep == repaired_by.end() ? "" : "; its effect is repaired by " + rep->second);
+                    (rep ? "; its effect is repaired by " + *rep : "");
     }
 }
 
@@ -854,6 +859,10 @@ std::vector<finding> diff(const window_input& stripe, const local_snapshot& loca
 std::vector<finding> diff(const window_input& stripe, const local_snapshot& local, const diff_policy& policy,
                           diff_scope scope, diff_memory& memory) {
     return run_rules(stripe, local, policy, false, scope, memory);
+}
+
+void forget_older_repairs(diff_memory& memory) {
+    memory.repaired_before = std::exchange(memory.repaired_by, {});
 }
 
 std::vector<finding> pending_customers(diff_memory& memory) {

@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <ostream>
 #include <set>
 
@@ -567,6 +568,38 @@ BOOST_AUTO_TEST_CASE(webhook_failures_and_missed_deliveries) {
     out = only(finding_kind::webhook_signature_failures, in, local, policy());
     BOOST_REQUIRE_EQUAL(out.size(), 1u);
     BOOST_TEST(out[0].owner == team::stripe_support);
+}
+
+// A late invoice.paid that lands in the slice after its invoice's still
+// names the repair; repairs older than the part before are forgotten, so a
+// run's memory holds two slices' corrections, not its window's.
+BOOST_AUTO_TEST_CASE(missed_event_names_a_repair_of_the_part_before) {
+    diff_memory memory;
+    auto first = window();
+    first.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro"));
+    const auto repaired = diff(first, snap({user(1, "cus_1")}), policy(), diff_scope::slice_rules, memory);
+    BOOST_TEST_REQUIRE(std::count_if(repaired.begin(), repaired.end(), [](const finding& f) {
+                           return f.kind == finding_kind::credits_not_granted && f.correction;
+                       }) == 1);
+
+    auto next = window();
+    next.events = {event_ref{"evt_late", "invoice.paid", t0 + 100, "in_1"}};
+    const auto missed_in = [&] {
+        auto out = diff(next, snap({}), policy(), diff_scope::slice_rules, memory);
+        BOOST_REQUIRE_EQUAL(out.size(), 1u);
+        BOOST_REQUIRE(out[0].kind == finding_kind::missed_webhook);
+        return out[0];
+    };
+    forget_older_repairs(memory);  // the first slice is done
+    auto f = missed_in();
+    BOOST_TEST(f.evidence.at("repaired_by").as_string() == "credits_not_granted in_1");
+    BOOST_TEST(f.summary.find("repaired by credits_not_granted in_1") != std::string::npos);
+
+    forget_older_repairs(memory);  // and the one after it
+    f = missed_in();
+    BOOST_TEST(f.evidence.at("repaired_by").is_null());
+    BOOST_TEST(memory.repaired_by.empty());
+    BOOST_TEST(memory.repaired_before.empty());
 }
 
 // A run diffs a long window in parts (window rules, then slices): the parts
