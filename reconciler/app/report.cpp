@@ -103,11 +103,20 @@ report_writer::report_writer(const fs::path& run_dir)
       out_(run_dir / "entitlement_changes.jsonl", std::ios::app),
       findings_(run_dir / "findings.jsonl", std::ios::binary | std::ios::trunc),
       corrections_(run_dir / "corrections.jsonl", std::ios::binary | std::ios::trunc),
-      escalations_(run_dir / "escalations.jsonl", std::ios::binary | std::ios::trunc) {
+      escalations_(run_dir / "escalations.jsonl", std::ios::binary | std::ios::trunc),
+      request_ids_(run_dir / "request_ids.txt", std::ios::binary | std::ios::trunc) {
     detail::restrict_file(run_dir / "entitlement_changes.jsonl");
     detail::restrict_file(run_dir / "findings.jsonl");
     detail::restrict_file(run_dir / "corrections.jsonl");
     detail::restrict_file(run_dir / "escalations.jsonl");
+    detail::restrict_file(run_dir / "request_ids.txt");
+}
+
+void report_writer::request_id(const std::string& id) { request_ids_ << id << '\n'; }
+
+void report_writer::request_ids_done() {
+    request_ids_.flush();
+    if (!request_ids_) throw std::runtime_error("write " + (run_dir_ / "request_ids.txt").string() + ": write failed");
 }
 
 void report_writer::escalation(const store::escalation& e) {
@@ -296,9 +305,6 @@ json::object report_json(const run_result& r) {
 
 void write_report(const run_result& r, store::store* db) {
     if (r.report_dir.empty()) return;
-    std::string ids;
-    for (const auto& id : r.request_ids) ids += id + '\n';
-    detail::write_file(r.report_dir / "request_ids.txt", ids);
     // The findings and the corrections stream from their spools into each
     // file, one file at a time; the open escalations from the database.
     const json::object report = report_json(r);

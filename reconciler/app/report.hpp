@@ -43,6 +43,13 @@ public:
     void findings(run_result& r);
     // An escalation this run raised, to escalations.jsonl.
     void escalation(const store::escalation& e);
+    // A fetched page's Request-Id, appended to request_ids.txt in fetch order:
+    // a run's ids are never all in memory (one per page, ~15,000 for a
+    // 1M-event window). Called on the fetching thread while the others may be
+    // called on the worker: it touches no member they do.
+    void request_id(const std::string& id);
+    // Flushes request_ids.txt; throws naming the file when it cannot be written.
+    void request_ids_done();
 
 private:
     std::filesystem::path run_dir_;
@@ -50,6 +57,7 @@ private:
     std::ofstream findings_;
     std::ofstream corrections_;
     std::ofstream escalations_;
+    std::ofstream request_ids_;
 };
 
 // report.json without its corrections[] (those are in corrections.jsonl),

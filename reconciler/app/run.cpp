@@ -215,9 +215,9 @@ private:
 // that only one slice's objects are in memory at a time.
 class fetcher {
 public:
-    fetcher(stripe::client& client, store::store& db, run_result& result, unix_seconds window_end,
-            const diff_policy& policy)
-        : client_(client), db_(db), result_(result), window_end_(window_end), policy_(policy) {}
+    fetcher(stripe::client& client, store::store& db, run_result& result, report_writer& report,
+            unix_seconds window_end, const diff_policy& policy)
+        : client_(client), db_(db), result_(result), report_(report), window_end_(window_end), policy_(policy) {}
 
     void set_progress(double done) { done_ = done; }
 
@@ -453,7 +453,7 @@ private:
     // worker may be applying a slice.
     void record(const list_page_info& p) {
         ++result_.pages;
-        result_.request_ids.push_back(p.request_id);
+        report_.request_id(p.request_id);
         pages_.push_back(store::fetched_page{p, now_unix()});
     }
 
@@ -492,6 +492,7 @@ private:
     stripe::client& client_;
     store::store& db_;
     run_result& result_;
+    report_writer& report_;
     unix_seconds window_end_;
     const diff_policy& policy_;
     double done_ = 0;
@@ -959,7 +960,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     // (diff, apply, escalate, checkpoint: on `worker`) overlap; the database
     // and everything the finishing touches belong to whichever of the two
     // the consumer below is in, never both at once.
-    detail::fetcher fetcher(client, *db, result, end, policy);
+    detail::fetcher fetcher(client, *db, result, changes, end, policy);
     asio::thread_pool worker(1);
     try {
         diff_memory memory;
@@ -1205,6 +1206,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     if (auto cp = db->checkpoint(checkpoint_stream)) result.checkpoint = *cp;
     result.finished_at = now_unix();
     changes.findings(result);  // any a failure left behind
+    changes.request_ids_done();
     db->finish_run(result.run_id, result.succeeded,
                    store::run_totals{result.pages, result.objects, result.tally.total, result.applied()},
                    result.error);

@@ -84,7 +84,6 @@ struct run_result {
     std::int64_t retries = 0;
     std::int64_t slices = 0;                   // chronological slices verified (config window.slice)
     std::int64_t subscriptions_from_list = 0;  // states taken from the subscription list (past event retention)
-    std::vector<std::string> request_ids;  // every page's Request-Id, in fetch order
     std::vector<finding_outcome> outcomes;  // the current part's, until report_writer::findings() takes them
     finding_tally tally;                    // every finding of the run
     std::filesystem::path report_dir;

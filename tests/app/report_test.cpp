@@ -165,7 +165,6 @@ run_result finished_run(const fs::path& out, std::int64_t run_id) {
     r.finished_at = finished;
     r.config_hash = "hash";
     r.api_version = "2025-03-31.basil";
-    r.request_ids = {"req_1", "req_2"};
     r.report_dir = prepare_report_dir(out, run_id, r.started_at);
     return r;
 }
@@ -216,6 +215,10 @@ BOOST_AUTO_TEST_CASE(streamed_corrections_and_escalations_read_as_the_whole_repo
             writer.findings(r);
             BOOST_TEST(r.outcomes.empty());
         }
+        writer.request_id("req_1");  // pages, as they arrive
+        writer.request_id("req_2");
+        writer.request_ids_done();
+        BOOST_TEST(read(r.report_dir / "request_ids.txt") == "req_1\nreq_2\n");  // on disk before the writer goes
     }
     BOOST_REQUIRE(expected.size() > 15u);  // more than summary.md lists
     r.open_escalations = db->count_open_escalations();

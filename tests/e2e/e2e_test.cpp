@@ -49,6 +49,12 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
     BOOST_TEST(report.at("schema_version").as_int64() == 1);
     BOOST_TEST(report.at("run").at("status").as_string() == "succeeded");
     BOOST_TEST(report.at("run").at("pages").as_int64() > 0);
+    {  // Stripe support's list: one Request-Id per page fetched
+        std::istringstream ids(slurp(env.dir / "reports" / "latest" / "request_ids.txt"));
+        std::int64_t n = 0;
+        for (std::string line; std::getline(ids, line); ++n) BOOST_TEST(line.rfind("req_", 0) == 0u, line);
+        BOOST_TEST(n == report.at("run").at("pages").as_int64());
+    }
 
     // Exactly the seeded findings: no misses, no false positives.
     const auto found = report_findings(report);
