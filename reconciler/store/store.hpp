@@ -27,6 +27,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
@@ -84,11 +85,15 @@ struct apply_result {
 // or differs from their events; payments of those invoices and paid in the
 // window; usage in the window; webhook deliveries received in the window or
 // for these events.
+//
+// The keys are views: whoever builds a query keeps what they view alive
+// until load_local returns. (A dense slice's keys and sources were ~2 MB
+// as copies of ids the slice already holds.)
 struct local_query {
-    std::vector<std::string> customer_ids;
-    std::vector<std::string> emails;
-    std::vector<std::string> invoice_ids;
-    std::vector<std::string> event_ids;
+    std::vector<std::string_view> customer_ids;
+    std::vector<std::string_view> emails;
+    std::vector<std::string_view> invoice_ids;
+    std::vector<std::string_view> event_ids;
     unix_seconds start = 0, end = 0;
     // Also what only the window rules read (diff_scope::window_rules): users
     // with activity in [start, end) or a broken balance, the usage of
@@ -111,7 +116,7 @@ struct local_query {
     // The slice and tier rules look a grant or a revoke up by its invoice or
     // charge and read nothing else of the log, and a slice loads thousands
     // of users, each with its whole log.
-    std::optional<std::unordered_set<std::string>> credit_event_sources;
+    std::optional<std::unordered_set<std::string_view>> credit_event_sources;
 };
 
 struct escalation_input {

@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(load_local_keeps_the_credit_events_of_the_named_sources) {
     store::local_query q;
     q.customer_ids = {"cus_1"};
     BOOST_REQUIRE_EQUAL(s->load_local(q).users.at(0).credit_events.size(), 4u);
-    q.credit_event_sources = std::unordered_set<std::string>{"in_2", "ch_9"};
+    q.credit_event_sources = std::unordered_set<std::string_view>{"in_2", "ch_9"};
     const auto slice = s->load_local(q);
     BOOST_REQUIRE_EQUAL(slice.users.at(0).credit_events.size(), 1u);
     BOOST_TEST(slice.users.at(0).credit_events[0].id == "ce_2");
