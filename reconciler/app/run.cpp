@@ -102,6 +102,10 @@ const std::vector<std::string>& slice_event_types() {
 // Customers (tier rules) or users (user rules) per chunk of the window part:
 // a chunk's app rows (users with their credit-event logs) stay a few MB.
 constexpr std::size_t window_chunk = 2000;
+// Failed webhook deliveries per chunk of the webhook-log rules: each is a
+// finding with its evidence (~1.5 KB with its outcome), so fewer than the
+// rows of a window chunk.
+constexpr std::size_t deliveries_chunk = 500;
 
 // An invoice paid this close to a slice's end is diffed with the next slice,
 // where its invoice.paid event (created a moment after the payment) lands.
@@ -1134,7 +1138,26 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                 {  // the webhook log's rules, over the deliveries they can flag
                     store::local_query q = window_query();
                     q.flaggable_deliveries = true;
-                    apply_window_part(diff(no_stripe, db->load_local(q), policy, diff_scope::webhook_rules, memory));
+                    local_snapshot all = db->load_local(q);
+                    // A chunk at a time: each delivery that failed twice is a
+                    // finding of its own, and a 1M-event window's ~2,900 of
+                    // them at once (findings, then their outcomes: 8.6 MB)
+                    // were the run's peak memory. The signature failures are
+                    // counted over the window: they all go in one chunk, apart.
+                    auto failed = std::stable_partition(all.webhooks.begin(), all.webhooks.end(), [](const auto& w) {
+                        return w.status == "signature_failed";
+                    });
+                    const auto rules_over = [&](auto from, auto to) {
+                        local_snapshot chunk;
+                        chunk.webhooks.assign(std::make_move_iterator(from), std::make_move_iterator(to));
+                        apply_window_part(diff(no_stripe, chunk, policy, diff_scope::webhook_rules, memory));
+                    };
+                    rules_over(all.webhooks.begin(), failed);
+                    while (failed != all.webhooks.end()) {
+                        const auto n = std::min<std::ptrdiff_t>(all.webhooks.end() - failed, detail::deliveries_chunk);
+                        rules_over(failed, failed + n);
+                        failed += n;
+                    }
                 }
                 // The subscription events the app has no row for, a chunk at a
                 // time: a 1M-event window misses ~14,000 of them, and their

@@ -12,6 +12,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -299,6 +300,50 @@ BOOST_AUTO_TEST_CASE(dense_slices_are_cut_shorter_and_find_the_same) {
     BOOST_TEST(slices > days + 1);
     BOOST_TEST(slices >= objects / 200);
     BOOST_TEST(env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'") == env.window_end);
+}
+
+// The webhook-log rules read the failed deliveries a chunk at a time (500
+// per chunk): a window with more than two chunks of them flags each once,
+// and signature failures that row order would put in three different chunks
+// are still counted together (one finding, the threshold being 3).
+BOOST_AUTO_TEST_CASE(a_long_webhook_log_is_checked_in_chunks_and_counts_signature_failures_once) {
+    e2e_env env;
+    const auto count_in_window = [&](const std::string& status) {
+        return env.count("SELECT count(*) FROM webhook_events WHERE status = '" + status + "' AND received_at >= '" +
+                         reconciler::format_rfc3339(env.window_start) + "' AND received_at < '" +
+                         reconciler::format_rfc3339(env.window_end) + "'");
+    };
+    const long long seeded_forged = count_in_window("signature_failed");
+    auto expected = truth_keys(env.truth);
+    constexpr int failed = 1234;
+    {
+        SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READWRITE);
+        SQLite::Transaction tx(db);
+        SQLite::Statement ins(db, "INSERT INTO webhook_events(stripe_event_id, type, received_at, status, attempts,"
+                                  " last_error) VALUES (?, 'invoice.paid', ?, ?, ?, ?)");
+        for (int i = 0; i < failed; ++i) {
+            const bool forged = i == 100 || i == 700 || i == 1200;
+            const std::string id = "evt_chunked_" + std::to_string(i);
+            ins.bind(1, id);
+            ins.bind(2, reconciler::format_rfc3339(env.window_start + 3600 + i));
+            ins.bind(3, forged ? "signature_failed" : "failed");
+            ins.bind(4, forged ? 1 : 2);
+            ins.bind(5, forged ? "No signatures found matching the expected signature" : "handler timed out");
+            ins.exec();
+            ins.reset();
+            if (!forged) expected.emplace("webhook_failed_twice", id);
+        }
+        tx.commit();
+    }
+    expected.emplace("webhook_signature_failures", "webhook_endpoint");
+
+    auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    const auto found = report_findings(env.latest_report());
+    BOOST_TEST(key_diff(expected, keys_of(found)) == "");
+    const auto& forged = found.at({"webhook_signature_failures", "webhook_endpoint"});
+    BOOST_TEST(forged.at("evidence").at("count").as_int64() == seeded_forged + 3);
 }
 
 namespace {
