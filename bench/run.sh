@@ -19,7 +19,8 @@
 #                budget (10000/s, allowed against a non-Stripe base_url) and
 #                the simulator's limit, so CPU and the simulator set the pace;
 #                a number keeps a budget                                 (default none)
-#   CONCURRENCY  stripe.concurrency                                      (default 16)
+#   CONCURRENCY  stripe.concurrency: at 100 ms and 100/s, 10 in flight use the
+#                budget; 12 leaves headroom, more only adds partial pages (default 12)
 #   SLICE        window.slice                                            (default: the config default)
 #   BASELINE     0 skips stripe-node                                     (default 1)
 #   NODE_RATE_LIMIT  the simulator's limit while stripe-node runs; auto =
@@ -40,7 +41,7 @@ sizes=${SIZES:-10k 100k}
 latencies=${LATENCIES:-100 0}
 repeat=${REPEAT:-2}
 budget=${BUDGET:-100}
-concurrency=${CONCURRENCY:-16}
+concurrency=${CONCURRENCY:-12}
 slice=${SLICE:-}
 baseline=${BASELINE:-1}
 now=1760000000          # the generator's "now": fixed, so datasets are reproducible
