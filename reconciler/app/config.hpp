@@ -115,9 +115,10 @@ struct config {
     // ...at most; a slice is cut shorter when the one before it brought more
     // Stripe objects than this (busy accounts), so memory stays bounded by
     // objects, not by time. The first slice is at most an hour. 7,000: a
-    // 1M-event window peaks at ~38 MB (10,000: ~42 MB, 1.6x a 10k-event
-    // run's 27 MB) while a 100 ms, 100 req/s run of 100k events takes
-    // 16.4-16.9 s instead of ~15.9 s (a slice's lists end in partial pages).
+    // 1M-event window peaks at ~37 MB (10,000: ~40 MB, over 1.5x a 10k-event
+    // run's ~26 MB); smaller slices cost requests, since a slice's lists end
+    // in partial pages (7,000 against 10,000 at 100k events, 100 ms and
+    // 100 req/s: 16.4-16.9 s against ~15.9 s in the seventh session).
     std::int64_t slice_objects = 7000;
 };
 
