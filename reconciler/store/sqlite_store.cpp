@@ -31,6 +31,7 @@
 #include <memory>
 #include <set>
 #include <span>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -176,10 +177,14 @@ void for_chunks(const std::vector<Id>& ids, Fn&& fn) {
     }
 }
 
-// Binds each of `keys` to ?1, ?2, ... (as text: SQLite copies it).
+// Binds each of `keys` to ?1, ?2, ... (as text: SQLite copies it; a view
+// goes through a string, SQLiteCpp binding text from strings only).
 template <class Id>
 void bind_keys(SQLite::Statement& q, std::span<const Id> keys) {
-    for (std::size_t i = 0; i < keys.size(); ++i) q.bind(static_cast<int>(i + 1), std::string(keys[i]));
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+        if constexpr (std::is_same_v<Id, std::string>) q.bind(static_cast<int>(i + 1), keys[i]);
+        else q.bind(static_cast<int>(i + 1), std::string(keys[i]));
+    }
 }
 
 std::string placeholders(std::size_t n) {
@@ -672,7 +677,7 @@ public:
         for_chunks(event_ids, [&](std::span<const std::string> chunk) {
             SQLite::Statement q(db_, "SELECT DISTINCT stripe_event_id FROM webhook_events WHERE stripe_event_id IN (" +
                                          placeholders(chunk.size()) + ")");
-            for (std::size_t i = 0; i < chunk.size(); ++i) q.bind(static_cast<int>(i + 1), chunk[i]);
+            bind_keys(q, chunk);
             while (q.executeStep()) out.push_back(q.getColumn(0).getString());
         });
         return out;
