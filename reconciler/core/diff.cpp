@@ -580,14 +580,22 @@ finding unknown_customer_finding(const std::string& id, const std::string& email
 // `defer`: a subscription's customer carries no email; unmatched by id, it
 // waits for a later slice's invoice or customer object to match by email.
 void check_unknown_customers(ctx& c, bool defer) {
-    std::map<std::string, std::pair<std::string, unix_seconds>> seen;  // id -> (email, time)
+    // What showed each customer: its email, time and the Request-Id of the
+    // response (the customer object's, else the invoice's or subscription's
+    // that named it: the finding's evidence either way).
+    struct sighting {
+        std::string email;
+        unix_seconds at = 0;
+        std::string request_id;
+    };
+    std::map<std::string, sighting> seen;
     for (const auto& cu : c.in.customers)
-        if (!cu.deleted) seen.emplace(cu.id, std::pair{cu.email, cu.created});
+        if (!cu.deleted) seen.emplace(cu.id, sighting{cu.email, cu.created, c.request_id_of(cu.id)});
     for (const auto& inv : c.in.invoices) {
-        auto [it, inserted] = seen.emplace(inv.customer, std::pair{inv.customer_email, inv.created});
-        if (!inserted && it->second.first.empty()) it->second.first = inv.customer_email;
+        auto [it, inserted] = seen.emplace(inv.customer, sighting{inv.customer_email, inv.created, c.request_id_of(inv.id)});
+        if (!inserted && it->second.email.empty()) it->second.email = inv.customer_email;
     }
-    for (const auto& st : c.in.subscriptions) seen.emplace(st.sub.customer, std::pair{std::string{}, st.as_of});
+    for (const auto& st : c.in.subscriptions) seen.emplace(st.sub.customer, sighting{{}, st.as_of, st.request_id});
     for (const auto& [id, info] : seen) {
         if (c.idx.by_customer.count(id)) {
             // Matched by customer id: every later part that mentions the
@@ -598,12 +606,12 @@ void check_unknown_customers(ctx& c, bool defer) {
             continue;
         }
         if (c.mem.customers_checked.count(id)) continue;
-        if (!c.idx.user_for(id, info.first)) {
-            if (defer && info.first.empty()) {
-                c.mem.pending_customers.try_emplace(id, info.second, c.request_id_of(id));
+        if (!c.idx.user_for(id, info.email)) {
+            if (defer && info.email.empty()) {
+                c.mem.pending_customers.try_emplace(id, info.at, info.request_id);
                 continue;
             }
-            c.out.push_back(unknown_customer_finding(id, info.first, info.second, c.request_id_of(id)));
+            c.out.push_back(unknown_customer_finding(id, info.email, info.at, info.request_id));
         }
         c.mem.customers_checked.insert(id);
         c.mem.pending_customers.erase(id);

@@ -510,6 +510,23 @@ BOOST_AUTO_TEST_CASE(unknown_customer_matched_by_id_then_email) {
     BOOST_TEST(out[0].owner == team::backend_engineering);
 }
 
+// The evidence names the response that showed the customer: its own
+// object's Request-Id, else that of the invoice that named it (a support
+// engineer quotes it to Stripe; an empty one sends them searching).
+BOOST_AUTO_TEST_CASE(unknown_customer_evidence_has_the_request_id_of_what_named_it) {
+    auto in = window();
+    in.customers.push_back(customer{"cus_listed", "listed@example.com", t0 + 5, false});
+    in.request_ids["cus_listed"] = "req_customers_page";
+    in.invoices.push_back(paid_invoice("in_9", "cus_by_invoice", "price_pro_monthly"));
+    in.invoices.back().customer_email = "nobody@example.com";
+    in.request_ids["in_9"] = "req_invoices_page";
+    std::map<std::string, std::string> request_id_of;
+    for (const auto& f : only(finding_kind::unknown_customer, in, snap({}), policy()))
+        request_id_of[f.subject_id] = std::string(f.evidence.at("stripe_request_id").as_string());
+    BOOST_TEST(request_id_of["cus_listed"] == "req_customers_page");
+    BOOST_TEST(request_id_of["cus_by_invoice"] == "req_invoices_page");
+}
+
 BOOST_AUTO_TEST_CASE(usage_and_consume_events) {
     auto in = window();
     auto u = funded(1, "cus_1", {ev("ce_g", 100, "grant", "in_0", t0 - 10), ev("ce_c1", -5, "consume", "req_1", t0 + 10),
