@@ -511,6 +511,109 @@ private:
     std::vector<store::fetched_page> pages_;  // recorded, not yet written
 };
 
+// One part of a fetched slice that is diffed as a slice of its own.
+struct slice_part {
+    fetched lists;
+    unix_seconds s = 0, e = 0;
+};
+
+// A slice's length comes from the density of the slice before it, so a burst
+// nothing foretold (a renewal wave on the 1st of the month; in the bench's
+// 1M window, one slice sized for 7,000 objects listed 21,491) fills one
+// slice with several times `part_objects`. Diffed whole, its app rows
+// (users, payments, deliveries) and the diff's indexes over them were held
+// at once, and they were that run's peak. So a slice with over 1.5x
+// `part_objects` objects is cut into parts of about `part_objects` each, at
+// the times that divide its objects evenly (no part shorter than
+// slice_margin), and each part is finished like a slice: its deferrals,
+// lookups, diff, apply and checkpoint. An object belongs to a part by the
+// time a slice would place it by: an invoice when it was paid (as
+// finish_slice defers it), an event of one of the slice's invoices or
+// charge cases with that object, anything else when it was created. The
+// objects move into their part; nothing is copied. Otherwise the slice is
+// the one part.
+std::vector<slice_part> split_overfull(fetched f, unix_seconds s, unix_seconds e, std::int64_t part_objects) {
+    std::vector<slice_part> parts;
+    const auto whole = [&] {
+        parts.clear();
+        parts.push_back(slice_part{std::move(f), s, e});
+        return std::move(parts);
+    };
+    if (2 * f.objects <= 3 * part_objects || e - s < 2 * slice_margin) return whole();
+    const auto at = [&](unix_seconds t) { return std::clamp(t, s, e - 1); };
+    const auto invoice_time = [&](const invoice& inv) { return at(inv.paid_at.value_or(inv.created)); };
+    // An event goes with its object: an invoice's, or a charge case's.
+    std::vector<unix_seconds> event_times;
+    {
+        std::unordered_map<std::string_view, unix_seconds> case_time;  // views f.charge_cases
+        for (const auto& cc : f.charge_cases) case_time.emplace(cc.event_id, at(cc.created));
+        event_times.reserve(f.events.size());
+        for (const auto& ev : f.events) {
+            if (auto inv = f.invoices.find(ev.object_id); inv != f.invoices.end())
+                event_times.push_back(invoice_time(inv->second));
+            else if (auto cc = case_time.find(ev.id); cc != case_time.end())
+                event_times.push_back(cc->second);
+            else
+                event_times.push_back(at(ev.created));
+        }
+    }
+
+    std::vector<unix_seconds> times(event_times);
+    times.reserve(f.invoices.size() + f.events.size() + f.customers.size() + f.charge_cases.size());
+    for (const auto& [id, inv] : f.invoices) times.push_back(invoice_time(inv));
+    for (const auto& [id, c] : f.customers) times.push_back(at(c.created));
+    for (const auto& cc : f.charge_cases) times.push_back(at(cc.created));
+    std::sort(times.begin(), times.end());
+    const std::size_t n = static_cast<std::size_t>((f.objects + part_objects - 1) / part_objects);
+    std::vector<unix_seconds> bounds{s};
+    for (std::size_t k = 1; k < n && !times.empty(); ++k) {
+        const unix_seconds cut = times[k * times.size() / n];
+        if (cut - bounds.back() >= slice_margin && e - cut >= slice_margin) bounds.push_back(cut);
+    }
+    if (bounds.size() == 1) return whole();
+    bounds.push_back(e);
+
+    parts.resize(bounds.size() - 1);
+    for (std::size_t i = 0; i < parts.size(); ++i) parts[i].s = bounds[i], parts[i].e = bounds[i + 1];
+    const auto part_of = [&](unix_seconds t) -> fetched& {
+        const auto cuts_before = std::upper_bound(bounds.begin() + 1, bounds.end() - 1, t) - (bounds.begin() + 1);
+        return parts[static_cast<std::size_t>(cuts_before)].lists;
+    };
+    // Each object with its Request-Id (the finding's evidence).
+    const auto move_request_id = [&](fetched& to, const std::string& id) {
+        if (auto node = f.request_ids.extract(id)) to.request_ids.insert(std::move(node));
+    };
+    for (std::size_t i = 0; i < f.events.size(); ++i) {
+        fetched& to = part_of(event_times[i]);
+        move_request_id(to, f.events[i].id);
+        to.events.push_back(std::move(f.events[i]));
+        ++to.objects;
+    }
+    for (auto& cc : f.charge_cases) {
+        fetched& to = part_of(at(cc.created));
+        move_request_id(to, cc.event_id);
+        to.charge_cases.push_back(std::move(cc));
+        ++to.objects;
+    }
+    while (!f.invoices.empty()) {
+        auto node = f.invoices.extract(f.invoices.begin());
+        fetched& to = part_of(invoice_time(node.mapped()));
+        move_request_id(to, node.key());
+        to.invoices.insert(std::move(node));
+        ++to.objects;
+    }
+    while (!f.customers.empty()) {
+        auto node = f.customers.extract(f.customers.begin());
+        fetched& to = part_of(at(node.mapped().created));
+        move_request_id(to, node.key());
+        to.customers.insert(std::move(node));
+        ++to.objects;
+    }
+    // Ids of nothing kept (none today) stay with the slice's last part.
+    parts.back().lists.request_ids.merge(f.request_ids);
+    return parts;
+}
+
 window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     window_input in;
     in.start = start;
@@ -1208,12 +1311,23 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                 ahead.pop_front();
                 ahead_objects -= cur.lists.objects;
                 changed.cancel();  // room for a fetcher
-                fetcher.set_progress(static_cast<double>(cur.s - start) / static_cast<double>(end - start));
-                // The daemon's SIGTERM: stop between slices, everything before checkpointed.
-                if (stop && stop->load())
-                    throw std::runtime_error("stopped by a signal before the window was done; the next run resumes "
-                                             "from the checkpoint");
-                co_await finish(std::move(cur.lists), cur.s, cur.e);
+                const std::int64_t objects = cur.lists.objects;
+                auto parts = detail::split_overfull(std::move(cur.lists), cur.s, cur.e, cfg.slice_objects);
+                if (parts.size() > 1)
+                    log::info("slice_split", {{"run_id", result.run_id},
+                                              {"from", format_rfc3339(cur.s)},
+                                              {"to", format_rfc3339(cur.e)},
+                                              {"objects", objects},
+                                              {"parts", static_cast<std::int64_t>(parts.size())},
+                                              {"slice_objects", cfg.slice_objects}});
+                for (auto& part : parts) {
+                    fetcher.set_progress(static_cast<double>(part.s - start) / static_cast<double>(end - start));
+                    // The daemon's SIGTERM: stop between slices, everything before checkpointed.
+                    if (stop && stop->load())
+                        throw std::runtime_error("stopped by a signal before the window was done; the next run "
+                                                 "resumes from the checkpoint");
+                    co_await finish(std::move(part.lists), part.s, part.e);
+                }
             }
         };
         co_await detail::together(consume(), fetch_ahead(), fetch_ahead());
