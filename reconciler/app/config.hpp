@@ -114,9 +114,11 @@ struct config {
     std::chrono::seconds slice{std::chrono::hours(72)};
     // ...at most; a slice is cut shorter when the one before it brought more
     // Stripe objects than this (busy accounts), so memory stays bounded by
-    // objects, not by time. The first slice is at most an hour. 7,000: a
-    // 1M-event window peaks at ~37 MB (10,000: ~40 MB, over 1.5x a 10k-event
-    // run's ~26 MB); smaller slices cost requests, since a slice's lists end
+    // objects, not by time. The first slice is at most an hour; one that
+    // still lists over 1.5x this (a burst) is diffed in parts of about this
+    // many. 7,000: a 1M-event window peaks at ~35 MB (~37 MB in the eighth
+    // session; 10,000 then: ~40 MB, over 1.5x a 10k-event run's ~26 MB);
+    // smaller slices cost requests, since a slice's lists end
     // in partial pages (7,000 against 10,000 at 100k events, 100 ms and
     // 100 req/s: 16.4-16.9 s against ~15.9 s in the seventh session).
     std::int64_t slice_objects = 7000;

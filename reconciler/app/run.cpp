@@ -1152,8 +1152,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         // worker: no slice can be finished until they are done, so with two
         // the fetchers stopped for most of that time (100k events at 100 ms:
         // 0.8 s, 5% of the run, at 100 req/s under half the budget). The
-        // window part's own rules hold far less than a slice's diff, so the
-        // run's peak stays a slice's (1M events: 37.2-37.8 MB either way).
+        // 1M-event run's peak did not move (37.2-37.8 MB either way); since
+        // a burst's slice is diffed in parts, it is the window part's user
+        // rules with these three slices ahead (~35 MB).
         struct slot {
             detail::fetched lists;
             unix_seconds s = 0, e = 0;
