@@ -535,7 +535,6 @@ struct slice_part {
 std::vector<slice_part> split_overfull(fetched f, unix_seconds s, unix_seconds e, std::int64_t part_objects) {
     std::vector<slice_part> parts;
     const auto whole = [&] {
-        parts.clear();
         parts.push_back(slice_part{std::move(f), s, e});
         return std::move(parts);
     };
@@ -579,35 +578,24 @@ std::vector<slice_part> split_overfull(fetched f, unix_seconds s, unix_seconds e
         const auto cuts_before = std::upper_bound(bounds.begin() + 1, bounds.end() - 1, t) - (bounds.begin() + 1);
         return parts[static_cast<std::size_t>(cuts_before)].lists;
     };
-    // Each object with its Request-Id (the finding's evidence).
-    const auto move_request_id = [&](fetched& to, const std::string& id) {
+    // The part of time `t` gets an object of id `id`: its count, and the
+    // Request-Id of the response that brought it (the finding's evidence).
+    const auto place = [&](unix_seconds t, const std::string& id) -> fetched& {
+        fetched& to = part_of(t);
         if (auto node = f.request_ids.extract(id)) to.request_ids.insert(std::move(node));
+        ++to.objects;
+        return to;
     };
-    for (std::size_t i = 0; i < f.events.size(); ++i) {
-        fetched& to = part_of(event_times[i]);
-        move_request_id(to, f.events[i].id);
-        to.events.push_back(std::move(f.events[i]));
-        ++to.objects;
-    }
-    for (auto& cc : f.charge_cases) {
-        fetched& to = part_of(at(cc.created));
-        move_request_id(to, cc.event_id);
-        to.charge_cases.push_back(std::move(cc));
-        ++to.objects;
-    }
+    for (std::size_t i = 0; i < f.events.size(); ++i)
+        place(event_times[i], f.events[i].id).events.push_back(std::move(f.events[i]));
+    for (auto& cc : f.charge_cases) place(at(cc.created), cc.event_id).charge_cases.push_back(std::move(cc));
     while (!f.invoices.empty()) {
         auto node = f.invoices.extract(f.invoices.begin());
-        fetched& to = part_of(invoice_time(node.mapped()));
-        move_request_id(to, node.key());
-        to.invoices.insert(std::move(node));
-        ++to.objects;
+        place(invoice_time(node.mapped()), node.key()).invoices.insert(std::move(node));
     }
     while (!f.customers.empty()) {
         auto node = f.customers.extract(f.customers.begin());
-        fetched& to = part_of(at(node.mapped().created));
-        move_request_id(to, node.key());
-        to.customers.insert(std::move(node));
-        ++to.objects;
+        place(at(node.mapped().created), node.key()).customers.insert(std::move(node));
     }
     // Ids of nothing kept (none today) stay with the slice's last part.
     parts.back().lists.request_ids.merge(f.request_ids);
