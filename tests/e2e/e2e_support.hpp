@@ -30,6 +30,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace e2e {
@@ -190,6 +191,15 @@ struct e2e_env {
         d.exec("VACUUM INTO '" + to.string() + "'");
     }
 };
+
+// The JSON log lines (stderr, one object a line) of one event.
+inline std::vector<json::object> log_events(const std::string& err, std::string_view event) {
+    std::vector<json::object> out;
+    std::istringstream lines(err);
+    for (std::string line; std::getline(lines, line);)
+        if (auto v = json::parse(line).as_object(); v.at("event").as_string() == event) out.push_back(std::move(v));
+    return out;
+}
 
 using finding_key = std::pair<std::string, std::string>;  // kind, subject id
 
