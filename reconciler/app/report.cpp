@@ -281,6 +281,7 @@ json::object report_json(const run_result& r) {
              {"retries", r.retries},
              {"slices", r.slices},
              {"subscriptions_from_list", r.subscriptions_from_list},
+             {"objects_passed_over", to_obj(r.passed_over)},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},
              {"cursors", r.checkpoint ? json::value(json::object{{"window", format_rfc3339(*r.checkpoint)}})

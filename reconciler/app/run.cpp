@@ -219,9 +219,12 @@ private:
 // that only one slice's objects are in memory at a time.
 class fetcher {
 public:
+    // `api_version`: the pinned Stripe-Version, which decides how a charge is
+    // tied to its invoice (link_charges_to_invoices).
     fetcher(stripe::client& client, store::store& db, run_result& result, report_writer& report,
-            unix_seconds window_end, const diff_policy& policy)
-        : client_(client), db_(db), result_(result), report_(report), window_end_(window_end), policy_(policy) {}
+            unix_seconds window_end, const diff_policy& policy, const std::string& api_version)
+        : client_(client), db_(db), result_(result), report_(report), window_end_(window_end), policy_(policy),
+          pinned_charges_name_invoices_(charge_names_its_invoice(api_version)) {}
 
     void set_progress(double done) { done_ = done; }
 
@@ -266,6 +269,7 @@ public:
         co_await together(fetch_events(f, s, e, slice_event_types()), fetch_invoices(f, s, e),
                           fetch_customers(f, s, e));
         co_await fetch_disputed_charges(f);
+        co_await link_charges_to_invoices(f);
     }
 
     // The rest of slice [s, e), in slice order: invoices an earlier slice
@@ -367,7 +371,7 @@ private:
         for (std::size_t i = 0; i < f.disputes.size(); ++i) {
             const auto& [d, event_id] = f.disputes[i];
             if (auto it = expanded.find(d.id); it != expanded.end() && it->second.id == d.charge) {
-                f.charge_cases.push_back(charge_case{event_id, true, std::move(it->second), d.amount, d.created});
+                f.charge_cases.push_back(pinned_charge_case(event_id, std::move(it->second), d));
             } else {
                 missing.push_back(i);
                 charge_paths.push_back("/v1/charges/" + d.charge);
@@ -377,7 +381,71 @@ private:
         for (std::size_t k = 0; k < charges.size(); ++k) {
             const auto& [d, event_id] = f.disputes[missing[k]];
             record(list_page_info{charges[k].path, 1, charges[k].request_id, 1, false});
-            f.charge_cases.push_back(charge_case{event_id, true, parse_charge(*charges[k].object), d.amount, d.created});
+            f.charge_cases.push_back(pinned_charge_case(event_id, parse_charge(*charges[k].object), d));
+        }
+    }
+
+    // A disputed charge as fetched at the pinned version: before basil, a
+    // charge rendered there without `invoice` has none (nothing to look up).
+    charge_case pinned_charge_case(const std::string& event_id, charge ch, const dispute& d) const {
+        charge_case cc{event_id, true, std::move(ch), d.amount, d.created};
+        if (pinned_charges_name_invoices_ && cc.ch.invoice.empty()) cc.unlinked = "Stripe names no invoice for the charge";
+        return cc;
+    }
+
+    // Basil removed charge.invoice, so a refunded or disputed charge rendered
+    // at basil (an event keeps its own version) is tied to its invoice here:
+    // pinned at basil or later, by the InvoicePayment of its PaymentIntent
+    // (one filtered list request per charge, all in flight together; a
+    // PaymentIntent pays one invoice, so no list of many serves better);
+    // pinned before basil, by retrieving the charge, which at that version
+    // still names its invoice. A charge nothing ties to one stays unlinked,
+    // with the reason, and becomes a charge_without_invoice finding.
+    asio::awaitable<void> link_charges_to_invoices(fetched& f) {
+        std::vector<charge_case*> cases;
+        std::vector<std::string> paths;
+        for (auto& cc : f.charge_cases) {
+            if (!cc.ch.invoice.empty() || !cc.unlinked.empty()) continue;
+            if (cc.ch.payment_intent.empty()) {
+                cc.unlinked = "the charge has no payment intent";
+                continue;
+            }
+            cases.push_back(&cc);
+            paths.push_back(pinned_charges_name_invoices_
+                                ? "/v1/charges/" + stripe::detail::url_encode(cc.ch.id)
+                                : "/v1/invoice_payments?payment%5Btype%5D=payment_intent&payment%5Bpayment_intent%5D=" +
+                                      stripe::detail::url_encode(cc.ch.payment_intent) + "&limit=10");
+        }
+        auto links = co_await client_.retrieve_all(std::move(paths));
+        for (std::size_t k = 0; k < links.size(); ++k) {
+            auto& cc = *cases[k];
+            const auto& r = links[k];
+            cc.link_request_id = r.request_id;
+            if (pinned_charges_name_invoices_) {
+                record(list_page_info{r.path, 1, r.request_id, 1, false});
+                cc.ch.invoice = parse_charge(*r.object).invoice;
+                if (cc.ch.invoice.empty()) cc.unlinked = "Stripe names no invoice for the charge";
+                continue;
+            }
+            const auto* data = r.object->if_contains("data");
+            if (!data || !data->is_array())
+                throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected a list of invoice payments");
+            std::set<std::string> paid;
+            for (const auto& v : data->as_array()) {
+                if (!v.is_object()) throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected objects");
+                auto p = parse_invoice_payment(v.as_object());
+                if (p.status == "paid" && p.payment_intent == cc.ch.payment_intent) paid.insert(std::move(p.invoice));
+            }
+            record(list_page_info{r.path, 1, r.request_id, data->as_array().size(), false});
+            if (paid.size() == 1) {
+                cc.ch.invoice = *paid.begin();
+            } else if (paid.empty()) {
+                cc.unlinked = "no paid invoice payment for " + cc.ch.payment_intent;
+            } else {
+                std::string ids;
+                for (const auto& id : paid) ids += (ids.empty() ? "" : ", ") + id;
+                cc.unlinked = cc.ch.payment_intent + " paid several invoices: " + ids;
+            }
         }
     }
 
@@ -507,6 +575,7 @@ private:
     // lookup.
     std::unordered_map<std::string, std::string> void_invoices_;
     bool disputes_forbidden_ = false;  // the key may not list disputes (403 once)
+    bool pinned_charges_name_invoices_;  // the pinned version renders charge.invoice
     progress_line progress_;
     std::vector<store::fetched_page> pages_;  // recorded, not yet written
 };
@@ -882,6 +951,7 @@ const std::vector<finding_kind>& slice_rule_kinds() {
         finding_kind::amount_mismatch,     finding_kind::currency_mismatch,
         finding_kind::orphan_local_payment, finding_kind::refund_or_dispute,
         finding_kind::unknown_customer,    finding_kind::missed_webhook,
+        finding_kind::charge_without_invoice,
     };
     return k;
 }
@@ -1057,7 +1127,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     // (diff, apply, escalate, checkpoint: on `worker`) overlap; the database
     // and everything the finishing touches belong to whichever of the two
     // the consumer below is in, never both at once.
-    detail::fetcher fetcher(client, *db, result, changes, end, policy);
+    detail::fetcher fetcher(client, *db, result, changes, end, policy, cfg.stripe.api_version);
     asio::thread_pool worker(1);
     try {
         diff_memory memory;
@@ -1100,6 +1170,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                     in.window_end = end;
                     const local_snapshot local = detail::load_local_for(*db, in);
                     auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
+                    result.passed_over = memory.passed_over;
                     if (last)
                         for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
                     ++result.slices;

@@ -28,6 +28,7 @@ const char* to_string(finding_kind k) noexcept {
     case finding_kind::missed_webhook: return "missed_webhook";
     case finding_kind::webhook_signature_failures: return "webhook_signature_failures";
     case finding_kind::missing_correlation_id: return "missing_correlation_id";
+    case finding_kind::charge_without_invoice: return "charge_without_invoice";
     }
     return "unknown";
 }
@@ -643,18 +644,52 @@ void check_orphan_payments(ctx& c) {
     }
 }
 
+// Money went back on a charge that nothing ties to an invoice (a one-off
+// payment outside invoicing, or a link Stripe does not give): credits the app
+// granted for it cannot be checked here, so a person looks.
+void charge_without_invoice(ctx& c, const charge_case& cc, const local_user* user) {
+    auto& f = c.add(finding_kind::charge_without_invoice, team::billing_engineering, "charge", cc.ch.id, cc.created);
+    f.customer_id = cc.ch.customer;
+    if (user) ctx::set_user(f, *user);
+    const char* reason = cc.dispute ? "dispute" : "refund";
+    f.evidence = json::object{{"charge", cc.ch.id},
+                              {"payment_intent", cc.ch.payment_intent},
+                              {"event", cc.event_id},
+                              {"reason", reason},
+                              {"amount", cc.ch.amount},
+                              {"refunded_or_disputed", cc.amount},
+                              {"currency", cc.ch.currency},
+                              {"why", cc.unlinked},
+                              {"stripe_request_id", c.request_id_of(cc.event_id)},
+                              {"link_request_id", cc.link_request_id}};
+    f.summary = std::string(cc.dispute ? "disputed" : "refunded") + " charge " + cc.ch.id + " of " +
+                (user ? user->email : "customer " + cc.ch.customer) + " is tied to no invoice" +
+                (cc.unlinked.empty() ? "" : " (" + cc.unlinked + ")") +
+                ": credits granted for it outside invoicing are not checked";
+}
+
 void check_refunds(ctx& c) {
     for (const auto& cc : c.in.charge_cases) {
-        if (!c.mem.charges_checked.insert(cc.ch.id).second || cc.ch.invoice.empty() || cc.amount <= 0) continue;
+        if (cc.amount <= 0 || !c.mem.charges_checked.insert(cc.ch.id).second) continue;
         const local_user* user = c.idx.user_for(cc.ch.customer, {});
-        if (!user || has_credit_event(*user, "revoke", cc.ch.id)) continue;
+        if (cc.ch.invoice.empty()) {
+            charge_without_invoice(c, cc, user);
+            continue;
+        }
+        if (!user) {
+            ++c.mem.passed_over["refunded_or_disputed_charge_of_customer_without_user"];
+            continue;
+        }
+        if (has_credit_event(*user, "revoke", cc.ch.id)) continue;
         std::int64_t granted = 0;
         for (const auto& e : user->credit_events)
             if (e.kind == "grant" && e.source == cc.ch.invoice) granted += e.delta;
-        if (granted <= 0) continue;
         const std::int64_t base = cc.ch.amount > 0 ? cc.ch.amount : cc.amount;
-        const std::int64_t due = granted * std::min(cc.amount, base) / base;
-        if (due <= 0) continue;
+        const std::int64_t due = granted > 0 ? granted * std::min(cc.amount, base) / base : 0;
+        if (due <= 0) {
+            ++c.mem.passed_over["refunded_or_disputed_charge_without_credits_to_recover"];
+            continue;
+        }
         const std::int64_t recoverable = std::clamp<std::int64_t>(user->ai_credits, 0, due);
 
         auto& f = c.add(finding_kind::refund_or_dispute, team::billing_engineering, "charge", cc.ch.id, cc.created);
@@ -671,6 +706,7 @@ void check_refunds(ctx& c) {
                                   {"credits_due_back", due},
                                   {"local_ai_credits", user->ai_credits},
                                   {"stripe_request_id", c.request_id_of(cc.event_id)}};
+        if (!cc.link_request_id.empty()) f.evidence["invoice_link_request_id"] = cc.link_request_id;
         const std::string what = std::string(cc.dispute ? "disputed" : "refunded") + " charge " + cc.ch.id +
                                  " (invoice " + cc.ch.invoice + ")";
         if (!c.policy.clawback || recoverable == 0) {

@@ -37,8 +37,9 @@ enum class finding_kind {
     missed_webhook,
     webhook_signature_failures,
     missing_correlation_id,
+    charge_without_invoice,
 };
-inline constexpr int finding_kind_count = 15;
+inline constexpr int finding_kind_count = 16;
 enum class team { billing_engineering, backend_engineering, data_platform, devops, stripe_support };
 
 const char* to_string(finding_kind k) noexcept;
@@ -96,9 +97,14 @@ struct event_ref {
 struct charge_case {
     std::string event_id;
     bool dispute = false;
-    charge ch;                  // the charge (retrieved for disputes)
+    // The charge (retrieved for disputes). ch.invoice is its invoice as the
+    // charge named it (before basil) or as its InvoicePayment links it (the
+    // run fills it in); empty when nothing ties the charge to an invoice.
+    charge ch;
     std::int64_t amount = 0;    // refunded or disputed amount
     unix_seconds created = 0;   // the event's time
+    std::string unlinked{};        // why ch.invoice is empty (a human line); "" when linked
+    std::string link_request_id{};  // Request-Id of the response that linked (or failed to link) the invoice
 };
 
 // The newest known state of one subscription in the window.
@@ -252,6 +258,10 @@ struct diff_memory {
     // event's effect (the finding's subject is the object), in two
     // generations: this part's and the one before (forget_older_repairs).
     std::map<std::string, finding_kind> repaired_by, repaired_before;
+    // Stripe objects a rule read and had no finding for, by reason (e.g. a
+    // refunded charge whose customer has no app user): counted in the
+    // report, so that nothing Stripe sent is passed over without a trace.
+    std::map<std::string, std::int64_t> passed_over;
 };
 
 // Ends a part of the window for the repairs: an event lands in its object's

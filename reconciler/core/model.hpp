@@ -80,7 +80,8 @@ struct customer {
 struct charge {
     std::string id;
     std::string customer;
-    std::string invoice;
+    std::string invoice;         // charge.invoice: removed by basil (an InvoicePayment links them)
+    std::string payment_intent;  // empty for a charge outside any PaymentIntent
     std::int64_t amount = 0;
     std::int64_t amount_refunded = 0;
     std::string currency;
@@ -94,12 +95,25 @@ struct charge {
 struct dispute {
     std::string id;
     std::string charge;
+    std::string payment_intent;
     std::int64_t amount = 0;
     std::string currency;
     std::string status;
     unix_seconds created = 0;
 
     bool operator==(const dispute&) const = default;
+};
+
+// The link between an invoice and one payment of it (basil and later:
+// GET /v1/invoice_payments).
+struct invoice_payment {
+    std::string id;
+    std::string invoice;
+    std::string payment_intent;  // payment.payment_intent when payment.type == "payment_intent"
+    std::string status;          // open | paid | canceled
+    std::int64_t amount_paid = 0;
+
+    bool operator==(const invoice_payment&) const = default;
 };
 
 // data.object of an event, normalised when its type is one we reconcile.

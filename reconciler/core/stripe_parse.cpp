@@ -79,6 +79,14 @@ std::string id_or_object(const json::object& o, std::string_view key, const std:
     fail(what, key, "id string, object or null");
 }
 
+// An expandable field the object cannot be without (a dispute's charge).
+std::string req_id_or_object(const json::object& o, std::string_view key, const std::string& what,
+                             std::string_view expected) {
+    std::string id = id_or_object(o, key, what);
+    if (id.empty()) fail(what, key, expected);
+    return id;
+}
+
 // Data of an embedded list ({"object":"list","data":[...]}) or an empty array.
 const json::array* list_data(const json::object& o, std::string_view key, const std::string& what,
                              bool* has_more = nullptr) {
@@ -144,7 +152,7 @@ constexpr std::string_view kept_members[]{
     "currency", "livemode", "quantity", "refunded", "disputed", "proration", "amount_due", "api_version",
     "amount_paid", "subscription", "price_details", "customer_email", "billing_reason", "amount_refunded",
     "status_transitions", "current_period_end", "subscription_details", "invoice_item_details",
-    "subscription_item_details"};
+    "subscription_item_details", "payment", "payment_intent"};
 
 bool is_kept_member(std::string_view key) {
     // Called for every key of a page (~80 per object): an open-addressed
@@ -450,6 +458,7 @@ charge parse_charge(const json::object& o) {
     c.id = req_string(o, "id", what);
     c.customer = id_or_object(o, "customer", what);
     c.invoice = id_or_object(o, "invoice", what);
+    c.payment_intent = id_or_object(o, "payment_intent", what);
     c.amount = opt_int(o, "amount", what).value_or(0);
     c.amount_refunded = opt_int(o, "amount_refunded", what).value_or(0);
     c.currency = opt_string(o, "currency", what);
@@ -463,13 +472,30 @@ dispute parse_dispute(const json::object& o) {
     const std::string what = name_of("dispute", o);
     dispute d;
     d.id = req_string(o, "id", what);
-    d.charge = id_or_object(o, "charge", what);
-    if (d.charge.empty()) fail(what, "charge", "charge id");
+    d.charge = req_id_or_object(o, "charge", what, "charge id");
+    d.payment_intent = id_or_object(o, "payment_intent", what);
     d.amount = opt_int(o, "amount", what).value_or(0);
     d.currency = opt_string(o, "currency", what);
     d.status = opt_string(o, "status", what);
     d.created = opt_int(o, "created", what).value_or(0);
     return d;
+}
+
+invoice_payment parse_invoice_payment(const json::object& o) {
+    const std::string what = name_of("invoice_payment", o);
+    invoice_payment p;
+    p.id = req_string(o, "id", what);
+    p.invoice = req_id_or_object(o, "invoice", what, "invoice id");
+    p.status = opt_string(o, "status", what);
+    p.amount_paid = opt_int(o, "amount_paid", what).value_or(0);
+    if (const auto* payment = opt_object(o, "payment", what))
+        if (opt_string(*payment, "type", what + " payment") == "payment_intent")
+            p.payment_intent = id_or_object(*payment, "payment_intent", what + " payment");
+    return p;
+}
+
+bool charge_names_its_invoice(std::string_view api_version) {
+    return api_version.substr(0, 10) < std::string_view("2025-03-31");
 }
 
 event parse_event(const json::object& o) {

@@ -6,6 +6,8 @@
 //   subscription   invoice.subscription        | invoice.parent.subscription_details.subscription
 //   line price     line.price.id               | line.pricing.price_details.price
 //   period end     subscription.current_period_end | items.data[].current_period_end
+//   charge's invoice  charge.invoice           | none: an InvoicePayment links the charge's
+//                                                payment_intent to its invoice (parse_invoice_payment)
 //
 // Contract: a parse_* function throws parse_error naming the object and the
 // field ("invoice in_123: field customer: expected string") when a field we
@@ -76,6 +78,12 @@ subscription parse_subscription(const boost::json::object& o);
 customer parse_customer(const boost::json::object& o);
 charge parse_charge(const boost::json::object& o);
 dispute parse_dispute(const boost::json::object& o);
+invoice_payment parse_invoice_payment(const boost::json::object& o);
+
+// True when a charge rendered at `api_version` ("YYYY-MM-DD[.name]") still
+// carries `invoice`: every version before 2025-03-31 (basil). From basil on,
+// only the charge's PaymentIntent and an InvoicePayment tie it to an invoice.
+bool charge_names_its_invoice(std::string_view api_version);
 // data.object is normalised when it is an invoice, subscription, customer,
 // charge or dispute; other object types are kept as std::monostate with their id/type.
 event parse_event(const boost::json::object& o);

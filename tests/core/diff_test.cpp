@@ -497,6 +497,42 @@ BOOST_AUTO_TEST_CASE(refund_after_credits_were_spent_claws_back_only_the_rest) {
     BOOST_TEST(!out[0].correction);
 }
 
+// Basil removed charge.invoice: a refunded charge that nothing ties to an
+// invoice (a one-off payment, or a link Stripe does not give) is a finding a
+// person reviews, never skipped without a trace; a refund of a customer
+// without app user is counted as passed over.
+BOOST_AUTO_TEST_CASE(refunded_charge_tied_to_no_invoice_is_a_finding_not_silence) {
+    auto in = window();
+    charge ch;
+    ch.id = "ch_1";
+    ch.customer = "cus_1";
+    ch.payment_intent = "pi_1";
+    ch.amount = 2000;
+    ch.currency = "usd";
+    charge_case cc{"evt_r", false, ch, 2000, t0 + 50};
+    cc.unlinked = "no paid invoice payment for pi_1";
+    cc.link_request_id = "req_link";
+    in.charge_cases.push_back(cc);
+    charge stranger = ch;
+    stranger.id = "ch_2";
+    stranger.customer = "cus_nobody";
+    stranger.invoice = "in_9";
+    in.charge_cases.push_back(charge_case{"evt_s", true, stranger, 2000, t0 + 60});
+    auto u = funded(1, "cus_1", {ev("ce_1", 1000, "grant", "in_1", t0 - 100)});
+    diff_memory memory;
+    auto out = diff(in, snap({u}), policy(), diff_scope::slice_rules, memory);
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].kind == finding_kind::charge_without_invoice);
+    BOOST_TEST(out[0].subject_id == "ch_1");
+    BOOST_TEST(out[0].owner == team::billing_engineering);
+    BOOST_TEST(!out[0].correction);
+    BOOST_TEST(out[0].user_email == u.email);
+    BOOST_TEST(out[0].evidence.at("why").as_string() == "no paid invoice payment for pi_1");
+    BOOST_TEST(out[0].evidence.at("link_request_id").as_string() == "req_link");
+    BOOST_TEST(out[0].evidence.at("reason").as_string() == "refund");
+    BOOST_TEST(memory.passed_over.at("refunded_or_disputed_charge_of_customer_without_user") == 1);
+}
+
 BOOST_AUTO_TEST_CASE(unknown_customer_matched_by_id_then_email) {
     auto in = window();
     in.customers.push_back(customer{"cus_1", "user1@example.com", t0 + 5, false});

@@ -84,6 +84,37 @@ BOOST_AUTO_TEST_CASE(parses_stripe_fixture_objects) {
     BOOST_TEST(std::holds_alternative<std::monostate>(ev.object));
 }
 
+// Basil: a charge has no invoice, only its PaymentIntent; the InvoicePayment
+// ties that to the invoice (shapes as Stripe's fixtures give them).
+BOOST_AUTO_TEST_CASE(basil_charge_and_invoice_payment) {
+    auto o = fixture("charge");
+    o.erase("invoice");
+    o["payment_intent"] = "pi_1";
+    const auto ch = parse_charge(o);
+    BOOST_TEST(ch.invoice.empty());
+    BOOST_TEST(ch.payment_intent == "pi_1");
+    o["payment_intent"] = boost::json::object{{"id", "pi_2"}, {"object", "payment_intent"}};  // expanded
+    BOOST_TEST(parse_charge(o).payment_intent == "pi_2");
+
+    auto ip = fixture("invoice_payment");
+    ip["invoice"] = "in_1";
+    ip["status"] = "paid";
+    ip["payment"] = boost::json::object{{"type", "payment_intent"}, {"payment_intent", "pi_1"}};
+    const auto p = parse_invoice_payment(ip);
+    BOOST_TEST(p.invoice == "in_1");
+    BOOST_TEST(p.payment_intent == "pi_1");
+    BOOST_TEST(p.status == "paid");
+    ip["payment"] = boost::json::object{{"type", "payment_record"}, {"payment_record", "prec_1"}};
+    BOOST_TEST(parse_invoice_payment(ip).payment_intent.empty());
+    ip.erase("invoice");
+    BOOST_CHECK_THROW(parse_invoice_payment(ip), parse_error);
+
+    BOOST_TEST(charge_names_its_invoice("2024-06-20"));
+    BOOST_TEST(charge_names_its_invoice("2025-02-24.acacia"));
+    BOOST_TEST(!charge_names_its_invoice("2025-03-31.basil"));
+    BOOST_TEST(!charge_names_its_invoice("2025-11-17.clover"));
+}
+
 BOOST_AUTO_TEST_CASE(old_invoice_shape) {
     const auto inv = parse_invoice(old_invoice());
     BOOST_TEST(inv.paid);

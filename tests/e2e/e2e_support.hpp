@@ -84,6 +84,15 @@ inline int wait_exit(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// The Stripe-Version the suites pin: ctest runs each e2e suite once per
+// supported version (RECON_E2E_API_VERSION, tests/e2e/CMakeLists.txt); the
+// simulator renders every object at it, as Stripe does, while each event
+// keeps its own version.
+inline std::string api_version() {
+    const char* v = std::getenv("RECON_E2E_API_VERSION");
+    return v && *v ? v : "2025-03-31.basil";
+}
+
 struct e2e_options {
     int customers = 60;
     reconciler::sim::fault_options faults{};
@@ -139,6 +148,7 @@ struct e2e_env {
         return "stripe:\n"
                "  base_url: https://127.0.0.1:" + std::to_string(port) + "\n"
                "  key: { env: RECON_E2E_STRIPE_KEY }\n"
+               "  api_version: \"" + api_version() + "\"\n"
                "  ca_file: ca.pem\n"
                "  requests_per_second: 100\n"
                "  concurrency: 4\n"

@@ -1,7 +1,7 @@
 // Fuzz target: one Stripe object's JSON text -> model, the path run.cpp takes
 // for every list item and retrieved object (parse_json, then parse_event /
 // parse_invoice / parse_subscription / parse_customer / parse_charge /
-// parse_dispute on the object).
+// parse_dispute / parse_invoice_payment on the object).
 //
 // Properties: only parse_error escapes; its message starts with the object
 // type being parsed ("invoice in_1: field customer: expected string"); what
@@ -60,6 +60,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     try_parse("customer", o, parse_customer, [](const customer&) {});
     try_parse("charge", o, parse_charge, [](const charge&) {});
     try_parse("dispute", o, parse_dispute, [](const dispute& d) { check(!d.charge.empty(), "a dispute has a charge"); });
+    try_parse("invoice_payment", o, parse_invoice_payment,
+              [](const invoice_payment& p) { check(!p.invoice.empty(), "an invoice payment names its invoice"); });
     try_parse("event", o, parse_event, [](const event& e) {
         const bool known = e.object_type == "invoice" || e.object_type == "subscription" ||
                            e.object_type == "customer" || e.object_type == "charge" || e.object_type == "dispute";

@@ -513,4 +513,277 @@ BOOST_AUTO_TEST_CASE(disputes_json_is_loaded_before_events_derive) {
     std::filesystem::remove_all(dir);
 }
 
+// ------------------------------------------------------- API versions
+
+constexpr const char* legacy = "2024-06-20";
+constexpr const char* basil = "2025-03-31.basil";
+
+page get_at(const dataset& ds, const std::string& target, const std::string& version) {
+    http_result r = ds.handle_get(target, version);
+    return {r.status, boost::json::parse(r.body).as_object()};
+}
+
+// A paid invoice and its charge in both renditions: before basil they name
+// each other; basil removed both links (an InvoicePayment has them).
+dataset versioned_dataset() {
+    dataset ds;
+    auto old_charge = charge("ch_a", 100, 1500, "in_a");
+    old_charge["payment_intent"] = "pi_a";
+    auto new_charge = old_charge;
+    new_charge.erase("invoice");
+    ds.add_renditions("charges", {old_charge, new_charge});
+
+    auto old_invoice = obj("in_a", 90);
+    old_invoice["object"] = "invoice";
+    old_invoice["status"] = "paid";
+    old_invoice["customer"] = "cus_1";
+    auto new_invoice = old_invoice;
+    old_invoice["paid"] = true;
+    old_invoice["paid_out_of_band"] = false;
+    old_invoice["charge"] = "ch_a";
+    old_invoice["payment_intent"] = "pi_a";
+    old_invoice["subscription"] = "sub_1";
+    new_invoice["parent"] = boost::json::object{
+        {"type", "subscription_details"}, {"subscription_details", boost::json::object{{"subscription", "sub_1"}}}};
+    ds.add_renditions("invoices", {old_invoice, new_invoice});
+    ds.add("events", dispute_event("evt_d", 200, "charge.dispute.created", "dp_a", "ch_a", 1500));
+    ds.finalize();
+    return ds;
+}
+
+BOOST_AUTO_TEST_CASE(supported_api_versions_and_file_names) {
+    BOOST_TEST(dataset::supported_api_versions() == (std::vector<std::string>{legacy, basil}),
+               boost::test_tools::per_element());
+    BOOST_TEST(dataset::is_supported_api_version(legacy));
+    BOOST_TEST(dataset::is_supported_api_version(basil));
+    BOOST_TEST(!dataset::is_supported_api_version("2025-03-31"));
+    BOOST_TEST(dataset::rendition_file_name("charges", basil) == "charges.json");
+    BOOST_TEST(dataset::rendition_file_name("charges", legacy) == "charges@2024-06-20.json");
+}
+
+BOOST_AUTO_TEST_CASE(objects_are_served_at_the_requested_version) {
+    const auto ds = versioned_dataset();
+    // The same charge: named invoice before basil, none at basil, the PaymentIntent at both.
+    const auto old_charge = get_at(ds, "/v1/charges/ch_a", legacy);
+    BOOST_TEST_REQUIRE(old_charge.status == 200u);
+    BOOST_TEST(old_charge.body.at("invoice").as_string() == "in_a");
+    BOOST_TEST(old_charge.body.at("payment_intent").as_string() == "pi_a");
+    const auto new_charge = get_at(ds, "/v1/charges/ch_a", basil);
+    BOOST_TEST_REQUIRE(new_charge.status == 200u);
+    BOOST_TEST(!new_charge.body.contains("invoice"));
+    BOOST_TEST(new_charge.body.at("payment_intent").as_string() == "pi_a");
+    // Without a version: the default, basil.
+    BOOST_TEST(get(ds, "/v1/charges/ch_a").body == new_charge.body);
+    // Lists too, page by page.
+    BOOST_TEST(get_at(ds, "/v1/charges?customer=cus_1", legacy).body.at("data").at(0).as_object().contains("invoice"));
+    BOOST_TEST(!get_at(ds, "/v1/charges?customer=cus_1", basil).body.at("data").at(0).as_object().contains("invoice"));
+
+    const auto old_invoice = get_at(ds, "/v1/invoices/in_a", legacy).body;
+    for (const char* k : {"paid", "paid_out_of_band", "charge", "payment_intent", "subscription"})
+        BOOST_TEST(old_invoice.contains(k), k);
+    BOOST_TEST(!old_invoice.contains("parent"));
+    const auto new_invoice = get_at(ds, "/v1/invoices/in_a", basil).body;
+    for (const char* k : {"paid", "paid_out_of_band", "charge", "payment_intent", "subscription"})
+        BOOST_TEST(!new_invoice.contains(k), k);
+    BOOST_TEST(new_invoice.at("parent").at("subscription_details").at("subscription").as_string() == "sub_1");
+    // Filters read the default rendition, and the subscription in either shape.
+    for (const char* version : {legacy, basil})
+        BOOST_TEST(get_at(ds, "/v1/invoices?subscription=sub_1", version).ids() == std::vector<std::string>{"in_a"},
+                   version);
+    // Unversioned resources are the same bytes at every version.
+    BOOST_TEST(ds.handle_get("/v1/events/evt_d", legacy).body == ds.handle_get("/v1/events/evt_d", basil).body);
+}
+
+BOOST_AUTO_TEST_CASE(unsupported_api_version_is_a_400) {
+    const auto ds = versioned_dataset();
+    for (const char* version : {"2020-08-27", "", "2025-03-31", "latest"}) {
+        const auto p = get_at(ds, "/v1/charges/ch_a", version);
+        check_error(p, 400, "", "");
+        BOOST_TEST(p.body.at("error").at("message").as_string() ==
+                   "Invalid Stripe API version: " + std::string(version));
+    }
+    // Before anything else about the request.
+    check_error(get_at(ds, "/v1/nothing_here", "2020-08-27"), 400, "", "");
+}
+
+BOOST_AUTO_TEST_CASE(add_renditions_checks_its_objects) {
+    dataset ds;
+    const auto a = obj("ch_1", 5);
+    BOOST_CHECK_THROW(ds.add_renditions("charges", {a}), std::invalid_argument);                  // one per version
+    BOOST_CHECK_THROW(ds.add_renditions("events", {a, a}), std::invalid_argument);                // not versioned
+    BOOST_CHECK_THROW(ds.add_renditions("refunds", {a, a}), std::invalid_argument);               // unknown
+    BOOST_CHECK_THROW(ds.add_renditions("charges", {obj("ch_2", 5), a}), std::invalid_argument);  // another object
+    BOOST_CHECK_THROW(ds.add_renditions("charges", {obj("ch_1", 6), a}), std::invalid_argument);  // another created
+    ds.finalize();
+    BOOST_TEST(ds.size("charges") == 0u);
+    ds.add_renditions("charges", {a, a});
+    BOOST_CHECK_THROW(ds.add_renditions("charges", {a, a}), std::invalid_argument);  // duplicate id
+    ds.finalize();
+    BOOST_TEST(ds.size("charges") == 1u);
+}
+
+boost::json::object invoice_payment(const std::string& id, std::int64_t created, const std::string& invoice,
+                                    const std::string& type, const std::string& payment, const std::string& status) {
+    auto p = obj(id, created);
+    p["object"] = "invoice_payment";
+    p["amount_paid"] = status == "paid" ? boost::json::value(900) : boost::json::value(nullptr);
+    p["amount_requested"] = 900;
+    p["currency"] = "usd";
+    p["invoice"] = invoice;
+    p["is_default"] = true;
+    p["livemode"] = false;
+    p["payment"] = boost::json::object{{"type", type}, {type, payment}};
+    p["status"] = status;
+    p["status_transitions"] = boost::json::object{{"canceled_at", nullptr}, {"paid_at", nullptr}};
+    return p;
+}
+
+dataset invoice_payments_dataset() {
+    dataset ds;
+    ds.add("invoice_payments", invoice_payment("inpay_1", 100, "in_a", "payment_intent", "pi_a", "paid"));
+    ds.add("invoice_payments", invoice_payment("inpay_2", 110, "in_b", "payment_intent", "pi_b", "paid"));
+    ds.add("invoice_payments", invoice_payment("inpay_3", 120, "in_b", "payment_record", "pr_b", "open"));
+    ds.finalize();
+    return ds;
+}
+
+BOOST_AUTO_TEST_CASE(invoice_payments_list_filters) {
+    const auto ds = invoice_payments_dataset();
+    using v = std::vector<std::string>;
+    const auto ids = [&](const std::string& query) {
+        const auto p = get_at(ds, "/v1/invoice_payments" + query, basil);
+        BOOST_TEST_REQUIRE(p.status == 200u, query);
+        BOOST_TEST(p.body.at("url").as_string() == "/v1/invoice_payments");
+        return p.ids();
+    };
+    BOOST_TEST(ids("") == (v{"inpay_3", "inpay_2", "inpay_1"}), boost::test_tools::per_element());
+    // The invoice's payment by its PaymentIntent, as a basil client links a charge.
+    BOOST_TEST(ids("?payment%5Btype%5D=payment_intent&payment%5Bpayment_intent%5D=pi_a") == v{"inpay_1"},
+               boost::test_tools::per_element());
+    BOOST_TEST(ids("?payment[payment_intent]=pi_b&payment[type]=payment_intent") == v{"inpay_2"},
+               boost::test_tools::per_element());
+    BOOST_TEST(ids("?payment[type]=payment_intent&payment[payment_intent]=pi_none").empty());
+    BOOST_TEST(ids("?payment[type]=payment_intent") == (v{"inpay_2", "inpay_1"}), boost::test_tools::per_element());
+    BOOST_TEST(ids("?payment[type]=payment_record&payment[payment_record]=pr_b") == v{"inpay_3"},
+               boost::test_tools::per_element());
+    BOOST_TEST(ids("?invoice=in_b") == (v{"inpay_3", "inpay_2"}), boost::test_tools::per_element());
+    BOOST_TEST(ids("?invoice=in_b&status=paid") == v{"inpay_2"}, boost::test_tools::per_element());
+    BOOST_TEST(ids("?status=open") == v{"inpay_3"}, boost::test_tools::per_element());
+    BOOST_TEST(ids("?status=canceled").empty());
+    BOOST_TEST(ids("?limit=1&starting_after=inpay_3") == v{"inpay_2"}, boost::test_tools::per_element());
+    BOOST_TEST(ids("?ending_before=inpay_1&limit=1") == v{"inpay_2"}, boost::test_tools::per_element());
+
+    // payment[payment_intent] needs payment[type], and the matching one.
+    check_error(get_at(ds, "/v1/invoice_payments?payment[payment_intent]=pi_a", basil), 400, "parameter_missing",
+                "payment[type]");
+    check_error(get_at(ds, "/v1/invoice_payments?payment[type]=payment_record&payment[payment_intent]=pi_a", basil),
+                400, "parameter_unknown", "payment[payment_intent]");
+    check_error(get_at(ds, "/v1/invoice_payments?payment[type]=card", basil), 400, "parameter_invalid_string",
+                "payment[type]");
+    check_error(get_at(ds, "/v1/invoice_payments?payment[type]=", basil), 400, "parameter_invalid_empty",
+                "payment[type]");
+    check_error(get_at(ds, "/v1/invoice_payments?payment[charge]=ch_a&payment[type]=payment_intent", basil), 400,
+                "parameter_unknown", "payment[charge]");
+    check_error(get_at(ds, "/v1/invoice_payments?payment=pi_a", basil), 400, "parameter_unknown", "payment");
+    check_error(get_at(ds, "/v1/invoice_payments?status=void", basil), 400, "parameter_invalid_string", "status");
+    check_error(get_at(ds, "/v1/invoice_payments?customer=cus_1", basil), 400, "parameter_unknown", "customer");
+    // Basil's list has no created filter at all.
+    for (const char* q : {"?created=100", "?created%5Bgte%5D=100", "?created[lt]=5&invoice=in_a"}) {
+        const auto p = get_at(ds, std::string("/v1/invoice_payments") + q, basil);
+        check_error(p, 400, "parameter_unknown", "created");
+        BOOST_TEST(p.body.at("error").at("message").as_string() == "Received unknown parameter: created");
+    }
+    // Nothing on it expands.
+    for (const char* q : {"?expand%5B%5D=data.invoice", "?expand[]=data.payment.payment_intent"})
+        check_error(get_at(ds, std::string("/v1/invoice_payments") + q, basil), 400, "", "expand");
+    check_error(get_at(ds, "/v1/invoice_payments/inpay_1?expand%5B%5D=invoice", basil), 400, "", "expand");
+}
+
+BOOST_AUTO_TEST_CASE(invoice_payments_exist_from_basil_on) {
+    const auto ds = invoice_payments_dataset();
+    const auto one = get_at(ds, "/v1/invoice_payments/inpay_1", basil);
+    BOOST_TEST_REQUIRE(one.status == 200u);
+    BOOST_TEST(one.body == invoice_payment("inpay_1", 100, "in_a", "payment_intent", "pi_a", "paid"));
+    BOOST_TEST(get(ds, "/v1/invoice_payments/inpay_1").status == 200u);  // the default version is basil
+    const auto missing = get_at(ds, "/v1/invoice_payments/inpay_x", basil);
+    check_error(missing, 404, "resource_missing", "id");
+    BOOST_TEST(missing.body.at("error").at("message").as_string() == "No such invoice_payment: 'inpay_x'");
+    // Before basil there is no such endpoint.
+    for (const char* target : {"/v1/invoice_payments", "/v1/invoice_payments/inpay_1",
+                               "/v1/invoice_payments?invoice=in_a"}) {
+        const auto p = get_at(ds, target, legacy);
+        check_error(p, 404, "", "");
+        BOOST_TEST(p.body.at("error").at("message").as_string().starts_with(
+                       "Unrecognized request URL (GET: /v1/invoice_payments"),
+                   target);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(disputes_expand_their_charge_at_the_request_version) {
+    const auto ds = versioned_dataset();
+    for (const char* version : {legacy, basil}) {
+        const bool old = std::string(version) == legacy;
+        const auto listed = get_at(ds, "/v1/disputes?expand%5B%5D=data.charge", version);
+        BOOST_TEST_REQUIRE(listed.status == 200u);
+        const auto& c = listed.body.at("data").at(0).at("charge").as_object();
+        BOOST_TEST(c.at("id").as_string() == "ch_a");
+        BOOST_TEST(c.contains("invoice") == old, version);
+        BOOST_TEST(c == get_at(ds, "/v1/charges/ch_a", version).body);
+        const auto one = get_at(ds, "/v1/disputes/dp_a?expand%5B0%5D=charge", version);
+        BOOST_TEST_REQUIRE(one.status == 200u);
+        BOOST_TEST(one.body.at("charge").as_object().contains("invoice") == old, version);
+    }
+    BOOST_TEST(!get(ds, "/v1/disputes/dp_a?expand%5B%5D=charge").body.at("charge").as_object().contains("invoice"));
+}
+
+BOOST_AUTO_TEST_CASE(load_reads_rendition_files_in_step) {
+    const auto dir = std::filesystem::temp_directory_path() / ("sim_renditions_test_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    const auto write = [&](const std::string& name, const boost::json::array& a) {
+        std::ofstream(dir / name) << boost::json::serialize(a);
+    };
+    auto c1 = charge("ch_1", 10, 100, "in_1"), c2 = charge("ch_2", 20, 200, "in_2");
+    auto b1 = c1, b2 = c2;
+    b1.erase("invoice");
+    b2.erase("invoice");
+    write("charges.json", {b1, b2});
+    // Only the default rendition: served at every version (small hand-written datasets).
+    {
+        const auto ds = dataset::load(dir);
+        BOOST_TEST(!get_at(ds, "/v1/charges/ch_1", legacy).body.contains("invoice"));
+    }
+    write("charges@2024-06-20.json", {c1, c2});
+    {
+        const auto ds = dataset::load(dir);
+        BOOST_TEST(ds.size("charges") == 2u);
+        BOOST_TEST(get_at(ds, "/v1/charges/ch_2", legacy).body == c2);
+        BOOST_TEST(get_at(ds, "/v1/charges/ch_2", basil).body == b2);
+        BOOST_TEST(get_at(ds, "/v1/charges?limit=1", legacy).body.at("data").at(0) == c2);
+    }
+    const auto refused = [&](const std::string& why, const std::string& expected) {
+        try {
+            dataset::load(dir);
+            BOOST_ERROR("load accepted " << why);
+        } catch (const std::runtime_error& e) {
+            BOOST_TEST(std::string(e.what()).find(expected) != std::string::npos, why << ": " << e.what());
+        }
+    };
+    write("charges@2024-06-20.json", {c2, c1});
+    refused("renditions in another order", "rendition has id \"ch_2\"");
+    write("charges@2024-06-20.json", {c1});
+    refused("a shorter rendition file", "charges@2024-06-20.json has fewer elements");
+    write("charges@2024-06-20.json", {c1, c2, charge("ch_3", 30, 300, "in_3")});
+    refused("a longer rendition file", "charges@2024-06-20.json has more elements");
+    write("charges@2024-06-20.json", {c1, c2});
+    write("events@2024-06-20.json", {});
+    refused("a rendition of events", "events are the same at every API version");
+    std::filesystem::remove(dir / "events@2024-06-20.json");
+    write("charges@2099-01-01.json", {c1, c2});
+    refused("an unsupported version", "charges@2099-01-01.json: not a rendition at a supported API version");
+    std::filesystem::remove(dir / "charges@2099-01-01.json");
+    BOOST_TEST(dataset::load(dir).size("charges") == 2u);
+    std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -5,6 +5,8 @@
 // with ground_truth.json, besides the direct properties of the contract.
 #include "stripe_sim/generator.hpp"
 
+#include "stripe_sim/dataset.hpp"
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <boost/json/array.hpp>
@@ -23,6 +25,8 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -64,6 +68,7 @@ const std::map<std::string, std::string> teams{
     {"missed_webhook", "billing_engineering"},
     {"webhook_signature_failures", "stripe_support"},
     {"missing_correlation_id", "devops"},
+    {"charge_without_invoice", "billing_engineering"},
 };
 const std::set<std::string> fetched_types{"invoice.paid",
                                           "invoice.payment_succeeded",
@@ -100,8 +105,16 @@ std::string slurp(const fs::path& p) {
     return ss.str();
 }
 
-const std::vector<std::string> dataset_files{"customers.json", "subscriptions.json", "invoices.json",
-                                             "charges.json",   "events.json",        "ground_truth.json"};
+const std::vector<std::string> dataset_files{"customers.json",
+                                             "subscriptions.json",
+                                             "subscriptions@2024-06-20.json",
+                                             "invoices.json",
+                                             "invoices@2024-06-20.json",
+                                             "charges.json",
+                                             "charges@2024-06-20.json",
+                                             "invoice_payments.json",
+                                             "events.json",
+                                             "ground_truth.json"};
 
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
 
@@ -169,9 +182,13 @@ struct generated {
     temp_dir dir;
     generator_options opts;
     generation_summary summary{};
-    json::array customers, subscriptions, invoices, charges, events;
+    json::array customers, subscriptions, invoices, charges, events, invoice_payments;
+    // The same objects at 2024-06-20 (<resource>@2024-06-20.json).
+    json::array subscriptions_legacy, invoices_legacy, charges_legacy;
     json::object truth;
     std::map<std::string, const json::object*> customer_by_id, invoice_by_id, charge_by_id, event_by_id;
+    std::map<std::string, const json::object*> legacy_charge_by_id, legacy_invoice_by_id;
+    std::map<std::string, std::vector<const json::object*>> payments_of_invoice, payments_of_intent;
     std::map<std::int64_t, user_row> users;
     std::map<std::string, std::int64_t> user_by_customer, user_by_email;
     std::map<std::string, payment_row> payments;
@@ -192,11 +209,22 @@ struct generated {
         invoices = load(opts.out_dir / "invoices.json");
         charges = load(opts.out_dir / "charges.json");
         events = load(opts.out_dir / "events.json");
+        invoice_payments = load(opts.out_dir / "invoice_payments.json");
+        subscriptions_legacy = load(opts.out_dir / "subscriptions@2024-06-20.json");
+        invoices_legacy = load(opts.out_dir / "invoices@2024-06-20.json");
+        charges_legacy = load(opts.out_dir / "charges@2024-06-20.json");
         truth = json::parse(slurp(opts.out_dir / "ground_truth.json")).as_object();
         for (const auto& v : customers) customer_by_id[str(v.at("id"))] = &v.as_object();
         for (const auto& v : invoices) invoice_by_id[str(v.at("id"))] = &v.as_object();
         for (const auto& v : charges) charge_by_id[str(v.at("id"))] = &v.as_object();
         for (const auto& v : events) event_by_id[str(v.at("id"))] = &v.as_object();
+        for (const auto& v : charges_legacy) legacy_charge_by_id[str(v.at("id"))] = &v.as_object();
+        for (const auto& v : invoices_legacy) legacy_invoice_by_id[str(v.at("id"))] = &v.as_object();
+        for (const auto& v : invoice_payments) {
+            payments_of_invoice[str(v.at("invoice"))].push_back(&v.as_object());
+            if (v.at("payment").at("type") == "payment_intent")
+                payments_of_intent[str(v.at("payment").at("payment_intent"))].push_back(&v.as_object());
+        }
         load_db();
     }
 
@@ -269,6 +297,17 @@ struct generated {
     const user_row* user_by_mail(const std::string& email) const {
         const auto it = user_by_email.find(email);
         return it == user_by_email.end() ? nullptr : &users.at(it->second);
+    }
+
+    // The invoice a charge pays: the one it names before basil, else the one
+    // whose paid InvoicePayment is by its PaymentIntent; "" for none.
+    std::string invoice_of(const json::object& charge) const {
+        if (const auto* named = charge.if_contains("invoice")) return str(*named);
+        const auto it = payments_of_intent.find(str(charge.at("payment_intent")));
+        if (it == payments_of_intent.end()) return {};
+        for (const auto* p : it->second)
+            if (p->at("status") == "paid") return str(p->at("invoice"));
+        return {};
     }
 
     std::vector<json::object> findings(std::string_view kind) const {
@@ -474,7 +513,9 @@ std::map<finding_key, json::object> oracle(const generated& g) {
         add(std::move(f));
     }
 
-    // refund_or_dispute, policy clawback
+    // refund_or_dispute (policy clawback) and charge_without_invoice: the
+    // charge's invoice as the event's charge names it (before basil) or as
+    // its InvoicePayment links it (basil).
     for (const auto* ev : window_events) {
         const std::string type = str(ev->at("type"));
         const auto& obj = ev->at("data").at("object").as_object();
@@ -494,18 +535,39 @@ std::map<finding_key, json::object> oracle(const generated& g) {
             continue;
         }
         const std::string charge_id = str(charge->at("id"));
+        const std::string invoice = g.invoice_of(*charge);
+        BOOST_TEST_CONTEXT("charge " << charge_id) {
+            // Both links agree: the legacy charge's own and the InvoicePayment's.
+            BOOST_TEST(str(g.legacy_charge_by_id.at(charge_id)->at("invoice")) == invoice);
+            BOOST_TEST(g.invoice_of(*g.charge_by_id.at(charge_id)) == invoice);
+        }
+        if (invoice.empty()) {
+            json::object f = make("charge_without_invoice", "charge", charge_id);
+            involve_customer(f, g, str(charge->at("customer")));
+            f["charge"] = charge_id;
+            f["reason"] = type == "charge.refunded" ? "refund" : "dispute";
+            f["amount"] = charge->at("amount");
+            add(std::move(f));
+            continue;
+        }
         const user_row* u = g.user_of(str(charge->at("customer")));
         if (!u) continue;
         std::int64_t granted = 0;
         for (const auto& e : u->events)
-            if (e.kind == "grant" && e.source == str(charge->at("invoice"))) granted += e.delta;
+            if (e.kind == "grant" && e.source == invoice) granted += e.delta;
         if (granted <= 0 || has_event(*u, "revoke", charge_id)) continue;
         const std::int64_t due = granted * taken / charge->at("amount").as_int64();
+        if (due <= 0) continue;
         const std::int64_t revoke = std::min(due, std::max<std::int64_t>(0, u->ai_credits));
         json::object f = make("refund_or_dispute", "charge", charge_id);
         involve_customer(f, g, str(charge->at("customer")));
-        f["correction"] = json::object{{"kind", "revoke_credits"}, {"credits", revoke}, {"unrecovered", due - revoke}};
+        // Nothing to revoke: flagged only.
+        if (revoke > 0)
+            f["correction"] =
+                json::object{{"kind", "revoke_credits"}, {"credits", revoke}, {"unrecovered", due - revoke}};
         f["granted"] = granted;
+        f["credits_due"] = due;
+        f["invoice"] = invoice;
         add(std::move(f));
     }
 
@@ -662,7 +724,9 @@ void check_kind_counts(const generated& g) {
     for (const char* s : {"grant_missing_payment_recorded", "grant_and_payment_missing", "missed_upgrade",
                           "missed_cancellation", "late_older_event"})
         BOOST_TEST_CONTEXT("scenario " << s) { BOOST_TEST(by_scenario.at(s) >= 2); }
-    for (const char* s : {"refund_credits_unused", "refund_credits_spent", "dispute", "invoice_unknown_to_stripe",
+    for (const char* s : {"refund_credits_unused", "refund_credits_spent", "refund_partial_credits_unused",
+                          "refund_credits_all_spent", "dispute_clustered", "dispute_lone", "one_off_refunded",
+                          "one_off_disputed", "invoice_unknown_to_stripe",
                           "invoice_void", "created_in_window", "invoice_in_window", "negative_balance", "stuck_usage",
                           "usage_without_consume", "consume_without_usage", "empty_correlation_id",
                           "absent_correlation_id", "invoice_paid_replayed", "subscription_updated_replayed"})
@@ -683,7 +747,8 @@ void check_margins(const generated& g) {
             }
             if (kind == "orphan_local_payment") BOOST_TEST(g.well_inside(g.payments.at(id).t));
             if (kind == "tier_mismatch") BOOST_TEST(g.well_inside(g.event_by_id.at(str(f.at("newest_event")))->at("created").as_int64()));
-            if (kind == "refund_or_dispute") BOOST_TEST(g.well_inside(g.event_by_id.at(str(f.at("event")))->at("created").as_int64()));
+            if (kind == "refund_or_dispute" || kind == "charge_without_invoice")
+                BOOST_TEST(g.well_inside(g.event_by_id.at(str(f.at("event")))->at("created").as_int64()));
             if (kind == "unknown_customer") {
                 const std::int64_t created = g.customer_by_id.at(id)->at("created").as_int64();
                 if (f.at("invoice").is_null()) BOOST_TEST(g.well_inside(created));
@@ -747,6 +812,7 @@ BOOST_AUTO_TEST_CASE(summary_matches_files) {
     BOOST_TEST(g.summary.invoices == g.invoices.size());
     BOOST_TEST(g.summary.events == g.events.size());
     BOOST_TEST(g.summary.charges == g.charges.size());
+    BOOST_TEST(g.summary.invoice_payments == g.invoice_payments.size());
     BOOST_TEST(g.summary.window_end == test_now);
     BOOST_TEST(g.summary.window_start == test_now - 24 * 3600);
     BOOST_TEST(g.window_start() == g.summary.window_start);
@@ -795,7 +861,9 @@ BOOST_AUTO_TEST_CASE(larger_datasets_scale_kinds_and_stay_exact) {
     generated g(400, 99);
     const auto by_scenario = count_by(g, "scenario");
     BOOST_TEST(by_scenario.at("missed_upgrade") == 4);
-    BOOST_TEST(count_by(g, "kind").at("refund_or_dispute") == 4);
+    // Four instances: variants 0, 1, 2 (with the extra lone dispute), 0 again.
+    BOOST_TEST(count_by(g, "kind").at("refund_or_dispute") == 11);
+    BOOST_TEST(count_by(g, "kind").at("charge_without_invoice") == 2);
     BOOST_TEST(count_by(g, "kind").at("balance_drift") == 4);
     check_everything(g);
     generated h(200, 42);
@@ -822,7 +890,7 @@ BOOST_AUTO_TEST_CASE(findings_carry_the_agreed_fields) {
         {"credits_not_decrementing", "user"},     {"negative_or_stuck_balance", "user"},
         {"balance_drift", "user"},                {"webhook_failed_twice", "event"},
         {"missed_webhook", "event"},              {"webhook_signature_failures", "webhook_endpoint"},
-        {"missing_correlation_id", "credit_event"}};
+        {"missing_correlation_id", "credit_event"}, {"charge_without_invoice", "charge"}};
     const std::map<std::string, std::string> prefixes{{"invoice", "in_"}, {"subscription", "sub_"}, {"charge", "ch_"},
                                                       {"customer", "cus_"}, {"event", "evt_"}, {"credit_event", "ce_"}};
     for (const auto& v : g.truth.at("findings").as_array()) {
@@ -846,23 +914,48 @@ BOOST_AUTO_TEST_CASE(findings_carry_the_agreed_fields) {
                 BOOST_TEST(c.at("kind") == "set_tier");
                 BOOST_TEST(c.at("to") == f.at("to"));
             } else if (kind == "refund_or_dispute") {
-                BOOST_TEST(c.at("kind") == "revoke_credits");
-                BOOST_TEST(c.at("credits").as_int64() + c.at("unrecovered").as_int64() == f.at("granted").as_int64());
-                BOOST_TEST(c.at("credits").as_int64() >= 0);
+                const std::int64_t due = f.at("credits_due").as_int64();
+                const std::int64_t taken =
+                    (f.contains("amount_refunded") ? f.at("amount_refunded") : f.at("amount_disputed")).as_int64();
+                BOOST_TEST(due == f.at("granted").as_int64() * taken / f.at("amount").as_int64());
+                if (c.is_null()) {
+                    // Nothing left to revoke: flagged, everything due unrecovered.
+                    BOOST_TEST(f.at("ai_credits").as_int64() <= 0);
+                    BOOST_TEST(f.at("unrecovered").as_int64() == due);
+                } else {
+                    BOOST_TEST(c.at("kind") == "revoke_credits");
+                    BOOST_TEST(c.at("credits").as_int64() + c.at("unrecovered").as_int64() == due);
+                    BOOST_TEST(c.at("credits").as_int64() > 0);
+                    BOOST_TEST(!f.contains("unrecovered"));
+                }
+                BOOST_TEST(str(f.at("payment_intent")).starts_with("pi_"));
+            } else if (kind == "charge_without_invoice") {
+                BOOST_TEST(c.is_null());
+                BOOST_TEST(str(f.at("charge")) == id);
+                BOOST_TEST((f.at("reason") == "refund" || f.at("reason") == "dispute"));
+                BOOST_TEST(f.at("amount").as_int64() > 0);
+                BOOST_TEST(str(f.at("payment_intent")).starts_with("pi_"));
             } else {
                 BOOST_TEST(c.is_null());
             }
         }
     }
-    // The refund variants: everything revoked, or the balance revoked and the rest unrecovered.
+    // The refund variants: everything revoked, the balance revoked and the
+    // rest unrecovered, or (balance 0) nothing revoked and flagged.
     for (const auto& f : g.findings("refund_or_dispute")) {
         const auto& c = f.at("correction");
-        if (f.at("scenario") == "refund_credits_spent") {
-            BOOST_TEST(c.at("credits").as_int64() > 0);
-            BOOST_TEST(c.at("unrecovered").as_int64() > 0);
-            BOOST_TEST(c.at("credits").as_int64() == f.at("ai_credits").as_int64());
-        } else {
-            BOOST_TEST(c.at("unrecovered").as_int64() == 0);
+        BOOST_TEST_CONTEXT(str(f.at("scenario")) << " " << str(f.at("subject_id"))) {
+            if (f.at("scenario") == "refund_credits_spent") {
+                BOOST_TEST(c.at("credits").as_int64() > 0);
+                BOOST_TEST(c.at("unrecovered").as_int64() > 0);
+                BOOST_TEST(c.at("credits").as_int64() == f.at("ai_credits").as_int64());
+            } else if (f.at("scenario") == "refund_credits_all_spent" || f.at("scenario") == "dispute_lone") {
+                BOOST_TEST(c.is_null());
+                BOOST_TEST(f.at("ai_credits").as_int64() == 0);
+                BOOST_TEST(f.at("unrecovered") == f.at("credits_due"));
+            } else {
+                BOOST_TEST(c.at("unrecovered").as_int64() == 0);
+            }
         }
     }
 }
@@ -991,22 +1084,35 @@ BOOST_AUTO_TEST_CASE(other_paid_invoices_are_consistent) {
 
 BOOST_AUTO_TEST_CASE(charges_pay_every_paid_invoice) {
     const auto& g = standard();
+    // The legacy rendition names each charge's invoice (null: a one-off payment).
     std::map<std::string, const json::object*> charge_of_invoice;
-    for (const auto& v : g.charges) {
+    std::set<std::string> one_offs;
+    for (const auto& v : g.charges_legacy) {
         const auto& ch = v.as_object();
         BOOST_TEST_CONTEXT("charge " << str(ch.at("id"))) {
             BOOST_TEST(ch.at("object") == "charge");
             BOOST_TEST(str(ch.at("id")).starts_with("ch_"));
-            BOOST_TEST(charge_of_invoice.emplace(str(ch.at("invoice")), &ch).second);
+            BOOST_TEST(str(ch.at("payment_intent")).starts_with("pi_"));
+            BOOST_REQUIRE(ch.contains("invoice"));
+            if (ch.at("invoice").is_null()) one_offs.insert(str(ch.at("id")));
+            else BOOST_TEST(charge_of_invoice.emplace(str(ch.at("invoice")), &ch).second);
             BOOST_TEST(ch.at("currency") == "usd");
             BOOST_TEST(ch.at("paid") == true);
             BOOST_TEST(ch.at("status") == "succeeded");
             BOOST_TEST(ch.at("refunded") == (ch.at("amount_refunded") == ch.at("amount")));
         }
     }
+    // One-off payments are exactly the seeded charge_without_invoice subjects.
+    BOOST_TEST((one_offs == g.subjects("charge_without_invoice")));
     std::set<std::string> refunded_charges, disputed_charges;
-    for (const auto& f : g.findings("refund_or_dispute"))
-        (f.at("event_type") == "charge.dispute.created" ? disputed_charges : refunded_charges).insert(str(f.at("subject_id")));
+    for (const char* kind : {"refund_or_dispute", "charge_without_invoice"})
+        for (const auto& f : g.findings(kind))
+            (f.at("event_type") == "charge.dispute.created" ? disputed_charges : refunded_charges)
+                .insert(str(f.at("subject_id")));
+    for (const auto& v : g.charges)
+        BOOST_TEST_CONTEXT("charge " << str(v.at("id"))) {
+            BOOST_TEST(v.at("disputed").as_bool() == (disputed_charges.count(str(v.at("id"))) == 1u));
+        }
     std::size_t revoked_noise = 0;
     for (const auto& v : g.invoices) {
         const auto& inv = v.as_object();
@@ -1022,7 +1128,6 @@ BOOST_AUTO_TEST_CASE(charges_pay_every_paid_invoice) {
             BOOST_TEST(ch.at("amount") == inv.at("amount_paid"));
             BOOST_TEST(ch.at("created") == inv.at("status_transitions").at("paid_at"));
             const std::string charge = str(ch.at("id"));
-            BOOST_TEST(ch.at("disputed").as_bool() == (disputed_charges.count(charge) == 1u));
             if (ch.at("amount_refunded").as_int64() > 0 && !refunded_charges.count(charge)) {
                 // Noise: a refund whose credits were already revoked.
                 const user_row* u = g.user_of(str(ch.at("customer")));
@@ -1032,28 +1137,93 @@ BOOST_AUTO_TEST_CASE(charges_pay_every_paid_invoice) {
             }
         }
     }
-    BOOST_TEST(charge_of_invoice.size() == g.charges.size());
+    BOOST_TEST(charge_of_invoice.size() + one_offs.size() == g.charges.size());
     BOOST_TEST(revoked_noise >= 1u);
-    // Legacy invoice snapshots name their charge.
+    // Legacy invoice snapshots name their charge and its PaymentIntent.
     for (const auto& v : g.events) {
         const auto& obj = v.at("data").at("object").as_object();
-        if (str(v.at("api_version")) == legacy_version && obj.at("object") == "invoice" && invoice_paid(obj))
-            BOOST_TEST(str(obj.at("charge")) == str(charge_of_invoice.at(str(obj.at("id")))->at("id")));
+        if (str(v.at("api_version")) == legacy_version && obj.at("object") == "invoice" && invoice_paid(obj)) {
+            const auto& ch = *charge_of_invoice.at(str(obj.at("id")));
+            BOOST_TEST(str(obj.at("charge")) == str(ch.at("id")));
+            BOOST_TEST(str(obj.at("payment_intent")) == str(ch.at("payment_intent")));
+        }
     }
+}
+
+BOOST_AUTO_TEST_CASE(every_paid_invoice_has_one_invoice_payment_naming_its_payment_intent) {
+    const auto& g = standard();
+    std::set<std::string> ids;
+    for (const auto& v : g.invoice_payments) {
+        const auto& p = v.as_object();
+        BOOST_TEST_CONTEXT("invoice payment " << str(p.at("id"))) {
+            BOOST_TEST(str(p.at("id")).starts_with("inpay_"));
+            BOOST_TEST(ids.insert(str(p.at("id"))).second);
+            BOOST_TEST(p.at("object") == "invoice_payment");
+            BOOST_TEST(p.at("is_default") == true);
+            BOOST_TEST(p.at("livemode") == false);
+            BOOST_TEST(p.at("currency") == "usd");
+            BOOST_TEST(p.at("payment").at("type") == "payment_intent");
+            BOOST_TEST(p.at("status_transitions").at("canceled_at").is_null());
+            BOOST_TEST(g.invoice_by_id.count(str(p.at("invoice"))) == 1u);
+        }
+    }
+    std::size_t paid = 0;
+    for (const auto& v : g.invoices) {
+        const auto& inv = v.as_object();
+        const std::string id = str(inv.at("id"));
+        BOOST_TEST_CONTEXT("invoice " << id) {
+            const auto it = g.payments_of_invoice.find(id);
+            if (!invoice_paid(inv)) {
+                BOOST_TEST((it == g.payments_of_invoice.end()));
+                continue;
+            }
+            ++paid;
+            BOOST_REQUIRE((it != g.payments_of_invoice.end()));
+            BOOST_REQUIRE(it->second.size() == 1u);
+            const auto& p = *it->second.front();
+            BOOST_TEST(p.at("status") == "paid");
+            BOOST_TEST(p.at("amount_paid") == inv.at("amount_paid"));
+            BOOST_TEST(p.at("amount_requested") == inv.at("amount_due"));
+            BOOST_TEST(p.at("status_transitions").at("paid_at") == inv.at("status_transitions").at("paid_at"));
+            // Its PaymentIntent is the one the legacy invoice and its charge name.
+            const std::string intent = str(p.at("payment").at("payment_intent"));
+            BOOST_TEST(intent.starts_with("pi_"));
+            const auto& legacy = *g.legacy_invoice_by_id.at(id);
+            BOOST_TEST(str(legacy.at("payment_intent")) == intent);
+            BOOST_TEST(str(g.legacy_charge_by_id.at(str(legacy.at("charge")))->at("payment_intent")) == intent);
+            BOOST_TEST(g.payments_of_intent.at(intent).size() == 1u);
+        }
+    }
+    BOOST_TEST(paid == g.invoice_payments.size());
+    BOOST_TEST(paid > 0u);
 }
 
 BOOST_AUTO_TEST_CASE(refund_and_dispute_events_look_like_stripe) {
     const auto& g = standard();
-    int refunds = 0, disputes = 0;
+    int refunds = 0, partial = 0, disputes = 0;
+    std::map<std::string, int> refunds_by_version;
     for (const auto& v : g.events) {
         const auto& obj = v.at("data").at("object").as_object();
+        const std::string version = str(v.at("api_version"));
         if (v.at("type") == "charge.refunded") {
             ++refunds;
-            BOOST_TEST(obj.at("object") == "charge");
-            BOOST_TEST(obj.at("refunded") == true);
-            BOOST_TEST(obj.at("amount_refunded") == obj.at("amount"));
-            BOOST_TEST(v.at("data").at("previous_attributes").at("amount_refunded").as_int64() == 0);
-            BOOST_TEST(g.charge_by_id.count(str(obj.at("id"))) == 1u);
+            ++refunds_by_version[version];
+            BOOST_TEST_CONTEXT("event " << str(v.at("id"))) {
+                BOOST_TEST(obj.at("object") == "charge");
+                const bool full = obj.at("amount_refunded") == obj.at("amount");
+                partial += !full;
+                BOOST_TEST(obj.at("amount_refunded").as_int64() > 0);
+                BOOST_TEST(obj.at("amount_refunded").as_int64() <= obj.at("amount").as_int64());
+                BOOST_TEST(obj.at("refunded").as_bool() == full);
+                const auto& previous = v.at("data").at("previous_attributes").as_object();
+                BOOST_TEST(previous.at("amount_refunded").as_int64() == 0);
+                BOOST_TEST(previous.contains("refunded") == full);  // only what changed
+                BOOST_TEST(g.charge_by_id.count(str(obj.at("id"))) == 1u);
+                // The charge at the event's own version: basil has no invoice.
+                BOOST_TEST(obj.contains("invoice") == (version == legacy_version));
+                BOOST_TEST(str(obj.at("payment_intent")).starts_with("pi_"));
+                BOOST_TEST(obj.at("payment_intent") == g.charge_by_id.at(str(obj.at("id")))->at("payment_intent"));
+            }
         }
         if (v.at("type") == "charge.dispute.created") {
             ++disputes;
@@ -1064,11 +1234,113 @@ BOOST_AUTO_TEST_CASE(refund_and_dispute_events_look_like_stripe) {
             BOOST_TEST(obj.at("created") == v.at("created"));
             const auto& ch = *g.charge_by_id.at(str(obj.at("charge")));
             BOOST_TEST(obj.at("amount") == ch.at("amount"));
+            BOOST_TEST(obj.at("payment_intent") == ch.at("payment_intent"));
             BOOST_TEST(ch.at("disputed") == true);
         }
     }
-    BOOST_TEST(refunds >= 3);  // two seeded, one noise
-    BOOST_TEST(disputes >= 1);
+    BOOST_TEST(refunds >= 7);  // seeded: 3 full, 2 partial, 1 one-off; 1 noise
+    BOOST_TEST(partial >= 2);
+    BOOST_TEST(refunds_by_version[std::string(legacy_version)] >= 1);
+    BOOST_TEST(refunds_by_version[std::string(basil_version)] >= 1);
+    BOOST_TEST(disputes >= 3);  // clustered (a pack's, a one-off's) and lone
+}
+
+BOOST_AUTO_TEST_CASE(basil_charge_refunded_events_carry_no_invoice) {
+    // Every dataset, every seed: the charge in a basil charge.refunded event
+    // has no invoice (basil removed it), a legacy one always names it.
+    for (const std::uint64_t seed : {7u, 1u, 77u}) {
+        generated g(30, seed);
+        std::map<std::string, int> by_version;
+        for (const auto& v : g.events) {
+            if (v.at("type") != "charge.refunded") continue;
+            const std::string version = str(v.at("api_version"));
+            ++by_version[version];
+            const auto& obj = v.at("data").at("object").as_object();
+            BOOST_TEST_CONTEXT("seed " << seed << " event " << str(v.at("id")) << " at " << version) {
+                BOOST_TEST(obj.contains("invoice") == (version == legacy_version));
+                BOOST_TEST(obj.contains("payment_intent"));
+            }
+        }
+        BOOST_TEST(by_version[std::string(basil_version)] >= 1);
+        BOOST_TEST(by_version[std::string(legacy_version)] >= 1);
+    }
+}
+
+// The seeded refund and dispute cases (generator.hpp): each kind with
+// events in both API shapes, disputes clustered and lone, exact numbers.
+BOOST_AUTO_TEST_CASE(refund_and_dispute_scenarios_cover_both_shapes) {
+    const auto& g = standard();
+    std::map<std::string, std::set<std::string>> versions;  // scenario -> api versions of its events
+    std::map<std::string, std::vector<json::object>> by_scenario;
+    for (const char* kind : {"refund_or_dispute", "charge_without_invoice"})
+        for (const auto& f : g.findings(kind)) {
+            versions[str(f.at("scenario"))].insert(str(g.event_by_id.at(str(f.at("event")))->at("api_version")));
+            by_scenario[str(f.at("scenario"))].push_back(f);
+        }
+    const auto both = [&](std::initializer_list<const char*> scenarios) {
+        std::set<std::string> seen;
+        for (const char* s : scenarios) seen.insert(versions[s].begin(), versions[s].end());
+        return seen.size() == 2u;
+    };
+    BOOST_TEST(both({"refund_partial_credits_unused"}));                        // a
+    BOOST_TEST(both({"refund_credits_spent", "refund_credits_all_spent"}));    // b
+    BOOST_TEST(both({"dispute_clustered", "dispute_lone", "one_off_disputed"}));  // c
+    BOOST_TEST(both({"one_off_refunded", "one_off_disputed"}));                // d
+
+    // a: partial refunds of unused packs, everything due back revoked.
+    BOOST_REQUIRE(by_scenario["refund_partial_credits_unused"].size() == 2u);
+    for (const auto& f : by_scenario["refund_partial_credits_unused"]) {
+        const std::int64_t amount = f.at("amount").as_int64(), refunded = f.at("amount_refunded").as_int64();
+        BOOST_TEST(refunded < amount);
+        BOOST_TEST(f.at("credits_due").as_int64() == f.at("granted").as_int64() * refunded / amount);
+        BOOST_TEST(f.at("correction").at("credits") == f.at("credits_due"));
+        BOOST_TEST(f.at("correction").at("unrecovered").as_int64() == 0);
+        BOOST_TEST(g.charge_by_id.at(str(f.at("subject_id")))->at("refunded") == false);
+    }
+    // b: balance exactly 0: flagged, every credit unrecovered.
+    for (const auto& f : by_scenario["refund_credits_all_spent"]) {
+        BOOST_TEST(f.at("correction").is_null());
+        BOOST_TEST(f.at("ai_credits").as_int64() == 0);
+        BOOST_TEST(f.at("unrecovered") == f.at("granted"));
+        BOOST_TEST(g.users.at(g.user_by_email.at(str(f.at("user_email")))).ai_credits == 0);
+    }
+    // c: two or more disputes within minutes of each other, and one with no
+    // other dispute within a tenth of the window.
+    std::vector<std::int64_t> dispute_times;
+    for (const auto& v : g.events)
+        if (v.at("type") == "charge.dispute.created") dispute_times.push_back(v.at("created").as_int64());
+    const auto nearest_other = [&](std::int64_t t) {
+        std::int64_t best = std::numeric_limits<std::int64_t>::max();
+        bool self = false;
+        for (const std::int64_t u : dispute_times) {
+            if (u == t && !self) {
+                self = true;
+                continue;
+            }
+            best = std::min(best, u > t ? u - t : t - u);
+        }
+        return best;
+    };
+    for (const auto& f : by_scenario["dispute_clustered"])
+        BOOST_TEST(nearest_other(g.event_by_id.at(str(f.at("event")))->at("created").as_int64()) <= 5 * 60);
+    for (const auto& f : by_scenario["one_off_disputed"])
+        BOOST_TEST(nearest_other(g.event_by_id.at(str(f.at("event")))->at("created").as_int64()) <= 5 * 60);
+    BOOST_REQUIRE(by_scenario["dispute_lone"].size() == 1u);
+    const auto& lone = *g.event_by_id.at(str(by_scenario["dispute_lone"].front().at("event")));
+    BOOST_TEST(nearest_other(lone.at("created").as_int64()) > (g.window_end() - g.window_start()) / 10);
+    // d: one-off payments: no invoice at any version, no InvoicePayment.
+    for (const char* s : {"one_off_refunded", "one_off_disputed"}) {
+        BOOST_REQUIRE(by_scenario[s].size() == 1u);
+        const auto& f = by_scenario[s].front();
+        const std::string charge = str(f.at("subject_id"));
+        BOOST_TEST(f.at("kind") == "charge_without_invoice");
+        BOOST_TEST(f.at("team") == "billing_engineering");
+        BOOST_TEST(f.at("reason") == (std::string(s) == "one_off_refunded" ? "refund" : "dispute"));
+        BOOST_TEST(f.at("amount") == g.charge_by_id.at(charge)->at("amount"));
+        BOOST_TEST(g.legacy_charge_by_id.at(charge)->at("invoice").is_null());
+        BOOST_TEST(!g.payments_of_intent.count(str(f.at("payment_intent"))));
+        BOOST_TEST(g.user_of(str(f.at("customer"))) != nullptr);  // an app user's payment
+    }
 }
 
 BOOST_AUTO_TEST_CASE(plans_follow_subscriptions_except_seeded) {
@@ -1250,6 +1522,8 @@ BOOST_AUTO_TEST_CASE(both_api_shapes_present_and_correct) {
         BOOST_TEST(inv.contains("parent") == !legacy);
         BOOST_TEST(inv.contains("subscription") == legacy);
         BOOST_TEST(inv.contains("charge") == legacy);
+        BOOST_TEST(inv.contains("payment_intent") == legacy);
+        BOOST_TEST(inv.contains("paid_out_of_band") == legacy);
         if (!legacy && !inv.at("parent").is_null()) {
             BOOST_TEST(inv.at("parent").at("type") == "subscription_details");
             BOOST_TEST(str(inv.at("parent").at("subscription_details").at("subscription")).starts_with("sub_"));
@@ -1257,6 +1531,11 @@ BOOST_AUTO_TEST_CASE(both_api_shapes_present_and_correct) {
         if (legacy && inv.at("status") == "paid") {
             BOOST_TEST(inv.at("paid") == true);
             BOOST_TEST(str(inv.at("charge")).starts_with("ch_"));
+            BOOST_TEST(str(inv.at("payment_intent")).starts_with("pi_"));
+        }
+        if (legacy && inv.at("status") != "paid") {
+            BOOST_TEST(inv.at("charge").is_null());
+            BOOST_TEST(inv.at("payment_intent").is_null());
         }
         if (!legacy && inv.at("status") == "paid") BOOST_TEST(inv.at("status_transitions").at("paid_at").is_int64());
         for (const auto& l : inv.at("lines").at("data").as_array()) {
@@ -1293,13 +1572,56 @@ BOOST_AUTO_TEST_CASE(both_api_shapes_present_and_correct) {
     }
     BOOST_TEST(by_version[std::string(legacy_version)] > 0);
     BOOST_TEST(by_version[std::string(basil_version)] > 0);
-    // Lists are rendered at the newest shape.
+    // <resource>.json is rendered at the newest shape, <resource>@2024-06-20.json at the legacy one.
     for (const auto& v : g.invoices) check_invoice(v.as_object(), false);
     for (const auto& v : g.subscriptions) check_subscription(v.as_object(), false);
+    for (const auto& v : g.invoices_legacy) check_invoice(v.as_object(), true);
+    for (const auto& v : g.subscriptions_legacy) check_subscription(v.as_object(), true);
+    for (const auto* list : {&g.charges, &g.charges_legacy})
+        for (const auto& v : *list) {
+            BOOST_TEST(v.as_object().contains("invoice") == (list == &g.charges_legacy));
+            BOOST_TEST(str(v.at("payment_intent")).starts_with("pi_"));
+        }
     std::set<std::string> statuses;
     for (const auto& v : g.subscriptions) statuses.insert(str(v.at("status")));
     BOOST_TEST(statuses.count("active") == 1u);
     BOOST_TEST(statuses.count("canceled") == 1u);
+}
+
+// The rendition files list the same objects in the same order, so the list
+// engine loads them and serves each version its own rendition.
+BOOST_AUTO_TEST_CASE(rendition_files_load_and_serve_each_version) {
+    const auto& g = standard();
+    const auto ids = [](const json::array& a) {
+        std::vector<std::string> out;
+        for (const auto& v : a) out.push_back(str(v.at("id")));
+        return out;
+    };
+    BOOST_TEST(ids(g.invoices) == ids(g.invoices_legacy), boost::test_tools::per_element());
+    BOOST_TEST(ids(g.charges) == ids(g.charges_legacy), boost::test_tools::per_element());
+    BOOST_TEST(ids(g.subscriptions) == ids(g.subscriptions_legacy), boost::test_tools::per_element());
+
+    const auto ds = reconciler::sim::dataset::load(g.opts.out_dir);
+    BOOST_TEST(ds.size("charges") == g.charges.size());
+    BOOST_TEST(ds.size("invoice_payments") == g.invoice_payments.size());
+    const auto get = [&](const std::string& target, std::string_view version) {
+        const auto r = ds.handle_get(target, version);
+        BOOST_TEST_REQUIRE(r.status == 200u, target << " at " << version << ": " << r.body);
+        return json::parse(r.body).as_object();
+    };
+    const std::string charge = str(g.charges.at(0).at("id"));
+    BOOST_TEST(get("/v1/charges/" + charge, legacy_version) == g.charges_legacy.at(0).as_object());
+    BOOST_TEST(get("/v1/charges/" + charge, basil_version) == g.charges.at(0).as_object());
+    const std::string invoice = str(g.invoices.at(0).at("id"));
+    BOOST_TEST(get("/v1/invoices/" + invoice, legacy_version) == g.invoices_legacy.at(0).as_object());
+    BOOST_TEST(get("/v1/invoices/" + invoice, basil_version) == g.invoices.at(0).as_object());
+    // A paid invoice's payment, found by its PaymentIntent as a basil client would.
+    const auto& p = g.invoice_payments.at(0).as_object();
+    const auto listed = get("/v1/invoice_payments?payment%5Btype%5D=payment_intent&payment%5Bpayment_intent%5D=" +
+                                str(p.at("payment").at("payment_intent")),
+                            basil_version);
+    BOOST_REQUIRE(listed.at("data").as_array().size() == 1u);
+    BOOST_TEST(listed.at("data").at(0) == p);
 }
 
 BOOST_AUTO_TEST_CASE(customers_and_ids_look_like_stripe) {

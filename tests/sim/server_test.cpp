@@ -226,6 +226,71 @@ BOOST_AUTO_TEST_CASE(lists_over_verified_tls_with_request_id_and_keep_alive) {
     BOOST_TEST(st.ok == 2u);
 }
 
+// A charge whose shape differs by version: the request's Stripe-Version (or
+// the account default) decides the rendition.
+BOOST_AUTO_TEST_CASE(stripe_version_picks_the_rendition) {
+    auto ds = std::make_shared<dataset>();
+    boost::json::object old_charge{{"id", "ch_1"},         {"object", "charge"},  {"created", 1700000000},
+                                   {"invoice", "in_1"},    {"payment_intent", "pi_1"}};
+    auto new_charge = old_charge;
+    new_charge.erase("invoice");
+    ds->add_renditions("charges", {old_charge, new_charge});
+    ds->add("invoice_payments",
+            boost::json::object{{"id", "inpay_1"},
+                                {"object", "invoice_payment"},
+                                {"created", 1700000000},
+                                {"invoice", "in_1"},
+                                {"payment",
+                                 boost::json::object{{"type", "payment_intent"}, {"payment_intent", "pi_1"}}},
+                                {"status", "paid"}});
+    ds->finalize();
+    auto opts = base_options();
+    opts.data = ds;
+    server srv(opts);
+    client c(srv.port(), &identity().ca_cert_pem);
+    BOOST_REQUIRE(c.handshake_ok());
+    const auto charge_at = [&](const std::string& headers) {
+        auto r = c.get("/v1/charges/ch_1", test_key, headers);
+        BOOST_REQUIRE(r.complete);
+        return r;
+    };
+    auto old_r = charge_at("Stripe-Version: 2024-06-20\r\n");
+    BOOST_TEST(old_r.status == 200u);
+    BOOST_TEST(old_r.header("stripe-version") == "2024-06-20");
+    BOOST_TEST(boost::json::parse(old_r.body).at("invoice").as_string() == "in_1");
+    auto new_r = charge_at("Stripe-Version: 2025-03-31.basil\r\n");
+    BOOST_TEST(new_r.status == 200u);
+    BOOST_TEST(!boost::json::parse(new_r.body).as_object().contains("invoice"));
+    BOOST_TEST(boost::json::parse(new_r.body).at("payment_intent").as_string() == "pi_1");
+    // No header: the account default, basil.
+    auto default_r = charge_at("");
+    BOOST_TEST(default_r.status == 200u);
+    BOOST_TEST(default_r.body == new_r.body);
+    // An unknown version: Stripe's 400.
+    auto bad = charge_at("Stripe-Version: 2019-02-19\r\n");
+    BOOST_TEST(bad.status == 400u);
+    BOOST_TEST(boost::json::parse(bad.body).at("error").at("message").as_string() ==
+               "Invalid Stripe API version: 2019-02-19");
+    BOOST_TEST(boost::json::parse(bad.body).at("error").at("type").as_string() == "invalid_request_error");
+    // invoice_payments exist at basil only.
+    auto listed = c.get("/v1/invoice_payments?payment%5Btype%5D=payment_intent&payment%5Bpayment_intent%5D=pi_1");
+    BOOST_TEST(listed.status == 200u);
+    BOOST_TEST(boost::json::parse(listed.body).at("data").as_array().size() == 1u);
+    BOOST_TEST(c.get("/v1/invoice_payments", test_key, "Stripe-Version: 2024-06-20\r\n").status == 404u);
+
+    // An account pinned to the older version.
+    opts.default_api_version = "2024-06-20";
+    server old_srv(opts);
+    client old_c(old_srv.port(), &identity().ca_cert_pem);
+    auto pinned = old_c.get("/v1/charges/ch_1");
+    BOOST_TEST(pinned.status == 200u);
+    BOOST_TEST(boost::json::parse(pinned.body).at("invoice").as_string() == "in_1");
+    BOOST_TEST(old_c.get("/v1/invoice_payments").status == 404u);
+
+    opts.default_api_version = "2020-08-27";
+    BOOST_CHECK_THROW(server{opts}, std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(missing_or_wrong_key_is_401_and_masked) {
     server srv(base_options());
     client c(srv.port(), &identity().ca_cert_pem);

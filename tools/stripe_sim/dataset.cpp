@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -24,8 +25,16 @@ constexpr std::size_t max_types = 20;
 constexpr std::int64_t default_limit = 10;
 constexpr std::int64_t max_limit = 100;
 
-// What distinguishes one resource from another: its names and the attribute
-// filters its list accepts. Each filter is an interned "column" of the store.
+// Oldest first. The newest is the default: what a request without
+// Stripe-Version gets and what <resource>.json holds.
+constexpr std::array<std::string_view, 2> api_versions{"2024-06-20", "2025-03-31.basil"};
+constexpr std::size_t n_versions = api_versions.size();
+constexpr std::size_t default_version = n_versions - 1;
+constexpr std::size_t basil = 1;  // index of "2025-03-31.basil"
+
+// What distinguishes one resource from another: its names, the attribute
+// filters its list accepts (each an interned "column" of the store), and how
+// API versions treat it.
 struct resource_spec {
     std::string_view name;      // "invoices": the URL segment and the file stem
     std::string_view singular;  // "invoice": used in "No such invoice: '...'"
@@ -33,16 +42,32 @@ struct resource_spec {
     // The one field expand[] may name (retrieve: "charge", list: "data.charge"),
     // replaced by the object of that id from the "<field>s" resource; "" = none.
     std::string_view expandable = "";
+    bool versioned = false;          // objects may hold one rendition per API version
+    std::size_t since_version = 0;   // first version (index) that has the resource; older: 404
+    bool created_filter = true;      // lists accept created / created[...]
 };
 
-constexpr std::array<resource_spec, 6> specs{{
-    {"events", "event", {"type", "", ""}},
-    {"invoices", "invoice", {"status", "customer", "subscription"}},
-    {"subscriptions", "subscription", {"status", "customer", ""}},
-    {"customers", "customer", {"email", "", ""}},
-    {"charges", "charge", {"customer", "", ""}},
-    {"disputes", "dispute", {"charge", "", ""}, "charge"},
+constexpr std::array<resource_spec, 7> specs{{
+    {.name = "events", .singular = "event", .columns = {"type", "", ""}},
+    {.name = "invoices", .singular = "invoice", .columns = {"status", "customer", "subscription"}, .versioned = true},
+    {.name = "subscriptions", .singular = "subscription", .columns = {"status", "customer", ""}, .versioned = true},
+    {.name = "customers", .singular = "customer", .columns = {"email", "", ""}},
+    {.name = "charges", .singular = "charge", .columns = {"customer", "", ""}, .versioned = true},
+    {.name = "disputes", .singular = "dispute", .columns = {"charge", "", ""}, .expandable = "charge"},
+    // Basil's link between an invoice and its payments. "payment" is
+    // "<payment.type>:<id>", filtered by payment[type] / payment[<type>].
+    {.name = "invoice_payments",
+     .singular = "invoice_payment",
+     .columns = {"invoice", "status", "payment"},
+     .since_version = basil,
+     .created_filter = false},
 }};
+
+std::optional<std::size_t> version_index(std::string_view v) {
+    for (std::size_t i = 0; i < n_versions; ++i)
+        if (api_versions[i] == v) return i;
+    return std::nullopt;
+}
 
 struct string_hash {
     using is_transparent = void;
@@ -78,10 +103,12 @@ private:
 
 struct entry {
     std::int64_t created = 0;
-    std::uint64_t seq = 0;     // insertion order: the tie-break among same-second objects
-    std::uint64_t offset = 0;  // serialized JSON in resource_store::arena
-    std::uint32_t length = 0;
-    bool listed = true;        // false for deleted customers: retrievable, never listed
+    std::uint64_t seq = 0;  // insertion order: the tie-break among same-second objects
+    // Each API version's rendition, serialized in resource_store::arena;
+    // versions served the same bytes share one span.
+    std::array<std::uint64_t, n_versions> offset{};
+    std::array<std::uint32_t, n_versions> length{};
+    bool listed = true;     // false for deleted customers: retrievable, never listed
     std::array<std::uint32_t, max_columns> columns{};
 };
 
@@ -99,7 +126,9 @@ struct resource_store {
     std::uint64_t next_seq = 0;
     const resource_store* expand_from = nullptr;  // where spec->expandable ids are looked up
 
-    std::string_view json(const entry& e) const { return std::string_view(arena).substr(e.offset, e.length); }
+    std::string_view json(const entry& e, std::size_t version) const {
+        return std::string_view(arena).substr(e.offset[version], e.length[version]);
+    }
     std::optional<std::size_t> index_of(std::string_view id) const {
         auto it = by_id.find(id);
         if (it == by_id.end() || it->second >= entries.size()) return std::nullopt;
@@ -246,7 +275,19 @@ std::string_view string_or_id(const boost::json::value* v) {
     return {};
 }
 
-std::string_view column_value(const resource_spec& spec, std::string_view column, const boost::json::object& o) {
+// The interned value of a filter column; a string_view into `o`, or into
+// `scratch` for composed values.
+std::string_view column_value(const resource_spec& spec, std::string_view column, const boost::json::object& o,
+                              std::string& scratch) {
+    // An InvoicePayment's payment: {"type":"payment_intent","payment_intent":"pi_..."}.
+    if (spec.name == "invoice_payments" && column == "payment") {
+        const auto* payment = o.if_contains("payment");
+        if (!payment || !payment->is_object()) return {};
+        const auto type = string_or_id(payment->as_object().if_contains("type"));
+        if (type.empty()) return {};
+        scratch = std::string(type) + ':' + std::string(string_or_id(payment->as_object().if_contains(type)));
+        return scratch;
+    }
     auto v = string_or_id(o.if_contains(column));
     // Basil moved an invoice's subscription under parent.subscription_details.
     if (v.empty() && spec.name == "invoices" && column == "subscription") {
@@ -274,10 +315,30 @@ const std::vector<std::string_view>* allowed_values(const resource_spec& spec, s
     static const std::vector<std::string_view> subscription_status{
         "active", "past_due", "unpaid", "canceled", "incomplete", "incomplete_expired",
         "trialing", "paused", "all", "ended"};
+    static const std::vector<std::string_view> invoice_payment_status{"open", "paid", "canceled"};
+    static const std::vector<std::string_view> payment_types{"payment_intent", "payment_record"};
+    if (spec.name == "invoice_payments" && column == "payment[type]") return &payment_types;
     if (column != "status") return nullptr;
     if (spec.name == "invoices") return &invoice_status;
     if (spec.name == "subscriptions") return &subscription_status;
+    if (spec.name == "invoice_payments") return &invoice_payment_status;
     return nullptr;
+}
+
+[[noreturn]] void invalid_value(const query_param& p, const std::vector<std::string_view>& allowed) {
+    std::string list;
+    for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+    throw request_error{invalid_request("parameter_invalid_string", "Invalid " + p.key + ": must be one of " + list,
+                                        p.key)};
+}
+
+void require_non_empty(const query_param& p) {
+    if (p.value.empty())
+        throw request_error{invalid_request("parameter_invalid_empty",
+                                            "You passed an empty string for '" + p.key +
+                                                "'. We assume empty values are an attempt to unset a "
+                                                "parameter; however '" + p.key + "' cannot be unset.",
+                                            p.key)};
 }
 
 struct column_filter {
@@ -315,6 +376,8 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
     std::optional<std::string> type;
     std::vector<std::string> types;
     bool subscription_status_given = false;
+    std::optional<std::string> payment_type;                      // invoice_payments: payment[type]
+    std::vector<std::pair<std::string, std::string>> payment_ids;  // payment[<type>]=<id>
     const std::string list_expandable = spec.expandable.empty() ? "" : "data." + std::string(spec.expandable);
 
     for (const auto& p : params) {
@@ -325,13 +388,11 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
                     "parameter_invalid_integer",
                     "Invalid limit: must be between 1 and 100 (got " + p.value + ")", "limit")};
         } else if ((p.base == "starting_after" || p.base == "ending_before") && !p.sub) {
-            if (p.value.empty())
-                throw request_error{invalid_request("parameter_invalid_empty",
-                                                    "You passed an empty string for '" + p.key +
-                                                        "'. We assume empty values are an attempt to unset a "
-                                                        "parameter; however '" + p.key + "' cannot be unset.",
-                                                    p.key)};
+            require_non_empty(p);
             (p.base == "starting_after" ? req.starting_after : req.ending_before) = p.value;
+        } else if (p.base == "created" && !spec.created_filter) {
+            // Stripe names the parameter it does not know, not its sub-key.
+            throw request_error{invalid_request("parameter_unknown", "Received unknown parameter: created", "created")};
         } else if (p.base == "created") {
             const std::int64_t v = require_int(p);
             constexpr auto lowest = std::numeric_limits<std::int64_t>::min();
@@ -358,22 +419,25 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
         } else if (spec.name == "events" && p.base == "types" && p.sub) {
             if (!p.sub->empty() && !parse_int(*p.sub)) unknown_parameter(p);
             types.push_back(p.value);
+        } else if (spec.name == "invoice_payments" && p.base == "payment") {
+            if (!p.sub) unknown_parameter(p);
+            require_non_empty(p);
+            if (*p.sub == "type") {
+                const auto* allowed = allowed_values(spec, p.key);
+                if (std::find(allowed->begin(), allowed->end(), p.value) == allowed->end()) invalid_value(p, *allowed);
+                payment_type = p.value;
+            } else if (*p.sub == "payment_intent" || *p.sub == "payment_record") {
+                payment_ids.emplace_back(*p.sub, p.value);
+            } else {
+                unknown_parameter(p);
+            }
         } else if (expand_param(p, list_expandable)) {
             req.expand = true;
         } else if (auto c = column_index(spec, p.base); c && !p.sub) {
-            if (p.value.empty())
-                throw request_error{invalid_request("parameter_invalid_empty",
-                                                    "You passed an empty string for '" + p.key +
-                                                        "'. We assume empty values are an attempt to unset a "
-                                                        "parameter; however '" + p.key + "' cannot be unset.",
-                                                    p.key)};
+            require_non_empty(p);
             if (auto allowed = allowed_values(spec, p.base);
-                allowed && std::find(allowed->begin(), allowed->end(), p.value) == allowed->end()) {
-                std::string list;
-                for (auto a : *allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-                throw request_error{invalid_request("parameter_invalid_string",
-                                                    "Invalid " + p.key + ": must be one of " + list, p.key)};
-            }
+                allowed && std::find(allowed->begin(), allowed->end(), p.value) == allowed->end())
+                invalid_value(p, *allowed);
             if (spec.name == "subscriptions" && p.base == "status") {
                 subscription_status_given = true;
                 if (p.value == "all") continue;
@@ -388,6 +452,27 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
             req.filters.push_back(make_filter(store, *c, [&](std::string_view s) { return s == wanted; }));
         } else {
             unknown_parameter(p);
+        }
+    }
+
+    // payment[payment_intent] / payment[payment_record] only with the
+    // payment[type] they belong to, as Stripe's `payment` hash requires.
+    if (!payment_ids.empty() && !payment_type)
+        throw request_error{invalid_request("parameter_missing", "Missing required param: payment[type].",
+                                            "payment[type]")};
+    for (const auto& [sub, id] : payment_ids)
+        if (sub != *payment_type)
+            throw request_error{invalid_request("parameter_unknown",
+                                                "Received unknown parameter: payment[" + sub + "] (payment[type] is " +
+                                                    *payment_type + ")",
+                                                "payment[" + sub + "]")};
+    if (payment_type) {
+        const std::string prefix = *payment_type + ':';
+        const auto c = *column_index(spec, "payment");
+        req.filters.push_back(make_filter(store, c, [&](std::string_view s) { return s.starts_with(prefix); }));
+        for (const auto& [sub, id] : payment_ids) {
+            const std::string exact = prefix + id;
+            req.filters.push_back(make_filter(store, c, [&](std::string_view s) { return s == exact; }));
         }
     }
 
@@ -448,26 +533,28 @@ boost::json::parse_options stripe_parse_options() {
     return popts;
 }
 
-// The object's JSON with its spec.expandable field replaced by the object it
-// names; unchanged when that object is not in the dataset (the id stays).
-// Parses per request: only the few disputes expand, never the hot lists.
-std::string expanded_json(const resource_store& store, const entry& e) {
+// The object's JSON (at `version`) with its spec.expandable field replaced by
+// the object it names, rendered at `version` too; unchanged when that object
+// is not in the dataset (the id stays). Parses per request: only the few
+// disputes expand, never the hot lists.
+std::string expanded_json(const resource_store& store, const entry& e, std::size_t version) {
+    const std::string_view own = store.json(e, version);
     const auto popts = stripe_parse_options();
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(store.json(e), ec, {}, popts);
-    if (ec || !v.is_object() || !store.expand_from) return std::string(store.json(e));
+    boost::json::value v = boost::json::parse(own, ec, {}, popts);
+    if (ec || !v.is_object() || !store.expand_from) return std::string(own);
     auto* field = v.as_object().if_contains(store.spec->expandable);
-    if (!field) return std::string(store.json(e));
+    if (!field) return std::string(own);
     const resource_store& from = *store.expand_from;
     auto idx = from.index_of(string_or_id(field));
-    if (!idx) return std::string(store.json(e));
-    boost::json::value target = boost::json::parse(from.json(from.entries[*idx]), ec, {}, popts);
-    if (ec) return std::string(store.json(e));
+    if (!idx) return std::string(own);
+    boost::json::value target = boost::json::parse(from.json(from.entries[*idx], version), ec, {}, popts);
+    if (ec) return std::string(own);
     *field = std::move(target);
     return boost::json::serialize(v);
 }
 
-http_result list(const resource_store& store, const std::vector<query_param>& params) {
+http_result list(const resource_store& store, const std::vector<query_param>& params, std::size_t version) {
     const list_request req = parse_list_request(store, params);
     const auto& entries = store.entries;
 
@@ -506,14 +593,14 @@ http_result list(const resource_store& store, const std::vector<query_param>& pa
     if (req.ending_before) std::reverse(page.begin(), page.end());
 
     std::size_t bytes = 96;
-    for (auto i : page) bytes += entries[i].length + 1;
+    for (auto i : page) bytes += entries[i].length[version] + 1;
     std::string body;
     body.reserve(bytes);
     body += R"({"object":"list","data":[)";
     for (std::size_t k = 0; k < page.size(); ++k) {
         if (k) body += ',';
-        if (req.expand) body += expanded_json(store, entries[page[k]]);
-        else body += store.json(entries[page[k]]);
+        if (req.expand) body += expanded_json(store, entries[page[k]], version);
+        else body += store.json(entries[page[k]], version);
     }
     body += R"(],"has_more":)";
     body += has_more ? "true" : "false";
@@ -548,6 +635,20 @@ const std::vector<std::string>& dataset::resource_names() {
         return n;
     }();
     return names;
+}
+
+const std::vector<std::string>& dataset::supported_api_versions() {
+    static const std::vector<std::string> versions(detail::api_versions.begin(), detail::api_versions.end());
+    return versions;
+}
+
+bool dataset::is_supported_api_version(std::string_view api_version) {
+    return detail::version_index(api_version).has_value();
+}
+
+std::string dataset::rendition_file_name(std::string_view resource, std::string_view api_version) {
+    if (api_version == detail::api_versions[detail::default_version]) return std::string(resource) + ".json";
+    return std::string(resource) + "@" + std::string(api_version) + ".json";
 }
 
 detail::resource_store* dataset::find(std::string_view resource) const {
@@ -587,23 +688,61 @@ checked_object check_object(const resource_store& store, const boost::json::obje
     return c;
 }
 
-void insert(resource_store& store, const checked_object& c, const boost::json::object& obj) {
+using renditions_view = std::span<const boost::json::object* const>;  // one per API version
+
+// What add_renditions() requires beyond check_object(): every rendition is of
+// the same object. Throws std::invalid_argument.
+void check_renditions(const resource_store& store, const checked_object& c, renditions_view renditions) {
+    for (std::size_t v = 0; v < n_versions; ++v) {
+        const auto& r = *renditions[v];
+        const auto* id = r.if_contains("id");
+        const std::string what = "add " + std::string(store.spec->singular) + " " + c.id + " to dataset: its " +
+                                 std::string(api_versions[v]) + " rendition ";
+        if (!id || !id->is_string() || id->as_string() != c.id)
+            throw std::invalid_argument(what + "has id " + (id ? boost::json::serialize(*id) : "(none)") +
+                                        ": every rendition must be of the same object (rendition files: the same "
+                                        "ids in the same order)");
+        if (json_int(r.if_contains("created")) != c.created)
+            throw std::invalid_argument(what + "has another \"created\": every rendition must be of the same object");
+    }
+}
+
+// Serializes each distinct rendition once (versions given the same object
+// share its bytes) and indexes the object by its default-version rendition.
+void insert(resource_store& store, const checked_object& c, renditions_view renditions) {
+    const boost::json::object& current = *renditions[default_version];
     entry e;
     e.created = c.created;
+    std::string scratch;
     for (std::size_t k = 0; k < max_columns; ++k)
         if (!store.spec->columns[k].empty())
-            e.columns[k] = store.pools[k].intern(column_value(*store.spec, store.spec->columns[k], obj));
+            e.columns[k] = store.pools[k].intern(column_value(*store.spec, store.spec->columns[k], current, scratch));
     if (store.spec->name == "customers")
-        if (auto d = obj.if_contains("deleted"); d && d->is_bool() && d->get_bool()) e.listed = false;
+        if (auto d = current.if_contains("deleted"); d && d->is_bool() && d->get_bool()) e.listed = false;
 
-    std::string json = boost::json::serialize(obj);
-    if (json.size() > std::numeric_limits<std::uint32_t>::max())
-        throw std::invalid_argument("add " + std::string(store.spec->singular) + " " + c.id +
-                                    " to dataset: object larger than 4 GiB");
+    std::array<std::string, n_versions> json;
+    std::array<std::size_t, n_versions> same{};  // the first version with the same object
+    for (std::size_t v = 0; v < n_versions; ++v) {
+        same[v] = v;
+        for (std::size_t u = 0; u < v && same[v] == v; ++u)
+            if (renditions[u] == renditions[v]) same[v] = u;
+        if (same[v] != v) continue;
+        json[v] = boost::json::serialize(*renditions[v]);
+        if (json[v].size() > std::numeric_limits<std::uint32_t>::max())
+            throw std::invalid_argument("add " + std::string(store.spec->singular) + " " + c.id +
+                                        " to dataset: object larger than 4 GiB");
+    }
     e.seq = store.next_seq++;
-    e.offset = store.arena.size();
-    e.length = static_cast<std::uint32_t>(json.size());
-    store.arena += json;
+    for (std::size_t v = 0; v < n_versions; ++v) {
+        if (same[v] != v) {
+            e.offset[v] = e.offset[same[v]];
+            e.length[v] = e.length[same[v]];
+            continue;
+        }
+        e.offset[v] = store.arena.size();
+        e.length[v] = static_cast<std::uint32_t>(json[v].size());
+        store.arena += json[v];
+    }
     store.by_id.emplace(c.id, static_cast<std::uint32_t>(store.entries.size() + store.pending.size()));
     store.pending.push_back(e);
 }
@@ -624,9 +763,33 @@ const boost::json::object* created_dispute(const boost::json::object& event, std
 }  // namespace detail
 
 void dataset::add(std::string resource, boost::json::object obj) {
-    detail::resource_store* store = find(resource);
+    std::array<const boost::json::object*, detail::n_versions> same;
+    same.fill(&obj);
+    add_rendered(resource, same);
+}
+
+void dataset::add_renditions(std::string resource, std::vector<boost::json::object> renditions) {
+    const detail::resource_store* store = find(resource);
     if (!store) throw std::invalid_argument("add object to dataset: unknown resource '" + resource + "'");
+    if (!store->spec->versioned)
+        throw std::invalid_argument("add " + std::string(store->spec->singular) + " to dataset: " + resource +
+                                    " are the same at every API version (use add)");
+    if (renditions.size() != detail::n_versions)
+        throw std::invalid_argument("add " + std::string(store->spec->singular) + " to dataset: " +
+                                    std::to_string(renditions.size()) +
+                                    " renditions, expected one per supported API version (" +
+                                    std::to_string(detail::n_versions) + ")");
+    std::array<const boost::json::object*, detail::n_versions> each;
+    for (std::size_t v = 0; v < detail::n_versions; ++v) each[v] = &renditions[v];
+    add_rendered(resource, each);
+}
+
+void dataset::add_rendered(std::string_view resource, std::span<const boost::json::object* const> renditions) {
+    detail::resource_store* store = find(resource);
+    if (!store) throw std::invalid_argument("add object to dataset: unknown resource '" + std::string(resource) + "'");
+    const boost::json::object& obj = *renditions[detail::default_version];
     const auto checked = detail::check_object(*store, obj);
+    detail::check_renditions(*store, checked, renditions);
 
     // Stripe's disputes are derived from their charge.dispute.created events
     // (datasets carry no disputes.json). An id already present (disputes.json,
@@ -651,8 +814,12 @@ void dataset::add(std::string resource, boost::json::object obj) {
         }
     }
     // The event first: if it fits, its (smaller) dispute does too.
-    detail::insert(*store, checked, obj);
-    if (dispute) detail::insert(*disputes, *dispute_checked, *dispute);
+    detail::insert(*store, checked, renditions);
+    if (dispute) {
+        std::array<const boost::json::object*, detail::n_versions> same;
+        same.fill(dispute);
+        detail::insert(*disputes, *dispute_checked, same);
+    }
 }
 
 void dataset::finalize() {
@@ -798,11 +965,56 @@ private:
 }  // namespace
 }  // namespace detail
 
+namespace detail {
+namespace {
+
+// The next element of an array file as an object; nullopt after the last.
+// Throws std::runtime_error naming the file and the element.
+std::optional<boost::json::object> next_object(array_reader& reader, const std::filesystem::path& file) {
+    auto text = reader.next();
+    if (!text) return std::nullopt;
+    const std::size_t i = reader.count() - 1;
+    boost::system::error_code ec;
+    boost::json::value element = boost::json::parse(*text, ec, {}, stripe_parse_options());
+    if (ec) reader.fail("element " + std::to_string(i) + ": " + ec.message());
+    if (!element.is_object())
+        throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
+                                 " is not an object");
+    return std::move(element.as_object());
+}
+
+// A <resource>@<version>.json that load() would not read is refused rather
+// than silently ignored: an unsupported version, or a resource whose objects
+// are the same at every version.
+void refuse_stray_renditions(const std::filesystem::path& dir) {
+    for (const auto& f : std::filesystem::directory_iterator(dir)) {
+        const std::string name = f.path().filename().string();
+        const auto at = name.find('@');
+        if (at == std::string::npos || !name.ends_with(".json")) continue;
+        const std::string resource = name.substr(0, at);
+        const std::string version = name.substr(at + 1, name.size() - at - 1 - 5);
+        const auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == resource; });
+        if (spec == specs.end()) continue;  // not ours
+        if (!spec->versioned)
+            throw std::runtime_error("load dataset: " + f.path().string() + ": " + resource +
+                                     " are the same at every API version; only " + resource +
+                                     ".json is read");
+        const auto v = version_index(version);
+        if (!v || *v == default_version)
+            throw std::runtime_error("load dataset: " + f.path().string() + ": not a rendition at a supported API " +
+                                     "version other than the default (" + std::string(api_versions[default_version]) +
+                                     ", which is " + resource + ".json)");
+    }
+}
+
+}  // namespace
+}  // namespace detail
+
 dataset dataset::load(const std::filesystem::path& dir) {
     if (!std::filesystem::is_directory(dir))
         throw std::runtime_error("load dataset: " + dir.string() + " is not a directory");
+    detail::refuse_stray_renditions(dir);
     dataset ds;
-    const auto popts = detail::stripe_parse_options();
     // disputes.json before events.json: add() then derives only the disputes
     // the file lacks, instead of the file colliding with derived copies.
     std::vector<detail::resource_store*> order;
@@ -810,23 +1022,50 @@ dataset dataset::load(const std::filesystem::path& dir) {
     std::stable_partition(order.begin(), order.end(),
                           [](const detail::resource_store* s) { return s->spec->name == "disputes"; });
     for (auto* store : order) {
-        const auto file = dir / (std::string(store->spec->name) + ".json");
+        const std::string name(store->spec->name);
+        const auto file = dir / rendition_file_name(name, detail::api_versions[detail::default_version]);
         if (!std::filesystem::exists(file)) continue;
-        store->arena.reserve(store->arena.size() + static_cast<std::size_t>(std::filesystem::file_size(file)));
+        // Each other version's rendition file, read in step with <resource>.json;
+        // a version without one is served <resource>.json's objects.
+        struct rendition_file {
+            std::size_t version;
+            std::filesystem::path path;
+            std::unique_ptr<detail::array_reader> reader;
+        };
+        std::vector<rendition_file> others;
+        std::size_t bytes = static_cast<std::size_t>(std::filesystem::file_size(file));
+        for (std::size_t v = 0; store->spec->versioned && v < detail::n_versions; ++v) {
+            if (v == detail::default_version) continue;
+            auto path = dir / rendition_file_name(name, detail::api_versions[v]);
+            if (!std::filesystem::exists(path)) continue;
+            bytes += static_cast<std::size_t>(std::filesystem::file_size(path));
+            auto reader = std::make_unique<detail::array_reader>(path);
+            others.push_back({v, std::move(path), std::move(reader)});
+        }
+        store->arena.reserve(store->arena.size() + bytes);
         detail::array_reader reader(file);
-        while (auto text = reader.next()) {
-            const std::size_t i = reader.count() - 1;
-            boost::system::error_code ec;
-            boost::json::value element = boost::json::parse(*text, ec, {}, popts);
-            if (ec) reader.fail("element " + std::to_string(i) + ": " + ec.message());
-            if (!element.is_object())
-                throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
-                                         " is not an object");
+        for (;;) {
+            auto obj = detail::next_object(reader, file);
+            const std::size_t i = reader.count() - (obj ? 1 : 0);
+            std::vector<boost::json::object> rendered;  // of the other versions, in `others` order
+            for (auto& o : others) {
+                auto r = detail::next_object(*o.reader, o.path);
+                if (static_cast<bool>(r) != static_cast<bool>(obj))
+                    throw std::runtime_error("load dataset: " + o.path.string() + " has " + (r ? "more" : "fewer") +
+                                             " elements than " + file.string() + " (" + std::to_string(i) +
+                                             " there): a rendition file holds the same objects in the same order");
+                if (r) rendered.push_back(std::move(*r));
+            }
+            if (!obj) break;
+            std::array<const boost::json::object*, detail::n_versions> renditions;
+            renditions.fill(&*obj);
+            for (std::size_t k = 0; k < others.size(); ++k) renditions[others[k].version] = &rendered[k];
             try {
-                ds.add(std::string(store->spec->name), std::move(element.as_object()));
+                ds.add_rendered(name, renditions);
             } catch (const std::exception& e) {
-                throw std::runtime_error("load dataset: " + file.string() + " element " + std::to_string(i) +
-                                         ": " + e.what());
+                std::string files = file.string();
+                for (const auto& o : others) files += " / " + o.path.filename().string();
+                throw std::runtime_error("load dataset: " + files + " element " + std::to_string(i) + ": " + e.what());
             }
         }
         store->arena.shrink_to_fit();
@@ -836,6 +1075,14 @@ dataset dataset::load(const std::filesystem::path& dir) {
 }
 
 http_result dataset::handle_get(std::string_view target) const {
+    return handle_get(target, detail::api_versions[detail::default_version]);
+}
+
+http_result dataset::handle_get(std::string_view target, std::string_view api_version) const {
+    const auto version = detail::version_index(api_version);
+    if (!version)
+        return detail::error_result(400, "invalid_request_error", "",
+                                    "Invalid Stripe API version: " + std::string(api_version), "");
     const auto qmark = target.find('?');
     const std::string_view raw_path = target.substr(0, qmark);
     const std::string_view query = qmark == std::string_view::npos ? std::string_view{} : target.substr(qmark + 1);
@@ -846,9 +1093,10 @@ http_result dataset::handle_get(std::string_view target) const {
         const auto slash = rest.find('/');
         const std::string_view resource = rest.substr(0, slash);
         const detail::resource_store* store = find(resource);
-        if (!store) return detail::unrecognized_url(raw_path);
+        // A resource newer than the request's version is not there at all.
+        if (!store || *version < store->spec->since_version) return detail::unrecognized_url(raw_path);
         const auto params = detail::parse_query(query);
-        if (slash == std::string_view::npos) return detail::list(*store, params);
+        if (slash == std::string_view::npos) return detail::list(*store, params, *version);
 
         const std::string_view id = rest.substr(slash + 1);
         if (id.empty() || id.find('/') != std::string_view::npos) return detail::unrecognized_url(raw_path);
@@ -862,8 +1110,8 @@ http_result dataset::handle_get(std::string_view target) const {
             return detail::error_result(404, "invalid_request_error", "resource_missing",
                                         "No such " + std::string(store->spec->singular) + ": '" + std::string(id) + "'",
                                         "id");
-        if (expand) return {200, detail::expanded_json(*store, store->entries[*idx])};
-        return {200, std::string(store->json(store->entries[*idx]))};
+        if (expand) return {200, detail::expanded_json(*store, store->entries[*idx], *version)};
+        return {200, std::string(store->json(store->entries[*idx], *version))};
     } catch (detail::request_error& e) {
         return std::move(e.result);
     }

@@ -19,6 +19,7 @@
 #include "stripe_sim/generator.hpp"
 
 #include "store/embedded_sql.hpp"
+#include "stripe_sim/dataset.hpp"
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -204,6 +205,32 @@ struct sim_line {
     std::int64_t amount() const { return price->unit_amount * quantity; }
 };
 
+// A card payment: a PaymentIntent's charge, paying one invoice or none (a
+// one-off payment outside invoicing), and what happened to it since.
+struct sim_charge {
+    std::string id;  // ch_...
+    std::string payment_intent;
+    std::string balance_transaction;
+    std::string invoice;  // empty: a one-off payment, with no InvoicePayment either
+    std::string description;
+    std::int64_t amount = 0;
+    std::int64_t created = 0;
+    struct refund_info {
+        std::string id, balance_transaction;
+        std::int64_t amount = 0;
+        std::int64_t created = 0;
+    };
+    struct dispute_info {
+        std::string id;
+        std::int64_t amount = 0;
+        std::int64_t created = 0;
+    };
+    std::optional<refund_info> refund;
+    std::optional<dispute_info> dispute;
+    // What a refund or dispute took back (0: neither).
+    std::int64_t taken() const { return dispute ? dispute->amount : refund ? refund->amount : 0; }
+};
+
 struct sim_invoice {
     std::string id;
     std::string subscription;  // empty: not a subscription invoice
@@ -218,23 +245,11 @@ struct sim_invoice {
     std::optional<std::int64_t> finalized_at, paid_at, voided_at, due_date;
     int attempt_count = 0;
     std::vector<sim_line> lines;
-    // Once paid: the charge that paid it (one per paid invoice) and what
-    // happened to that charge afterwards.
+    // Once paid: the charge that paid it (one per paid invoice) and the
+    // InvoicePayment linking the two (basil's only link between them).
     std::string charge;
-    std::string balance_transaction;
+    std::string invoice_payment;
     std::string paid_event;  // the invoice.paid event
-    struct refund_info {
-        std::string id, balance_transaction;
-        std::int64_t amount = 0;
-        std::int64_t created = 0;
-    };
-    struct dispute_info {
-        std::string id;
-        std::int64_t amount = 0;
-        std::int64_t created = 0;
-    };
-    std::optional<refund_info> refund;
-    std::optional<dispute_info> dispute;
 
     std::int64_t total() const {
         std::int64_t t = 0;
@@ -254,7 +269,8 @@ struct sim_invoice {
 struct record {
     std::int64_t created = 0;
     std::uint64_t seq = 0;  // creation order: orders same-second objects
-    std::string text;
+    std::string text;       // at basil (the default version)
+    std::string legacy;     // versioned resources: the same object at 2024-06-20
 };
 
 // ------------------------------------------------------------- app objects
@@ -388,7 +404,7 @@ class customer_sim;
 struct kind_def {
     std::string_view kind, team;
 };
-constexpr std::array<kind_def, 15> finding_kinds{{
+constexpr std::array<kind_def, 16> finding_kinds{{
     {"credits_not_granted", "backend_engineering"},
     {"paid_without_entitlement_change", "billing_engineering"},
     {"tier_mismatch", "billing_engineering"},
@@ -404,6 +420,7 @@ constexpr std::array<kind_def, 15> finding_kinds{{
     {"missed_webhook", "billing_engineering"},
     {"webhook_signature_failures", "stripe_support"},
     {"missing_correlation_id", "devops"},
+    {"charge_without_invoice", "billing_engineering"},
 }};
 
 // A ground-truth finding with the fields every kind has; callers add
@@ -498,6 +515,14 @@ public:
         if (!same_second_) same_second_ = window_time(100, 900);
         return *same_second_;
     }
+    // Clustered disputes of different customers are created within a few
+    // minutes after this time, early in the window, so that one slice holds
+    // two or more of them; a lone dispute keeps to the window's late part.
+    std::int64_t dispute_cluster_time() {
+        if (!dispute_cluster_) dispute_cluster_ = window_time(150, 250);
+        return *dispute_cluster_ + rng_.between(0, 4 * minute);
+    }
+    std::int64_t lone_dispute_time() { return window_time(750, 900); }
 
     // An app user without a Stripe customer (ids follow the customers').
     app_user new_app_user(std::int64_t created_at) {
@@ -515,7 +540,7 @@ public:
                              const std::string& newest_event, std::string_view scenario);
 
     // Output sinks.
-    std::vector<record> customers_out, subscriptions_out, invoices_out, events_out, charges_out;
+    std::vector<record> customers_out, subscriptions_out, invoices_out, events_out, charges_out, invoice_payments_out;
     std::vector<app_user> users;
     std::vector<app_payment> payments;
     std::vector<app_usage> usage;
@@ -537,6 +562,7 @@ private:
     std::unordered_set<std::string> ids_;
     std::array<std::string, price_table.size()> products_;
     std::optional<std::int64_t> same_second_;
+    std::optional<std::int64_t> dispute_cluster_;
     std::vector<json::object> findings_;
 };
 
@@ -729,28 +755,43 @@ public:
         emit("customer.created", at, pick_shape(), render_customer(true), nullptr, {}, {});
     }
 
-    // A full refund of the invoice's charge: charge.refunded, whose object is
-    // the charge after the refund. The app does not act on it.
-    std::string refund(std::int64_t at, const std::string& invoice_id) {
+    // Refunds `amount` of a charge (0: all of it): charge.refunded, whose
+    // object is the charge after the refund, at the event's API version. The
+    // app does not act on it.
+    std::string refund(std::int64_t at, const std::string& charge_id, std::int64_t amount = 0) {
         advance_to(at);
-        auto& inv = invoice_ref(invoice_id);
-        if (!inv.paid() || inv.refund || inv.dispute || at <= *inv.paid_at)
-            throw std::logic_error("generator: cannot refund " + invoice_id);
-        inv.refund = sim_invoice::refund_info{g_.new_id("re_"), g_.new_id("txn_"), inv.total(), at};
-        const json::object previous{{"amount_refunded", 0}, {"refunded", false}};
-        return emit("charge.refunded", at, pick_shape(), render_charge(inv), &previous, {}, {});
+        auto& ch = charge_ref(charge_id);
+        if (amount == 0) amount = ch.amount;
+        if (ch.refund || ch.dispute || at <= ch.created || amount <= 0 || amount > ch.amount)
+            throw std::logic_error("generator: cannot refund " + charge_id);
+        ch.refund = sim_charge::refund_info{g_.new_id("re_"), g_.new_id("txn_"), amount, at};
+        // previous_attributes: only what changed (a partial refund leaves `refunded` false).
+        json::object previous{{"amount_refunded", 0}};
+        if (amount == ch.amount) previous["refunded"] = false;
+        const api_shape shape = pick_shape();
+        return emit("charge.refunded", at, shape, render_charge(ch, shape), &previous, {}, {});
     }
 
     // The cardholder disputes the whole charge: charge.dispute.created, whose
     // object is the dispute. The app does not act on it.
-    std::string dispute(std::int64_t at, const std::string& invoice_id) {
+    std::string dispute(std::int64_t at, const std::string& charge_id) {
         advance_to(at);
-        auto& inv = invoice_ref(invoice_id);
-        if (!inv.paid() || inv.refund || inv.dispute || at <= *inv.paid_at)
-            throw std::logic_error("generator: cannot dispute " + invoice_id);
-        inv.dispute = sim_invoice::dispute_info{g_.new_id("dp_"), inv.total(), at};
-        return emit("charge.dispute.created", at, pick_shape(), render_dispute(inv), nullptr, {}, {});
+        auto& ch = charge_ref(charge_id);
+        if (ch.refund || ch.dispute || at <= ch.created)
+            throw std::logic_error("generator: cannot dispute " + charge_id);
+        ch.dispute = sim_charge::dispute_info{g_.new_id("dp_"), ch.amount, at};
+        return emit("charge.dispute.created", at, pick_shape(), render_dispute(ch), nullptr, {}, {});
     }
+
+    // A one-off card payment outside invoicing (a PaymentIntent confirmed by
+    // the app's own checkout): a charge with no invoice and no InvoicePayment.
+    // No event: the app learns of it from its checkout, not from a webhook.
+    std::string one_off_charge(std::int64_t at, std::int64_t amount, std::string description) {
+        advance_to(at);
+        return new_charge(at, amount, {}, std::move(description)).id;
+    }
+
+    const sim_charge& charge(const std::string& id) const { return const_cast<customer_sim*>(this)->charge_ref(id); }
 
     // Returns the subscription_create invoice id (empty for a trial, which
     // bills nothing until it ends).
@@ -858,16 +899,22 @@ public:
     // Renewals up to now, then the list objects and the app's rows.
     void finish() {
         advance_to(g_.now() - 1);
-        g_.customers_out.push_back({created_, g_.next_seq(), json::serialize(render_customer(false))});
-        if (sub_) {
-            g_.subscriptions_out.push_back(
-                {sub_->created, g_.next_seq(), json::serialize(render_subscription(api_shape::basil))});
-        }
+        g_.customers_out.push_back({created_, g_.next_seq(), json::serialize(render_customer(false)), {}});
+        // Versioned resources in both renditions (the lists serve the request's version).
+        const auto both = [&](std::int64_t created, const auto& render) {
+            return record{created, g_.next_seq(), json::serialize(render(api_shape::basil)),
+                          json::serialize(render(api_shape::legacy))};
+        };
+        if (sub_)
+            g_.subscriptions_out.push_back(both(sub_->created, [&](api_shape s) { return render_subscription(s); }));
         for (const auto& inv : invoices_) {
-            g_.invoices_out.push_back({inv.created, g_.next_seq(), json::serialize(render_invoice(inv, api_shape::basil))});
+            g_.invoices_out.push_back(both(inv.created, [&](api_shape s) { return render_invoice(inv, s); }));
             if (inv.paid())
-                g_.charges_out.push_back({*inv.paid_at, g_.next_seq(), json::serialize(render_charge(inv))});
+                g_.invoice_payments_out.push_back(
+                    {*inv.finalized_at, g_.next_seq(), json::serialize(render_invoice_payment(inv)), {}});
         }
+        for (const auto& ch : charges_)
+            g_.charges_out.push_back(both(ch.created, [&](api_shape s) { return render_charge(ch, s); }));
         apply_deliveries();
         if (!has_app_user_) return;
         for (auto& e : scripted_credits_) user_.credit_events.push_back(std::move(e));
@@ -964,8 +1011,11 @@ private:
         inv.status = "paid";
         inv.paid_at = at;
         inv.attempt_count = 1;
-        inv.charge = g_.new_id("ch_");
-        inv.balance_transaction = g_.new_id("txn_");
+        const std::string description = inv.billing_reason == "subscription_create"  ? "Subscription creation"
+                                        : inv.billing_reason == "subscription_cycle" ? "Subscription update"
+                                                                                     : "Payment for Invoice";
+        inv.charge = new_charge(at, inv.total(), inv.id, description).id;
+        inv.invoice_payment = g_.new_id("inpay_");
         const bool dropped = fault == pay_fault::webhook_missing;
         app_effect effect;
         effect.paid_invoice = idx;
@@ -983,6 +1033,25 @@ private:
         for (auto& inv : invoices_)
             if (inv.id == id) return inv;
         throw std::logic_error("generator: unknown invoice " + id);
+    }
+
+    sim_charge& charge_ref(const std::string& id) {
+        for (auto& ch : charges_)
+            if (ch.id == id) return ch;
+        throw std::logic_error("generator: unknown charge " + id);
+    }
+
+    sim_charge& new_charge(std::int64_t at, std::int64_t amount, std::string invoice, std::string description) {
+        sim_charge ch;
+        ch.id = g_.new_id("ch_");
+        ch.payment_intent = g_.new_id("pi_");
+        ch.balance_transaction = g_.new_id("txn_");
+        ch.invoice = std::move(invoice);
+        ch.description = std::move(description);
+        ch.amount = amount;
+        ch.created = at;
+        charges_.push_back(std::move(ch));
+        return charges_.back();
     }
 
     // Emits a customer.subscription.* event for a state change made by
@@ -1039,7 +1108,7 @@ private:
                             {"pending_webhooks", 0},
                             {"request", json::object{{"id", nullptr}, {"idempotency_key", nullptr}}},
                             {"type", type}};
-            g_.events_out.push_back({at, seq, json::serialize(ev)});
+            g_.events_out.push_back({at, seq, json::serialize(ev), {}});
         }
         switch (d.how) {
         case delivery::kind::dropped:
@@ -1265,7 +1334,7 @@ private:
                        {"auto_advance", inv.status == "draft" || inv.status == "open"},
                        {"automatic_tax", json::object{{"enabled", false}, {"liability", nullptr}, {"status", nullptr}}},
                        {"billing_reason", inv.billing_reason}};
-        if (shape == api_shape::legacy) o["charge"] = opt(inv.charge);
+        if (shape == api_shape::legacy) o["charge"] = opt(inv.charge);  // removed by basil
         o["collection_method"] = inv.collection_method;
         o["created"] = inv.created;
         o["currency"] = "usd";
@@ -1303,9 +1372,11 @@ private:
         o["number"] = opt(inv.number);
         o["on_behalf_of"] = nullptr;
         if (shape == api_shape::legacy) {
+            // Removed by basil, where an InvoicePayment links invoice and payment.
             o["paid"] = paid;
             o["paid_out_of_band"] = false;
-            o["payment_intent"] = nullptr;
+            o["payment_intent"] =
+                inv.charge.empty() ? json::value(nullptr) : json::value(charge(inv.charge).payment_intent);
         } else {
             o["parent"] = inv.subscription.empty()
                               ? json::value(nullptr)
@@ -1348,95 +1419,95 @@ private:
         return o;
     }
 
-    // The charge that paid an invoice, as it stands after what happened to it
-    // so far (refund, dispute). Since API 2022-11-15 a charge's `refunds` list
-    // is not included unless expanded, so it is left out.
-    json::object render_charge(const sim_invoice& inv) const {
-        const std::int64_t amount = inv.total();
-        const std::int64_t refunded = inv.refund ? inv.refund->amount : 0;
-        const std::string description = inv.billing_reason == "subscription_create"  ? "Subscription creation"
-                                        : inv.billing_reason == "subscription_cycle" ? "Subscription update"
-                                                                                     : "Payment for Invoice";
-        return {{"id", inv.charge},
-                {"object", "charge"},
-                {"amount", amount},
-                {"amount_captured", amount},
-                {"amount_refunded", refunded},
-                {"application", nullptr},
-                {"application_fee", nullptr},
-                {"application_fee_amount", nullptr},
-                {"balance_transaction", inv.balance_transaction},
-                {"billing_details",
-                 json::object{{"address", json::object{{"city", nullptr},
-                                                       {"country", nullptr},
-                                                       {"line1", nullptr},
-                                                       {"line2", nullptr},
-                                                       {"postal_code", nullptr},
-                                                       {"state", nullptr}}},
-                              {"email", email_},
-                              {"name", name_},
-                              {"phone", nullptr},
-                              {"tax_id", nullptr}}},
-                {"calculated_statement_descriptor", "RECONCILER DEMO"},
-                {"captured", true},
-                {"created", *inv.paid_at},
-                {"currency", "usd"},
-                {"customer", id_},
-                {"description", description},
-                {"disputed", inv.dispute.has_value()},
-                {"failure_balance_transaction", nullptr},
-                {"failure_code", nullptr},
-                {"failure_message", nullptr},
-                {"fraud_details", json::object{}},
-                {"invoice", inv.id},
-                {"livemode", false},
-                {"metadata", json::object{}},
-                {"on_behalf_of", nullptr},
-                {"outcome", json::object{{"advice_code", nullptr},
-                                         {"network_advice_code", nullptr},
-                                         {"network_decline_code", nullptr},
-                                         {"network_status", "approved_by_network"},
-                                         {"reason", nullptr},
-                                         {"risk_level", "normal"},
-                                         {"seller_message", "Payment complete."},
-                                         {"type", "authorized"}}},
-                {"paid", true},
-                {"payment_intent", nullptr},
-                {"payment_method", payment_method_},
-                {"payment_method_details",
-                 json::object{{"card", json::object{{"brand", "visa"},
-                                                    {"checks", json::object{{"address_line1_check", nullptr},
-                                                                            {"address_postal_code_check", nullptr},
-                                                                            {"cvc_check", "pass"}}},
-                                                    {"country", "US"},
-                                                    {"exp_month", card_exp_month_},
-                                                    {"exp_year", card_exp_year_},
-                                                    {"fingerprint", card_fingerprint_},
-                                                    {"funding", "credit"},
-                                                    {"last4", "4242"},
-                                                    {"network", "visa"}}},
-                              {"type", "card"}}},
-                {"receipt_email", email_},
-                {"receipt_number", nullptr},
-                {"receipt_url", nullptr},
-                {"refunded", refunded == amount},
-                {"review", nullptr},
-                {"shipping", nullptr},
-                {"source_transfer", nullptr},
-                {"statement_descriptor", nullptr},
-                {"statement_descriptor_suffix", nullptr},
-                {"status", "succeeded"},
-                {"transfer_data", nullptr},
-                {"transfer_group", nullptr}};
+    // A charge as it stands after what happened to it so far (refund,
+    // dispute). Since API 2022-11-15 a charge's `refunds` list is not
+    // included unless expanded, so it is left out. Basil removed `invoice`.
+    json::object render_charge(const sim_charge& ch, api_shape shape) const {
+        const std::int64_t amount = ch.amount;
+        const std::int64_t refunded = ch.refund ? ch.refund->amount : 0;
+        json::object o{{"id", ch.id},
+                       {"object", "charge"},
+                       {"amount", amount},
+                       {"amount_captured", amount},
+                       {"amount_refunded", refunded},
+                       {"application", nullptr},
+                       {"application_fee", nullptr},
+                       {"application_fee_amount", nullptr},
+                       {"balance_transaction", ch.balance_transaction},
+                       {"billing_details",
+                        json::object{{"address", json::object{{"city", nullptr},
+                                                              {"country", nullptr},
+                                                              {"line1", nullptr},
+                                                              {"line2", nullptr},
+                                                              {"postal_code", nullptr},
+                                                              {"state", nullptr}}},
+                                     {"email", email_},
+                                     {"name", name_},
+                                     {"phone", nullptr},
+                                     {"tax_id", nullptr}}},
+                       {"calculated_statement_descriptor", "RECONCILER DEMO"},
+                       {"captured", true},
+                       {"created", ch.created},
+                       {"currency", "usd"},
+                       {"customer", id_},
+                       {"description", ch.description},
+                       {"disputed", ch.dispute.has_value()},
+                       {"failure_balance_transaction", nullptr},
+                       {"failure_code", nullptr},
+                       {"failure_message", nullptr},
+                       {"fraud_details", json::object{}}};
+        if (shape == api_shape::legacy) o["invoice"] = opt(ch.invoice);  // null for a one-off payment
+        const json::object rest{{"livemode", false},
+                                {"metadata", json::object{}},
+                                {"on_behalf_of", nullptr},
+                                {"outcome", json::object{{"advice_code", nullptr},
+                                                         {"network_advice_code", nullptr},
+                                                         {"network_decline_code", nullptr},
+                                                         {"network_status", "approved_by_network"},
+                                                         {"reason", nullptr},
+                                                         {"risk_level", "normal"},
+                                                         {"seller_message", "Payment complete."},
+                                                         {"type", "authorized"}}},
+                                {"paid", true},
+                                {"payment_intent", ch.payment_intent},
+                                {"payment_method", payment_method_},
+                                {"payment_method_details",
+                                 json::object{{"card", json::object{{"brand", "visa"},
+                                                                    {"checks",
+                                                                     json::object{{"address_line1_check", nullptr},
+                                                                                  {"address_postal_code_check", nullptr},
+                                                                                  {"cvc_check", "pass"}}},
+                                                                    {"country", "US"},
+                                                                    {"exp_month", card_exp_month_},
+                                                                    {"exp_year", card_exp_year_},
+                                                                    {"fingerprint", card_fingerprint_},
+                                                                    {"funding", "credit"},
+                                                                    {"last4", "4242"},
+                                                                    {"network", "visa"}}},
+                                              {"type", "card"}}},
+                                {"receipt_email", email_},
+                                {"receipt_number", nullptr},
+                                {"receipt_url", nullptr},
+                                {"refunded", refunded == amount},
+                                {"review", nullptr},
+                                {"shipping", nullptr},
+                                {"source_transfer", nullptr},
+                                {"statement_descriptor", nullptr},
+                                {"statement_descriptor_suffix", nullptr},
+                                {"status", "succeeded"},
+                                {"transfer_data", nullptr},
+                                {"transfer_group", nullptr}};
+        o.insert(rest.begin(), rest.end());
+        return o;
     }
 
-    json::object render_dispute(const sim_invoice& inv) const {
-        const auto& d = *inv.dispute;
+    json::object render_dispute(const sim_charge& ch) const {
+        const auto& d = *ch.dispute;
         return {{"id", d.id},
                 {"object", "dispute"},
                 {"amount", d.amount},
                 {"balance_transactions", json::array{}},
-                {"charge", inv.charge},
+                {"charge", ch.id},
                 {"created", d.created},
                 {"currency", "usd"},
                 {"evidence_details", json::object{{"due_by", d.created + 7 * day},
@@ -1446,9 +1517,28 @@ private:
                 {"is_charge_refundable", false},
                 {"livemode", false},
                 {"metadata", json::object{}},
-                {"payment_intent", nullptr},
+                {"payment_intent", ch.payment_intent},
                 {"reason", "fraudulent"},
                 {"status", "needs_response"}};
+    }
+
+    // The InvoicePayment of a paid invoice (basil's GET /v1/invoice_payments):
+    // its default payment, by the PaymentIntent of its charge, created when
+    // the invoice was finalized and paid.
+    json::object render_invoice_payment(const sim_invoice& inv) const {
+        const sim_charge& ch = charge(inv.charge);
+        return {{"id", inv.invoice_payment},
+                {"object", "invoice_payment"},
+                {"amount_paid", inv.total()},
+                {"amount_requested", inv.total()},
+                {"created", *inv.finalized_at},
+                {"currency", "usd"},
+                {"invoice", inv.id},
+                {"is_default", true},
+                {"livemode", false},
+                {"payment", json::object{{"type", "payment_intent"}, {"payment_intent", ch.payment_intent}}},
+                {"status", "paid"},
+                {"status_transitions", json::object{{"canceled_at", nullptr}, {"paid_at", *inv.paid_at}}}};
     }
 
     // The app's webhook handler, applied in the order the effects reached the
@@ -1492,6 +1582,7 @@ private:
     int next_invoice_number_ = 1;
     std::optional<sim_subscription> sub_;
     std::vector<sim_invoice> invoices_;
+    std::vector<sim_charge> charges_;  // creation order
     std::vector<pending_delivery> deliveries_;
     std::int64_t last_sub_event_ = std::numeric_limits<std::int64_t>::min();
     std::int64_t last_received_ = 0;
@@ -1696,49 +1787,162 @@ void seed_orphan_local_payment(generator& g, customer_sim& c, int instance) {
     g.add_finding(std::move(f));
 }
 
-// refund_or_dispute: a credit pack bought before the window, then in the
-// window (variant = instance % 3) 0: fully refunded while the user still has
-// every credit; 1: fully refunded after most credits were spent (revoke the
-// rest, the spent part is unrecovered); 2: disputed, credits unused.
+// One charge taken back in the window (refunded or disputed), and the
+// finding it seeds once the customer's life is played.
+struct takeback {
+    std::string charge;
+    std::int64_t at = 0;
+    api_shape shape = api_shape::legacy;  // the event's API version
+    bool dispute = false;
+    std::int64_t refund = 0;  // refunds: the amount, 0 = all of it
+    std::string_view scenario;
+    std::string event;  // the charge.refunded / charge.dispute.created event, once emitted
+};
+
+// The finding one takeback seeds. A pack's charge: refund_or_dispute, by the
+// reconciler's rule (clawback): revoke min(due, ai_credits) where due =
+// floor(granted x taken / amount); nothing revocable (ai_credits <= 0): no
+// correction, flagged with every credit due unrecovered. A one-off charge
+// (no invoice): charge_without_invoice, flagged.
+json::object takeback_finding(const customer_sim& c, const takeback& t, std::int64_t ai_credits) {
+    const sim_charge& ch = c.charge(t.charge);
+    const std::int64_t taken = ch.taken();
+    const bool one_off = ch.invoice.empty();
+    json::object f = new_finding(one_off ? "charge_without_invoice" : "refund_or_dispute", "charge", ch.id);
+    about(f, c);
+    if (one_off) {
+        f["charge"] = ch.id;
+        f["reason"] = t.dispute ? "dispute" : "refund";
+    } else {
+        const std::int64_t granted = granted_for(c.final_user(), ch.invoice);
+        const std::int64_t due = granted * taken / ch.amount;
+        const std::int64_t revoke = std::min(due, std::max<std::int64_t>(0, ai_credits));
+        if (granted <= 0 || due <= 0)
+            throw std::logic_error("generator: " + std::string(t.scenario) + " charge " + ch.id +
+                                   " has no credits due back");
+        if (revoke > 0)
+            f["correction"] =
+                json::object{{"kind", "revoke_credits"}, {"credits", revoke}, {"unrecovered", due - revoke}};
+        else
+            f["unrecovered"] = due;
+        f["invoice"] = ch.invoice;
+        f["granted"] = granted;
+        f["credits_due"] = due;
+        f["ai_credits"] = ai_credits;
+    }
+    f["payment_intent"] = ch.payment_intent;
+    f["event"] = t.event;
+    f["event_type"] = t.dispute ? "charge.dispute.created" : "charge.refunded";
+    f["amount"] = ch.amount;
+    f[t.dispute ? "amount_disputed" : "amount_refunded"] = taken;
+    f["scenario"] = t.scenario;
+    return f;
+}
+
+// refund_or_dispute (+ charge_without_invoice): credit packs bought before
+// the window, taken back in it. Per variant (instance % 3):
+//  0 credits unused (the balance covers everything due back, revoked in
+//    full): a full refund, a refund of two fifths (legacy event) and one of
+//    a third (basil event; the credits due back round down), and a dispute
+//    among the clustered ones (basil);
+//  1 credits partly spent: a full refund after most credits were spent (the
+//    balance is revoked, the rest unrecovered);
+//  2 credits all spent (balance exactly 0): a full refund, flagged only.
+// The first three instances also carry the one-off kinds: 1 a one-off
+// payment (no invoice) disputed among the clustered disputes (legacy event);
+// 2 a second pack disputed far from other disputes (basil, flagged only) and
+// a one-off payment refunded (basil event). Other events use the instance's
+// shape (see shape_for).
 void seed_refund_or_dispute(generator& g, customer_sim& c, int instance) {
-    c.force_shape(shape_for(instance));
+    const api_shape shape = shape_for(instance);
+    c.force_shape(shape);
     rng& r = g.random();
     const int variant = instance % 3;
-    const std::int64_t bought = g.before_window_time();
-    c.create_customer(bought - r.between(2 * hour, 3 * day));
-    if (variant != 1) c.buy_pack(c.created() + r.between(minute, hour), r.between(1, 3), pack_outcome::paid);
-    const std::string id = c.buy_pack(bought, variant == 1 ? 2 : r.between(1, 3), pack_outcome::paid);
-    const std::int64_t from = bought + 10 * minute, to = g.window_start() - 10 * minute;
-    if (variant == 1) {
-        for (int i = 0; i < 3; ++i) c.script_usage({r.between(from, to), r.between(150, 250), false});
+    const bool extras = instance < 3;
+    c.create_customer(g.before_window_time() - r.between(2 * hour, 3 * day));
+    // Purchases a few minutes apart, all settled long before the window.
+    std::int64_t t = c.created();
+    const auto next_time = [&] { return t += r.between(minute, 20 * minute); };
+    const auto pack = [&](std::int64_t qty) {
+        return c.invoice(c.buy_pack(next_time(), qty, pack_outcome::paid)).charge;
+    };
+    const auto one_off = [&] {
+        const std::int64_t at = next_time();
+        return c.one_off_charge(at, r.between(5, 50) * 100, "Onboarding session (one-off)");
+    };
+
+    std::vector<takeback> takebacks;
+    const auto add = [&](std::string charge, std::int64_t at, api_shape s, bool dispute, std::int64_t refund,
+                         std::string_view scenario) {
+        takebacks.push_back({std::move(charge), at, s, dispute, refund, scenario, {}});
+    };
+    if (variant == 0) {
+        pack(r.between(1, 3));  // kept: the balance covers everything due back
+        const std::string full = pack(r.between(1, 3)), fifths = pack(r.between(1, 3)), third = pack(r.between(1, 2));
+        const std::string disputed = pack(r.between(1, 3));
+        add(full, g.window_time(300, 700), shape, false, 0, "refund_credits_unused");
+        add(fifths, g.window_time(300, 700), api_shape::legacy, false, c.charge(fifths).amount * 2 / 5,
+            "refund_partial_credits_unused");
+        add(third, g.window_time(300, 700), api_shape::basil, false, c.charge(third).amount / 3,
+            "refund_partial_credits_unused");
+        add(disputed, g.dispute_cluster_time(), api_shape::basil, true, 0, "dispute_clustered");
+        for (auto k = r.between(1, 2); k > 0; --k)
+            c.script_usage({r.between(t + 10 * minute, g.window_start() - 10 * minute), r.between(20, 120), false});
+    } else if (variant == 1) {
+        const std::string spent = pack(2);
+        if (extras) {
+            std::string charge = one_off();
+            add(std::move(charge), g.dispute_cluster_time(), api_shape::legacy, true, 0, "one_off_disputed");
+        }
+        add(spent, g.window_time(300, 700), shape, false, 0, "refund_credits_spent");
+        for (int i = 0; i < 3; ++i)
+            c.script_usage({r.between(t + 10 * minute, g.window_start() - 10 * minute), r.between(150, 250), false});
     } else {
-        for (auto k = r.between(1, 2); k > 0; --k) c.script_usage({r.between(from, to), r.between(20, 120), false});
+        const std::string spent = pack(r.between(1, 3));
+        std::int64_t credits = c.invoice(c.charge(spent).invoice).credits();
+        if (extras) {
+            const std::string lone = pack(r.between(1, 3));
+            credits += c.invoice(c.charge(lone).invoice).credits();
+            add(lone, g.lone_dispute_time(), api_shape::basil, true, 0, "dispute_lone");
+            std::string charge = one_off();
+            add(std::move(charge), g.window_time(300, 700), api_shape::basil, false, 0, "one_off_refunded");
+        }
+        add(spent, g.window_time(300, 700), shape, false, 0, "refund_credits_all_spent");
+        // Every credit spent, in two requests: the balance is exactly 0.
+        const std::int64_t first = r.between(1, credits - 1);
+        for (const std::int64_t spend : {first, credits - first})
+            c.script_usage({r.between(t + 10 * minute, g.window_start() - 10 * minute), spend, false});
     }
-    const std::int64_t at = g.window_time(100, 900);
-    const std::string event = variant == 2 ? c.dispute(at, id) : c.refund(at, id);
+    // Events in time order: a customer's webhooks arrive in order.
+    std::stable_sort(takebacks.begin(), takebacks.end(), [](const auto& a, const auto& b) { return a.at < b.at; });
+    for (auto& tb : takebacks) {
+        c.force_shape(tb.shape);
+        tb.event = tb.dispute ? c.dispute(tb.at, tb.charge) : c.refund(tb.at, tb.charge, tb.refund);
+    }
+    c.force_shape(shape);
     c.finish();
 
-    const sim_invoice& inv = c.invoice(id);
     const app_user& u = c.final_user();
-    const std::int64_t granted = granted_for(u, id);
-    const std::int64_t taken = variant == 2 ? inv.dispute->amount : inv.refund->amount;
-    const std::int64_t due = granted * taken / inv.total();
     const std::int64_t ai_credits = sum_of_deltas(u) + u.balance_offset;
-    const std::int64_t revoke = std::min(due, std::max<std::int64_t>(0, ai_credits));
-    if (granted <= 0 || (variant == 1 ? !(revoke > 0 && revoke < due) : revoke != due))
-        throw std::logic_error("generator: refund_or_dispute script lost its shape for " + id);
-    json::object f = new_finding("refund_or_dispute", "charge", inv.charge);
-    about(f, c);
-    f["correction"] = json::object{{"kind", "revoke_credits"}, {"credits", revoke}, {"unrecovered", due - revoke}};
-    f["invoice"] = id;
-    f["event"] = event;
-    f["event_type"] = variant == 2 ? "charge.dispute.created" : "charge.refunded";
-    f["granted"] = granted;
-    f["amount"] = inv.total();
-    f[variant == 2 ? "amount_disputed" : "amount_refunded"] = taken;
-    f["ai_credits"] = ai_credits;
-    f["scenario"] = variant == 0 ? "refund_credits_unused" : variant == 1 ? "refund_credits_spent" : "dispute";
-    g.add_finding(std::move(f));
+    std::int64_t revoked = 0;
+    for (const auto& tb : takebacks) {
+        json::object f = takeback_finding(c, tb, ai_credits);
+        if (f.at("kind") == "refund_or_dispute") {
+            const auto& corr = f.at("correction");
+            const std::int64_t revoke = corr.is_null() ? 0 : corr.at("credits").as_int64();
+            const std::int64_t due = f.at("credits_due").as_int64();
+            revoked += revoke;
+            const bool as_planned = variant == 0   ? revoke == due
+                                    : variant == 1 ? revoke > 0 && revoke < due
+                                                   : ai_credits == 0 && revoke == 0;
+            if (!as_planned)
+                throw std::logic_error("generator: refund_or_dispute script lost its shape for " + tb.charge);
+        }
+        g.add_finding(std::move(f));
+    }
+    // The reconciler revokes each finding from the balance it reads: they all fit.
+    if (revoked > std::max<std::int64_t>(0, ai_credits))
+        throw std::logic_error("generator: refund_or_dispute revokes more than the balance of " + c.email());
 }
 
 // Noise: a refunded pack whose credits were already revoked (source = the
@@ -1751,10 +1955,10 @@ void noise_refund_already_revoked(generator& g, customer_sim& c, int) {
     const std::string id = c.buy_pack(bought, r.between(1, 3), pack_outcome::paid);
     c.script_usage({r.between(bought + 10 * minute, g.window_start() - 10 * minute), r.between(20, 120), false});
     const std::int64_t at = g.window_time(100, 600);
-    c.refund(at, id);
-    const sim_invoice& inv = c.invoice(id);
-    c.add_credit_event(
-        new_credit_event(g, at + r.between(minute, 5 * minute), -inv.credits(), "revoke", "charge.refunded", inv.charge));
+    const std::string charge = c.invoice(id).charge;
+    c.refund(at, charge);
+    c.add_credit_event(new_credit_event(g, at + r.between(minute, 5 * minute), -c.invoice(id).credits(), "revoke",
+                                        "charge.refunded", charge));
     c.finish();
 }
 
@@ -2256,7 +2460,10 @@ void write_file(const std::filesystem::path& path, const std::string& head, cons
 // In creation order (created, then the order objects were made): the list
 // engine (dataset.hpp) takes file order as insertion order and lists
 // same-second objects later-added first, which then matches Stripe's order.
-void write_list(const std::filesystem::path& path, const std::vector<record>& records) {
+// `text` picks the rendition: every rendition file lists the same objects in
+// the same order, as the list engine requires.
+void write_list(const std::filesystem::path& path, const std::vector<record>& records,
+                std::string record::*text = &record::text) {
     std::vector<const record*> sorted;
     sorted.reserve(records.size());
     for (const auto& r : records) sorted.push_back(&r);
@@ -2265,17 +2472,21 @@ void write_list(const std::filesystem::path& path, const std::vector<record>& re
     });
     std::vector<const std::string*> items;
     items.reserve(sorted.size());
-    for (const auto* r : sorted) items.push_back(&r->text);
+    for (const auto* r : sorted) items.push_back(&(r->*text));
     write_file(path, "[\n", items, "]\n");
 }
 
 void generator::write_files(const std::filesystem::path& out_dir) const {
     std::filesystem::create_directories(out_dir);
     write_list(out_dir / "customers.json", customers_out);
-    write_list(out_dir / "subscriptions.json", subscriptions_out);
-    write_list(out_dir / "invoices.json", invoices_out);
     write_list(out_dir / "events.json", events_out);
-    write_list(out_dir / "charges.json", charges_out);
+    write_list(out_dir / "invoice_payments.json", invoice_payments_out);
+    const std::pair<std::string_view, const std::vector<record>*> versioned[] = {
+        {"subscriptions", &subscriptions_out}, {"invoices", &invoices_out}, {"charges", &charges_out}};
+    for (const auto& [resource, records] : versioned) {
+        write_list(out_dir / dataset::rendition_file_name(resource, basil_version), *records, &record::text);
+        write_list(out_dir / dataset::rendition_file_name(resource, legacy_version), *records, &record::legacy);
+    }
 
     json::object prices;
     for (const auto& p : price_table) {
@@ -2386,7 +2597,8 @@ void generator::write_app_db(const std::filesystem::path& db_path) const {
 
 generation_summary generator::summary() const {
     return {customers_out.size(), subscriptions_out.size(), invoices_out.size(), events_out.size(),
-            findings_.size(),     window_start_,           now_,           charges_out.size()};
+            findings_.size(),     window_start_,           now_,           charges_out.size(),
+            invoice_payments_out.size()};
 }
 
 void validate(const generator_options& opts, std::int64_t now) {

@@ -8,15 +8,28 @@
 //   * Deterministic: the same (seed, now, customers, window_hours) gives the
 //     same bytes in every output file and the same database rows.
 //   * out_dir receives customers.json, subscriptions.json, invoices.json,
-//     charges.json, events.json (JSON arrays of Stripe objects in creation
-//     order, oldest first; same-second objects in the order they happened,
-//     e.g. customer.subscription.created before .updated) and
-//     ground_truth.json. List objects are rendered at the newest API shape
-//     ("2025-03-31.basil"); an event's data.object is rendered at the event's
-//     own api_version, about half "2024-06-20", half basil. Events older than
-//     30 days before `now` are left out (Stripe keeps 30 days); their objects
-//     stay in the lists. Every paid invoice has one charge (ch_..., with
-//     invoice, customer, amount, amount_refunded, refunded, disputed).
+//     charges.json, invoice_payments.json, events.json (JSON arrays of Stripe
+//     objects in creation order, oldest first; same-second objects in the
+//     order they happened, e.g. customer.subscription.created before
+//     .updated) and ground_truth.json. Those list objects are rendered at the
+//     newest API shape ("2025-03-31.basil"); subscriptions, invoices and
+//     charges are also written at "2024-06-20" as
+//     <resource>@2024-06-20.json: the same objects in the same order (the
+//     list engine's rendition files, dataset.hpp). An event's data.object is
+//     rendered at the event's own api_version, about half "2024-06-20", half
+//     basil, whatever it carries (invoice, subscription, charge). Events
+//     older than 30 days before `now` are left out (Stripe keeps 30 days);
+//     their objects stay in the lists.
+//   * Every paid invoice has one charge (ch_..., with customer, amount,
+//     amount_refunded, refunded, disputed and payment_intent pi_... at every
+//     version, and invoice only at 2024-06-20) and one InvoicePayment
+//     (inpay_..., status paid, payment {type payment_intent, payment_intent:
+//     the charge's}, in invoice_payments.json: basil's only link between an
+//     invoice and its payment). At 2024-06-20 an invoice also names its
+//     charge and payment_intent (and carries paid, paid_out_of_band); basil
+//     has none of these. Disputes carry their charge's payment_intent. A few
+//     seeded charges are one-off payments outside invoicing: a PaymentIntent
+//     and charge with no invoice (null at 2024-06-20) and no InvoicePayment.
 //   * app_db is created (schema from reconciler::store::app_schema_sql(), WAL)
 //     and must not exist beforehand: an existing path is refused with
 //     std::runtime_error, and a half-written database is removed on failure.
@@ -44,7 +57,13 @@
 // record_payment}, {kind:"set_tier", to} or {kind:"revoke_credits", credits,
 // unrecovered}. subject_id: invoice in_, subscription sub_, charge ch_,
 // customer cus_, event evt_, user: email, credit event ce_,
-// webhook_endpoint: "webhook_endpoint".
+// webhook_endpoint: "webhook_endpoint". Evidence of refund_or_dispute:
+// invoice, payment_intent, event, event_type, granted, amount,
+// amount_refunded or amount_disputed, credits_due (floor(granted x taken /
+// amount)), ai_credits, and unrecovered (= credits_due) when nothing can be
+// revoked (ai_credits <= 0: correction null, flagged); of
+// charge_without_invoice: charge, payment_intent, reason ("refund" |
+// "dispute"), amount, amount_refunded or amount_disputed, event, event_type.
 //
 // Seeded kinds (at least two of each, webhook_signature_failures once; ~1%
 // of customers per customer scenario), as the reconciler's rules see them:
@@ -67,10 +86,22 @@
 //                         Stripe does not have, or shows as void (row amount
 //                         0 = the void invoice's amount_paid, so no
 //                         amount_mismatch under any reading).
-//   refund_or_dispute     charge.refunded (full; credits unused, or mostly
-//                         spent) or charge.dispute.created in the window for a
-//                         pack granted before it; noise: a refund already
-//                         revoked (revoke event, source = charge id).
+//   refund_or_dispute     charge.refunded or charge.dispute.created in the
+//                         window for a pack granted before it: full refunds
+//                         (credits unused; mostly spent: part revoked, part
+//                         unrecovered; all spent, balance exactly 0: flagged,
+//                         no correction), partial refunds (two fifths, a
+//                         third: credits due round down) with credits unused,
+//                         disputes created within minutes of each other
+//                         (different customers, so a slice lists several) and
+//                         one far from any other; every kind of refund and
+//                         dispute with events in both API shapes. Noise: a
+//                         refund already revoked (revoke event, source =
+//                         charge id).
+//   charge_without_invoice  a one-off payment of a known user (no invoice, no
+//                         InvoicePayment) refunded (basil event) or disputed
+//                         (legacy event, among the clustered disputes) in the
+//                         window; flagged, no correction.
 //   unknown_customer      a customer with no user by id or email, created in
 //                         the window, or created before it with a paid invoice
 //                         in it; noise: a customer matched by email only.
@@ -107,7 +138,7 @@
 namespace reconciler::sim {
 
 struct generator_options {
-    std::filesystem::path out_dir;   // writes events.json, invoices.json, subscriptions.json, customers.json, charges.json, ground_truth.json
+    std::filesystem::path out_dir;   // writes the files listed above
     std::filesystem::path app_db;    // SQLite app database to create (must not exist)
     int customers = 200;
     std::uint64_t seed = 42;
@@ -119,6 +150,7 @@ struct generation_summary {
     std::size_t customers, subscriptions, invoices, events, seeded_findings;
     std::int64_t window_start, window_end;
     std::size_t charges;
+    std::size_t invoice_payments;
 };
 
 generation_summary generate_dataset(const generator_options& opts);

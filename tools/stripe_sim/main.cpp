@@ -5,6 +5,7 @@
 //                    [--latency-ms N] [--fault-429 R] [--fault-5xx R] [--fault-reset R]
 //                    [--fault-truncated R] [--fault-malformed R] [--fault-stall R]
 //                    [--stall-ms N] [--fault-slow-body R] [--rate-limit RPS] [--seed N]
+//                    [--default-api-version V]
 //   stripe-sim generate --out DIR --app-db PATH [--customers N] [--seed N]
 //                       [--now UNIX] [--window-hours H]
 //
@@ -44,6 +45,7 @@ constexpr const char* usage_text =
     "                   [--latency-ms N] [--fault-429 R] [--fault-5xx R] [--fault-reset R]\n"
     "                   [--fault-truncated R] [--fault-malformed R] [--fault-stall R] [--stall-ms N]\n"
     "                   [--fault-slow-body R] [--rate-limit RPS] [--seed N]\n"
+    "                   [--default-api-version V (for requests without Stripe-Version; default 2025-03-31.basil)]\n"
     "  stripe-sim generate --out DIR --app-db PATH [--customers N] [--seed N] [--now UNIX]\n"
     "                      [--window-hours H]\n";
 
@@ -170,7 +172,7 @@ int serve(int argc, char** argv) {
     const arguments args("serve", argc, argv,
                          {"data", "bind", "port", "port-file", "tls-dir", "api-key-env", "latency-ms", "fault-429",
                           "fault-5xx", "fault-reset", "fault-truncated", "fault-malformed", "fault-stall",
-                          "stall-ms", "fault-slow-body", "rate-limit", "seed"},
+                          "stall-ms", "fault-slow-body", "rate-limit", "seed", "default-api-version"},
                          {"plain-http"});
     const fs::path data_dir = args.require("data");
     if (args.has("tls-dir") == args.has("plain-http"))
@@ -195,6 +197,14 @@ int serve(int argc, char** argv) {
             f.rate_slow_body > 1.0 + 1e-9)
         throw usage_error("serve: the --fault-* rates must add up to at most 1");
     opts.rate_limit_per_second = args.number("rate-limit", 0, 1e9).value_or(0);
+    if (auto v = args.get("default-api-version")) {
+        if (!dataset::is_supported_api_version(*v)) {
+            std::string list;
+            for (const auto& s : dataset::supported_api_versions()) list += (list.empty() ? "" : ", ") + s;
+            throw usage_error("serve: --default-api-version must be one of " + list + ", got '" + *v + "'");
+        }
+        opts.default_api_version = *v;
+    }
 
     const std::string key_env = args.get("api-key-env").value_or("STRIPE_API_KEY");
     const char* key = key_env.empty() ? nullptr : std::getenv(key_env.c_str());

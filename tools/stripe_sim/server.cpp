@@ -312,7 +312,10 @@ struct server::impl {
                                                   "_read' permission would allow this request to continue.",
                                               ""));
         }
-        http_result result = opts.data->handle_get(target);
+        const auto version = req.find("Stripe-Version");
+        const std::string_view api_version =
+            version != req.end() ? std::string_view(version->value()) : std::string_view(opts.default_api_version);
+        http_result result = opts.data->handle_get(target, api_version);
         if (result.status < 300 && f != fault::reset && f != fault::truncated)
             n_ok.fetch_add(1, std::memory_order_relaxed);
         return finish(result.status, std::move(result.body), f);
@@ -431,6 +434,9 @@ server::server(server_options opts) : impl_(std::make_unique<impl>(std::move(opt
     auto& s = *impl_;
     if (!s.opts.data) throw std::invalid_argument("start stripe-sim server: no dataset given");
     if (s.opts.api_key.empty()) throw std::invalid_argument("start stripe-sim server: empty API key");
+    if (!dataset::is_supported_api_version(s.opts.default_api_version))
+        throw std::invalid_argument("start stripe-sim server: unsupported default API version '" +
+                                    s.opts.default_api_version + "'");
     s.tokens = std::max(1.0, s.opts.rate_limit_per_second);
 
     if (s.opts.tls) {

@@ -21,6 +21,9 @@
 //    POST /webhook is a 405 like every other POST.
 //  - Every response carries Request-Id (req_ + 14 alphanumerics),
 //    Content-Type: application/json, and Stripe-Version echoed when sent.
+//  - The dataset answers at the request's Stripe-Version, or at
+//    server_options::default_api_version (the account's default) when the
+//    request sends none; an unsupported value is a 400 (see dataset.hpp).
 //  - Fault decisions come from an RNG seeded with faults.seed: the same
 //    sequence of requests meets the same faults.
 //  - The destructor (or stop()) stops accepting, drops open connections and
@@ -65,6 +68,9 @@ struct server_options {
     // Resources ("disputes") the key may not read, like a restricted key
     // without that permission: their list and retrieve answer 403.
     std::vector<std::string> forbidden_resources;
+    // The version requests without Stripe-Version get, like an account's
+    // default API version; one of dataset::supported_api_versions().
+    std::string default_api_version = "2025-03-31.basil";
 };
 
 // One request to the webhook receiver.
