@@ -661,11 +661,21 @@ void config_parser::parse_prices(const YAML::Node& n, const std::vector<std::str
     for (const auto& [id, entry] : s) {
         const std::string path = "prices." + id;
         if (has_control_or_space(id)) fail(entry, "prices: price id " + quote(id) + " contains spaces or control characters");
-        const section fields = open_section(entry, path, {"tier", "credits"});
-        if (fields.empty()) {
-            fail(entry, path + ": grants nothing; set tier and/or credits, e.g. { tier: pro, credits: 1000 }");
-        }
+        const section fields = open_section(entry, path, {"tier", "credits", "ignore"});
         price_entitlement e;
+        if (const auto it = fields.find("ignore"); it != fields.end()) {
+            e.ignore = boolean(it->second, path + ".ignore");
+            if (e.ignore && fields.size() > 1)
+                fail(entry, path + ": ignore: true grants nothing; drop tier and credits, or drop ignore");
+            if (e.ignore) {
+                out.emplace(id, std::move(e));
+                continue;
+            }
+        }
+        if (!fields.count("tier") && !fields.count("credits")) {
+            fail(entry, path + ": grants nothing; set tier and/or credits, e.g. { tier: pro, credits: 1000 }, "
+                               "or { ignore: true } for a price that entitles to nothing");
+        }
         if (const auto it = fields.find("tier"); it != fields.end()) {
             e.tier = name_string(it->second, path + ".tier", "a tier name from tiers (" + join(tiers) + ")");
             check_tier(it->second, path + ".tier", e.tier, tiers);

@@ -282,6 +282,7 @@ json::object report_json(const run_result& r) {
              {"slices", r.slices},
              {"subscriptions_from_list", r.subscriptions_from_list},
              {"objects_passed_over", to_obj(r.passed_over)},
+             {"portal_sessions", r.portal_sessions},
              {"request_ids_file", "request_ids.txt"},
              {"notes", std::move(notes)},
              {"cursors", r.checkpoint ? json::value(json::object{{"window", format_rfc3339(*r.checkpoint)}})
@@ -411,6 +412,10 @@ std::string format_summary(const run_result& r) {
     s << "  fetched  " << r.objects << " objects in " << r.pages << " pages (" << r.requests << " requests, "
       << r.retries << " retries) in " << (r.finished_at - r.started_at) << " s\n";
     if (!r.succeeded) s << "  error    " << r.error << "\n";
+    // Unknown prices come first: until they are mapped, the rest of the summary is incomplete for their customers.
+    const auto unknown_price = [](const std::string& n) { return n.rfind("unknown price ", 0) == 0; };
+    for (const auto& n : r.notes)
+        if (unknown_price(n)) s << "  note     " << n << "\n";
     const auto& table = r.tally.by_kind_and_disposition;
     s << "  findings " << r.tally.total << " (applied " << r.applied() << ", flagged " << r.flagged() << ")\n";
     for (const auto& [kind, dispositions] : table) {
@@ -422,7 +427,8 @@ std::string format_summary(const run_result& r) {
         s << "  escalations " << r.new_escalations << " new, " << r.escalations_resolved << " resolved, "
           << r.open_escalations << " open\n";
     if (!r.cap_reached.empty()) s << "  CAP      " << r.cap_reached << " reached: remaining corrections flagged\n";
-    for (const auto& n : r.notes) s << "  note     " << n << "\n";
+    for (const auto& n : r.notes)
+        if (!unknown_price(n)) s << "  note     " << n << "\n";
     s << "  report   " << (r.report_dir / "report.json").string() << "\n";
     return s.str();
 }

@@ -4,6 +4,7 @@
 #include "app/report.hpp"
 #include "app/run_lock.hpp"
 #include "core/json_log.hpp"
+#include "core/portal_audit.hpp"
 #include "core/stripe_parse.hpp"
 #include "core/timeutil.hpp"
 #include "stripe/beast_transport.hpp"
@@ -95,6 +96,7 @@ const std::vector<std::string>& subscription_event_types() {
 const std::vector<std::string>& slice_event_types() {
     static const std::vector<std::string> types{
         "invoice.paid", "invoice.payment_succeeded", "charge.refunded", "charge.dispute.created", "customer.created",
+        "billing_portal.session.created",  // counted only: the portal's traffic
     };
     return types;
 }
@@ -328,6 +330,58 @@ public:
         }
     }
 
+    // The support runbook's fourth row, once per run: the active Billing
+    // Portal configurations (one request) and the prices the default one
+    // offers (one each, a handful). A key that may not read the portal or
+    // prices gets a note saying what was not checked, never a failed run.
+    asio::awaitable<std::optional<portal_audit_input>> audit_portal() {
+        portal_audit_input in;
+        in.at = window_end_ - 1;
+        const auto forbidden = [this](const stripe::stripe_error& e, const std::string& what) {
+            if (e.http_status() != 403) return false;
+            result_.notes.push_back(what + " (" + e.request_id() + ")");
+            log::warn("billing_portal_not_checked", {{"error", log::redact(e.what())}, {"effect", what}});
+            return true;
+        };
+        try {
+            // Named: GCC 12 miscompiles an initializer list inside co_await.
+            std::vector<std::string> list_path{"/v1/billing_portal/configurations?active=true&limit=100"};
+            auto got = co_await client_.retrieve_all(std::move(list_path));
+            const auto& r = got.front();
+            in.request_id = r.request_id;
+            const auto* data = r.object->if_contains("data");
+            if (!data || !data->is_array())
+                throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected a list of configurations");
+            for (const auto& v : data->as_array()) {
+                if (!v.is_object()) throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected objects");
+                in.configurations.push_back(parse_billing_portal_configuration(v.as_object()));
+            }
+            record(list_page_info{r.path, 1, r.request_id, data->as_array().size(), false});
+            if (const auto* more = r.object->if_contains("has_more"); more && more->is_bool() && more->as_bool())
+                result_.notes.push_back("billing portal: over 100 active configurations; the newest 100 were checked");
+        } catch (const stripe::stripe_error& e) {
+            if (!forbidden(e, "billing portal not checked: the key lacks billing_portal read")) throw;
+            co_return std::nullopt;
+        }
+        std::vector<std::string> offered, paths;
+        for (const auto& c : in.configurations)
+            if (c.active && c.is_default && c.subscription_update_enabled) offered = c.offered_prices;
+        std::sort(offered.begin(), offered.end());
+        offered.erase(std::unique(offered.begin(), offered.end()), offered.end());
+        for (const auto& id : offered) paths.push_back("/v1/prices/" + stripe::detail::url_encode(id));
+        try {
+            auto prices = co_await client_.retrieve_all(std::move(paths), true);
+            for (std::size_t k = 0; k < prices.size(); ++k) {
+                record(list_page_info{prices[k].path, 1, prices[k].request_id, prices[k].object ? 1u : 0u, false});
+                // A price Stripe no longer has can be offered no more than an archived one.
+                if (!prices[k].object || !parse_price(*prices[k].object).active) in.archived_prices.insert(offered[k]);
+            }
+        } catch (const stripe::stripe_error& e) {
+            if (!forbidden(e, "billing portal prices not checked for archiving: the key lacks price read")) throw;
+        }
+        co_return in;
+    }
+
     // What the last fetch brought; the fetcher starts empty again.
     fetched take() { return std::exchange(data_, fetched{}); }
 
@@ -552,6 +606,8 @@ private:
             f.disputes.emplace_back(*d, e.id);
         } else if (auto* c = std::get_if<customer>(&e.object)) {
             f.customers.emplace(c->id, *c);
+        } else if (e.type == "billing_portal.session.created") {
+            ++result_.portal_sessions;
         }
     }
 
@@ -930,6 +986,19 @@ void apply_findings(const config& cfg, store::store& db, std::vector<finding> fi
     }
 }
 
+// Unknown prices lead the run's notes (the summary, summary.md, report.json):
+// until someone maps them, their customers' invoices grant nothing.
+void note_unknown_prices(run_result& result, const std::vector<finding>& unknown) {
+    std::vector<std::string> lines;
+    for (const auto& f : unknown) {
+        const auto count = [&](const char* k) { return std::to_string(f.evidence.at(k).as_int64()); };
+        lines.push_back("unknown price " + f.subject_id + ": " + count("customers") + " customers, " + count("invoices") +
+                        " paid invoices, " + count("subscriptions") +
+                        " subscriptions; add it to prices: or mark it { ignore: true }");
+    }
+    result.notes.insert(result.notes.begin(), lines.begin(), lines.end());
+}
+
 // Kinds escalated even when the reconciler repaired their effect.
 bool always_escalated(finding_kind k) { return k == finding_kind::paid_without_entitlement_change; }
 
@@ -1163,7 +1232,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         const auto finish = [&](detail::fetched lists, unix_seconds s, unix_seconds e) -> asio::awaitable<void> {
             const bool last = e == end;
             co_await fetcher.finish_slice(std::move(lists), s, e, last);
-            auto job = [&, f = fetcher.take(), pages = fetcher.take_pages()]() mutable {
+            std::optional<portal_audit_input> portal;
+            if (last) portal = co_await fetcher.audit_portal();
+            auto job = [&, f = fetcher.take(), pages = fetcher.take_pages(), portal = std::move(portal)]() mutable {
                 {  // the slice's objects are freed at the end of this block, on the worker
                     db->record_pages(result.run_id, pages);
                     window_input in = detail::to_window_input(f, s, e);
@@ -1171,8 +1242,14 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
                     const local_snapshot local = detail::load_local_for(*db, in);
                     auto findings = diff(in, local, policy, diff_scope::slice_rules, memory);
                     result.passed_over = memory.passed_over;
-                    if (last)
+                    if (last) {
                         for (auto& p : pending_customers(memory)) findings.push_back(std::move(p));
+                        auto unknown = unknown_price_findings(memory);
+                        detail::note_unknown_prices(result, unknown);
+                        for (auto& p : unknown) findings.push_back(std::move(p));
+                        if (portal)
+                            for (auto& p : audit_billing_portal(*portal, policy)) findings.push_back(std::move(p));
+                    }
                     ++result.slices;
                     // Invoices paid in the slice's last minutes went on with the
                     // next slice: what this one verified ends before them.

@@ -84,6 +84,7 @@ struct run_result {
     std::int64_t retries = 0;
     std::int64_t slices = 0;                   // chronological slices verified (config window.slice)
     std::int64_t subscriptions_from_list = 0;  // states taken from the subscription list (past event retention)
+    std::int64_t portal_sessions = 0;  // billing_portal.session.created events in the window (the portal's traffic)
     std::map<std::string, std::int64_t> passed_over;  // Stripe objects no rule could act on, by reason (diff_memory)
     std::vector<finding_outcome> outcomes;  // the current part's, until report_writer::findings() takes them
     finding_tally tally;                    // every finding of the run

@@ -29,6 +29,8 @@ const char* to_string(finding_kind k) noexcept {
     case finding_kind::webhook_signature_failures: return "webhook_signature_failures";
     case finding_kind::missing_correlation_id: return "missing_correlation_id";
     case finding_kind::charge_without_invoice: return "charge_without_invoice";
+    case finding_kind::unknown_price: return "unknown_price";
+    case finding_kind::billing_portal_misconfigured: return "billing_portal_misconfigured";
     }
     return "unknown";
 }
@@ -153,6 +155,8 @@ json::object subscription_state_json(const subscription_state& s) {
     for (const auto& i : s.sub.items)
         items.push_back(json::object{{"id", i.id},
                                      {"price", i.price_id},
+                                     {"nickname", i.price_nickname},
+                                     {"product", i.product},
                                      {"quantity", i.quantity},
                                      {"period_end", optional_time(i.current_period_end)}});
     return json::object{{"id", s.sub.id},
@@ -178,7 +182,8 @@ subscription_state subscription_state_from_json(const json::object& o) {
         for (const auto& v : items->get_array()) {
             const auto& io = v.as_object();
             s.sub.items.push_back(subscription_item{text_at(io, "id"), text_at(io, "price"),
-                                                    time_at(io, "quantity").value_or(1), time_at(io, "period_end")});
+                                                    time_at(io, "quantity").value_or(1), time_at(io, "period_end"),
+                                                    text_at(io, "nickname"), text_at(io, "product")});
         }
     s.event_id = text_at(o, "event");
     s.as_of = time_at(o, "as_of").value_or(0);
@@ -269,6 +274,10 @@ std::int64_t invoice_credits(const invoice& inv, const diff_policy& policy) {
         credits += it->second.credits * std::max<std::int64_t>(line.quantity, 0);
     }
     return credits;
+}
+
+bool price_unknown(const diff_policy& policy, const std::string& price_id) {
+    return !price_id.empty() && !policy.prices.count(price_id);
 }
 
 std::optional<std::string> target_tier(const subscription& sub, const diff_policy& policy) {
@@ -381,10 +390,37 @@ json::array lines_json(const invoice& inv) {
     return lines;
 }
 
+// A use of a price the price map does not know, for unknown_price_findings.
+void note_unknown_price(ctx& c, const std::string& price, const std::string& nickname, const std::string& product,
+                        const std::string& customer, const std::string& object_id, bool is_invoice, unix_seconds at) {
+    constexpr std::size_t max_examples = 5;
+    auto& use = c.mem.unknown_prices[price];
+    if (use.nickname.empty()) use.nickname = nickname;
+    if (use.product.empty()) use.product = product;
+    if (!customer.empty()) use.customers.insert(customer);
+    if (use.invoices + use.subscriptions == 0 || at < use.first_seen) use.first_seen = at;
+    if (use.request_id.empty()) use.request_id = c.request_id_of(object_id);
+    if (use.examples.size() < max_examples) use.examples.push_back(object_id);
+    ++(is_invoice ? use.invoices : use.subscriptions);
+}
+
+// Notes the paid invoice's non-proration lines on unknown prices; true when
+// it has any (such an invoice grants nothing until the price is mapped: a
+// grant from its known lines alone would be a wrong amount).
+bool invoice_uses_unknown_prices(ctx& c, const invoice& inv, unix_seconds at) {
+    std::set<std::string_view> noted;
+    for (const auto& l : inv.lines) {
+        if (l.proration || !price_unknown(c.policy, l.price_id) || !noted.insert(l.price_id).second) continue;
+        note_unknown_price(c, l.price_id, l.price_nickname, l.product, inv.customer, inv.id, true, at);
+    }
+    return !noted.empty();
+}
+
 // credits_not_granted, paid_without_entitlement_change, amount/currency_mismatch.
 void check_invoice(ctx& c, const invoice& inv) {
     if (!inv.paid) return;
     const unix_seconds at = inv.paid_at.value_or(inv.created);
+    const bool unknown_prices = invoice_uses_unknown_prices(c, inv, at);
     const local_user* user = c.idx.user_for(inv.customer, inv.customer_email);
     const local_payment* payment = c.idx.payment_for(inv.id);
 
@@ -414,6 +450,7 @@ void check_invoice(ctx& c, const invoice& inv) {
         }
     }
 
+    if (unknown_prices) return;
     const std::int64_t credits = invoice_credits(inv, c.policy);
     if (credits <= 0 && !inv.lines_truncated) return;
     if (!user || has_credit_event(*user, "grant", inv.id)) return;
@@ -497,6 +534,14 @@ void check_invoice(ctx& c, const invoice& inv) {
 
 void check_customer_tier(ctx& c, const std::vector<const subscription_state*>& states) {
     const std::string& customer_id = states.front()->sub.customer;
+    for (const auto* st : states) {
+        const auto& s = st->sub.status;
+        if (s != "active" && s != "trialing" && s != "past_due") continue;
+        for (const auto& item : st->sub.items)
+            if (price_unknown(c.policy, item.price_id))
+                note_unknown_price(c, item.price_id, item.price_nickname, item.product, customer_id, st->sub.id, false,
+                                   st->as_of);
+    }
     const local_user* user = c.idx.user_for(customer_id, {});
     if (!user) return;
 
@@ -890,6 +935,8 @@ std::vector<finding> run_rules(const window_input& stripe, const local_snapshot&
     if (users) detail::check_users(c);
     if (webhook_log) detail::check_webhook_log(c);
     detail::check_missed_events(c);
+    if (all)
+        for (auto& f : unknown_price_findings(memory)) c.out.push_back(std::move(f));
     return std::move(c.out);
 }
 
@@ -907,6 +954,41 @@ std::vector<finding> diff(const window_input& stripe, const local_snapshot& loca
 
 void forget_older_repairs(diff_memory& memory) {
     memory.repaired_before = std::exchange(memory.repaired_by, {});
+}
+
+std::vector<finding> unknown_price_findings(diff_memory& memory) {
+    std::vector<finding> out;
+    for (auto& [price, use] : memory.unknown_prices) {
+        finding f;
+        f.kind = finding_kind::unknown_price;
+        f.owner = team::billing_engineering;
+        f.subject_type = "price";
+        f.subject_id = price;
+        f.at = use.first_seen;
+        if (use.customers.size() == 1) f.customer_id = *use.customers.begin();
+        json::array examples;
+        for (const auto& e : use.examples) examples.emplace_back(e);
+        const auto customers = static_cast<std::int64_t>(use.customers.size());
+        f.evidence = json::object{{"price", price},
+                                  {"nickname", use.nickname},
+                                  {"product", use.product},
+                                  {"customers", customers},
+                                  {"invoices", use.invoices},
+                                  {"subscriptions", use.subscriptions},
+                                  {"examples", std::move(examples)}};
+        // A use known only from the scratch (a subscription read in an earlier slice) has no Request-Id.
+        if (!use.request_id.empty()) f.evidence["stripe_request_id"] = use.request_id;
+        std::string label;
+        if (!use.nickname.empty()) label = use.nickname;
+        if (!use.product.empty()) label += (label.empty() ? "" : ", ") + use.product;
+        f.summary = "price " + price + (label.empty() ? "" : " (" + label + ")") + " is not in the price map: " +
+                    std::to_string(customers) + " customers, " + std::to_string(use.invoices) + " paid invoices, " +
+                    std::to_string(use.subscriptions) + " subscriptions use it, and nothing is granted or re-tiered " +
+                    "for them; add it to prices: or mark it { ignore: true }";
+        out.push_back(std::move(f));
+    }
+    memory.unknown_prices.clear();
+    return out;
 }
 
 std::vector<finding> pending_customers(diff_memory& memory) {

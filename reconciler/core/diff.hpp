@@ -38,8 +38,10 @@ enum class finding_kind {
     webhook_signature_failures,
     missing_correlation_id,
     charge_without_invoice,
+    unknown_price,
+    billing_portal_misconfigured,
 };
-inline constexpr int finding_kind_count = 16;
+inline constexpr int finding_kind_count = 18;
 enum class team { billing_engineering, backend_engineering, data_platform, devops, stripe_support };
 
 const char* to_string(finding_kind k) noexcept;
@@ -262,6 +264,18 @@ struct diff_memory {
     // refunded charge whose customer has no app user): counted in the
     // report, so that nothing Stripe sent is passed over without a trace.
     std::map<std::string, std::int64_t> passed_over;
+    // Prices the price map does not know (nor ignores), as the window's paid
+    // invoices and live subscriptions use them: one unknown_price finding
+    // each when the window ends (unknown_price_findings).
+    struct price_use {
+        std::string nickname, product;
+        std::set<std::string> customers;
+        std::int64_t invoices = 0, subscriptions = 0;
+        std::vector<std::string> examples;  // the first few objects that use it
+        unix_seconds first_seen = 0;
+        std::string request_id;  // of the response that carried the first example
+    };
+    std::map<std::string, price_use> unknown_prices;
 };
 
 // Ends a part of the window for the repairs: an event lands in its object's
@@ -277,5 +291,15 @@ std::vector<finding> diff(const window_input& stripe, const local_snapshot& loca
 
 // Subscription customers that no slice matched: unknown_customer findings.
 std::vector<finding> pending_customers(diff_memory& memory);
+
+// One unknown_price finding per price the window used that the price map
+// neither knows nor ignores (billing engineering: "add it to prices: or mark
+// it ignore"), with the customers, invoices and subscriptions that use it;
+// call once, when the window ends. Their invoices grant nothing and their
+// subscriptions imply no tier until the price is mapped.
+std::vector<finding> unknown_price_findings(diff_memory& memory);
+
+// True when the price map neither maps nor ignores `price_id`.
+bool price_unknown(const diff_policy& policy, const std::string& price_id);
 
 }  // namespace reconciler

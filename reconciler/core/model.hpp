@@ -23,6 +23,8 @@ struct invoice_line {
     std::int64_t quantity = 1;
     std::int64_t amount = 0;   // minor units
     bool proration = false;
+    std::string price_nickname{};  // line.price.nickname (old; basil's line does not carry it)
+    std::string product{};         // line.price.product (old) or line.pricing.price_details.product (basil)
 
     bool operator==(const invoice_line&) const = default;
 };
@@ -53,6 +55,8 @@ struct subscription_item {
     std::string price_id;
     std::int64_t quantity = 1;
     std::optional<unix_seconds> current_period_end;  // basil: per item
+    std::string price_nickname{};  // item.price.nickname
+    std::string product{};         // item.price.product
 
     bool operator==(const subscription_item&) const = default;
 };
@@ -116,6 +120,28 @@ struct invoice_payment {
     bool operator==(const invoice_payment&) const = default;
 };
 
+// A price as GET /v1/prices/{id} gives it.
+struct price {
+    std::string id;
+    bool active = true;  // false: archived (no new purchases)
+    std::string nickname;
+    std::string product;
+
+    bool operator==(const price&) const = default;
+};
+
+// A Billing Portal configuration: what the portal lets customers do. Only
+// what the audit reads (core/portal_audit.hpp).
+struct billing_portal_configuration {
+    std::string id;
+    bool active = false;
+    bool is_default = false;
+    bool subscription_update_enabled = false;   // features.subscription_update.enabled
+    std::vector<std::string> offered_prices;    // features.subscription_update.products[].prices[]
+
+    bool operator==(const billing_portal_configuration&) const = default;
+};
+
 // data.object of an event, normalised when its type is one we reconcile.
 using event_object = std::variant<std::monostate, invoice, subscription, customer, charge, dispute>;
 
@@ -146,6 +172,7 @@ struct list_page_info {
 struct price_entitlement {
     std::string tier;          // empty: the price grants credits only (a credit pack)
     std::int64_t credits = 0;  // per unit of quantity
+    bool ignore = false;       // known to the operator: grants nothing and is not reported as unknown
 };
 
 struct credit_event {

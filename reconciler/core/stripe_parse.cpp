@@ -79,6 +79,17 @@ std::string id_or_object(const json::object& o, std::string_view key, const std:
     fail(what, key, "id string, object or null");
 }
 
+// The labels an expanded price (or legacy plan) object gives: its nickname
+// and product. A price given as an id string gives none.
+void price_labels(const json::object& o, std::string_view key, const std::string& what, std::string& nickname,
+                  std::string& product) {
+    const auto* v = find(o, key);
+    if (!v || !v->is_object()) return;
+    const std::string pwhat = what + " " + std::string(key);
+    nickname = opt_string(v->get_object(), "nickname", pwhat);
+    product = id_or_object(v->get_object(), "product", pwhat);
+}
+
 // An expandable field the object cannot be without (a dispute's charge).
 std::string req_id_or_object(const json::object& o, std::string_view key, const std::string& what,
                              std::string_view expected) {
@@ -116,12 +127,15 @@ invoice_line parse_line(const json::object& o, const std::string& parent) {
     line.amount = opt_int(o, "amount", what).value_or(0);
     // Pre-basil: line.price.id (expanded price object, or an id).
     line.price_id = id_or_object(o, "price", what);
+    price_labels(o, "price", what, line.price_nickname, line.product);
     // Basil: line.pricing.price_details.price when pricing.type == "price_details".
     if (const auto* pricing = opt_object(o, "pricing", what)) {
         if (opt_string(*pricing, "type", what) == "price_details") {
             if (const auto* details = opt_object(*pricing, "price_details", what)) {
                 auto p = id_or_object(*details, "price", what + " pricing.price_details");
                 if (!p.empty()) line.price_id = std::move(p);
+                auto product = id_or_object(*details, "product", what + " pricing.price_details");
+                if (!product.empty()) line.product = std::move(product);
             }
         }
     }
@@ -152,7 +166,7 @@ constexpr std::string_view kept_members[]{
     "currency", "livemode", "quantity", "refunded", "disputed", "proration", "amount_due", "api_version",
     "amount_paid", "subscription", "price_details", "customer_email", "billing_reason", "amount_refunded",
     "status_transitions", "current_period_end", "subscription_details", "invoice_item_details",
-    "subscription_item_details", "payment", "payment_intent"};
+    "subscription_item_details", "payment", "payment_intent", "nickname", "product"};
 
 bool is_kept_member(std::string_view key) {
     // Called for every key of a page (~80 per object): an open-addressed
@@ -426,7 +440,11 @@ subscription parse_subscription(const json::object& o) {
             subscription_item item;
             item.id = opt_string(io, "id", iwhat);
             item.price_id = id_or_object(io, "price", iwhat);
-            if (item.price_id.empty()) item.price_id = id_or_object(io, "plan", iwhat);
+            price_labels(io, "price", iwhat, item.price_nickname, item.product);
+            if (item.price_id.empty()) {
+                item.price_id = id_or_object(io, "plan", iwhat);
+                price_labels(io, "plan", iwhat, item.price_nickname, item.product);
+            }
             item.quantity = opt_int(io, "quantity", iwhat).value_or(1);
             item.current_period_end = opt_int(io, "current_period_end", iwhat);
             sub.items.push_back(std::move(item));
@@ -492,6 +510,43 @@ invoice_payment parse_invoice_payment(const json::object& o) {
         if (opt_string(*payment, "type", what + " payment") == "payment_intent")
             p.payment_intent = id_or_object(*payment, "payment_intent", what + " payment");
     return p;
+}
+
+price parse_price(const json::object& o) {
+    const std::string what = name_of("price", o);
+    price p;
+    p.id = req_string(o, "id", what);
+    p.active = !find(o, "active") || opt_bool(o, "active", what);  // absent: nothing says it is archived
+    p.nickname = opt_string(o, "nickname", what);
+    p.product = id_or_object(o, "product", what);
+    return p;
+}
+
+billing_portal_configuration parse_billing_portal_configuration(const json::object& o) {
+    const std::string what = name_of("billing_portal.configuration", o);
+    billing_portal_configuration c;
+    c.id = req_string(o, "id", what);
+    c.active = opt_bool(o, "active", what);
+    c.is_default = opt_bool(o, "is_default", what);
+    const auto* features = opt_object(o, "features", what);
+    const auto* update = features ? opt_object(*features, "subscription_update", what + " features") : nullptr;
+    if (!update) return c;
+    const std::string uwhat = what + " features.subscription_update";
+    c.subscription_update_enabled = opt_bool(*update, "enabled", uwhat);
+    const auto* products = find(*update, "products");
+    if (!products) return c;
+    if (!products->is_array()) fail(uwhat, "products", "array or null");
+    for (const auto& pv : products->get_array()) {
+        if (!pv.is_object()) fail(uwhat, "products[]", "objects");
+        const auto* prices = find(pv.get_object(), "prices");
+        if (!prices) continue;
+        if (!prices->is_array()) fail(uwhat, "products[].prices", "array");
+        for (const auto& id : prices->get_array()) {
+            if (!id.is_string()) fail(uwhat, "products[].prices[]", "price id strings");
+            c.offered_prices.emplace_back(id.get_string());
+        }
+    }
+    return c;
 }
 
 bool charge_names_its_invoice(std::string_view api_version) {

@@ -79,6 +79,8 @@ customer parse_customer(const boost::json::object& o);
 charge parse_charge(const boost::json::object& o);
 dispute parse_dispute(const boost::json::object& o);
 invoice_payment parse_invoice_payment(const boost::json::object& o);
+price parse_price(const boost::json::object& o);
+billing_portal_configuration parse_billing_portal_configuration(const boost::json::object& o);
 
 // True when a charge rendered at `api_version` ("YYYY-MM-DD[.name]") still
 // carries `invoice`: every version before 2025-03-31 (basil). From basil on,

@@ -351,7 +351,16 @@ BOOST_AUTO_TEST_CASE(prices_and_tiers_are_checked) {
     check_error(db_out + "prices:\n  price_x: { credits: 1.5 }\n", {"got \"1.5\""});
     check_error(db_out + "prices:\n  price_x: { credits: 99999999999999999999 }\n", {"prices.price_x.credits"});
     check_error(db_out + "prices:\n  price_x: {}\n", {"config demo.yaml:4: prices.price_x: grants nothing"});
-    check_error(db_out + "prices:\n  price_x: pro\n", {"prices.price_x: expected a mapping with keys tier, credits, got \"pro\""});
+    check_error(db_out + "prices:\n  price_x: { ignore: true, tier: pro }\n",
+                {"config demo.yaml:4: prices.price_x: ignore: true grants nothing; drop tier and credits"});
+    check_error(db_out + "prices:\n  price_x: { ignore: false }\n", {"prices.price_x: grants nothing"});
+    check_error(db_out + "prices:\n  price_x: { ignore: maybe }\n", {"prices.price_x.ignore"});
+    // A price the operator knows entitles to nothing (a yearly donation, say).
+    const auto cfg = parse_config(db_out + "prices:\n  price_x: { ignore: true }\n  price_pro: { tier: pro }\n", "demo.yaml");
+    BOOST_TEST(cfg.prices.at("price_x").ignore);
+    BOOST_TEST(cfg.prices.at("price_x").credits == 0);
+    BOOST_TEST(!cfg.prices.at("price_pro").ignore);
+    check_error(db_out + "prices:\n  price_x: pro\n", {"prices.price_x: expected a mapping with keys tier, credits, ignore, got \"pro\""});
     check_error(db_out + "prices: {}\n", {"config demo.yaml:3: prices: at least one price is required"});
     check_error(db_out + "prices:\n", {"prices: at least one price is required"});
     check_error(db_out, {"config demo.yaml: missing required key prices"});

@@ -94,6 +94,66 @@ window_input with_events(const std::vector<event>& events) {
 
 }  // namespace
 
+BOOST_AUTO_TEST_SUITE(unknown_price)
+
+// A price nobody added to prices: (a yearly plan made in the Dashboard) was
+// skipped without a trace: no grant, no tier, and a report saying all is well.
+BOOST_AUTO_TEST_CASE(paid_invoice_and_live_subscription_on_an_unknown_price_are_one_finding_per_price) {
+    auto in = with_events({sub_event("evt_1", 100, "sub_1", "cus_1", "active", "price_pro_yearly"),
+                           sub_event("evt_2", 100, "sub_2", "cus_3", "canceled", "price_pro_yearly")});
+    in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_pro_yearly"));
+    in.invoices.back().lines.back().price_nickname = "Pro yearly";
+    in.invoices.back().lines.back().product = "prod_pro";
+    in.invoices.push_back(paid_invoice("in_2", "cus_2", "price_pro_yearly", 3));
+    in.invoices.push_back(paid_invoice("in_3", "cus_2", "price_team_yearly"));
+    auto out = diff(in, snap({user(1, "cus_1", "free"), user(2, "cus_2", "free"), user(3, "cus_3", "free")}), policy());
+    // Nothing granted or re-tiered for them: only the unknown prices.
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[0].kind == finding_kind::unknown_price);
+    BOOST_TEST(out[0].subject_type == "price");
+    BOOST_TEST(out[0].subject_id == "price_pro_yearly");
+    BOOST_TEST(out[0].owner == team::billing_engineering);
+    BOOST_TEST(!out[0].correction);
+    const auto& e = out[0].evidence;
+    BOOST_TEST(e.at("customers").as_int64() == 2);
+    BOOST_TEST(e.at("invoices").as_int64() == 2);
+    BOOST_TEST(e.at("subscriptions").as_int64() == 1);  // the canceled one implies free, not the price
+    BOOST_TEST(e.at("nickname").as_string() == "Pro yearly");
+    BOOST_TEST(e.at("product").as_string() == "prod_pro");
+    BOOST_TEST(out[1].subject_id == "price_team_yearly");
+    BOOST_TEST(out[1].evidence.at("invoices").as_int64() == 1);
+
+    // Marked { ignore: true }: not reported, and still grants nothing.
+    auto p = policy();
+    p.prices["price_pro_yearly"].ignore = true;
+    p.prices["price_team_yearly"].ignore = true;
+    BOOST_TEST(diff(in, snap({user(1, "cus_1", "free"), user(2, "cus_2", "free"), user(3, "cus_3", "free")}), p).empty());
+}
+
+// In parts, each use is counted once and the finding comes when the window ends.
+BOOST_AUTO_TEST_CASE(unknown_prices_are_counted_across_parts) {
+    diff_memory memory;
+    window_input in;
+    in.start = 1700000000;
+    in.end = 1700086400;
+    const auto parts_report_none = [&] {
+        for (const auto& f : diff(in, snap({}), policy(), diff_scope::slice_rules, memory))
+            if (f.kind == finding_kind::unknown_price) return false;
+        return true;
+    };
+    in.invoices.push_back(paid_invoice("in_1", "cus_1", "price_x"));
+    BOOST_TEST(parts_report_none());
+    in.invoices = {paid_invoice("in_2", "cus_2", "price_x")};
+    BOOST_TEST(parts_report_none());
+    auto out = unknown_price_findings(memory);
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].evidence.at("invoices").as_int64() == 2);
+    BOOST_TEST(out[0].evidence.at("customers").as_int64() == 2);
+    BOOST_TEST(unknown_price_findings(memory).empty());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
 BOOST_AUTO_TEST_SUITE(credits_not_granted)
 
 BOOST_AUTO_TEST_CASE(paid_invoice_without_grant_and_without_payment) {

@@ -115,6 +115,31 @@ BOOST_AUTO_TEST_CASE(basil_charge_and_invoice_payment) {
     BOOST_TEST(!charge_names_its_invoice("2025-11-17.clover"));
 }
 
+// Stripe's own example objects: the price's labels, the portal's offered prices.
+BOOST_AUTO_TEST_CASE(price_and_billing_portal_configuration) {
+    auto p = fixture("price");
+    const auto parsed = parse_price(p);
+    BOOST_TEST(parsed.id == std::string(p.at("id").as_string()));
+    BOOST_TEST(parsed.active == p.at("active").as_bool());
+    p["active"] = false;
+    p["nickname"] = "Pro 2023";
+    BOOST_TEST(!parse_price(p).active);
+    BOOST_TEST(parse_price(p).nickname == "Pro 2023");
+
+    auto c = fixture("billing_portal.configuration");
+    auto& update = c["features"].as_object()["subscription_update"].as_object();
+    update["enabled"] = true;
+    update["products"] = boost::json::array{boost::json::object{{"product", "prod_1"}, {"prices", {"price_a", "price_b"}}},
+                                            boost::json::object{{"product", "prod_2"}, {"prices", {"price_c"}}}};
+    c["is_default"] = true;
+    const auto cfg = parse_billing_portal_configuration(c);
+    BOOST_TEST(cfg.is_default);
+    BOOST_TEST(cfg.subscription_update_enabled);
+    BOOST_TEST((cfg.offered_prices == std::vector<std::string>{"price_a", "price_b", "price_c"}));
+    update["products"] = boost::json::array{boost::json::object{{"prices", {42}}}};
+    BOOST_CHECK_THROW(parse_billing_portal_configuration(c), parse_error);
+}
+
 BOOST_AUTO_TEST_CASE(old_invoice_shape) {
     const auto inv = parse_invoice(old_invoice());
     BOOST_TEST(inv.paid);

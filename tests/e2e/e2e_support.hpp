@@ -99,6 +99,7 @@ struct e2e_options {
     // The simulator's certificate; default: a fresh CA and a leaf for localhost and 127.0.0.1.
     std::optional<reconciler::sim::tls_identity> identity;
     bool migrate = true;
+    bool portal_default_configuration = true;  // false: the account's portal has no active default configuration
 };
 
 struct e2e_env {
@@ -120,6 +121,7 @@ struct e2e_env {
         g.app_db = dir / "app.db";
         g.customers = o.customers;
         g.seed = 7;
+        g.portal_default_configuration = o.portal_default_configuration;
         auto summary = reconciler::sim::generate_dataset(g);
         window_start = summary.window_start;
         window_end = summary.window_end;

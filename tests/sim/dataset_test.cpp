@@ -786,4 +786,158 @@ BOOST_AUTO_TEST_CASE(load_reads_rendition_files_in_step) {
     std::filesystem::remove_all(dir);
 }
 
+// A price and a portal configuration shaped like the fixtures', with the
+// attributes the filters read.
+boost::json::object price(const std::string& id, std::int64_t created, bool active, const std::string& product) {
+    auto p = obj(id, created);
+    p["object"] = "price";
+    p["active"] = active;
+    p["product"] = product;
+    p["recurring"] = boost::json::object{{"interval", "year"}, {"interval_count", 1}};
+    return p;
+}
+boost::json::object portal_configuration(const std::string& id, std::int64_t created, bool active, bool is_default) {
+    auto c = obj(id, created);
+    c["object"] = "billing_portal.configuration";
+    c["active"] = active;
+    c["is_default"] = is_default;
+    c["features"] = boost::json::object{
+        {"subscription_update",
+         boost::json::object{{"enabled", true},
+                             {"products", boost::json::array{boost::json::object{
+                                              {"product", "prod_pro"}, {"prices", boost::json::array{"price_a"}}}}}}}};
+    return c;
+}
+
+dataset catalog() {
+    dataset ds;
+    ds.add("prices", price("price_a", 10, true, "prod_pro"));
+    ds.add("prices", price("price_b", 20, false, "prod_pro"));
+    ds.add("prices", price("price_c", 30, true, "prod_team"));
+    ds.add("billing_portal/configurations", portal_configuration("bpc_old", 5, false, false));
+    ds.add("billing_portal/configurations", portal_configuration("bpc_new", 50, true, true));
+    ds.add("billing_portal/configurations", portal_configuration("bpc_alt", 60, true, false));
+    ds.finalize();
+    return ds;
+}
+
+BOOST_AUTO_TEST_CASE(prices_list_retrieve_and_filters) {
+    const auto ds = catalog();
+    BOOST_TEST(page_all(ds, "/v1/prices") == (std::vector<std::string>{"price_c", "price_b", "price_a"}),
+               boost::test_tools::per_element());
+    auto one = get(ds, "/v1/prices/price_b");
+    BOOST_TEST(one.status == 200u);
+    BOOST_TEST(one.body == price("price_b", 20, false, "prod_pro"));
+    // The same bytes at every version.
+    BOOST_TEST(ds.handle_get("/v1/prices/price_b", legacy).body == ds.handle_get("/v1/prices/price_b", basil).body);
+    auto missing = get(ds, "/v1/prices/price_x");
+    check_error(missing, 404, "resource_missing", "id");
+    BOOST_TEST(missing.body.at("error").at("message").as_string() == "No such price: 'price_x'");
+    BOOST_TEST(get(ds, "/v1/prices").body.at("url") == "/v1/prices");
+
+    BOOST_TEST(page_all(ds, "/v1/prices?active=true") == (std::vector<std::string>{"price_c", "price_a"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/prices?active=false") == (std::vector<std::string>{"price_b"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/prices?product=prod_pro&active=true") == (std::vector<std::string>{"price_a"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/prices?created%5Bgte%5D=20&limit=1") == (std::vector<std::string>{"price_c", "price_b"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, "/v1/prices?ending_before=price_a") == (std::vector<std::string>{"price_c", "price_b"}),
+               boost::test_tools::per_element());
+
+    // Booleans are spelled true / false, as Stripe's form encoding has them.
+    for (const char* bad : {"yes", "1", "TRUE", "False"})
+        check_error(get(ds, std::string("/v1/prices?active=") + bad), 400, "parameter_invalid_string", "active");
+    check_error(get(ds, "/v1/prices?active="), 400, "parameter_invalid_empty", "active");
+    check_error(get(ds, "/v1/prices?type=recurring"), 400, "parameter_unknown", "type");
+    check_error(get(ds, "/v1/prices?is_default=true"), 400, "parameter_unknown", "is_default");
+    check_error(get(ds, "/v1/prices?expand%5B%5D=data.product"), 400, "", "expand");
+    check_error(get(ds, "/v1/prices/price_a?active=true"), 400, "parameter_unknown", "active");
+}
+
+BOOST_AUTO_TEST_CASE(billing_portal_configurations_list_retrieve_and_filters) {
+    const auto ds = catalog();
+    const std::string base = "/v1/billing_portal/configurations";
+    BOOST_TEST(page_all(ds, base) == (std::vector<std::string>{"bpc_alt", "bpc_new", "bpc_old"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(get(ds, base).body.at("url").as_string() == base);
+    BOOST_TEST(get(ds, base + "/bpc_new").body == portal_configuration("bpc_new", 50, true, true));
+    BOOST_TEST(ds.handle_get(base + "/bpc_new", legacy).body == ds.handle_get(base + "/bpc_new", basil).body);
+    auto missing = get(ds, base + "/bpc_x");
+    check_error(missing, 404, "resource_missing", "id");
+    BOOST_TEST(missing.body.at("error").at("message").as_string() == "No such billing_portal.configuration: 'bpc_x'");
+
+    BOOST_TEST(page_all(ds, base + "?active=true") == (std::vector<std::string>{"bpc_alt", "bpc_new"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, base + "?active=true&is_default=true") == (std::vector<std::string>{"bpc_new"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, base + "?is_default=false&limit=1") == (std::vector<std::string>{"bpc_alt", "bpc_old"}),
+               boost::test_tools::per_element());
+    BOOST_TEST(page_all(ds, base + "?starting_after=bpc_alt&active=false") == (std::vector<std::string>{"bpc_old"}),
+               boost::test_tools::per_element());
+    // The segments percent-encoded reach the same resource.
+    BOOST_TEST(get(ds, "/v1/billing_portal%2Fconfigurations/bpc_new").status == 200u);
+
+    check_error(get(ds, base + "?is_default=maybe"), 400, "parameter_invalid_string", "is_default");
+    check_error(get(ds, base + "?active=0"), 400, "parameter_invalid_string", "active");
+    // Stripe's list of configurations has no created filter.
+    for (const char* created : {"?created=5", "?created%5Bgte%5D=5", "?created[lt]=5"})
+        check_error(get(ds, base + created), 400, "parameter_unknown", "created");
+    check_error(get(ds, base + "?product=prod_pro"), 400, "parameter_unknown", "product");
+    check_error(get(ds, base + "?starting_after=bpc_x"), 400, "resource_missing", "starting_after");
+    for (const char* path : {"/v1/billing_portal", "/v1/billing_portal/", "/v1/billing_portal/sessions",
+                             "/v1/billing_portal/configurationsX", "/v1/billing_portal/configurations/bpc_new/x",
+                             "/v1/billing_portal/configurations/", "/v1/configurations"}) {
+        auto p = get(ds, path);
+        BOOST_TEST(p.status == 404u, path);
+        BOOST_TEST(p.body.at("error").at("message").as_string().starts_with("Unrecognized request URL"), path);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(catalog_files_routes_and_permissions) {
+    BOOST_TEST(dataset::rendition_file_name("billing_portal/configurations", basil) ==
+               "billing_portal_configurations.json");
+    BOOST_TEST(dataset::rendition_file_name("prices", basil) == "prices.json");
+    const auto& names = dataset::resource_names();
+    for (const char* r : {"prices", "billing_portal/configurations"})
+        BOOST_TEST(std::count(names.begin(), names.end(), r) == 1, r);
+
+    BOOST_TEST(dataset::resource_of("/v1/prices").value_or("") == "prices");
+    BOOST_TEST(dataset::resource_of("/v1/prices/price_1?x=1").value_or("") == "prices");
+    BOOST_TEST(dataset::resource_of("/v1/billing_portal/configurations?active=true").value_or("") ==
+               "billing_portal/configurations");
+    BOOST_TEST(dataset::resource_of("/v1/billing_portal%2fconfigurations/bpc_1").value_or("") ==
+               "billing_portal/configurations");
+    BOOST_TEST(dataset::resource_of("/v1/%64isputes").value_or("") == "disputes");
+    for (const char* other : {"/v1/billing_portal/sessions", "/v1/pricesx", "/v2/prices", "/v1/", "/"})
+        BOOST_TEST(!dataset::resource_of(other).has_value(), other);
+
+    BOOST_TEST(dataset::read_permission("disputes") == "rak_dispute_read");
+    BOOST_TEST(dataset::read_permission("prices") == "rak_price_read");
+    BOOST_TEST(dataset::read_permission("billing_portal/configurations") == "rak_billing_portal_configuration_read");
+    BOOST_CHECK_THROW(dataset::read_permission("refunds"), std::invalid_argument);
+
+    const auto dir = std::filesystem::temp_directory_path() / ("sim_catalog_test_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "prices.json") << boost::json::serialize(
+        boost::json::array{price("price_a", 10, true, "prod_pro"), price("price_b", 20, false, "prod_pro")});
+    std::ofstream(dir / "billing_portal_configurations.json")
+        << boost::json::serialize(boost::json::array{portal_configuration("bpc_new", 50, true, true)});
+    {
+        const auto ds = dataset::load(dir);
+        BOOST_TEST(ds.size("prices") == 2u);
+        BOOST_TEST(ds.size("billing_portal/configurations") == 1u);
+        BOOST_TEST(get(ds, "/v1/billing_portal/configurations?is_default=true").ids() ==
+                       (std::vector<std::string>{"bpc_new"}),
+                   boost::test_tools::per_element());
+    }
+    std::ofstream(dir / "billing_portal_configurations@2024-06-20.json") << "[]";
+    BOOST_CHECK_EXCEPTION(dataset::load(dir), std::runtime_error, [](const std::runtime_error& e) {
+        return std::string(e.what()).find("same at every API version") != std::string::npos;
+    });
+    std::filesystem::remove_all(dir);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

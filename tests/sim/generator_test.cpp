@@ -69,6 +69,8 @@ const std::map<std::string, std::string> teams{
     {"webhook_signature_failures", "stripe_support"},
     {"missing_correlation_id", "devops"},
     {"charge_without_invoice", "billing_engineering"},
+    {"unknown_price", "billing_engineering"},
+    {"billing_portal_misconfigured", "stripe_support"},
 };
 const std::set<std::string> fetched_types{"invoice.paid",
                                           "invoice.payment_succeeded",
@@ -113,6 +115,8 @@ const std::vector<std::string> dataset_files{"customers.json",
                                              "charges.json",
                                              "charges@2024-06-20.json",
                                              "invoice_payments.json",
+                                             "prices.json",
+                                             "billing_portal_configurations.json",
                                              "events.json",
                                              "ground_truth.json"};
 
@@ -182,7 +186,8 @@ struct generated {
     temp_dir dir;
     generator_options opts;
     generation_summary summary{};
-    json::array customers, subscriptions, invoices, charges, events, invoice_payments;
+    json::array customers, subscriptions, invoices, charges, events, invoice_payments, prices, portal_configurations;
+    std::map<std::string, const json::object*> price_by_id;
     // The same objects at 2024-06-20 (<resource>@2024-06-20.json).
     json::array subscriptions_legacy, invoices_legacy, charges_legacy;
     json::object truth;
@@ -196,14 +201,18 @@ struct generated {
     std::map<std::string, const usage_row*> usage_by_request;
     std::map<std::string, webhook_row> webhooks;
 
-    generated(int customer_count, std::uint64_t seed, std::int64_t window_hours = 24) {
+    generated(int customer_count, std::uint64_t seed, std::int64_t window_hours = 24, bool portal_default = true) {
         opts.out_dir = dir.path / "out";
         opts.app_db = dir.path / "app.db";
         opts.customers = customer_count;
         opts.seed = seed;
         opts.now = test_now;
         opts.window_hours = window_hours;
+        opts.portal_default_configuration = portal_default;
         summary = generate_dataset(opts);
+        prices = load(opts.out_dir / "prices.json");
+        portal_configurations = load(opts.out_dir / "billing_portal_configurations.json");
+        for (const auto& v : prices) price_by_id[str(v.at("id"))] = &v.as_object();
         customers = load(opts.out_dir / "customers.json");
         subscriptions = load(opts.out_dir / "subscriptions.json");
         invoices = load(opts.out_dir / "invoices.json");
@@ -355,22 +364,47 @@ bool line_proration(const json::object& line) {
     return false;
 }
 
+// The prices of an invoice's non-proration lines.
+std::vector<std::string> line_prices(const json::object& inv) {
+    std::vector<std::string> out;
+    for (const auto& l : inv.at("lines").at("data").as_array())
+        if (!line_proration(l.as_object())) out.push_back(line_price(l.as_object()));
+    return out;
+}
+
+bool has_unknown_price(const json::object& inv, const json::object& prices) {
+    for (const auto& p : line_prices(inv))
+        if (!prices.contains(p)) return true;
+    return false;
+}
+
+// Credits a paid invoice should have granted: none when a line's price is
+// unknown (no grant expected), else the sum over its lines.
 std::int64_t invoice_credits(const json::object& inv, const json::object& prices) {
+    if (has_unknown_price(inv, prices)) return 0;
     std::int64_t credits = 0;
     for (const auto& l : inv.at("lines").at("data").as_array()) {
         const auto& line = l.as_object();
         if (line_proration(line)) continue;
-        if (const auto* p = prices.if_contains(line_price(line)))
-            credits += p->at("credits").as_int64() * line.at("quantity").as_int64();
+        credits += prices.at(line_price(line)).at("credits").as_int64() * line.at("quantity").as_int64();
     }
     return credits;
 }
 
+std::string item_price(const json::object& sub) { return str(sub.at("items").at("data").at(0).at("price").at("id")); }
+
+bool entitling(const std::string& status) {
+    return status == "active" || status == "trialing" || status == "past_due";
+}
+
 std::optional<std::string> target_tier(const json::object& sub, const json::object& prices) {
     const std::string status = str(sub.at("status"));
-    const std::string price = str(sub.at("items").at("data").at(0).at("price").at("id"));
+    const std::string price = item_price(sub);
     // past_due: policy.past_due_tier, default "keep" (the price's tier).
-    if (status == "active" || status == "trialing" || status == "past_due") return str(prices.at(price).at("tier"));
+    if (entitling(status)) {
+        if (!prices.contains(price)) return std::nullopt;  // unknown price: no tier opinion
+        return str(prices.at(price).at("tier"));
+    }
     if (status == "canceled" || status == "unpaid" || status == "incomplete_expired") return std::string("free");
     return std::nullopt;
 }
@@ -669,6 +703,81 @@ std::map<finding_key, json::object> oracle(const generated& g) {
         f["count"] = signature_failures;
         add(std::move(f));
     }
+
+    // unknown_price: one per price the map lacks, used by the paid invoices
+    // above (a non-proration line) or by a subscription whose newest state
+    // in the window is entitling.
+    struct price_use {
+        std::set<std::string> customers, invoices, subscriptions;
+    };
+    std::map<std::string, price_use> unknown;
+    for (const auto& [id, inv] : invoices) {
+        if (!invoice_paid(*inv)) continue;
+        for (const auto& p : line_prices(*inv)) {
+            if (prices.contains(p)) continue;
+            unknown[p].invoices.insert(id);
+            unknown[p].customers.insert(str(inv->at("customer")));
+        }
+    }
+    for (const auto& [sub, evs] : by_sub) {
+        std::int64_t newest = 0;
+        for (const auto* e : evs) newest = std::max(newest, e->at("created").as_int64());
+        std::set<std::string> uses;  // per tied event: "<price>" when it counts, "" when not
+        for (const auto* e : evs) {
+            if (e->at("created").as_int64() != newest) continue;
+            const auto& obj = e->at("data").at("object").as_object();
+            const bool counts = entitling(str(obj.at("status"))) && !prices.contains(item_price(obj));
+            uses.insert(counts ? item_price(obj) : "");
+        }
+        // Whichever tied event a reconciler takes, the count is the same.
+        BOOST_TEST_CONTEXT("subscription " << sub) { BOOST_TEST(uses.size() == 1u); }
+        if (uses.begin()->empty()) continue;
+        unknown[*uses.begin()].subscriptions.insert(sub);
+        unknown[*uses.begin()].customers.insert(str(evs.front()->at("data").at("object").at("customer")));
+    }
+    for (const auto& [price, use] : unknown) {
+        json::object f = make("unknown_price", "price", price);
+        BOOST_REQUIRE(g.price_by_id.count(price));
+        const auto& p = *g.price_by_id.at(price);
+        f["evidence"] = json::object{{"price", price},
+                                     {"nickname", p.at("nickname")},
+                                     {"product", p.at("product")},
+                                     {"customers", use.customers.size()},
+                                     {"invoices", use.invoices.size()},
+                                     {"subscriptions", use.subscriptions.size()}};
+        add(std::move(f));
+    }
+
+    // billing_portal_misconfigured: the active default configuration's
+    // subscription_update prices, as GET /v1/prices/{id} shows them.
+    const json::object* default_configuration = nullptr;
+    for (const auto& v : g.portal_configurations)
+        if (v.at("active") == true && v.at("is_default") == true) default_configuration = &v.as_object();
+    if (!default_configuration) {
+        add(make("billing_portal_misconfigured", "billing_portal", "no_default_configuration"));
+    } else if (const auto& update = default_configuration->at("features").at("subscription_update");
+               update.at("enabled") == true) {
+        const std::string id = str(default_configuration->at("id"));
+        std::set<std::string> archived, unmapped;
+        for (const auto& product : update.at("products").as_array())
+            for (const auto& pv : product.at("prices").as_array()) {
+                const std::string price = str(pv);
+                BOOST_REQUIRE(g.price_by_id.count(price));
+                if (g.price_by_id.at(price)->at("active") == false) archived.insert(price);
+                if (!prices.contains(price)) unmapped.insert(price);
+            }
+        const auto portal = [&](const std::set<std::string>& ids, const std::string& suffix, const char* team) {
+            if (ids.empty()) return;
+            json::object f = make("billing_portal_misconfigured", "billing_portal_configuration", id + suffix);
+            f["team"] = team;
+            json::array list;
+            for (const auto& p : ids) list.push_back(json::value(p));
+            f["evidence"] = json::object{{"configuration", id}, {"prices", std::move(list)}};
+            add(std::move(f));
+        };
+        portal(archived, "#archived_prices", "stripe_support");
+        portal(unmapped, "#unmapped_prices", "billing_engineering");
+    }
     return found;
 }
 
@@ -715,6 +824,8 @@ void check_kind_counts(const generated& g) {
     for (const auto& [kind, team] : teams) {
         BOOST_TEST_CONTEXT("kind " << kind) {
             if (kind == "webhook_signature_failures") BOOST_TEST(by_kind.count(kind) == 1u);
+            else if (kind == "billing_portal_misconfigured" && !g.opts.portal_default_configuration)
+                BOOST_TEST(by_kind.at(kind) == 1);
             else if (kind == "missed_webhook" && short_window) BOOST_TEST(by_kind.count(kind) == 0u);
             else BOOST_TEST((by_kind.count(kind) ? by_kind.at(kind) : 0) >= 2);
         }
@@ -731,6 +842,11 @@ void check_kind_counts(const generated& g) {
                           "usage_without_consume", "consume_without_usage", "empty_correlation_id",
                           "absent_correlation_id", "invoice_paid_replayed", "subscription_updated_replayed"})
         BOOST_TEST_CONTEXT("scenario " << s) { BOOST_TEST(by_scenario.count(s) == 1u); }
+    // One unknown_price per price (pro and team yearly); the portal's
+    // archived price twice (archived, unmapped) or no default at all.
+    BOOST_TEST(by_scenario.at("unknown_price") == 2);
+    if (g.opts.portal_default_configuration) BOOST_TEST(by_scenario.at("billing_portal_archived_price") == 2);
+    else BOOST_TEST(by_scenario.at("billing_portal_no_default") == 1);
     BOOST_TEST(g.summary.seeded_findings == g.truth.at("findings").as_array().size());
 }
 
@@ -760,6 +876,20 @@ void check_margins(const generated& g) {
                 BOOST_TEST(g.window_end() - created >= grace + 300);
             }
             if (kind == "webhook_failed_twice") BOOST_TEST(g.well_inside(g.webhooks.at(id).t));
+            if (kind == "unknown_price") {
+                // Its invoices and its subscriptions' events in the window.
+                for (const auto& v : g.invoices) {
+                    const auto ps = line_prices(v.as_object());
+                    if (std::find(ps.begin(), ps.end(), id) == ps.end() || !g.in_window(v.at("created").as_int64()))
+                        continue;
+                    BOOST_TEST(g.well_inside(v.at("created").as_int64()));
+                    BOOST_TEST(g.well_inside(v.at("status_transitions").at("paid_at").as_int64()));
+                }
+                for (const auto& v : g.events)
+                    if (str(v.at("type")).starts_with("customer.subscription.") &&
+                        item_price(v.at("data").at("object").as_object()) == id)
+                        BOOST_TEST(g.clear_of_edges(v.at("created").as_int64()));
+            }
             if (kind == "webhook_signature_failures")
                 for (const auto& e : f.at("event_ids").as_array()) BOOST_TEST(g.well_inside(g.webhooks.at(str(e)).t));
             if (f.at("subject_type") == "user" || f.at("subject_type") == "credit_event") {
@@ -890,20 +1020,30 @@ BOOST_AUTO_TEST_CASE(findings_carry_the_agreed_fields) {
         {"credits_not_decrementing", "user"},     {"negative_or_stuck_balance", "user"},
         {"balance_drift", "user"},                {"webhook_failed_twice", "event"},
         {"missed_webhook", "event"},              {"webhook_signature_failures", "webhook_endpoint"},
-        {"missing_correlation_id", "credit_event"}, {"charge_without_invoice", "charge"}};
-    const std::map<std::string, std::string> prefixes{{"invoice", "in_"}, {"subscription", "sub_"}, {"charge", "ch_"},
-                                                      {"customer", "cus_"}, {"event", "evt_"}, {"credit_event", "ce_"}};
+        {"missing_correlation_id", "credit_event"}, {"charge_without_invoice", "charge"},
+        {"unknown_price", "price"},               {"billing_portal_misconfigured", "billing_portal"}};
+    const std::map<std::string, std::string> prefixes{{"invoice", "in_"},  {"subscription", "sub_"},
+                                                      {"charge", "ch_"},   {"customer", "cus_"},
+                                                      {"event", "evt_"},   {"credit_event", "ce_"},
+                                                      {"price", "price_"}, {"billing_portal_configuration", "bpc_"}};
     for (const auto& v : g.truth.at("findings").as_array()) {
         const auto& f = v.as_object();
         const std::string kind = str(f.at("kind")), id = str(f.at("subject_id"));
         BOOST_TEST_CONTEXT(kind << " " << id) {
-            BOOST_TEST(str(f.at("subject_type")) == subject_types.at(kind));
-            BOOST_TEST(str(f.at("team")) == teams.at(kind));
+            // A configuration's findings name it; the missing default names the portal.
+            const bool about_configuration = id.starts_with("bpc_");
+            BOOST_TEST(str(f.at("subject_type")) ==
+                       (about_configuration ? "billing_portal_configuration" : subject_types.at(kind)));
+            // The portal's unmapped prices are billing engineering's to map.
+            const bool unmapped_portal_prices = id.ends_with("#unmapped_prices");
+            BOOST_TEST(str(f.at("team")) == (unmapped_portal_prices ? "billing_engineering" : teams.at(kind)));
             if (const auto p = prefixes.find(str(f.at("subject_type"))); p != prefixes.end())
                 BOOST_TEST(id.starts_with(p->second));
             if (f.at("subject_type") == "user") BOOST_TEST(id == str(f.at("user_email")));
             if (kind == "webhook_signature_failures") BOOST_TEST(id == "webhook_endpoint");
-            if (kind != "unknown_customer" && kind != "webhook_signature_failures") BOOST_TEST(f.contains("user_email"));
+            const std::set<std::string> about_no_user{"unknown_customer", "webhook_signature_failures", "unknown_price",
+                                                      "billing_portal_misconfigured"};
+            BOOST_TEST(f.contains("user_email") == !about_no_user.count(kind));
             BOOST_TEST(f.contains("scenario") != (kind == "missed_webhook"));
             const auto& c = f.at("correction");
             if (kind == "credits_not_granted") {
@@ -1358,10 +1498,18 @@ BOOST_AUTO_TEST_CASE(plans_follow_subscriptions_except_seeded) {
         BOOST_TEST_CONTEXT("subscription " << str(sub.at("id"))) {
             if (seeded_from.count(customer)) {
                 BOOST_TEST(u->plan == seeded_from.at(customer));
-            } else {
-                const auto target = target_tier(sub, prices);
-                BOOST_REQUIRE(target);
+            } else if (const auto target = target_tier(sub, prices)) {
                 BOOST_TEST(u->plan == *target);
+            } else {
+                // A price the reconciler does not map: the app knows it, and
+                // gives the tier of the mapped prices of the same product.
+                const std::string product = str(g.price_by_id.at(item_price(sub))->at("product"));
+                std::set<std::string> tiers;
+                for (const auto& [id, p] : prices)
+                    if (str(g.price_by_id.at(std::string(id))->at("product")) == product) tiers.insert(str(p.at("tier")));
+                BOOST_TEST(entitling(str(sub.at("status"))));
+                BOOST_TEST(tiers.size() == 1u);
+                BOOST_TEST(tiers.count(u->plan) == 1u);
             }
         }
     }
@@ -1657,6 +1805,202 @@ BOOST_AUTO_TEST_CASE(customers_and_ids_look_like_stripe) {
     BOOST_TEST(emails.size() == g.customers.size());
     for (const auto& v : g.invoices) BOOST_TEST(str(v.at("id")).starts_with("in_"));
     for (const auto& v : g.subscriptions) BOOST_TEST(str(v.at("id")).starts_with("sub_"));
+}
+
+BOOST_AUTO_TEST_CASE(prices_file_holds_every_price_used_and_the_map_only_mapped_ones) {
+    const auto& g = standard();
+    const auto& map = g.truth.at("prices").as_object();
+    BOOST_TEST(map.size() == 3u);
+    std::set<std::string> used;
+    for (const auto& v : g.subscriptions) used.insert(item_price(v.as_object()));
+    for (const auto& v : g.invoices)
+        for (const auto& p : line_prices(v.as_object())) used.insert(p);
+    for (const auto& p : used) BOOST_TEST_CONTEXT("price " << p) { BOOST_TEST(g.price_by_id.count(p) == 1u); }
+    for (const auto& [id, p] : map) BOOST_TEST(g.price_by_id.count(std::string(id)) == 1u);
+    std::int64_t prev = 0;
+    for (const auto& v : g.prices) {
+        const auto& p = v.as_object();
+        BOOST_TEST_CONTEXT("price " << str(p.at("id"))) {
+            BOOST_TEST(p.at("object") == "price");
+            BOOST_TEST(str(p.at("id")).starts_with("price_"));
+            BOOST_TEST(str(p.at("product")).starts_with("prod_"));
+            BOOST_TEST(p.at("currency") == "usd");
+            BOOST_TEST(p.at("livemode") == false);
+            BOOST_TEST(p.at("unit_amount").as_int64() > 0);
+            BOOST_TEST(p.at("created").as_int64() >= prev);  // creation order
+            prev = p.at("created").as_int64();
+            const bool recurring = !p.at("recurring").is_null();
+            BOOST_TEST(p.at("type") == (recurring ? "recurring" : "one_time"));
+            // The same product and amount wherever a subscription or line embeds the price.
+            for (const auto& s : g.subscriptions)
+                if (item_price(s.as_object()) == str(p.at("id"))) {
+                    const auto& embedded = s.at("items").at("data").at(0).at("price");
+                    BOOST_TEST(embedded.at("product") == p.at("product"));
+                    BOOST_TEST(embedded.at("active") == p.at("active"));
+                }
+        }
+    }
+    const auto& yearly = *g.price_by_id.at("price_pro_yearly");
+    BOOST_TEST(yearly.at("active") == true);
+    BOOST_TEST(yearly.at("nickname") == "Pro yearly");
+    BOOST_TEST(yearly.at("recurring").at("interval") == "year");
+    BOOST_TEST(yearly.at("product") == g.price_by_id.at("price_pro_monthly")->at("product"));
+    BOOST_TEST(g.price_by_id.at("price_team_yearly")->at("recurring").at("interval") == "year");
+    BOOST_TEST(g.price_by_id.at("price_team_yearly")->at("product") ==
+               g.price_by_id.at("price_team_monthly")->at("product"));
+    const auto& archived = *g.price_by_id.at("price_pro_monthly_2023");
+    BOOST_TEST(archived.at("active") == false);
+    for (const char* id : {"price_pro_yearly", "price_team_yearly", "price_pro_monthly_2023"})
+        BOOST_TEST_CONTEXT(id) { BOOST_TEST(!map.contains(id)); }
+    BOOST_TEST(!used.count("price_pro_monthly_2023"));  // offered by the portal only
+}
+
+// The unknown prices' customers: a price per the spec (two customers with
+// a yearly pro invoice and subscription, one yearly team subscription with
+// no invoice in the window) and no other finding about them.
+BOOST_AUTO_TEST_CASE(unknown_prices_raise_nothing_else) {
+    for (const auto* g : {&standard()}) {
+        const auto& prices = g->truth.at("prices").as_object();
+        std::map<std::string, std::set<std::string>> invoice_customers, subscription_customers;
+        for (const auto& v : g->invoices)
+            if (invoice_paid(v.as_object()) && g->in_window(v.at("created").as_int64()) &&
+                has_unknown_price(v.as_object(), prices))
+                for (const auto& p : line_prices(v.as_object()))
+                    invoice_customers[p].insert(str(v.at("customer")));
+        for (const auto& v : g->subscriptions)
+            if (!prices.contains(item_price(v.as_object())))
+                subscription_customers[item_price(v.as_object())].insert(str(v.at("customer")));
+        std::set<std::string> both;
+        for (const auto& c : invoice_customers["price_pro_yearly"])
+            if (subscription_customers["price_pro_yearly"].count(c)) both.insert(c);
+        BOOST_TEST(both.size() >= 2u);
+        BOOST_TEST(subscription_customers["price_team_yearly"].size() == 1u);
+        BOOST_TEST(invoice_customers["price_team_yearly"].empty());
+        std::set<std::string> involved = invoice_customers["price_pro_yearly"];
+        for (const auto& [price, customers] : subscription_customers) involved.insert(customers.begin(), customers.end());
+        for (const auto& v : g->truth.at("findings").as_array())
+            if (const auto* c = v.as_object().if_contains("customer"))
+                BOOST_TEST_CONTEXT(str(v.at("kind")) << " " << str(v.at("subject_id"))) {
+                    BOOST_TEST(!involved.count(str(*c)));
+                }
+        // The app granted what it knows of the price (the reconciler expects nothing).
+        for (const auto& v : g->invoices) {
+            const auto& inv = v.as_object();
+            if (!invoice_paid(inv) || !has_unknown_price(inv, prices)) continue;
+            const user_row* u = g->user_of(str(inv.at("customer")));
+            BOOST_REQUIRE(u);
+            BOOST_TEST(has_grant(*u, str(inv.at("id"))));
+        }
+        const auto truth = g->findings("unknown_price");
+        BOOST_REQUIRE(truth.size() == 2u);
+        BOOST_TEST(truth[0].at("evidence").at("customers").as_int64() >= 2);
+        BOOST_TEST(truth[1].at("subject_id") == "price_team_yearly");
+        BOOST_TEST(truth[1].at("evidence").at("invoices").as_int64() == 0);
+        BOOST_TEST(truth[1].at("evidence").at("subscriptions").as_int64() == 1);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(portal_configurations_and_sessions_look_like_stripe) {
+    const auto& g = standard();
+    BOOST_REQUIRE(g.portal_configurations.size() == 2u);
+    std::set<std::string> ids;
+    const json::object* active = nullptr;
+    for (const auto& v : g.portal_configurations) {
+        const auto& c = v.as_object();
+        BOOST_TEST_CONTEXT("configuration " << str(c.at("id"))) {
+            BOOST_TEST(c.at("object") == "billing_portal.configuration");
+            BOOST_TEST(str(c.at("id")).starts_with("bpc_"));
+            BOOST_TEST(c.at("application").is_null());
+            BOOST_TEST(c.at("livemode") == false);
+            BOOST_TEST(c.at("updated").as_int64() >= c.at("created").as_int64());
+            BOOST_TEST(c.at("created").as_int64() < g.window_start());
+            for (const char* k : {"business_profile", "default_return_url", "login_page", "metadata", "features"})
+                BOOST_TEST_CONTEXT(k) { BOOST_TEST(c.contains(k)); }
+            const auto& update = c.at("features").at("subscription_update");
+            for (const auto& product : update.at("products").as_array()) {
+                BOOST_TEST(str(product.at("product")).starts_with("prod_"));
+                for (const auto& p : product.at("prices").as_array()) {
+                    BOOST_REQUIRE(g.price_by_id.count(str(p)));
+                    BOOST_TEST(g.price_by_id.at(str(p))->at("product") == product.at("product"));
+                }
+            }
+            ids.insert(str(c.at("id")));
+            if (c.at("active") == true) {
+                BOOST_TEST(!active);
+                active = &c;
+            } else {
+                BOOST_TEST(c.at("is_default") == false);  // the older one: never reported
+            }
+        }
+    }
+    BOOST_REQUIRE(active);
+    BOOST_TEST(active->at("is_default") == true);
+    const std::string bpc = str(active->at("id"));
+    const auto portal = g.findings("billing_portal_misconfigured");
+    BOOST_REQUIRE(portal.size() == 2u);
+    BOOST_TEST(str(portal[0].at("subject_id")) == bpc + "#archived_prices");
+    BOOST_TEST(portal[0].at("team") == "stripe_support");
+    BOOST_TEST(str(portal[1].at("subject_id")) == bpc + "#unmapped_prices");
+    BOOST_TEST(portal[1].at("team") == "billing_engineering");
+    for (const auto& f : portal) {
+        BOOST_TEST(f.at("correction").is_null());
+        BOOST_TEST(f.at("scenario") == "billing_portal_archived_price");
+        BOOST_TEST(json::serialize(f.at("evidence")) ==
+                   json::serialize(json::object{{"configuration", bpc}, {"prices", json::array{"price_pro_monthly_2023"}}}));
+    }
+
+    std::int64_t sessions = 0;
+    for (const auto& v : g.events) {
+        if (v.at("type") != "billing_portal.session.created") continue;
+        const auto& s = v.at("data").at("object").as_object();
+        BOOST_TEST_CONTEXT("session " << str(s.at("id"))) {
+            BOOST_TEST(s.at("object") == "billing_portal.session");
+            BOOST_TEST(str(s.at("id")).starts_with("bps_"));
+            BOOST_TEST(ids.count(str(s.at("configuration"))) == 1u);
+            BOOST_TEST(s.at("created") == v.at("created"));
+            BOOST_REQUIRE(g.customer_by_id.count(str(s.at("customer"))));
+            BOOST_TEST(g.customer_by_id.at(str(s.at("customer")))->at("created").as_int64() < s.at("created").as_int64());
+            for (const char* k : {"flow", "locale", "on_behalf_of"}) BOOST_TEST_CONTEXT(k) { BOOST_TEST(s.at(k).is_null()); }
+            BOOST_TEST(str(s.at("url")).starts_with("https://"));
+            BOOST_TEST(str(s.at("return_url")).starts_with("https://"));
+            BOOST_TEST(g.webhooks.count(str(v.at("id"))) == 1u);  // delivered and recorded like every event
+        }
+        sessions += g.in_window(v.at("created").as_int64());
+    }
+    BOOST_TEST(sessions >= 1);
+    BOOST_TEST(g.truth.at("portal_sessions").as_int64() == sessions);
+}
+
+// --no-portal-default: the only portal finding is the missing default, and
+// nothing else in the dataset moves.
+BOOST_AUTO_TEST_CASE(no_portal_default_option) {
+    generated g(30, 5, 24, false);
+    check_everything(g);
+    const auto portal = g.findings("billing_portal_misconfigured");
+    BOOST_REQUIRE(portal.size() == 1u);
+    BOOST_TEST(json::serialize(portal[0]) ==
+               json::serialize(json::object{{"kind", "billing_portal_misconfigured"},
+                                            {"subject_type", "billing_portal"},
+                                            {"subject_id", "no_default_configuration"},
+                                            {"team", "stripe_support"},
+                                            {"correction", nullptr},
+                                            {"scenario", "billing_portal_no_default"}}));
+    std::size_t active = 0;
+    for (const auto& v : g.portal_configurations) {
+        BOOST_TEST(v.at("is_default") == false);
+        active += v.at("active") == true;
+    }
+    BOOST_TEST(active == 1u);
+
+    generated with_default(30, 5, 24, true);
+    const auto others = [](const generated& d) {
+        std::vector<std::string> out;
+        for (const auto& f : d.truth.at("findings").as_array())
+            if (f.at("kind") != "billing_portal_misconfigured") out.push_back(json::serialize(f));
+        return out;
+    };
+    BOOST_TEST((others(g) == others(with_default)));
+    BOOST_TEST((slurp(g.opts.out_dir / "events.json") == slurp(with_default.opts.out_dir / "events.json")));
 }
 
 BOOST_AUTO_TEST_CASE(app_db_uses_wal) {

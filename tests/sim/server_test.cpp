@@ -323,6 +323,64 @@ BOOST_AUTO_TEST_CASE(only_get_is_allowed) {
     BOOST_TEST(c.get("/v2/nothing").status == 404u);
 }
 
+// A restricted key without a resource's read permission: its list and
+// retrieve are 403 with Stripe's permission message, however the URL is
+// spelled; every other resource still answers.
+BOOST_AUTO_TEST_CASE(forbidden_resources_answer_403_naming_the_permission) {
+    auto data = std::make_shared<dataset>();
+    data->add("prices", boost::json::object{{"id", "price_1"}, {"object", "price"}, {"created", 1}, {"active", true}});
+    data->add("billing_portal/configurations",
+              boost::json::object{{"id", "bpc_1"}, {"object", "billing_portal.configuration"}, {"created", 1},
+                                  {"active", true}, {"is_default", true}});
+    data->add("disputes", boost::json::object{{"id", "dp_1"}, {"object", "dispute"}, {"created", 1}});
+    data->add("events", boost::json::object{{"id", "evt_1"}, {"object", "event"}, {"created", 1}, {"type", "x"}});
+    data->finalize();
+    auto opts = base_options();
+    opts.data = data;
+    opts.api_key = "rk_test_0123456789abcdefWXYZ";
+    opts.forbidden_resources = {"prices", "billing_portal/configurations", "disputes"};
+    server srv(opts);
+    client c(srv.port(), &identity().ca_cert_pem);
+    BOOST_REQUIRE(c.handshake_ok());
+    const std::vector<std::pair<std::string, std::string>> forbidden{
+        {"/v1/prices", "rak_price_read"},
+        {"/v1/prices/price_1", "rak_price_read"},
+        {"/v1/prices?active=true", "rak_price_read"},
+        {"/v1/%70rices/price_1", "rak_price_read"},
+        {"/v1/billing_portal/configurations", "rak_billing_portal_configuration_read"},
+        {"/v1/billing_portal/configurations/bpc_1", "rak_billing_portal_configuration_read"},
+        {"/v1/billing_portal%2Fconfigurations?is_default=true", "rak_billing_portal_configuration_read"},
+        {"/v1/disputes/dp_1", "rak_dispute_read"},
+    };
+    for (const auto& [target, permission] : forbidden) {
+        BOOST_TEST_CONTEXT(target) {
+            auto r = c.get(target, opts.api_key);
+            BOOST_TEST(r.status == 403u);
+            BOOST_TEST(is_request_id(r.header("request-id")));
+            const auto err = boost::json::parse(r.body).at("error").as_object();
+            BOOST_TEST(err.at("type").as_string() == "invalid_request_error");
+            const std::string message(err.at("message").as_string());
+            BOOST_TEST(message == "The provided key 'rk_test_****WXYZ' does not have the required permissions for "
+                                  "this endpoint. Having the '" + permission +
+                                      "' permission would allow this request to continue.");
+        }
+    }
+    BOOST_TEST(c.get("/v1/events/evt_1", opts.api_key).status == 200u);
+    BOOST_TEST(c.get("/v1/billing_portal/sessions", opts.api_key).status == 404u);
+
+    // Readable when not forbidden.
+    opts.forbidden_resources = {"disputes"};
+    server open(opts);
+    client d(open.port(), &identity().ca_cert_pem);
+    BOOST_REQUIRE(d.handshake_ok());
+    BOOST_TEST(d.get("/v1/prices/price_1", opts.api_key).status == 200u);
+    BOOST_TEST(d.get("/v1/billing_portal/configurations?is_default=true", opts.api_key).status == 200u);
+
+    // A misspelt resource would forbid nothing: refused.
+    opts.forbidden_resources = {"billing_portal"};
+    BOOST_CHECK_THROW(server{opts}, std::invalid_argument);
+}
+
 BOOST_AUTO_TEST_CASE(rate_limit_answers_a_burst_with_429) {
     auto opts = base_options();
     opts.rate_limit_per_second = 5;

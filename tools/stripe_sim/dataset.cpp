@@ -36,8 +36,12 @@ constexpr std::size_t basil = 1;  // index of "2025-03-31.basil"
 // filters its list accepts (each an interned "column" of the store), and how
 // API versions treat it.
 struct resource_spec {
-    std::string_view name;      // "invoices": the URL segment and the file stem
-    std::string_view singular;  // "invoice": used in "No such invoice: '...'"
+    // The URL path after /v1/ ("invoices", "billing_portal/configurations");
+    // the file stem is this with '/' as '_' (file_stem()).
+    std::string_view name;
+    // The object's type ("invoice", "billing_portal.configuration"): used in
+    // "No such <singular>: '...'" and in the read permission's name.
+    std::string_view singular;
     std::array<std::string_view, max_columns> columns;  // filter parameters; "" = unused
     // The one field expand[] may name (retrieve: "charge", list: "data.charge"),
     // replaced by the object of that id from the "<field>s" resource; "" = none.
@@ -47,7 +51,7 @@ struct resource_spec {
     bool created_filter = true;      // lists accept created / created[...]
 };
 
-constexpr std::array<resource_spec, 7> specs{{
+constexpr std::array<resource_spec, 9> specs{{
     {.name = "events", .singular = "event", .columns = {"type", "", ""}},
     {.name = "invoices", .singular = "invoice", .columns = {"status", "customer", "subscription"}, .versioned = true},
     {.name = "subscriptions", .singular = "subscription", .columns = {"status", "customer", ""}, .versioned = true},
@@ -61,7 +65,40 @@ constexpr std::array<resource_spec, 7> specs{{
      .columns = {"invoice", "status", "payment"},
      .since_version = basil,
      .created_filter = false},
+    {.name = "prices", .singular = "price", .columns = {"active", "product", ""}},
+    // Stripe's list of portal configurations takes no created filter.
+    {.name = "billing_portal/configurations",
+     .singular = "billing_portal.configuration",
+     .columns = {"active", "is_default", ""},
+     .created_filter = false},
 }};
+
+std::string file_stem(std::string_view resource) {
+    std::string stem(resource);
+    std::replace(stem.begin(), stem.end(), '/', '_');
+    return stem;
+}
+
+const resource_spec* spec_named(std::string_view name) {
+    for (const auto& s : specs)
+        if (s.name == name) return &s;
+    return nullptr;
+}
+
+// The resource a decoded path after "/v1/" names, and what follows its name:
+// nullopt for a list, else the text after the '/' (the id, maybe malformed).
+struct route {
+    const resource_spec* spec = nullptr;
+    std::optional<std::string_view> id;
+};
+std::optional<route> route_of(std::string_view rest) {
+    for (const auto& s : specs) {
+        if (!rest.starts_with(s.name)) continue;
+        if (rest.size() == s.name.size()) return route{&s, std::nullopt};
+        if (rest[s.name.size()] == '/') return route{&s, rest.substr(s.name.size() + 1)};
+    }
+    return std::nullopt;
+}
 
 std::optional<std::size_t> version_index(std::string_view v) {
     for (std::size_t i = 0; i < n_versions; ++i)
@@ -265,10 +302,12 @@ bool expand_param(const query_param& p, std::string_view allowed) {
 
 // ------------------------------------------------------ object attributes
 
-// A field that is either an id string or an expanded object carrying "id".
+// A field that is either an id string or an expanded object carrying "id";
+// a boolean as its query spelling ("true" / "false"), for boolean filters.
 std::string_view string_or_id(const boost::json::value* v) {
     if (!v) return {};
     if (auto s = v->if_string()) return *s;
+    if (auto b = v->if_bool()) return *b ? "true" : "false";
     if (auto o = v->if_object())
         if (auto id = o->if_contains("id"))
             if (auto s = id->if_string()) return *s;
@@ -317,7 +356,9 @@ const std::vector<std::string_view>* allowed_values(const resource_spec& spec, s
         "trialing", "paused", "all", "ended"};
     static const std::vector<std::string_view> invoice_payment_status{"open", "paid", "canceled"};
     static const std::vector<std::string_view> payment_types{"payment_intent", "payment_record"};
+    static const std::vector<std::string_view> booleans{"true", "false"};
     if (spec.name == "invoice_payments" && column == "payment[type]") return &payment_types;
+    if (column == "active" || column == "is_default") return &booleans;
     if (column != "status") return nullptr;
     if (spec.name == "invoices") return &invoice_status;
     if (spec.name == "subscriptions") return &subscription_status;
@@ -647,8 +688,26 @@ bool dataset::is_supported_api_version(std::string_view api_version) {
 }
 
 std::string dataset::rendition_file_name(std::string_view resource, std::string_view api_version) {
-    if (api_version == detail::api_versions[detail::default_version]) return std::string(resource) + ".json";
-    return std::string(resource) + "@" + std::string(api_version) + ".json";
+    const std::string stem = detail::file_stem(resource);
+    if (api_version == detail::api_versions[detail::default_version]) return stem + ".json";
+    return stem + "@" + std::string(api_version) + ".json";
+}
+
+std::optional<std::string> dataset::resource_of(std::string_view target) {
+    const auto path = detail::percent_decode(target.substr(0, target.find('?')), false);
+    if (!path || !path->starts_with("/v1/")) return std::nullopt;
+    const auto r = detail::route_of(std::string_view(*path).substr(4));
+    if (!r) return std::nullopt;
+    return std::string(r->spec->name);
+}
+
+std::string dataset::read_permission(std::string_view resource) {
+    const auto* spec = detail::spec_named(resource);
+    if (!spec) throw std::invalid_argument("name the read permission of resource '" + std::string(resource) +
+                                           "': no such resource");
+    std::string name = "rak_" + std::string(spec->singular) + "_read";
+    std::replace(name.begin(), name.end(), '.', '_');
+    return name;
 }
 
 detail::resource_store* dataset::find(std::string_view resource) const {
@@ -993,7 +1052,8 @@ void refuse_stray_renditions(const std::filesystem::path& dir) {
         if (at == std::string::npos || !name.ends_with(".json")) continue;
         const std::string resource = name.substr(0, at);
         const std::string version = name.substr(at + 1, name.size() - at - 1 - 5);
-        const auto spec = std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return s.name == resource; });
+        const auto spec =
+            std::find_if(specs.begin(), specs.end(), [&](const auto& s) { return file_stem(s.name) == resource; });
         if (spec == specs.end()) continue;  // not ours
         if (!spec->versioned)
             throw std::runtime_error("load dataset: " + f.path().string() + ": " + resource +
@@ -1089,16 +1149,15 @@ http_result dataset::handle_get(std::string_view target, std::string_view api_ve
     try {
         auto path = detail::percent_decode(raw_path, false);
         if (!path || !path->starts_with("/v1/")) return detail::unrecognized_url(raw_path);
-        std::string_view rest = std::string_view(*path).substr(4);
-        const auto slash = rest.find('/');
-        const std::string_view resource = rest.substr(0, slash);
-        const detail::resource_store* store = find(resource);
+        const auto route = detail::route_of(std::string_view(*path).substr(4));
+        if (!route) return detail::unrecognized_url(raw_path);
+        const detail::resource_store* store = find(route->spec->name);
         // A resource newer than the request's version is not there at all.
-        if (!store || *version < store->spec->since_version) return detail::unrecognized_url(raw_path);
+        if (*version < store->spec->since_version) return detail::unrecognized_url(raw_path);
         const auto params = detail::parse_query(query);
-        if (slash == std::string_view::npos) return detail::list(*store, params, *version);
+        if (!route->id) return detail::list(*store, params, *version);
 
-        const std::string_view id = rest.substr(slash + 1);
+        const std::string_view id = *route->id;
         if (id.empty() || id.find('/') != std::string_view::npos) return detail::unrecognized_url(raw_path);
         bool expand = false;
         for (const auto& p : params) {

@@ -3,7 +3,9 @@
 // API version; tests call it directly.
 //
 // Resources: events, invoices, subscriptions, customers, charges, disputes,
-// invoice_payments. Every object is a JSON object with a string "id" (unique
+// invoice_payments, prices, billing_portal/configurations. A resource's name
+// is its URL path after /v1/ (GET /v1/billing_portal/configurations/bpc_...)
+// and, with '/' as '_', its file stem. Every object is a JSON object with a string "id" (unique
 // within its resource) and an integer "created". Disputes also come from
 // events: adding a charge.dispute.created event adds its data.object unless
 // that id exists.
@@ -27,8 +29,9 @@
 //   GET /v1/<resource>/<id>   retrieve, or 404 resource_missing.
 // List parameters: limit (1..100, default 10), starting_after / ending_before
 // (exclusive, mutually exclusive, must name an existing object of the
-// resource), created / created[gt|gte|lt|lte] (not on invoice_payments, whose
-// basil list has no created filter: a 400 parameter_unknown); events: type
+// resource), created / created[gt|gte|lt|lte] (not on invoice_payments nor
+// billing_portal/configurations, whose Stripe lists have no created filter:
+// a 400 parameter_unknown); events: type
 // (trailing ".*" wildcard) or types[N] (<= 20, exact names), not both;
 // invoices: status, customer, subscription; subscriptions: status (default
 // excludes canceled, "all", "ended" = canceled + incomplete_expired),
@@ -38,13 +41,16 @@
 // invoice, status (open|paid|canceled), payment[type]
 // (payment_intent|payment_record) with optionally payment[payment_intent] or
 // payment[payment_record] (which require payment[type], and the one that
-// matches it). Any other expand is a 400.
+// matches it); prices: active (true|false), product;
+// billing_portal/configurations: active, is_default (true|false). Any other
+// expand is a 400, as is any other value of an enumerated or boolean filter.
 // Unknown parameters, malformed values and unknown URLs are answered with
 // Stripe's error envelope
 //   {"error":{"type":"invalid_request_error","code":...,"message":...,"param":...}}.
 //
-// Files (load()): <resource>.json holds every object at the default version;
-// for invoices, charges and subscriptions <resource>@<version>.json may hold
+// Files (load()): <stem>.json (rendition_file_name) holds every object at
+// the default version; for invoices, charges and subscriptions
+// <resource>@<version>.json may hold
 // the same objects (same ids, same order) rendered at another supported
 // version. A versioned resource without it serves <resource>.json at that
 // version too (so small hand-written datasets keep working).
@@ -64,6 +70,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -90,16 +97,30 @@ public:
     dataset& operator=(const dataset&) = delete;
 
     // "events", "invoices", "subscriptions", "customers", "charges", "disputes",
-    // "invoice_payments".
+    // "invoice_payments", "prices", "billing_portal/configurations".
     static const std::vector<std::string>& resource_names();
+
+    // The resource whose list or retrieve URL `target` (path, optional
+    // query, percent-encoded as received) is, by the same routing as
+    // handle_get; nullopt for any other target. Lets the server refuse a
+    // resource however its URL is spelled.
+    static std::optional<std::string> resource_of(std::string_view target);
+
+    // The restricted-key permission reading `resource` takes, as Stripe
+    // names it in a 403: "rak_<object type, '.' as '_'>_read"
+    // ("rak_dispute_read", "rak_billing_portal_configuration_read").
+    // Throws std::invalid_argument for an unknown resource.
+    static std::string read_permission(std::string_view resource);
 
     // The Stripe-Version values served, oldest first; the last (the newest,
     // "2025-03-31.basil") is the default and the version of <resource>.json.
     static const std::vector<std::string>& supported_api_versions();
     static bool is_supported_api_version(std::string_view api_version);  // one of the above
 
-    // The file holding `resource` rendered at `api_version`: "<resource>.json"
-    // for the default version, "<resource>@<api_version>.json" otherwise.
+    // The file holding `resource` rendered at `api_version`: "<stem>.json"
+    // for the default version, "<stem>@<api_version>.json" otherwise, where
+    // the stem is the resource's name with '/' as '_'
+    // ("billing_portal_configurations.json").
     static std::string rendition_file_name(std::string_view resource, std::string_view api_version);
 
     // Reads <dir>/<resource>.json for every resource (each a JSON array of

@@ -40,6 +40,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -59,9 +60,11 @@ constexpr std::int64_t hour = 3600;
 constexpr std::int64_t day = 86400;
 constexpr std::int64_t history = 40 * day;          // how far back the dataset goes
 constexpr std::int64_t event_retention = 30 * day;  // Stripe keeps events 30 days
-// A billing month is 30 days here: calendar months add nothing the reconciler
-// looks at, and a fixed length keeps renewal times easy to reason about.
+// A billing month is 30 days here (a year 365): calendar months add nothing
+// the reconciler looks at, and a fixed length keeps renewal times easy to
+// reason about.
 constexpr std::int64_t billing_period = 30 * day;
+constexpr std::int64_t billing_year = 365 * day;
 constexpr std::int64_t trial_length = 14 * day;
 constexpr std::int64_t max_window_hours = 28 * 24;  // seeded subscriptions need pre-window history
 constexpr std::int64_t min_now = 400 * day;         // prices are dated 400 days back
@@ -79,24 +82,47 @@ std::string_view version_of(api_shape s) { return s == api_shape::legacy ? legac
 
 // ------------------------------------------------------------------ prices
 
+enum class product_line { pro, team, credits };  // one Stripe product each
+constexpr std::size_t n_products = 3;
+
 struct price_def {
     std::string_view id;
     std::string_view tier;  // empty: a credit pack, no tier
-    std::int64_t credits;   // per unit of quantity
+    std::int64_t credits;   // per unit of quantity (what the app grants)
     std::int64_t unit_amount;
     std::string_view nickname;
-    bool recurring;
+    std::string_view interval;  // "month" | "year"; empty: one-time
+    product_line product;
+    // In the reconciler's price map (ground_truth.json "prices"). The app
+    // knows every price; the reconciler's config lags behind it.
+    bool mapped;
+    bool active;               // false: archived
+    std::int64_t created_ago;  // created this long before now (<= 400 days: see min_now)
 };
 
-// The demo configuration uses exactly this map; ground_truth.json repeats it.
-constexpr std::array<price_def, 3> price_table{{
-    {"price_pro_monthly", "pro", 1000, 2000, "Pro monthly", true},
-    {"price_team_monthly", "team", 5000, 1000, "Team monthly (per seat)", true},
-    {"price_credits_500", "", 500, 900, "500 AI credits", false},
+// The mapped rows are the map the demo configuration uses. The others are in
+// prices.json too: prices the reconciler does not know (unknown_price) and an
+// archived one the billing portal still offers.
+constexpr std::array<price_def, 6> price_table{{
+    {"price_pro_monthly", "pro", 1000, 2000, "Pro monthly", "month", product_line::pro, true, true, 400 * day},
+    {"price_team_monthly", "team", 5000, 1000, "Team monthly (per seat)", "month", product_line::team, true, true,
+     400 * day},
+    {"price_credits_500", "", 500, 900, "500 AI credits", "", product_line::credits, true, true, 400 * day},
+    {"price_pro_yearly", "pro", 12000, 20000, "Pro yearly", "year", product_line::pro, false, true, 60 * day},
+    {"price_team_yearly", "team", 60000, 10000, "Team yearly (per seat)", "year", product_line::team, false, true,
+     60 * day},
+    {"price_pro_monthly_2023", "pro", 1000, 1500, "Pro monthly (2023)", "month", product_line::pro, false, false,
+     400 * day},
 }};
 const price_def& pro_price = price_table[0];
 const price_def& team_price = price_table[1];
 const price_def& pack_price = price_table[2];
+const price_def& pro_yearly_price = price_table[3];
+const price_def& team_yearly_price = price_table[4];
+const price_def& archived_pro_price = price_table[5];
+
+bool recurring(const price_def& p) { return !p.interval.empty(); }
+std::int64_t period_of(const price_def& p) { return p.interval == "year" ? billing_year : billing_period; }
 
 // The reconciler's rule: which tier a subscription state entitles to.
 std::optional<std::string> target_tier(std::string_view status, const price_def& price) {
@@ -404,7 +430,7 @@ class customer_sim;
 struct kind_def {
     std::string_view kind, team;
 };
-constexpr std::array<kind_def, 16> finding_kinds{{
+constexpr std::array<kind_def, 18> finding_kinds{{
     {"credits_not_granted", "backend_engineering"},
     {"paid_without_entitlement_change", "billing_engineering"},
     {"tier_mismatch", "billing_engineering"},
@@ -421,17 +447,22 @@ constexpr std::array<kind_def, 16> finding_kinds{{
     {"webhook_signature_failures", "stripe_support"},
     {"missing_correlation_id", "devops"},
     {"charge_without_invoice", "billing_engineering"},
+    {"unknown_price", "billing_engineering"},
+    {"billing_portal_misconfigured", "stripe_support"},
 }};
 
 // A ground-truth finding with the fields every kind has; callers add
 // user_email / customer when known, the correction and the kind's evidence.
-json::object new_finding(std::string_view kind, std::string_view subject_type, std::string_view subject_id) {
+// `team` overrides the kind's team where the cause decides it (a portal
+// offering prices the reconciler does not map is billing engineering's).
+json::object new_finding(std::string_view kind, std::string_view subject_type, std::string_view subject_id,
+                         std::string_view team = {}) {
     for (const auto& k : finding_kinds) {
         if (k.kind == kind)
             return {{"kind", kind},
                     {"subject_type", subject_type},
                     {"subject_id", subject_id},
-                    {"team", k.team},
+                    {"team", team.empty() ? k.team : team},
                     {"correction", nullptr}};
     }
     throw std::logic_error("generator: unknown finding kind " + std::string(kind));
@@ -444,6 +475,23 @@ bool app_handles(std::string_view type) {
 
 // ---------------------------------------------------------------- generator
 
+// A Billing Portal configuration. `prices` are what its subscription_update
+// feature offers (grouped by product when rendered).
+struct portal_configuration {
+    std::string id;  // bpc_...
+    std::string_view name;
+    bool active = true;
+    bool is_default = false;
+    std::int64_t created = 0, updated = 0;
+    std::vector<const price_def*> prices;
+};
+
+// Where a price the reconciler does not map shows up in the window, as its
+// unknown_price rule counts it.
+struct unknown_price_uses {
+    std::set<std::string> customers, invoices, subscriptions;
+};
+
 class generator {
 public:
     generator(const generator_options& opts, std::int64_t now)
@@ -452,7 +500,8 @@ public:
           now_(now),
           window_start_(now - opts.window_hours * hour),
           customer_count_(opts.customers),
-          next_app_user_id_(static_cast<std::int64_t>(opts.customers) + 1) {}
+          next_app_user_id_(static_cast<std::int64_t>(opts.customers) + 1),
+          portal_default_(opts.portal_default_configuration) {}
 
     void run();
     void write_files(const std::filesystem::path& out_dir) const;
@@ -463,6 +512,7 @@ public:
     rng& random() { return rng_; }
     std::int64_t now() const { return now_; }
     std::int64_t window_start() const { return window_start_; }
+    bool in_window(std::int64_t t) const { return t >= window_start_ && t < now_; }
     std::uint64_t next_seq() { return seq_++; }
     std::string new_id(std::string_view prefix) {
         for (;;) {
@@ -470,10 +520,9 @@ public:
             if (ids_.insert(id).second) return id;
         }
     }
-    const std::string& product_of(const price_def& p) const {
-        return products_[static_cast<std::size_t>(&p - price_table.data())];
-    }
-    std::int64_t price_created() const { return now_ - 400 * day; }
+    const std::string& product(product_line l) const { return products_[static_cast<std::size_t>(l)]; }
+    const std::string& product_of(const price_def& p) const { return product(p.product); }
+    std::int64_t price_created(const price_def& p) const { return now_ - p.created_ago; }
 
     // A time inside the window, between lo and hi per mille of it, kept a
     // margin away from both edges so that an off-by-one in the reconciler's
@@ -534,6 +583,11 @@ public:
     }
 
     void add_finding(json::object f) { findings_.push_back(std::move(f)); }
+    // The configuration customers' portal sessions use: the active one.
+    const std::string& session_configuration() const;
+    void count_portal_session() { ++portal_sessions_; }
+    void record_unknown_price_use(const price_def& p, const std::string& customer, const std::string& invoice,
+                                  const std::string& subscription);
     void record_credits_finding(const customer_sim& c, const sim_invoice& inv, bool payment_missing,
                                 std::string_view scenario);
     void record_tier_finding(const customer_sim& c, std::string_view from, std::string_view to,
@@ -541,6 +595,7 @@ public:
 
     // Output sinks.
     std::vector<record> customers_out, subscriptions_out, invoices_out, events_out, charges_out, invoice_payments_out;
+    std::vector<portal_configuration> portal_configurations;
     std::vector<app_user> users;
     std::vector<app_payment> payments;
     std::vector<app_usage> usage;
@@ -551,6 +606,9 @@ private:
     void run_generic(customer_sim& c);
     void run_generic_app_user();
     void record_missed_webhooks();
+    void configure_portal();
+    void record_portal_findings();
+    void record_unknown_price_findings();
 
     rng rng_;
     std::uint64_t seed_;
@@ -560,25 +618,28 @@ private:
     std::int64_t next_app_user_id_;
     std::uint64_t seq_ = 0;
     std::unordered_set<std::string> ids_;
-    std::array<std::string, price_table.size()> products_;
+    std::array<std::string, n_products> products_;
     std::optional<std::int64_t> same_second_;
     std::optional<std::int64_t> dispute_cluster_;
     std::vector<json::object> findings_;
+    bool portal_default_;
+    std::size_t portal_sessions_ = 0;
+    std::map<std::string_view, unknown_price_uses> unknown_prices_;  // by price id
 };
 
 // -------------------------------------------------------------- renderers
 
 json::object render_price(const generator& g, const price_def& p) {
-    json::value recurring = nullptr;
-    if (p.recurring) {
-        recurring = json::object{{"aggregate_usage", nullptr}, {"interval", "month"}, {"interval_count", 1},
+    json::value recurring_details = nullptr;
+    if (recurring(p)) {
+        recurring_details = json::object{{"aggregate_usage", nullptr}, {"interval", p.interval}, {"interval_count", 1},
                                  {"meter", nullptr}, {"trial_period_days", nullptr}, {"usage_type", "licensed"}};
     }
     return {{"id", p.id},
             {"object", "price"},
-            {"active", true},
+            {"active", p.active},
             {"billing_scheme", "per_unit"},
-            {"created", g.price_created()},
+            {"created", g.price_created(p)},
             {"currency", "usd"},
             {"custom_unit_amount", nullptr},
             {"livemode", false},
@@ -586,11 +647,11 @@ json::object render_price(const generator& g, const price_def& p) {
             {"metadata", json::object{}},
             {"nickname", p.nickname},
             {"product", g.product_of(p)},
-            {"recurring", std::move(recurring)},
+            {"recurring", std::move(recurring_details)},
             {"tax_behavior", "unspecified"},
             {"tiers_mode", nullptr},
             {"transform_quantity", nullptr},
-            {"type", p.recurring ? "recurring" : "one_time"},
+            {"type", recurring(p) ? "recurring" : "one_time"},
             {"unit_amount", p.unit_amount},
             {"unit_amount_decimal", std::to_string(p.unit_amount)}};
 }
@@ -599,13 +660,13 @@ json::object render_price(const generator& g, const price_def& p) {
 json::object render_plan(const generator& g, const price_def& p) {
     return {{"id", p.id},
             {"object", "plan"},
-            {"active", true},
+            {"active", p.active},
             {"amount", p.unit_amount},
             {"amount_decimal", std::to_string(p.unit_amount)},
             {"billing_scheme", "per_unit"},
-            {"created", g.price_created()},
+            {"created", g.price_created(p)},
             {"currency", "usd"},
-            {"interval", "month"},
+            {"interval", p.interval},
             {"interval_count", 1},
             {"livemode", false},
             {"metadata", json::object{}},
@@ -615,6 +676,60 @@ json::object render_plan(const generator& g, const price_def& p) {
             {"transform_usage", nullptr},
             {"trial_period_days", nullptr},
             {"usage_type", "licensed"}};
+}
+
+// A Billing Portal configuration as Stripe renders it; the same at every API
+// version.
+json::object render_portal_configuration(const generator& g, const portal_configuration& c) {
+    json::array products;
+    for (const product_line line : {product_line::pro, product_line::team}) {
+        json::array prices;
+        for (const price_def* p : c.prices)
+            if (p->product == line) prices.push_back(json::value(p->id));
+        if (prices.empty()) continue;
+        const bool seats = line == product_line::team;
+        products.push_back(json::object{
+            {"adjustable_quantity",
+             json::object{{"enabled", seats}, {"maximum", seats ? json::value(5) : json::value(nullptr)}, {"minimum", 1}}},
+            {"prices", std::move(prices)},
+            {"product", g.product(line)}});
+    }
+    const json::object features{
+        {"customer_update", json::object{{"allowed_updates", json::array{"email", "address"}}, {"enabled", true}}},
+        {"invoice_history", json::object{{"enabled", true}}},
+        {"payment_method_update", json::object{{"enabled", true}, {"payment_method_configuration", nullptr}}},
+        {"subscription_cancel",
+         json::object{{"cancellation_reason",
+                       json::object{{"enabled", true},
+                                    {"options", json::array{"too_expensive", "missing_features", "switched_service",
+                                                            "unused", "other"}}}},
+                      {"enabled", true},
+                      {"mode", "at_period_end"},
+                      {"proration_behavior", "none"}}},
+        {"subscription_update",
+         json::object{{"billing_cycle_anchor", nullptr},
+                      {"default_allowed_updates", json::array{"price", "quantity"}},
+                      {"enabled", true},
+                      {"products", std::move(products)},
+                      {"proration_behavior", "create_prorations"},
+                      {"schedule_at_period_end", json::object{{"conditions", json::array{}}}},
+                      {"trial_update_behavior", "end_trial"}}}};
+    return {{"id", c.id},
+            {"object", "billing_portal.configuration"},
+            {"active", c.active},
+            {"application", nullptr},
+            {"business_profile", json::object{{"headline", nullptr},
+                                              {"privacy_policy_url", "https://app.example.com/privacy"},
+                                              {"terms_of_service_url", "https://app.example.com/terms"}}},
+            {"created", c.created},
+            {"default_return_url", "https://app.example.com/account"},
+            {"features", features},
+            {"is_default", c.is_default},
+            {"livemode", false},
+            {"login_page", json::object{{"enabled", false}, {"url", nullptr}}},
+            {"metadata", json::object{}},
+            {"name", c.name},
+            {"updated", c.updated}};
 }
 
 json::value opt(const std::optional<std::int64_t>& v) { return v ? json::value(*v) : json::value(nullptr); }
@@ -815,7 +930,7 @@ public:
             sub_event("customer.subscription.created", at, {}, nullptr);
             return {};
         }
-        s.period_end = at + billing_period;
+        s.period_end = at + period_of(price);
         s.status = start == sub_start::incomplete_then_active ? "incomplete" : "active";
         const std::size_t inv = new_subscription_invoice("subscription_create", at);
         s.latest_invoice = invoices_[inv].id;
@@ -915,6 +1030,8 @@ public:
         }
         for (const auto& ch : charges_)
             g_.charges_out.push_back(both(ch.created, [&](api_shape s) { return render_charge(ch, s); }));
+        record_unknown_prices();
+        if (index_ % portal_session_every == portal_session_offset) open_portal_session();
         apply_deliveries();
         if (!has_app_user_) return;
         for (auto& e : scripted_credits_) user_.credit_events.push_back(std::move(e));
@@ -927,6 +1044,47 @@ public:
     }
 
 private:
+    // One customer in this many opens the billing portal in the window.
+    static constexpr std::size_t portal_session_every = 20;
+    static constexpr std::size_t portal_session_offset = 3;
+
+    // billing_portal.session.created in the window (after the customer
+    // exists): the app links customers to the portal. The app records the
+    // webhook and acts on nothing.
+    void open_portal_session() {
+        const std::int64_t at = g_.window_time(50, 950);
+        if (at <= created_) return;
+        json::object session{{"id", g_.new_id("bps_")},
+                             {"object", "billing_portal.session"},
+                             {"configuration", g_.session_configuration()},
+                             {"created", at},
+                             {"customer", id_},
+                             {"flow", nullptr},
+                             {"livemode", false},
+                             {"locale", nullptr},
+                             {"on_behalf_of", nullptr},
+                             {"return_url", "https://app.example.com/account"},
+                             {"url", "https://billing.stripe.com/p/session/test_" + r_.alnum(24)}};
+        emit("billing_portal.session.created", at, pick_shape(), std::move(session), nullptr, {}, {});
+        g_.count_portal_session();
+    }
+
+    // What the reconciler's unknown_price rule sees of this customer: paid
+    // invoices in the window with a line of an unmapped price, and the
+    // subscription when its newest state (an event in the window) is
+    // active/trialing/past_due on one.
+    void record_unknown_prices() const {
+        for (const auto& inv : invoices_) {
+            if (!inv.paid() || !(g_.in_window(inv.created) || g_.in_window(*inv.paid_at))) continue;
+            for (const auto& l : inv.lines)
+                if (!l.price->mapped) g_.record_unknown_price_use(*l.price, id_, inv.id, {});
+        }
+        if (!sub_ || !g_.in_window(last_sub_event_) || sub_->state.price->mapped) return;
+        const auto& status = sub_->state.status;
+        if (status == "active" || status == "trialing" || status == "past_due")
+            g_.record_unknown_price_use(*sub_->state.price, id_, {}, sub_->id);
+    }
+
     api_shape pick_shape() {
         if (forced_shape_) return *forced_shape_;
         return r_.percent(50) ? api_shape::legacy : api_shape::basil;
@@ -949,7 +1107,7 @@ private:
                 st.billing_cycle_anchor = b;
             }
             st.period_start = b;
-            st.period_end = b + billing_period;
+            st.period_end = b + period_of(*st.price);
         });
         const std::size_t idx = new_subscription_invoice("subscription_cycle", b);
         sub_->state.latest_invoice = invoices_[idx].id;
@@ -1272,7 +1430,7 @@ private:
             o["amount_excluding_tax"] = l.amount();
             o["invoice_item"] = opt(l.invoice_item);
             o["period"] = json::object{{"end", l.period_end}, {"start", l.period_start}};
-            o["plan"] = l.price->recurring ? json::value(render_plan(g_, *l.price)) : json::value(nullptr);
+            o["plan"] = recurring(*l.price) ? json::value(render_plan(g_, *l.price)) : json::value(nullptr);
             o["price"] = render_price(g_, *l.price);
             o["proration"] = false;
             o["proration_details"] = json::object{{"credited_items", nullptr}};
@@ -1615,7 +1773,9 @@ api_shape shape_for(int instance) { return instance % 2 == 0 ? api_shape::legacy
 
 const price_def& plan_for(int instance) { return instance % 2 == 0 ? pro_price : team_price; }
 
-std::int64_t seats(generator& g, const price_def& p) { return &p == &team_price ? g.random().between(1, 5) : 1; }
+std::int64_t seats(generator& g, const price_def& p) {
+    return p.product == product_line::team ? g.random().between(1, 5) : 1;
+}
 
 // The user and customer a finding about this customer names.
 void about(json::object& f, const customer_sim& c) {
@@ -1946,12 +2106,21 @@ void seed_refund_or_dispute(generator& g, customer_sim& c, int instance) {
 }
 
 // Noise: a refunded pack whose credits were already revoked (source = the
-// charge), by support a few minutes after the refund.
-void noise_refund_already_revoked(generator& g, customer_sim& c, int) {
+// charge), by support a few minutes after the refund. The first instance
+// also holds the one subscription on price_team_yearly (unknown_price
+// without invoice in the window): started before the window, a seat change
+// in it.
+void noise_refund_already_revoked(generator& g, customer_sim& c, int instance) {
     rng& r = g.random();
     const std::int64_t bought = g.before_window_time();
     c.create_customer(bought - r.between(2 * hour, 3 * day));
     c.buy_pack(c.created() + r.between(minute, hour), r.between(1, 3), pack_outcome::paid);
+    std::int64_t seats_now = 0;
+    if (instance == 0) {
+        seats_now = seats(g, team_yearly_price);
+        c.subscribe(r.between(c.created() + hour + minute, bought - minute), team_yearly_price, seats_now,
+                    sub_start::active);
+    }
     const std::string id = c.buy_pack(bought, r.between(1, 3), pack_outcome::paid);
     c.script_usage({r.between(bought + 10 * minute, g.window_start() - 10 * minute), r.between(20, 120), false});
     const std::int64_t at = g.window_time(100, 600);
@@ -1959,6 +2128,7 @@ void noise_refund_already_revoked(generator& g, customer_sim& c, int) {
     c.refund(at, charge);
     c.add_credit_event(new_credit_event(g, at + r.between(minute, 5 * minute), -c.invoice(id).credits(), "revoke",
                                         "charge.refunded", charge));
+    if (instance == 0) c.change_plan(g.window_time(650, 950), team_yearly_price, seats_now % 5 + 1);
     c.finish();
 }
 
@@ -2049,24 +2219,33 @@ void noise_flapping_subscription(generator& g, customer_sim& c, int instance) {
 }
 
 // Noise: customer, subscription (incomplete -> active in one second) and
-// its paid invoice all in one second, shared by every instance.
+// its paid invoice all in one second, shared by every instance. The second
+// instance signs up on price_pro_yearly (unknown_price), active at once: one
+// subscription event, so which state is the newest is never a tie.
 void noise_same_second_signup(generator& g, customer_sim& c, int instance) {
     const std::int64_t at = g.same_second();
     c.create_customer(at);
-    const price_def& p = plan_for(instance);
-    c.subscribe(at, p, seats(g, p), sub_start::incomplete_then_active);
+    if (instance == 1) {
+        c.subscribe(at, pro_yearly_price, 1, sub_start::active);
+    } else {
+        const price_def& p = plan_for(instance);
+        c.subscribe(at, p, seats(g, p), sub_start::incomplete_then_active);
+    }
     c.finish();
 }
 
-// Noise: unpaid invoices. Even: a free user's open and void credit packs
-// (next to a paid one in the window); odd: a renewal whose payment failed,
-// leaving an open invoice and a past_due subscription (keeps its tier).
+// Noise: unpaid invoices. Even: a user's open and void credit packs (next
+// to a paid one in the window), who subscribes to price_pro_yearly in the
+// window (unknown_price: paid, granted by the app, no grant expected by the
+// reconciler); odd: a renewal whose payment failed, leaving an open invoice
+// and a past_due subscription (keeps its tier).
 void noise_unpaid_invoices(generator& g, customer_sim& c, int instance) {
     rng& r = g.random();
     if (instance % 2 == 0) {
         c.create_customer(g.now() - r.between(10 * day, 35 * day));
         c.buy_pack(c.created() + r.between(hour, 3 * day), r.between(1, 3), pack_outcome::open);
         c.buy_pack(g.window_time(0, 400), 1, pack_outcome::voided);
+        c.subscribe(g.window_time(420, 480), pro_yearly_price, 1, sub_start::active);
         c.buy_pack(g.window_time(500, 900), r.between(1, 3), pack_outcome::paid);
     } else {
         const std::int64_t renewal = g.now() - r.between(2 * day, 9 * day);
@@ -2347,6 +2526,7 @@ void generator::run_generic_app_user() {
 
 void generator::run() {
     for (auto& p : products_) p = new_id("prod_");
+    configure_portal();
 
     // Which customers play which seeded scenario: a seeded shuffle.
     std::vector<std::size_t> order(static_cast<std::size_t>(customer_count_));
@@ -2375,6 +2555,96 @@ void generator::run() {
     for (int k = 0; k < app_only; ++k) run_generic_app_user();
 
     record_missed_webhooks();
+    record_unknown_price_findings();
+    record_portal_findings();
+}
+
+// The account's Billing Portal: an older configuration, deactivated, and the
+// active one, the default unless the options say otherwise. The active one
+// still offers an archived price next to the current ones (the portal keeps
+// offering what it was configured with).
+void generator::configure_portal() {
+    portal_configuration old{new_id("bpc_"), "Portal 2023", false, false, now_ - 380 * day, now_ - 90 * day,
+                             {&archived_pro_price, &team_price}};
+    portal_configuration current{new_id("bpc_"), "Self-service plans", true, portal_default_, now_ - 90 * day,
+                                 now_ - 40 * day, {&pro_price, &archived_pro_price, &team_price}};
+    portal_configurations = {std::move(old), std::move(current)};
+}
+
+const std::string& generator::session_configuration() const {
+    for (const auto& c : portal_configurations)
+        if (c.active) return c.id;
+    throw std::logic_error("generator: no active billing portal configuration for sessions");
+}
+
+void generator::record_unknown_price_use(const price_def& p, const std::string& customer, const std::string& invoice,
+                                         const std::string& subscription) {
+    auto& uses = unknown_prices_[p.id];
+    uses.customers.insert(customer);
+    if (!invoice.empty()) uses.invoices.insert(invoice);
+    if (!subscription.empty()) uses.subscriptions.insert(subscription);
+}
+
+// unknown_price: one finding per price the reconciler does not map that the
+// window's paid invoices or subscriptions use. The hosting noise scripts
+// promise two customers with invoice and subscription on price_pro_yearly
+// and one subscription, no invoice, on price_team_yearly: fail loudly if a
+// script stops delivering that.
+void generator::record_unknown_price_findings() {
+    const auto uses_of = [&](const price_def& p) {
+        const auto it = unknown_prices_.find(p.id);
+        return it == unknown_prices_.end() ? unknown_price_uses{} : it->second;
+    };
+    const auto pro = uses_of(pro_yearly_price), team = uses_of(team_yearly_price);
+    if (pro.customers.size() < 2 || pro.invoices.size() < 2 || pro.subscriptions.size() < 2 ||
+        team.subscriptions.size() != 1 || !team.invoices.empty())
+        throw std::logic_error("generator: the unknown_price scripts lost their shape");
+    for (const auto& p : price_table) {
+        const auto it = unknown_prices_.find(p.id);
+        if (p.mapped || it == unknown_prices_.end()) continue;
+        json::object f = new_finding("unknown_price", "price", p.id);
+        f["scenario"] = "unknown_price";
+        f["evidence"] = json::object{{"price", p.id},
+                                     {"nickname", p.nickname},
+                                     {"product", product_of(p)},
+                                     {"customers", it->second.customers.size()},
+                                     {"invoices", it->second.invoices.size()},
+                                     {"subscriptions", it->second.subscriptions.size()}};
+        findings_.push_back(std::move(f));
+    }
+}
+
+// billing_portal_misconfigured, as the reconciler audits the portal: no
+// active default configuration; else the default's subscription_update
+// prices that are archived (stripe_support) or not in the price map
+// (billing_engineering), one finding each, listing the prices sorted.
+void generator::record_portal_findings() {
+    const portal_configuration* def = nullptr;
+    for (const auto& c : portal_configurations)
+        if (c.active && c.is_default) def = &c;
+    if (!def) {
+        json::object f = new_finding("billing_portal_misconfigured", "billing_portal", "no_default_configuration");
+        f["scenario"] = "billing_portal_no_default";
+        findings_.push_back(std::move(f));
+        return;
+    }
+    std::set<std::string_view> archived, unmapped;
+    for (const price_def* p : def->prices) {
+        if (!p->active) archived.insert(p->id);
+        if (!p->mapped) unmapped.insert(p->id);
+    }
+    const auto add = [&](const std::set<std::string_view>& prices, std::string_view suffix, std::string_view team) {
+        if (prices.empty()) return;
+        json::object f = new_finding("billing_portal_misconfigured", "billing_portal_configuration", def->id + std::string(suffix),
+                                     team);
+        f["scenario"] = "billing_portal_archived_price";
+        json::array ids;
+        for (const auto id : prices) ids.push_back(json::value(id));
+        f["evidence"] = json::object{{"configuration", def->id}, {"prices", std::move(ids)}};
+        findings_.push_back(std::move(f));
+    };
+    add(archived, "#archived_prices", "stripe_support");
+    add(unmapped, "#unmapped_prices", "billing_engineering");
 }
 
 // missed_webhook: every dropped webhook of a type the app handles, in the
@@ -2481,6 +2751,16 @@ void generator::write_files(const std::filesystem::path& out_dir) const {
     write_list(out_dir / "customers.json", customers_out);
     write_list(out_dir / "events.json", events_out);
     write_list(out_dir / "invoice_payments.json", invoice_payments_out);
+    // Account-level objects: the same at every API version.
+    std::vector<record> prices, configurations;
+    for (const auto& p : price_table)
+        prices.push_back({price_created(p), prices.size(), json::serialize(render_price(*this, p)), {}});
+    for (const auto& c : portal_configurations)
+        configurations.push_back(
+            {c.created, configurations.size(), json::serialize(render_portal_configuration(*this, c)), {}});
+    write_list(out_dir / dataset::rendition_file_name("prices", basil_version), prices);
+    write_list(out_dir / dataset::rendition_file_name("billing_portal/configurations", basil_version),
+               configurations);
     const std::pair<std::string_view, const std::vector<record>*> versioned[] = {
         {"subscriptions", &subscriptions_out}, {"invoices", &invoices_out}, {"charges", &charges_out}};
     for (const auto& [resource, records] : versioned) {
@@ -2488,9 +2768,10 @@ void generator::write_files(const std::filesystem::path& out_dir) const {
         write_list(out_dir / dataset::rendition_file_name(resource, legacy_version), *records, &record::legacy);
     }
 
-    json::object prices;
+    json::object price_map;
     for (const auto& p : price_table) {
-        prices[p.id] = json::object{{"tier", p.tier.empty() ? json::value(nullptr) : json::value(p.tier)},
+        if (!p.mapped) continue;
+        price_map[p.id] = json::object{{"tier", p.tier.empty() ? json::value(nullptr) : json::value(p.tier)},
                                     {"credits", p.credits},
                                     {"unit_amount", p.unit_amount},
                                     {"currency", "usd"}};
@@ -2518,7 +2799,8 @@ void generator::write_files(const std::filesystem::path& out_dir) const {
                        ",\"events_since\":" + std::to_string(now_ - event_retention) +
                        ",\n\"api_versions\":[\"" + std::string(legacy_version) + "\",\"" +
                        std::string(basil_version) + "\"]" +
-                       ",\n\"prices\":" + json::serialize(prices) +
+                       ",\n\"prices\":" + json::serialize(price_map) +
+                       ",\n\"portal_sessions\":" + std::to_string(portal_sessions_) +
                        ",\n\"policy\":" + json::serialize(policy) + ",\n\"findings\":[\n";
     write_file(out_dir / "ground_truth.json", head, items, "]}\n");
 }

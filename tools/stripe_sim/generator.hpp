@@ -5,13 +5,15 @@
 // compare the reconciler's findings with.
 //
 // Contract
-//   * Deterministic: the same (seed, now, customers, window_hours) gives the
-//     same bytes in every output file and the same database rows.
+//   * Deterministic: the same (seed, now, customers, window_hours,
+//     portal_default_configuration) gives the same bytes in every output
+//     file and the same database rows.
 //   * out_dir receives customers.json, subscriptions.json, invoices.json,
-//     charges.json, invoice_payments.json, events.json (JSON arrays of Stripe
-//     objects in creation order, oldest first; same-second objects in the
-//     order they happened, e.g. customer.subscription.created before
-//     .updated) and ground_truth.json. Those list objects are rendered at the
+//     charges.json, invoice_payments.json, events.json, prices.json,
+//     billing_portal_configurations.json (JSON arrays of Stripe objects in
+//     creation order, oldest first; same-second objects in the order they
+//     happened, e.g. customer.subscription.created before .updated) and
+//     ground_truth.json. Those list objects are rendered at the
 //     newest API shape ("2025-03-31.basil"); subscriptions, invoices and
 //     charges are also written at "2024-06-20" as
 //     <resource>@2024-06-20.json: the same objects in the same order (the
@@ -20,6 +22,21 @@
 //     basil, whatever it carries (invoice, subscription, charge). Events
 //     older than 30 days before `now` are left out (Stripe keeps 30 days);
 //     their objects stay in the lists.
+//   * prices.json holds every price the data uses: the mapped ones (ground
+//     truth "prices"), price_pro_yearly and price_team_yearly (active,
+//     recurring yearly, products of pro and team, not mapped) and
+//     price_pro_monthly_2023 (archived: active false, not mapped, used by no
+//     subscription or invoice). The app knows every price (the yearly ones:
+//     tier pro/team, 12000 / 60000 credits per unit): users on a yearly
+//     price hold the plan and grants a webhook-driven app gives them.
+//   * billing_portal_configurations.json: an inactive, non-default older
+//     configuration (offers price_pro_monthly_2023, price_team_monthly) and
+//     the active one, is_default unless portal_default_configuration is
+//     false, whose subscription_update (enabled) offers price_pro_monthly,
+//     price_pro_monthly_2023 (pro product) and price_team_monthly (team).
+//     About one customer in 20 (index % 20 == 3) opens a portal session in
+//     the window (billing_portal.session.created, for the active
+//     configuration; delivered and recorded like every event, no effect).
 //   * Every paid invoice has one charge (ch_..., with customer, amount,
 //     amount_refunded, refunded, disputed and payment_intent pi_... at every
 //     version, and invoice only at 2024-06-20) and one InvoicePayment
@@ -49,7 +66,9 @@
 //     has one webhook_events row, processed at the first attempt.
 //
 // ground_truth.json: seed, now, customers, window {start,end}, events_since,
-// api_versions, prices, policy {webhook_grace_seconds, signature_failure_
+// api_versions, prices (the reconciler's price map: mapped prices only),
+// portal_sessions (billing_portal.session.created events in the window),
+// policy {webhook_grace_seconds, signature_failure_
 // threshold, refund_or_dispute, past_due_tier} and findings, sorted by
 // (kind, subject_id), each {kind, subject_type, subject_id, team,
 // correction, user_email (a user is involved), customer (known), scenario,
@@ -57,7 +76,17 @@
 // record_payment}, {kind:"set_tier", to} or {kind:"revoke_credits", credits,
 // unrecovered}. subject_id: invoice in_, subscription sub_, charge ch_,
 // customer cus_, event evt_, user: email, credit event ce_,
-// webhook_endpoint: "webhook_endpoint". Evidence of refund_or_dispute:
+// webhook_endpoint: "webhook_endpoint", price: price id, billing_portal:
+// "no_default_configuration" or "<bpc id>#archived_prices" /
+// "<bpc id>#unmapped_prices". The two new kinds carry their evidence in an
+// "evidence" object (the older kinds' sits at the top level): unknown_price
+// {price, nickname, product, customers, invoices, subscriptions} (counts:
+// distinct customers with such an invoice line or subscription item in the
+// window, paid invoices in the window with such a line, subscriptions whose
+// newest state in the window is active/trialing/past_due on it);
+// billing_portal_misconfigured #archived_prices / #unmapped_prices
+// {configuration, prices (sorted ids)}; no_default_configuration has none.
+// Evidence of refund_or_dispute:
 // invoice, payment_intent, event, event_type, granted, amount,
 // amount_refunded or amount_disputed, credits_due (floor(granted x taken /
 // amount)), ai_credits, and unrecovered (= credits_due) when nothing can be
@@ -115,15 +144,37 @@
 //                         consume (precedence: no credits_not_decrementing).
 //   webhook_signature_failures  3-5 signature_failed rows in the window with
 //                         forged event ids, plus one before it.
+//   unknown_price         one per unmapped price in use (team
+//                         billing_engineering, correction null): price_pro_
+//                         yearly (two or more customers: a same-second
+//                         signup, the open/void-pack noise users, each with a
+//                         paid invoice in the window and an active
+//                         subscription) and price_team_yearly (one
+//                         subscription, of the refund-already-revoked noise
+//                         customer: started before the window, a seat
+//                         change in it, no invoice in it). Noise customers
+//                         host them, so 30 customers still suffice. No other finding
+//                         arises for them: no grant is expected for an
+//                         unknown price, and a subscription on one gives no
+//                         tier opinion.
+//   billing_portal_misconfigured  the default configuration's archived
+//                         price_pro_monthly_2023: "<bpc>#archived_prices"
+//                         (stripe_support) and "<bpc>#unmapped_prices"
+//                         (billing_engineering); the inactive older
+//                         configuration is never reported. With
+//                         portal_default_configuration false only
+//                         "no_default_configuration" (stripe_support).
 // Noise that must yield no finding is also seeded: subscriptions changing
 // several times in the window (newest state matches), same-second signups
-// (customer, subscription incomplete->active and invoice in one second),
+// (customer, subscription incomplete->active, or active at once on
+// price_pro_yearly so that no state ties, and invoice in one second),
 // open/void/draft invoices and past_due subscriptions (past_due keeps the
 // price's tier).
 //
 // Assumptions the reconciler's diff must share: prices map as in
 // ground_truth.json "prices" (credits per unit x quantity; unknown prices
-// grant 0); target tier: active/trialing/past_due -> price tier,
+// grant 0 and an invoice with one expects no grant); target tier:
+// active/trialing/past_due -> price tier (an unknown price: no opinion),
 // canceled/unpaid/incomplete_expired -> "free", incomplete/paused -> no
 // opinion; customers map to users by users.stripe_customer_id (by email only
 // for unknown_customer); events of one subscription created in the same
@@ -144,6 +195,10 @@ struct generator_options {
     std::uint64_t seed = 42;
     std::int64_t now = 0;            // unix seconds; 0 = current time
     std::int64_t window_hours = 24;  // seeded discrepancies fall in [now - window_hours*3600, now)
+    // false: the account has no active default Billing Portal configuration
+    // (the active one is not the default): ground truth's only portal
+    // finding is no_default_configuration.
+    bool portal_default_configuration = true;
 };
 
 struct generation_summary {

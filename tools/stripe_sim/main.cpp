@@ -7,7 +7,7 @@
 //                    [--stall-ms N] [--fault-slow-body R] [--rate-limit RPS] [--seed N]
 //                    [--default-api-version V]
 //   stripe-sim generate --out DIR --app-db PATH [--customers N] [--seed N]
-//                       [--now UNIX] [--window-hours H]
+//                       [--now UNIX] [--window-hours H] [--no-portal-default]
 //
 // Exit status: 0 success (serve: after SIGTERM/SIGINT), 1 runtime failure,
 // 2 usage error (one line on stderr). The API key is read only from the
@@ -47,7 +47,7 @@ constexpr const char* usage_text =
     "                   [--fault-slow-body R] [--rate-limit RPS] [--seed N]\n"
     "                   [--default-api-version V (for requests without Stripe-Version; default 2025-03-31.basil)]\n"
     "  stripe-sim generate --out DIR --app-db PATH [--customers N] [--seed N] [--now UNIX]\n"
-    "                      [--window-hours H]\n";
+    "                      [--window-hours H] [--no-portal-default (no active default portal configuration)]\n";
 
 struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -250,7 +250,7 @@ int serve(int argc, char** argv) {
 
 int generate(int argc, char** argv) {
     const arguments args("generate", argc, argv,
-                         {"out", "app-db", "customers", "seed", "now", "window-hours"}, {});
+                         {"out", "app-db", "customers", "seed", "now", "window-hours"}, {"no-portal-default"});
     generator_options opts;
     opts.out_dir = args.require("out");
     opts.app_db = args.require("app-db");
@@ -258,6 +258,7 @@ int generate(int argc, char** argv) {
     opts.seed = args.unsigned_integer("seed").value_or(opts.seed);
     opts.now = args.integer<std::int64_t>("now", 0, 253402300799).value_or(0);
     opts.window_hours = args.integer<std::int64_t>("window-hours", 1, 24 * 366).value_or(opts.window_hours);
+    opts.portal_default_configuration = !args.has("no-portal-default");
 
     const generation_summary s = generate_dataset(opts);
     std::cout << "stripe-sim generated " << s.customers << " customers, " << s.subscriptions << " subscriptions, "

@@ -301,17 +301,15 @@ struct server::impl {
             break;
         }
 
-        for (const auto& r : opts.forbidden_resources) {
-            const std::string prefix = "/v1/" + r;
-            if (target.starts_with(prefix) &&
-                (target.size() == prefix.size() || target[prefix.size()] == '/' || target[prefix.size()] == '?'))
-                return finish(403, json_error("invalid_request_error", "",
-                                              "The provided key '" + mask_key(opts.api_key) +
-                                                  "' does not have the required permissions for this endpoint. "
-                                                  "Having the 'rak_" + r.substr(0, r.size() - 1) +
-                                                  "_read' permission would allow this request to continue.",
-                                              ""));
-        }
+        if (const auto resource = dataset::resource_of(target);
+            resource && std::find(opts.forbidden_resources.begin(), opts.forbidden_resources.end(), *resource) !=
+                            opts.forbidden_resources.end())
+            return finish(403, json_error("invalid_request_error", "",
+                                          "The provided key '" + mask_key(opts.api_key) +
+                                              "' does not have the required permissions for this endpoint. "
+                                              "Having the '" + dataset::read_permission(*resource) +
+                                              "' permission would allow this request to continue.",
+                                          ""));
         const auto version = req.find("Stripe-Version");
         const std::string_view api_version =
             version != req.end() ? std::string_view(version->value()) : std::string_view(opts.default_api_version);
@@ -434,6 +432,13 @@ server::server(server_options opts) : impl_(std::make_unique<impl>(std::move(opt
     auto& s = *impl_;
     if (!s.opts.data) throw std::invalid_argument("start stripe-sim server: no dataset given");
     if (s.opts.api_key.empty()) throw std::invalid_argument("start stripe-sim server: empty API key");
+    // A misspelt name would silently forbid nothing: kinder than the key meant.
+    for (const auto& r : s.opts.forbidden_resources) {
+        const auto& names = dataset::resource_names();
+        if (std::find(names.begin(), names.end(), r) == names.end())
+            throw std::invalid_argument("start stripe-sim server: forbidden_resources names unknown resource '" + r +
+                                        "'");
+    }
     if (!dataset::is_supported_api_version(s.opts.default_api_version))
         throw std::invalid_argument("start stripe-sim server: unsupported default API version '" +
                                     s.opts.default_api_version + "'");

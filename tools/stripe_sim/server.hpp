@@ -9,8 +9,9 @@
 //    concurrent keep-alive connections are fine. Nothing is written to stdout;
 //    unexpected errors go to stderr, client disconnects are silent.
 //  - Order of checks per request: Authorization (401), method (405, only
-//    GET), then for /v1/ paths the rate limiter (429), injected faults, and
-//    the dataset's answer. Faults apply only to authenticated /v1/ requests.
+//    GET), then for /v1/ paths the rate limiter (429), injected faults,
+//    forbidden resources (403), and the dataset's answer. Faults apply only
+//    to authenticated /v1/ requests.
 //  - Optional webhook receiver (server_options::webhook_secret non-empty):
 //    `POST /webhook` (any query string) is answered before the checks above,
 //    as the app's endpoint would: no Authorization, no faults, no rate
@@ -65,8 +66,12 @@ struct server_options {
     fault_options faults;
     double rate_limit_per_second = 0;  // 0: unlimited; else a token bucket (burst = one second's worth), excess answered 429 like Stripe
     std::string webhook_secret;        // non-empty: serve POST /webhook as a signature-checking receiver (see above)
-    // Resources ("disputes") the key may not read, like a restricted key
-    // without that permission: their list and retrieve answer 403.
+    // Resources (dataset::resource_names(): "disputes", "prices",
+    // "billing_portal/configurations", ...) the key may not read, like a
+    // restricted key without that permission: their list and retrieve (however
+    // the URL is percent-encoded) answer 403 invalid_request_error naming
+    // dataset::read_permission(). An unknown name makes the constructor throw
+    // std::invalid_argument.
     std::vector<std::string> forbidden_resources;
     // The version requests without Stripe-Version get, like an account's
     // default API version; one of dataset::supported_api_versions().
