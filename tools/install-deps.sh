@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(build-essential cmake pkg-config
           libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
-          libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev libssl-dev sqlite3 "$@")
+          libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev libssl-dev sqlite3
+          libcli11-dev libboost-url1.81-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do
