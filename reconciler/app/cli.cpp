@@ -2,10 +2,10 @@
 
 #include "app/config.hpp"
 #include "app/report.hpp"
-#include "app/replay.hpp"
-#include "app/run.hpp"
+#include "pipeline/replay.hpp"
+#include "pipeline/run.hpp"
 #include "app/daemon.hpp"
-#include "app/run_lock.hpp"
+#include "pipeline/run_lock.hpp"
 #include "app/support.hpp"
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"

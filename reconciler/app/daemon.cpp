@@ -1,8 +1,8 @@
 #include "app/daemon.hpp"
 
 #include "app/config.hpp"
-#include "app/run.hpp"
-#include "app/run_lock.hpp"
+#include "pipeline/run.hpp"
+#include "pipeline/run_lock.hpp"
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
 

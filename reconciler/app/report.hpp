@@ -9,7 +9,7 @@
 // Directories are created 0750, files 0640: reports hold customer emails.
 #pragma once
 
-#include "app/run.hpp"
+#include "pipeline/run.hpp"
 
 #include <boost/json/object.hpp>
 

@@ -1,7 +1,7 @@
 // End to end: the real `reconciler` binary, as a process, against the
 // simulator over HTTPS (a CA generated for the test) on a generated dataset
 // whose seeded discrepancies are the ground truth.
-#include "app/run_lock.hpp"
+#include "pipeline/run_lock.hpp"
 #include "e2e/e2e_support.hpp"
 #include "core/stripe_parse.hpp"
 #include "core/timeutil.hpp"

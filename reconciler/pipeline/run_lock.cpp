@@ -1,4 +1,4 @@
-#include "app/run_lock.hpp"
+#include "pipeline/run_lock.hpp"
 
 #include "core/timeutil.hpp"
 

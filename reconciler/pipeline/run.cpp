@@ -1,8 +1,8 @@
-#include "app/run.hpp"
+#include "pipeline/run.hpp"
 
-#include "app/replay.hpp"
+#include "pipeline/replay.hpp"
 #include "app/report.hpp"
-#include "app/run_lock.hpp"
+#include "pipeline/run_lock.hpp"
 #include "core/json_log.hpp"
 #include "core/portal_audit.hpp"
 #include "core/stripe_parse.hpp"

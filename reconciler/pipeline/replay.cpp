@@ -1,6 +1,6 @@
-#include "app/replay.hpp"
+#include "pipeline/replay.hpp"
 
-#include "app/run.hpp"
+#include "pipeline/run.hpp"
 
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
