@@ -1,6 +1,6 @@
 #include "pipeline/replay.hpp"
 
-#include "pipeline/run.hpp"
+#include "pipeline/stripe_setup.hpp"
 
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"

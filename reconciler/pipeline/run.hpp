@@ -16,8 +16,6 @@
 #include "app/config.hpp"
 #include "core/diff.hpp"
 #include "store/store.hpp"
-#include "stripe/beast_transport.hpp"
-#include "stripe/client.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -100,12 +98,6 @@ struct run_result {
     std::int64_t applied() const;
     std::int64_t flagged() const;
 };
-
-// How every command talks to Stripe: the configured URL, CA, timeout, pinned
-// version and account, and a request budget of 25/s for test keys and 90/s
-// for live keys unless configured. The key is masked in every error.
-stripe::beast_transport_options stripe_transport_options(const config& cfg, const std::string& key);
-stripe::client_options stripe_client_options(const config& cfg, const std::string& key);
 
 // Runs once. Throws config_error / store::schema_error for setup problems
 // (exit_usage); Stripe and network failures end as run_result::succeeded ==

@@ -1,0 +1,127 @@
+#include "pipeline/fetcher.hpp"
+
+#include "core/json_log.hpp"
+#include "core/stripe_parse.hpp"
+
+#include <set>
+#include <unordered_map>
+
+namespace reconciler::pipeline {
+
+namespace asio = boost::asio;
+
+// A dispute names its charge only, and the charge names the invoice.
+// Two or more disputes are listed with their charges expanded (one
+// request per hundred, not one each); a single one, or one the list did
+// not bring, is retrieved. A key without read access to disputes (403)
+// falls back to retrieving every charge.
+asio::awaitable<void> fetcher::fetch_disputed_charges(fetched& f) {
+    if (f.disputes.empty()) co_return;
+    std::unordered_map<std::string, charge> expanded;  // dispute id -> its charge
+    if (f.disputes.size() >= 2 && !disputes_forbidden_) {
+        unix_seconds lo = f.disputes.front().first.created, hi = lo;
+        for (const auto& [d, event_id] : f.disputes) lo = std::min(lo, d.created), hi = std::max(hi, d.created);
+        stripe::list_query q{"/v1/disputes", {{"expand[]", "data.charge"}}, lo, hi + 1};
+        try {
+            co_await client_.list_all(q, [&](const list_page_info& p, list_envelope&& env) {
+                on_page(p);
+                for (auto& v : env.data) {
+                    const auto& o = v.as_object();
+                    const auto* id = o.if_contains("id");
+                    const auto* ch = o.if_contains("charge");
+                    if (id && id->is_string() && ch && ch->is_object())
+                        expanded.emplace(std::string(id->as_string()), parse_charge(ch->as_object()));
+                }
+            });
+        } catch (const stripe::stripe_error& e) {
+            if (e.http_status() != 403) throw;
+            disputes_forbidden_ = true;
+            log::warn("disputes_list_forbidden",
+                      {{"error", log::redact(e.what())},
+                       {"effect", "the key cannot read disputes: each disputed charge is retrieved instead"}});
+        }
+    }
+    std::vector<std::size_t> missing;
+    std::vector<std::string> charge_paths;
+    for (std::size_t i = 0; i < f.disputes.size(); ++i) {
+        const auto& [d, event_id] = f.disputes[i];
+        if (auto it = expanded.find(d.id); it != expanded.end() && it->second.id == d.charge) {
+            f.charge_cases.push_back(pinned_charge_case(event_id, std::move(it->second), d));
+        } else {
+            missing.push_back(i);
+            charge_paths.push_back("/v1/charges/" + d.charge);
+        }
+    }
+    auto charges = co_await client_.retrieve_all(std::move(charge_paths));
+    for (std::size_t k = 0; k < charges.size(); ++k) {
+        const auto& [d, event_id] = f.disputes[missing[k]];
+        record(list_page_info{charges[k].path, 1, charges[k].request_id, 1, false});
+        f.charge_cases.push_back(pinned_charge_case(event_id, parse_charge(*charges[k].object), d));
+    }
+}
+
+// A disputed charge as fetched at the pinned version: before basil, a
+// charge rendered there without `invoice` has none (nothing to look up).
+charge_case fetcher::pinned_charge_case(const std::string& event_id, charge ch, const dispute& d) const {
+    charge_case cc{event_id, true, std::move(ch), d.amount, d.created};
+    if (pinned_charges_name_invoices_ && cc.ch.invoice.empty()) cc.unlinked = "Stripe names no invoice for the charge";
+    return cc;
+}
+
+// Basil removed charge.invoice, so a refunded or disputed charge rendered
+// at basil (an event keeps its own version) is tied to its invoice here:
+// pinned at basil or later, by the InvoicePayment of its PaymentIntent
+// (one filtered list request per charge, all in flight together; a
+// PaymentIntent pays one invoice, so no list of many serves better);
+// pinned before basil, by retrieving the charge, which at that version
+// still names its invoice. A charge nothing ties to one stays unlinked,
+// with the reason, and becomes a charge_without_invoice finding.
+asio::awaitable<void> fetcher::link_charges_to_invoices(fetched& f) {
+    std::vector<charge_case*> cases;
+    std::vector<std::string> paths;
+    for (auto& cc : f.charge_cases) {
+        if (!cc.ch.invoice.empty() || !cc.unlinked.empty()) continue;
+        if (cc.ch.payment_intent.empty()) {
+            cc.unlinked = "the charge has no payment intent";
+            continue;
+        }
+        cases.push_back(&cc);
+        paths.push_back(pinned_charges_name_invoices_
+                            ? "/v1/charges/" + stripe::detail::url_encode(cc.ch.id)
+                            : "/v1/invoice_payments?payment%5Btype%5D=payment_intent&payment%5Bpayment_intent%5D=" +
+                                  stripe::detail::url_encode(cc.ch.payment_intent) + "&limit=10");
+    }
+    auto links = co_await client_.retrieve_all(std::move(paths));
+    for (std::size_t k = 0; k < links.size(); ++k) {
+        auto& cc = *cases[k];
+        const auto& r = links[k];
+        cc.link_request_id = r.request_id;
+        if (pinned_charges_name_invoices_) {
+            record(list_page_info{r.path, 1, r.request_id, 1, false});
+            cc.ch.invoice = parse_charge(*r.object).invoice;
+            if (cc.ch.invoice.empty()) cc.unlinked = "Stripe names no invoice for the charge";
+            continue;
+        }
+        const auto* data = r.object->if_contains("data");
+        if (!data || !data->is_array())
+            throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected a list of invoice payments");
+        std::set<std::string> paid;
+        for (const auto& v : data->as_array()) {
+            if (!v.is_object()) throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected objects");
+            auto p = parse_invoice_payment(v.as_object());
+            if (p.status == "paid" && p.payment_intent == cc.ch.payment_intent) paid.insert(std::move(p.invoice));
+        }
+        record(list_page_info{r.path, 1, r.request_id, data->as_array().size(), false});
+        if (paid.size() == 1) {
+            cc.ch.invoice = *paid.begin();
+        } else if (paid.empty()) {
+            cc.unlinked = "no paid invoice payment for " + cc.ch.payment_intent;
+        } else {
+            std::string ids;
+            for (const auto& id : paid) ids += (ids.empty() ? "" : ", ") + id;
+            cc.unlinked = cc.ch.payment_intent + " paid several invoices: " + ids;
+        }
+    }
+}
+
+}  // namespace reconciler::pipeline

@@ -1,0 +1,73 @@
+// One slice's rules (worker_side::slice_rules): diff, corrections,
+// escalations and checkpoint, on the worker.
+#include "pipeline/worker_side.hpp"
+
+#include "pipeline/process_memory.hpp"
+#include "pipeline/slice_input.hpp"
+#include "pipeline/window.hpp"
+
+namespace reconciler::pipeline {
+
+namespace {
+
+// The kinds a slice decides, so that it resolves only the escalations it
+// could have seen again.
+const std::vector<finding_kind>& slice_rule_kinds() {
+    static const std::vector<finding_kind> k{
+        finding_kind::credits_not_granted, finding_kind::paid_without_entitlement_change,
+        finding_kind::amount_mismatch,     finding_kind::currency_mismatch,
+        finding_kind::orphan_local_payment, finding_kind::refund_or_dispute,
+        finding_kind::unknown_customer,    finding_kind::missed_webhook,
+        finding_kind::charge_without_invoice,
+    };
+    return k;
+}
+
+// Unknown prices lead the run's notes (the summary, summary.md, report.json):
+// until someone maps them, their customers' invoices grant nothing.
+void note_unknown_prices(run_result& result, const std::vector<finding>& unknown) {
+    std::vector<std::string> lines;
+    for (const auto& f : unknown) {
+        const auto count = [&](const char* k) { return std::to_string(f.evidence.at(k).as_int64()); };
+        lines.push_back("unknown price " + f.subject_id + ": " + count("customers") + " customers, " + count("invoices") +
+                        " paid invoices, " + count("subscriptions") +
+                        " subscriptions; add it to prices: or mark it { ignore: true }");
+    }
+    result.notes.insert(result.notes.begin(), lines.begin(), lines.end());
+}
+
+}  // namespace
+
+void worker_side::slice_rules(fetched f, std::vector<store::fetched_page> pages, unix_seconds s, unix_seconds e,
+                              unix_seconds end, std::optional<portal_audit_input> portal) {
+    const bool last = e == end;
+    {  // the slice's objects are freed at the end of this block, on the worker
+        db_.record_pages(result_.run_id, pages);
+        window_input in = to_window_input(f, s, e);
+        in.window_end = end;
+        const local_snapshot local = load_local_for(db_, in);
+        auto findings = diff(in, local, policy_, diff_scope::slice_rules, memory_);
+        result_.passed_over = memory_.passed_over;
+        if (last) {
+            for (auto& p : pending_customers(memory_)) findings.push_back(std::move(p));
+            auto unknown = unknown_price_findings(memory_);
+            note_unknown_prices(result_, unknown);
+            for (auto& p : unknown) findings.push_back(std::move(p));
+            if (portal)
+                for (auto& p : audit_billing_portal(*portal, policy_)) findings.push_back(std::move(p));
+        }
+        ++result_.slices;
+        // Invoices paid in the slice's last minutes went on with the next
+        // slice: what this one verified ends before them.
+        const unix_seconds done_until = last ? end : e - slice_margin;
+        settle(std::move(findings), verified_until_, done_until, slice_rule_kinds());
+        if (!opts_.dry_run) db_.advance_checkpoint(checkpoint_stream, verified_until_, done_until, result_.run_id);
+        verified_until_ = done_until;
+        forget_older_repairs(memory_);
+    }
+    f = fetched{};
+    pages = {};
+    release_freed_memory();
+}
+
+}  // namespace reconciler::pipeline
