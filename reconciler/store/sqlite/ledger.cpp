@@ -45,7 +45,7 @@ void write_credits(connection& cn, const proposed_correction& c, const local_use
     auto m = parse_metadata(metadata_text, user.id);
     r.credit_event_id = random_credit_event_id();
     r.balance_after = m.ai_credits + delta;
-    add_credit_event(m, credit_event{r.credit_event_id, delta, kind, c.reason, c.source, correlation_id, now},
+    add_credit_event(m, new_credit_event{r.credit_event_id, delta, kind, c.reason, c.source, correlation_id, now},
                      r.balance_after);
     write_metadata(cn, user.id, m);
     details["balance_before"] = m.ai_credits;
@@ -236,9 +236,10 @@ revert_result sqlite_ledger::revert(std::int64_t correction_id, const std::strin
     } else {
         // The ledger stores grants positive and revokes negative.
         r.credits_delta = -delta;
+        const std::string reason = "revert of reconciler correction " + original;
         add_credit_event(u->m,
-                         credit_event{random_credit_event_id(), r.credits_delta, "adjust",
-                                      "revert of reconciler correction " + original, original, correlation_id, now_text()},
+                         new_credit_event{random_credit_event_id(), r.credits_delta, "adjust", reason, original,
+                                          correlation_id, now_text()},
                          u->m.ai_credits + r.credits_delta);
         write_metadata(c_, r.user_id, u->m);
     }
@@ -272,8 +273,8 @@ adjust_result sqlite_ledger::adjust(const adjustment& a, const std::string& corr
         r.credit_event_id = random_credit_event_id();
         r.balance_after = m.ai_credits + delta;
         add_credit_event(m,
-                         credit_event{r.credit_event_id, delta, a.grant > 0 ? "grant" : "consume", a.reason, "support",
-                                      correlation_id, now},
+                         new_credit_event{r.credit_event_id, delta, a.grant > 0 ? "grant" : "consume", a.reason,
+                                          "support", correlation_id, now},
                          r.balance_after);
         write_metadata(c_, a.user_id, m);
         details["delta"] = delta;

@@ -66,7 +66,7 @@ local_user read_user(SQLite::Statement& q, const std::unordered_set<std::string_
     return u;
 }
 
-void add_credit_event(metadata& m, const credit_event& e, std::int64_t balance_after) {
+void add_credit_event(metadata& m, const new_credit_event& e, std::int64_t balance_after) {
     json::object ev{{"id", e.id},         {"delta", e.delta},   {"kind", e.kind},
                     {"reason", e.reason}, {"source", e.source}, {"correlation_id", e.correlation_id},
                     {"at", e.at}};

@@ -36,9 +36,17 @@ metadata parse_metadata(const std::string& text, std::int64_t user_id,
 // The current row of a statement that selects user_columns.
 local_user read_user(SQLite::Statement& q, const std::unordered_set<std::string_view>* sources = nullptr);
 
+// A credit event to append, in plan_metadata's key order (views: the
+// strings are copied once, into the JSON).
+struct new_credit_event {
+    std::string_view id;
+    std::int64_t delta = 0;
+    std::string_view kind, reason, source, correlation_id, at;
+};
+
 // Appends `e` to m.raw's credit events and sets m.raw's ai_credits to
 // `balance_after` (m.ai_credits stays the balance before).
-void add_credit_event(metadata& m, const credit_event& e, std::int64_t balance_after);
+void add_credit_event(metadata& m, const new_credit_event& e, std::int64_t balance_after);
 
 // UPDATE users: the plan_metadata of m.raw, or the plan.
 void write_metadata(connection& c, std::int64_t user_id, const metadata& m);
