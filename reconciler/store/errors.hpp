@@ -1,0 +1,28 @@
+// The store's errors. Every message names the action and the object.
+#pragma once
+
+#include <stdexcept>
+
+namespace reconciler::store {
+
+class store_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The database cannot be used as configured: missing, not SQLite, read-only,
+// not the app's, or at another schema version. A setup problem (exit 2);
+// thrown before anything is written.
+class schema_error : public store_error {
+public:
+    using store_error::store_error;
+};
+
+// adjust(): a change that makes no sense in the current state (a consume
+// below zero without force).
+class adjust_refused : public store_error {
+public:
+    using store_error::store_error;
+};
+
+}  // namespace reconciler::store

@@ -1,0 +1,36 @@
+// The one SQLite connection to the app's database that every area of the
+// SQLite store works on. Opening refuses, before anything is written, a
+// file that is read-only or not SQLite (schema_error: exit 2).
+#pragma once
+
+#include "store/sqlite/open.hpp"
+#include "store/sqlite/statement_cache.hpp"
+
+#include <SQLiteCpp/Database.h>
+
+#include <string>
+
+namespace reconciler::store::sqlite {
+
+class connection {
+public:
+    explicit connection(const sqlite_options& opts);
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    SQLite::Database& db() noexcept { return db_; }
+    const std::string& path() const noexcept { return path_; }
+    // A cached prepared statement (see statement_cache).
+    statement_lease cached(const std::string& sql) { return stmts_.get(sql); }
+    // Switching to WAL writes the file: only once the database has passed
+    // check_schema() or migrate()'s checks, so a refused one stays untouched.
+    void enable_wal();
+
+private:
+    std::string path_;
+    SQLite::Database db_;
+    bool wal_ = false;
+    statement_cache stmts_{db_};  // after db_: finalized before it closes
+};
+
+}  // namespace reconciler::store::sqlite

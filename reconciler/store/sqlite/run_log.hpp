@@ -1,0 +1,22 @@
+// SQLite: recon_runs, recon_pages, recon_findings.
+#pragma once
+
+#include "store/run_log.hpp"
+#include "store/sqlite/connection.hpp"
+
+namespace reconciler::store::sqlite {
+
+class sqlite_run_log : public virtual run_log {
+public:
+    explicit sqlite_run_log(connection& c) noexcept : c_(c) {}
+
+    std::int64_t begin_run(const run_record& run) override;
+    void record_pages(std::int64_t run_id, const std::vector<fetched_page>& pages) override;
+    void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals, const std::string& error) override;
+    void record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) override;
+
+private:
+    connection& c_;
+};
+
+}  // namespace reconciler::store::sqlite

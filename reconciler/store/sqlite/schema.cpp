@@ -1,0 +1,69 @@
+#include "store/sqlite/schema.hpp"
+
+#include "store/embedded_sql.hpp"
+#include "store/errors.hpp"
+#include "store/sqlite/sql.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+
+namespace reconciler::store::sqlite {
+
+int sqlite_schema::latest_schema_version() const { return static_cast<int>(migrations().size()); }
+
+int sqlite_schema::schema_version() {
+    if (!table_exists(c_.db(), "recon_schema_migrations")) return 0;
+    SQLite::Statement q(c_.db(), "SELECT COALESCE(MAX(version), 0) FROM recon_schema_migrations");
+    q.executeStep();
+    return q.getColumn(0).getInt();
+}
+
+void sqlite_schema::check_app_tables() {
+    for (const char* t : {"users", "payments", "ai_usage", "webhook_events"})
+        if (!table_exists(c_.db(), t))
+            throw schema_error("database " + c_.path() + " is not the app's database: table " + t +
+                               " is missing (check database.path in the config)");
+}
+
+int sqlite_schema::migrate() {
+    check_app_tables();
+    SQLite::Database& db = c_.db();
+    db.exec("CREATE TABLE IF NOT EXISTS recon_schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)");
+    const int current = schema_version();
+    if (current > latest_schema_version()) throw schema_error(ahead_message(current));
+    c_.enable_wal();
+    int applied = 0;
+    for (const auto& m : migrations()) {
+        if (m.version <= current) continue;
+        SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+        db.exec(std::string(m.sql));
+        SQLite::Statement ins(db, "INSERT INTO recon_schema_migrations(version, name, applied_at) VALUES (?,?,?)");
+        ins.bind(1, m.version);
+        ins.bind(2, std::string(m.name));
+        ins.bind(3, now_text());
+        ins.exec();
+        tx.commit();
+        ++applied;
+    }
+    return applied;
+}
+
+std::string sqlite_schema::ahead_message(int current) const {
+    return "database " + c_.path() + " is at reconciler schema version " + std::to_string(current) +
+           ", newer than this build's " + std::to_string(latest_schema_version()) + ": upgrade stripe-reconciler";
+}
+
+void sqlite_schema::check_schema() {
+    check_app_tables();
+    const int v = schema_version();
+    if (v == 0)
+        throw schema_error("database " + c_.path() + " has no reconciler schema: run `reconciler migrate --config FILE`");
+    if (v < latest_schema_version())
+        throw schema_error("database " + c_.path() + " is at reconciler schema version " + std::to_string(v) +
+                           ", this build needs " + std::to_string(latest_schema_version()) +
+                           ": run `reconciler migrate --config FILE`");
+    if (v > latest_schema_version()) throw schema_error(ahead_message(v));
+    c_.enable_wal();
+}
+
+}  // namespace reconciler::store::sqlite
