@@ -6,7 +6,7 @@
 
 #include "app/report.hpp"
 #include "core/diff.hpp"
-#include "store/store.hpp"
+#include "store/escalations.hpp"
 
 #include <cstddef>
 #include <vector>
@@ -15,7 +15,7 @@ namespace reconciler::pipeline {
 
 class escalator {
 public:
-    escalator(store::store& db, report_writer& report) : db_(db), report_(report) {}
+    escalator(store::escalations& db, report_writer& report) : db_(db), report_(report) {}
 
     // One escalation for each flagged or failed outcome from `first_outcome`
     // on, each partial clawback, and each kind escalated even when repaired
@@ -33,7 +33,7 @@ private:
     void raise(run_result& result, const std::string& team_name, const std::string& kind, const std::string& subject,
                const boost::json::object& evidence, unix_seconds at, int watch_until);
 
-    store::store& db_;
+    store::escalations& db_;
     report_writer& report_;
     bool cap_escalated_ = false;
 };

@@ -36,7 +36,7 @@ const std::vector<std::string>& slice_event_types() {
 
 }  // namespace
 
-fetcher::fetcher(stripe::client& client, store::store& lookups, run_result& result, report_writer& report,
+fetcher::fetcher(stripe::client& client, store::fetch_lookup& lookups, run_result& result, report_writer& report,
                  unix_seconds window_end, const diff_policy& policy, const std::string& api_version)
     : client_(client), lookups_(lookups), result_(result), report_(report), window_end_(window_end), policy_(policy),
       pinned_charges_name_invoices_(charge_names_its_invoice(api_version)) {}

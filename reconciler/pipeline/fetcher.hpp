@@ -15,7 +15,8 @@
 #include "core/portal_audit.hpp"
 #include "pipeline/fetched.hpp"
 #include "pipeline/progress_line.hpp"
-#include "store/store.hpp"
+#include "store/fetch_lookup.hpp"
+#include "store/types.hpp"
 #include "stripe/client.hpp"
 
 #include <boost/asio/awaitable.hpp>
@@ -32,7 +33,7 @@ class fetcher {
 public:
     // `api_version`: the pinned Stripe-Version, which decides how a charge is
     // tied to its invoice (link_charges_to_invoices).
-    fetcher(stripe::client& client, store::store& lookups, run_result& result, report_writer& report,
+    fetcher(stripe::client& client, store::fetch_lookup& lookups, run_result& result, report_writer& report,
             unix_seconds window_end, const diff_policy& policy, const std::string& api_version);
 
     void set_progress(double done) { done_ = done; }
@@ -86,7 +87,7 @@ private:
     };
 
     stripe::client& client_;
-    store::store& lookups_;
+    store::fetch_lookup& lookups_;
     run_result& result_;
     report_writer& report_;
     unix_seconds window_end_;

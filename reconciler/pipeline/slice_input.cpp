@@ -25,7 +25,7 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     return in;
 }
 
-local_snapshot load_local_for(store::store& db, const window_input& in) {
+local_snapshot load_local_for(store::snapshot& db, const window_input& in) {
     // Views into `in`, sorted and deduplicated below (vectors, not sets: a
     // dense slice's ids were ~2 MB of set nodes).
     std::vector<std::string_view> customers, emails, invoice_ids, event_ids;

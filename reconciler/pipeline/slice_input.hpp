@@ -4,7 +4,7 @@
 
 #include "core/diff.hpp"
 #include "pipeline/fetched.hpp"
-#include "store/store.hpp"
+#include "store/snapshot.hpp"
 
 namespace reconciler::pipeline {
 
@@ -14,6 +14,6 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end);
 
 // The app's rows the slice rules read for `in` (the window rules read theirs
 // in chunks: window_rules.hpp).
-local_snapshot load_local_for(store::store& db, const window_input& in);
+local_snapshot load_local_for(store::snapshot& db, const window_input& in);
 
 }  // namespace reconciler::pipeline
