@@ -1,6 +1,7 @@
 // The pure diff: value types in, findings out.
 #include "core/diff.hpp"
 #include "core/timeutil.hpp"
+#include "diff_fixtures.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -9,6 +10,7 @@
 #include <set>
 
 using namespace reconciler;
+using namespace reconciler::diff_fixtures;
 
 namespace reconciler {
 // Boost.Test prints the operands of a failed assertion.
@@ -18,35 +20,6 @@ std::ostream& operator<<(std::ostream& os, correction_kind k) { return os << to_
 }  // namespace reconciler
 
 namespace {
-
-diff_policy policy() {
-    diff_policy p;
-    p.prices = {{"price_pro", {"pro", 1000}}, {"price_team", {"team", 5000}}, {"price_pack", {"", 500}}};
-    return p;
-}
-
-invoice paid_invoice(std::string id, std::string customer, std::string price, std::int64_t qty = 1) {
-    invoice inv;
-    inv.id = std::move(id);
-    inv.customer = std::move(customer);
-    inv.status = "paid";
-    inv.paid = true;
-    inv.currency = "usd";
-    inv.amount_paid = 2000 * qty;
-    inv.created = 1700000000;
-    inv.paid_at = 1700000010;
-    inv.lines.push_back(invoice_line{"il_" + inv.id, std::move(price), qty, inv.amount_paid, false});
-    return inv;
-}
-
-local_user user(std::int64_t id, std::string customer, std::string plan = "pro") {
-    local_user u;
-    u.id = id;
-    u.email = "user" + std::to_string(id) + "@example.com";
-    u.plan = std::move(plan);
-    u.stripe_customer_id = std::move(customer);
-    return u;
-}
 
 credit_event grant(std::string source, std::int64_t delta) {
     return credit_event{"ce_" + source, delta, "grant", "invoice.paid", std::move(source), "corr", "2023-11-14T22:13:20Z"};
@@ -437,32 +410,6 @@ BOOST_AUTO_TEST_CASE(unknown_customer_is_not_a_tier_finding) {
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(runbook_scenarios)
-
-namespace {
-
-constexpr unix_seconds t0 = 1700000000;  // window [t0, t0 + 1 day)
-
-window_input window() {
-    window_input in;
-    in.start = t0;
-    in.end = t0 + 86400;
-    return in;
-}
-
-credit_event ev(std::string id, std::int64_t delta, std::string kind, std::string source, unix_seconds at,
-                std::string corr = "corr") {
-    return credit_event{std::move(id), delta, std::move(kind), "r", std::move(source), std::move(corr), format_rfc3339(at)};
-}
-
-// A user whose balance equals its events.
-local_user funded(std::int64_t id, std::string customer, std::vector<credit_event> events) {
-    auto u = user(id, std::move(customer));
-    u.credit_events = std::move(events);
-    for (const auto& e : u.credit_events) u.ai_credits += e.delta;
-    return u;
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_CASE(zero_amount_invoice_still_entitles) {
     // A 100%-off coupon: nothing collected, the plan's credits are still due.
