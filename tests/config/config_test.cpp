@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 
 using namespace reconciler;
 namespace fs = std::filesystem;
