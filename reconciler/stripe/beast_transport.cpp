@@ -2,6 +2,7 @@
 // ~25 s to compile): keep everything HTTP- and TLS-specific here.
 #include "stripe/beast_transport.hpp"
 
+#include "stripe/resolve.hpp"
 #include "stripe/tls.hpp"
 #include "stripe/url.hpp"
 
@@ -155,47 +156,12 @@ private:
         // Everything lives on the transport's io_context (see the threading contract).
         asio::any_io_executor ex = ioc_.get_executor();
 
-        // Resolver operations take no deadline and do not support per-operation
-        // cancellation, so a timer cancels the resolver. The timer's handler
-        // may run after this frame is gone: it holds only a weak reference.
-        struct resolve_state {
-            explicit resolve_state(asio::any_io_executor e) : resolver(std::move(e)) {}
-            tcp::resolver resolver;
-            bool timed_out = false;
-        };
-        auto state = std::make_shared<resolve_state>(ex);
-        asio::steady_timer resolve_deadline(ex, opts_.timeout);
-        resolve_deadline.async_wait([weak = std::weak_ptr<resolve_state>(state)](error_code ec) {
-            if (ec) return;
-            if (auto s = weak.lock()) {
-                s->timed_out = true;
-                s->resolver.cancel();
-            }
-        });
-        auto [rec, results] = co_await state->resolver.async_resolve(
-            url_.host, url_.port, tcp::resolver::numeric_service, use_tuple);
-        resolve_deadline.cancel();
-        if (state->timed_out) {
-            error = failure(transport_error::timeout, "resolve " + url_.host + ": " + timeout_text_);
+        detail::resolved r = co_await detail::resolve_endpoints(ex, url_, opts_.timeout, timeout_text_);
+        if (r.endpoints.empty()) {
+            error = failure(r.timed_out ? transport_error::timeout : transport_error::connect, std::move(r.error));
             co_return nullptr;
         }
-        if (rec) {
-            error = failure(transport_error::connect, "resolve " + url_.host + ": " + rec.message());
-            co_return nullptr;
-        }
-
-        std::vector<tcp::endpoint> endpoints;
-        for (const auto& entry : results) {
-            // Plain http is only allowed to loopback: enforce it on what the
-            // name actually resolved to, not only on the name.
-            if (!url_.tls && !is_loopback_host(entry.endpoint().address().to_string())) continue;
-            endpoints.push_back(entry.endpoint());
-        }
-        if (endpoints.empty()) {
-            error = failure(transport_error::connect,
-                            "resolve " + url_.host + ": no loopback address (plain http is loopback-only)");
-            co_return nullptr;
-        }
+        const std::vector<tcp::endpoint>& endpoints = r.endpoints;
 
         auto conn = std::make_unique<connection>();
         if (url_.tls)

@@ -2,6 +2,7 @@
 // costs ~25 s to compile): keep everything HTTP- and TLS-specific here.
 #include "stripe/webhook_forwarder.hpp"
 
+#include "stripe/resolve.hpp"
 #include "stripe/tls.hpp"
 #include "stripe/url.hpp"
 
@@ -138,34 +139,9 @@ asio::awaitable<forward_result> forward_webhook(std::string url, std::string bod
 
     auto ex = co_await asio::this_coro::executor;
 
-    // Resolve, under a deadline. The resolver has no per-operation timeout:
-    // a timer cancels it, holding only a weak reference to it.
-    struct resolve_state {
-        explicit resolve_state(asio::any_io_executor e) : resolver(std::move(e)) {}
-        tcp::resolver resolver;
-        bool timed_out = false;
-    };
-    auto state = std::make_shared<resolve_state>(ex);
-    asio::steady_timer resolve_deadline(ex, timeout);
-    resolve_deadline.async_wait([weak = std::weak_ptr<resolve_state>(state)](error_code ec) {
-        if (ec) return;
-        if (auto s = weak.lock()) {
-            s->timed_out = true;
-            s->resolver.cancel();
-        }
-    });
-    auto [rec, results] = co_await state->resolver.async_resolve(u.host, u.port, tcp::resolver::numeric_service, use_tuple);
-    resolve_deadline.cancel();
-    if (state->timed_out) co_return failed("resolve " + u.host + ": " + timeout_text);
-    if (rec) co_return failed("resolve " + u.host + ": " + rec.message());
-
-    std::vector<tcp::endpoint> endpoints;
-    for (const auto& entry : results) {
-        // Plain http only to loopback: checked on what the name resolved to.
-        if (!u.tls && !is_loopback_host(entry.endpoint().address().to_string())) continue;
-        endpoints.push_back(entry.endpoint());
-    }
-    if (endpoints.empty()) co_return failed("resolve " + u.host + ": no loopback address (plain http is loopback-only)");
+    detail::resolved resolved = co_await detail::resolve_endpoints(ex, u, timeout, timeout_text);
+    if (resolved.endpoints.empty()) co_return failed(std::move(resolved.error));
+    const std::vector<tcp::endpoint>& endpoints = resolved.endpoints;
 
     beast::tcp_stream plain(ex);
     plain.expires_after(timeout);
