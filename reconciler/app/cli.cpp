@@ -1,6 +1,6 @@
 #include "app/cli.hpp"
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "app/report.hpp"
 #include "pipeline/replay.hpp"
 #include "pipeline/run.hpp"

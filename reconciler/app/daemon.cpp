@@ -1,6 +1,6 @@
 #include "app/daemon.hpp"
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "pipeline/run.hpp"
 #include "pipeline/run_lock.hpp"
 #include "core/json_log.hpp"

@@ -4,7 +4,7 @@
 // into the ticket.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 
 #include <boost/json/object.hpp>
 

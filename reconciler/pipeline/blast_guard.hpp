@@ -2,7 +2,7 @@
 // run may apply, in all and per user, before it flags the rest.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "core/diff.hpp"
 
 #include <cstdint>

@@ -5,7 +5,7 @@
 // corrections policy and the blast-radius caps. Runs on the worker.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "app/report.hpp"
 #include "core/diff.hpp"
 #include "pipeline/blast_guard.hpp"

@@ -24,7 +24,7 @@
 //    and the webhook secret are registered for redaction and never printed.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "store/store.hpp"
 #include "stripe/client.hpp"
 

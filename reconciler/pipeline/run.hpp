@@ -13,7 +13,7 @@
 //    redaction, and never written anywhere.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "core/diff.hpp"
 #include "store/store.hpp"
 

@@ -3,7 +3,7 @@
 // for live keys unless configured. The key is masked in every error.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "stripe/beast_transport.hpp"
 #include "stripe/client.hpp"
 

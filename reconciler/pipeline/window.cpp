@@ -1,6 +1,6 @@
 #include "pipeline/window.hpp"
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "core/timeutil.hpp"
 
 #include <algorithm>

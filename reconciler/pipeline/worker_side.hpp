@@ -6,7 +6,7 @@
 // is idle.
 #pragma once
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "app/report.hpp"
 #include "core/diff.hpp"
 #include "core/portal_audit.hpp"

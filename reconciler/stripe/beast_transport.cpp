@@ -2,9 +2,12 @@
 // ~25 s to compile): keep everything HTTP- and TLS-specific here.
 #include "stripe/beast_transport.hpp"
 
+#include "stripe/resolve.hpp"
+#include "stripe/tls.hpp"
+#include "stripe/url.hpp"
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -13,9 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <cctype>
@@ -33,111 +34,6 @@ namespace http = beast::http;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
-
-// ------------------------------------------------------------------ URL rules
-
-namespace detail {
-
-namespace {
-
-std::string lower(std::string s) {
-    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return s;
-}
-
-bool starts_with_ci(const std::string& s, std::string_view prefix) {
-    return s.size() >= prefix.size() && lower(s.substr(0, prefix.size())) == prefix;
-}
-
-bool is_ip_literal(const std::string& host) {
-    error_code ec;
-    (void)asio::ip::make_address(host, ec);
-    return !ec;
-}
-
-}  // namespace
-
-base_url_parts parse_base_url(const std::string& url) {
-    auto bad = [&](const std::string& why) {
-        return std::invalid_argument("stripe base_url \"" + url + "\": " + why);
-    };
-    base_url_parts parts;
-    std::string rest;
-    if (starts_with_ci(url, "https://")) {
-        parts.tls = true;
-        rest = url.substr(8);
-    } else if (starts_with_ci(url, "http://")) {
-        parts.tls = false;
-        rest = url.substr(7);
-    } else {
-        throw bad("expected https://host[:port] (e.g. https://api.stripe.com)");
-    }
-    if (rest.find_first_of("?#") != std::string::npos)
-        throw bad("a query or fragment does not belong in the base URL");
-    for (unsigned char c : rest)
-        if (c <= 0x20 || c >= 0x7f) throw bad("contains whitespace or non-ASCII characters");
-
-    const auto slash = rest.find('/');
-    std::string authority = rest.substr(0, slash);
-    std::string path = slash == std::string::npos ? std::string() : rest.substr(slash);
-    while (!path.empty() && path.back() == '/') path.pop_back();
-    parts.path_prefix = path;
-
-    // Credentials in the URL would end up in logs: the key has its own setting.
-    if (authority.find('@') != std::string::npos)
-        throw bad("credentials do not belong in the URL (the API key is configured separately)");
-
-    std::string port;
-    if (!authority.empty() && authority.front() == '[') {
-        const auto close = authority.find(']');
-        if (close == std::string::npos) throw bad("unterminated IPv6 literal");
-        parts.host = authority.substr(1, close - 1);
-        const std::string after = authority.substr(close + 1);
-        if (!after.empty()) {
-            if (after.front() != ':') throw bad("unexpected text after the IPv6 literal");
-            port = after.substr(1);
-        }
-        error_code ec;
-        (void)asio::ip::make_address_v6(parts.host, ec);
-        if (ec) throw bad("invalid IPv6 literal");
-    } else {
-        const auto colon = authority.find(':');
-        if (colon != std::string::npos && authority.find(':', colon + 1) != std::string::npos)
-            throw bad("an IPv6 host must be written in brackets, e.g. https://[::1]:12111");
-        parts.host = authority.substr(0, colon);
-        if (colon != std::string::npos) port = authority.substr(colon + 1);
-        for (unsigned char c : parts.host)
-            if (!(std::isalnum(c) || c == '-' || c == '.')) throw bad("invalid character in host name");
-    }
-    parts.host = lower(parts.host);
-    if (parts.host.empty()) throw bad("missing host");
-
-    if (port.empty() && authority.back() == ':') throw bad("empty port");
-    if (port.empty()) {
-        parts.port = parts.tls ? "443" : "80";
-    } else {
-        unsigned value = 0;
-        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-        if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
-            throw bad("port must be a number in 1..65535");
-        parts.port = std::to_string(value);
-    }
-    return parts;
-}
-
-bool is_loopback_host(const std::string& host) {
-    const std::string h = lower(host);
-    if (h == "localhost") return true;
-    error_code ec;
-    const auto addr = asio::ip::make_address(h, ec);
-    if (ec) return false;
-    if (addr.is_v4()) return addr.to_v4().is_loopback();
-    const auto v6 = addr.to_v6();
-    if (v6.is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, v6).is_loopback();
-    return v6.is_loopback();
-}
-
-}  // namespace detail
 
 // ------------------------------------------------------------------ transport
 
@@ -176,39 +72,24 @@ bool is_peer_closed(const error_code& ec) {
            ec == ssl::error::stream_truncated;
 }
 
-// OpenSSL's reason text without Asio's "(SSL routines)" suffix, plus the
-// X.509 verification result, which says *why* a certificate was refused.
-std::string tls_error_text(const error_code& ec, SSL* ssl) {
-    std::string text;
-    if (ec.category() == asio::error::get_ssl_category()) {
-        // Asio stores OpenSSL's packed error as int: widen without sign extension.
-        const char* reason = ERR_reason_error_string(static_cast<unsigned long>(static_cast<unsigned int>(ec.value())));
-        text = reason ? reason : ec.message();
-    } else {
-        text = ec.message();
-    }
-    const long verify = SSL_get_verify_result(ssl);
-    if (verify != X509_V_OK) text += std::string(" (") + X509_verify_cert_error_string(verify) + ")";
-    return text;
-}
-
 std::string trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     return std::string(s);
 }
 
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
 class beast_transport final : public transport {
 public:
-    beast_transport(asio::io_context& ioc, beast_transport_options opts, detail::base_url_parts url,
-                    ssl::context ctx)
+    beast_transport(asio::io_context& ioc, beast_transport_options opts, http_url url,
+                    std::optional<ssl::context> ctx)
         : ioc_(ioc), opts_(std::move(opts)), url_(std::move(url)), ctx_(std::move(ctx)) {
-        const bool v6 = url_.host.find(':') != std::string::npos;
-        const std::string host = v6 ? "[" + url_.host + "]" : url_.host;
-        host_port_ = host + ":" + url_.port;
-        const bool default_port = url_.port == (url_.tls ? "443" : "80");
-        host_header_ = default_port ? host : host_port_;
-        host_is_ip_ = detail::is_ip_literal(url_.host);
+        host_port_ = url_.host_port();
+        host_header_ = url_.host_header();
         timeout_text_ = "timed out after " + std::to_string(opts_.timeout.count()) + " ms";
     }
 
@@ -217,7 +98,7 @@ public:
             std::any_of(target.begin(), target.end(), [](unsigned char c) { return c <= 0x20 || c >= 0x7f; }))
             throw std::invalid_argument("GET: target must be an encoded path starting with '/'");
 
-        http::request<http::empty_body> req{http::verb::get, url_.path_prefix + target, 11};
+        http::request<http::empty_body> req{http::verb::get, url_.path + target, 11};
         req.set(http::field::host, host_header_);
         req.set(http::field::user_agent, opts_.user_agent);
         req.set(http::field::accept, "application/json");
@@ -275,51 +156,16 @@ private:
         // Everything lives on the transport's io_context (see the threading contract).
         asio::any_io_executor ex = ioc_.get_executor();
 
-        // Resolver operations take no deadline and do not support per-operation
-        // cancellation, so a timer cancels the resolver. The timer's handler
-        // may run after this frame is gone: it holds only a weak reference.
-        struct resolve_state {
-            explicit resolve_state(asio::any_io_executor e) : resolver(std::move(e)) {}
-            tcp::resolver resolver;
-            bool timed_out = false;
-        };
-        auto state = std::make_shared<resolve_state>(ex);
-        asio::steady_timer resolve_deadline(ex, opts_.timeout);
-        resolve_deadline.async_wait([weak = std::weak_ptr<resolve_state>(state)](error_code ec) {
-            if (ec) return;
-            if (auto s = weak.lock()) {
-                s->timed_out = true;
-                s->resolver.cancel();
-            }
-        });
-        auto [rec, results] = co_await state->resolver.async_resolve(
-            url_.host, url_.port, tcp::resolver::numeric_service, use_tuple);
-        resolve_deadline.cancel();
-        if (state->timed_out) {
-            error = failure(transport_error::timeout, "resolve " + url_.host + ": " + timeout_text_);
+        detail::resolved r = co_await detail::resolve_endpoints(ex, url_, opts_.timeout, timeout_text_);
+        if (r.endpoints.empty()) {
+            error = failure(r.timed_out ? transport_error::timeout : transport_error::connect, std::move(r.error));
             co_return nullptr;
         }
-        if (rec) {
-            error = failure(transport_error::connect, "resolve " + url_.host + ": " + rec.message());
-            co_return nullptr;
-        }
-
-        std::vector<tcp::endpoint> endpoints;
-        for (const auto& entry : results) {
-            // Plain http is only allowed to loopback: enforce it on what the
-            // name actually resolved to, not only on the name.
-            if (!url_.tls && !entry.endpoint().address().is_loopback()) continue;
-            endpoints.push_back(entry.endpoint());
-        }
-        if (endpoints.empty()) {
-            error = failure(transport_error::connect,
-                            "resolve " + url_.host + ": no loopback address (plain http is loopback-only)");
-            co_return nullptr;
-        }
+        const std::vector<tcp::endpoint>& endpoints = r.endpoints;
 
         auto conn = std::make_unique<connection>();
         if (url_.tls)
-            conn->tls.emplace(ex, ctx_);
+            conn->tls.emplace(ex, *ctx_);
         else
             conn->plain.emplace(ex);
 
@@ -336,15 +182,7 @@ private:
         if (!url_.tls) co_return conn;
 
         SSL* ssl_handle = conn->tls->native_handle();
-        // SNI carries DNS names only (RFC 6066); the certificate must match
-        // the host we dialled, as a DNS name or as an IP address SAN.
-        X509_VERIFY_PARAM* param = SSL_get0_param(ssl_handle);
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        const bool configured =
-            host_is_ip_ ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str()) == 1
-                        : SSL_set_tlsext_host_name(ssl_handle, url_.host.c_str()) == 1 &&
-                              X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), url_.host.size()) == 1;
-        if (!configured) {
+        if (!tls::expect_peer(ssl_handle, url_.host, url_.host_is_ip)) {
             error = failure(transport_error::tls, "TLS setup for " + host_port_ + ": cannot set the expected host name");
             co_return nullptr;
         }
@@ -363,7 +201,7 @@ private:
                 // verdict on its certificate.
                 error = failure(transport_error::reset, what + hec.message());
             else
-                error = failure(transport_error::tls, what + tls_error_text(hec, ssl_handle));
+                error = failure(transport_error::tls, what + tls::error_text(hec, ssl_handle));
             co_return nullptr;
         }
         co_return conn;
@@ -402,7 +240,7 @@ private:
         r.status = res.result_int();
         if (auto it = res.find("Request-Id"); it != res.end()) r.request_id = trim(it->value());
         if (auto it = res.find("Stripe-Should-Retry"); it != res.end()) {
-            const std::string v = detail::lower(trim(it->value()));
+            const std::string v = lower(trim(it->value()));
             if (v == "true") r.should_retry = true;
             if (v == "false") r.should_retry = false;
         }
@@ -438,12 +276,11 @@ private:
 
     asio::io_context& ioc_;
     beast_transport_options opts_;
-    detail::base_url_parts url_;
-    ssl::context ctx_;
+    http_url url_;
+    std::optional<ssl::context> ctx_;  // engaged for https://
     std::string host_port_;    // for messages: "127.0.0.1:12111"
     std::string host_header_;  // Host: omits a default port
     std::string timeout_text_;
-    bool host_is_ip_ = false;
     std::vector<std::unique_ptr<connection>> idle_;
 };
 
@@ -454,10 +291,10 @@ bool has_control_chars(const std::string& s) {
 }  // namespace
 
 std::unique_ptr<transport> make_beast_transport(asio::io_context& ioc, beast_transport_options opts) {
-    detail::base_url_parts url = detail::parse_base_url(opts.base_url);
+    http_url url = parse_base_url(opts.base_url);
     const std::string where = "stripe base_url \"" + opts.base_url + "\": ";
     if (!url.tls) {
-        if (!detail::is_loopback_host(url.host))
+        if (!is_loopback_host(url.host))
             throw std::invalid_argument(where + "plain http:// is refused for non-loopback host " + url.host +
                                         " (the API key would cross the network unencrypted); use https://");
         if (!opts.allow_plain_http_loopback)
@@ -480,25 +317,8 @@ std::unique_ptr<transport> make_beast_transport(asio::io_context& ioc, beast_tra
                                     std::to_string(opts.timeout.count()) + " ms");
     if (opts.max_body_bytes == 0) throw std::invalid_argument("stripe max_body_bytes must be positive");
 
-    ssl::context ctx(ssl::context::tls_client);
-    ctx.set_options(ssl::context::default_workarounds | ssl::context::no_compression);
-    if (SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION) != 1)
-        throw std::invalid_argument("stripe TLS: cannot require TLS 1.2 or newer");
-    ctx.set_verify_mode(ssl::verify_peer);
-    if (url.tls) {
-        error_code ec;
-        if (opts.ca_file.empty()) {
-            ctx.set_default_verify_paths(ec);
-            if (ec)
-                throw std::invalid_argument("stripe TLS: cannot load the system CA store (" + ec.message() +
-                                            "); install ca-certificates or set ca_file");
-        } else {
-            ctx.load_verify_file(opts.ca_file, ec);
-            if (ec)
-                throw std::invalid_argument("stripe ca_file \"" + opts.ca_file + "\": cannot load CA certificates (" +
-                                            ec.message() + "); point ca_file at a readable PEM bundle");
-        }
-    }
+    std::optional<ssl::context> ctx;
+    if (url.tls) ctx.emplace(tls::make_client_context(opts.ca_file, {"stripe", "ca_file", "ca_file", "set ca_file"}));
     return std::make_unique<beast_transport>(ioc, std::move(opts), std::move(url), std::move(ctx));
 }
 

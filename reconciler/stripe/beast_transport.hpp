@@ -59,20 +59,4 @@ std::unique_ptr<transport> make_beast_transport(boost::asio::io_context& ioc, be
 // report.
 void refuse_tls_failure(const transport_result& probed, const std::string& base_url);
 
-namespace detail {
-
-// The parsed base_url. Exposed for tests.
-struct base_url_parts {
-    bool tls = true;
-    std::string host;         // without brackets for IPv6
-    std::string port;         // always set (443/80 by default)
-    std::string path_prefix;  // "" or "/prefix" without a trailing slash
-};
-// Throws std::invalid_argument naming the URL and what is wrong.
-base_url_parts parse_base_url(const std::string& url);
-// 127.0.0.0/8, ::1 (and ::ffff:127.x.x.x), "localhost".
-bool is_loopback_host(const std::string& host);
-
-}  // namespace detail
-
 }  // namespace reconciler::stripe

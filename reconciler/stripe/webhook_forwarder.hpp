@@ -2,11 +2,7 @@
 // endpoint over HTTPS (runbook §4 without the Stripe CLI).
 //
 // Contract:
-//  - parse_forward_url() validates the URL up front and throws
-//    std::invalid_argument saying what is wrong: not http(s), credentials in
-//    the URL, plain http:// to a host that is not loopback (127.0.0.0/8, ::1,
-//    localhost; the signed event would cross the network unencrypted). The
-//    query string never appears in a message (it may carry a token).
+//  - The URL is read by parse_forward_url() (url.hpp), before anything else.
 //  - forward_webhook() POSTs `body` once (no retries, no redirects followed)
 //    with the given headers plus Host and Content-Length, and
 //    `Connection: close`. TLS: the peer chain is verified against ca_file (or
@@ -21,6 +17,8 @@
 //  - Threading: runs on the caller's executor (one io_context on one thread).
 #pragma once
 
+#include "stripe/url.hpp"  // forward_url, parse_forward_url
+
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
@@ -30,17 +28,6 @@
 #include <vector>
 
 namespace reconciler::stripe {
-
-struct forward_url {
-    bool tls = true;
-    std::string host;    // without brackets for IPv6, lower case
-    std::string port;    // always set (443/80 by default)
-    std::string target;  // path (at least "/") and query, as sent in the request line
-    std::string for_log; // scheme://authority/path: without query or fragment
-};
-
-// Throws std::invalid_argument (see contract above).
-forward_url parse_forward_url(const std::string& url);
 
 struct forward_result {
     bool delivered = false;  // an HTTP response was read

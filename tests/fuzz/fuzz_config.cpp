@@ -4,7 +4,7 @@
 // Properties: only config_error escapes, and its message starts with
 // "config <file>"; an accepted config satisfies the validation the rest of
 // the program relies on.
-#include "app/config.hpp"
+#include "config/config.hpp"
 #include "fuzz_check.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // Which window a run verifies (pipeline/window.hpp).
 #include "pipeline/window.hpp"
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 
 #include <boost/test/unit_test.hpp>
 

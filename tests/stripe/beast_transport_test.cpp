@@ -449,26 +449,6 @@ BOOST_AUTO_TEST_CASE(plain_http_is_refused_unless_loopback_and_allowed) {
     }
 }
 
-BOOST_AUTO_TEST_CASE(base_url_parsing) {
-    const auto a = detail::parse_base_url("https://API.stripe.com");
-    BOOST_TEST(a.tls);
-    BOOST_TEST(a.host == "api.stripe.com");
-    BOOST_TEST(a.port == "443");
-    BOOST_TEST(a.path_prefix == "");
-    const auto b = detail::parse_base_url("http://[::1]:12111/stripe/");
-    BOOST_TEST(!b.tls);
-    BOOST_TEST(b.host == "::1");
-    BOOST_TEST(b.port == "12111");
-    BOOST_TEST(b.path_prefix == "/stripe");
-    BOOST_TEST(detail::is_loopback_host("127.255.0.1"));
-    BOOST_TEST(detail::is_loopback_host("::ffff:127.0.0.1"));
-    BOOST_TEST(!detail::is_loopback_host("128.0.0.1"));
-    BOOST_TEST(!detail::is_loopback_host("localhost.example.com"));
-    BOOST_CHECK_THROW(detail::parse_base_url("https://::1:443"), std::invalid_argument);
-    BOOST_CHECK_THROW(detail::parse_base_url("https://"), std::invalid_argument);
-    BOOST_CHECK_THROW(detail::parse_base_url("https://a b"), std::invalid_argument);
-}
-
 // ------------------------------------------------------------ HTTP shapes
 
 BOOST_AUTO_TEST_CASE(plain_http_to_loopback_sends_the_headers_and_parses_stripe_headers) {

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "app/config.hpp"
+#include "config/config.hpp"
 
 using namespace reconciler;
 namespace fs = std::filesystem;
@@ -389,6 +389,17 @@ BOOST_AUTO_TEST_CASE(required_keys) {
     check_error("database: {path: a}\noutput: {}\nprices: {p: {credits: 1}}\n", {"missing required key output.dir"});
     check_error("database: {path: \"\"}\noutput: {dir: r}\nprices: {p: {credits: 1}}\n",
                 {"database.path: expected the path of the app's SQLite database, got \"\""});
+}
+
+// The loopback rule is the transport's (stripe/url.hpp): an IPv4-mapped
+// loopback address is loopback here too (the config's own parser refused it).
+BOOST_AUTO_TEST_CASE(base_url_loopback_is_the_transports_rule) {
+    const config c = parse_config("stripe:\n  base_url: http://[::ffff:127.0.0.1]:12111\n"
+                                  "  allow_plain_http_loopback: true\n" + required_sections, "demo.yaml");
+    BOOST_TEST(c.stripe.base_url == "http://[::ffff:127.0.0.1]:12111");
+    check_error("stripe:\n  base_url: http://[::ffff:10.0.0.1]:12111\n  allow_plain_http_loopback: true\n" +
+                    required_sections,
+                {"stripe.base_url", "unencrypted"});
 }
 
 BOOST_AUTO_TEST_CASE(base_url_must_be_https_or_opted_in_loopback) {

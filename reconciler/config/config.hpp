@@ -9,6 +9,8 @@
 // directory. Secrets are never stored here: only where to find them.
 #pragma once
 
+#include "config/config_error.hpp"
+#include "config/secret.hpp"
 #include "core/model.hpp"
 
 #include <chrono>
@@ -16,23 +18,10 @@
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace reconciler {
-
-class config_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
-
-// Where a secret comes from. Exactly one of the three is set.
-struct secret_source {
-    std::string env;         // environment variable name, e.g. STRIPE_API_KEY
-    std::string file;        // path to a file holding the secret (trailing newline trimmed)
-    std::string credential;  // name under $CREDENTIALS_DIRECTORY (systemd LoadCredential=)
-};
 
 struct stripe_config {
     std::string base_url = "https://api.stripe.com";
@@ -52,7 +41,7 @@ struct webhook_config {
     // The endpoint's signing secret (whsec_...), used to sign replayed events.
     secret_source secret{.env = "STRIPE_WEBHOOK_SECRET", .file = {}, .credential = {}};
     // The app's webhook endpoint, for corrections with the `replay` policy
-    // (checked with stripe::parse_forward_url at load); empty: none.
+    // (checked at load with stripe::parse_forward_url, stripe/url.hpp); empty: none.
     std::string forward_to;
     std::string ca_file;  // for that endpoint; empty: the system CA store
 };
@@ -109,18 +98,15 @@ struct config {
     // A run verifies its window in chronological slices of this length, each
     // checkpointed: memory is bounded by a slice and a killed run resumes.
     // Three days: slice_objects, not hours, bounds a busy account's slices,
-    // and each slice's lists end in partial pages (24h slices cost 100k
-    // events ~80 more requests).
+    // and each slice's lists end in partial pages (shorter slices cost requests).
     std::chrono::seconds slice{std::chrono::hours(72)};
     // ...at most; a slice is cut shorter when the one before it brought more
     // Stripe objects than this (busy accounts), so memory stays bounded by
     // objects, not by time. The first slice is at most an hour; one that
     // still lists over 1.5x this (a burst) is diffed in parts of about this
-    // many. 7,000: a 1M-event window peaks at ~35 MB (~37 MB in the eighth
-    // session; 10,000 then: ~40 MB, over 1.5x a 10k-event run's ~26 MB);
-    // smaller slices cost requests, since a slice's lists end
-    // in partial pages (7,000 against 10,000 at 100k events, 100 ms and
-    // 100 req/s: 16.4-16.9 s against ~15.9 s in the seventh session).
+    // many. 7,000 keeps a 1M-event window within the peak-memory budget;
+    // smaller slices cost requests, since a slice's lists end in partial
+    // pages (bench/RESULTS.md has the measurements).
     std::int64_t slice_objects = 7000;
 };
 
@@ -129,11 +115,5 @@ config load_config(const std::filesystem::path& file);
 
 // Parses YAML text as if it were the file `name` (used by tests and the fuzzer).
 config parse_config(const std::string& yaml_text, const std::filesystem::path& name);
-
-// Resolves a secret from its source. Throws config_error naming the source
-// (never the value) when it is missing or empty; `config_key` is the key the
-// hint points at ("stripe.key", "webhook.secret").
-std::string read_secret(const secret_source& source, const std::string& what,
-                        const std::string& config_key = "stripe.key");
 
 }  // namespace reconciler
