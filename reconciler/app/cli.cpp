@@ -1,7 +1,7 @@
 #include "app/cli.hpp"
 
 #include "app/config.hpp"
-#include "app/report.hpp"
+#include "report/stdout_summary.hpp"
 #include "app/replay.hpp"
 #include "app/run.hpp"
 #include "app/daemon.hpp"

@@ -1,7 +1,7 @@
 #include "app/run.hpp"
 
 #include "app/replay.hpp"
-#include "app/report.hpp"
+#include "report/report.hpp"
 #include "app/run_lock.hpp"
 #include "core/json_log.hpp"
 #include "core/portal_audit.hpp"
@@ -45,10 +45,6 @@ namespace reconciler {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-std::int64_t run_result::applied() const { return tally.applied; }
-
-std::int64_t run_result::flagged() const { return tally.flagged; }
 
 namespace detail {
 
