@@ -51,7 +51,7 @@ struct report_streams {
     item_source escalations;
 };
 
-namespace detail {
+// The view's rows: the report's values as text, as a page shows them.
 
 // A breakdown's rows, largest first (then by name).
 using breakdown = std::vector<std::pair<std::string, std::int64_t>>;
@@ -96,6 +96,8 @@ struct escalation_row {
 template <class Row>
 using row_source = std::function<void(const std::function<void(const Row&)>&)>;
 
+namespace detail {
+
 // A report's own findings[] (may be null) as a finding_source.
 finding_source findings_of(const boost::json::array* findings);
 
@@ -112,17 +114,17 @@ public:
     const boost::json::object* run;     // report.run; null when absent
     const boost::json::object* window;  // run.window; null when absent
     std::string run_id, status, mode, error, window_start, window_end;  // "" when absent
-    detail::totals_model totals;
+    totals_model totals;
     finding_source findings;
     std::size_t finding_count = 0;
-    detail::row_source<detail::correction_row> corrections;  // in the report's order
-    detail::row_source<detail::escalation_row> escalations;  // in listing order (report_streams::escalations)
+    row_source<correction_row> corrections;  // in the report's order
+    row_source<escalation_row> escalations;  // in listing order (report_streams::escalations)
     bool escalation_records = false;  // escalation records, not flagged findings
 
 private:
     report_streams streams_;
-    std::vector<detail::correction_row> held_corrections_;
-    std::vector<detail::escalation_row> held_escalations_;
+    std::vector<correction_row> held_corrections_;
+    std::vector<escalation_row> held_escalations_;
 };
 
 }  // namespace reconciler
