@@ -1,7 +1,7 @@
 #include "app/cli.hpp"
 
 #include "config/config.hpp"
-#include "app/report.hpp"
+#include "report/stdout_summary.hpp"
 #include "pipeline/replay.hpp"
 #include "pipeline/run.hpp"
 #include "app/daemon.hpp"

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "app/report.hpp"
+#include "report/run_result.hpp"
 #include "core/diff.hpp"
 #include "pipeline/blast_guard.hpp"
 #include "pipeline/replay.hpp"

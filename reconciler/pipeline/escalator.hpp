@@ -4,7 +4,7 @@
 // the part of the window it verified are resolved. Runs on the worker.
 #pragma once
 
-#include "app/report.hpp"
+#include "report/report_writer.hpp"
 #include "core/diff.hpp"
 #include "store/escalations.hpp"
 

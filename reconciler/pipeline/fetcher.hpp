@@ -10,7 +10,7 @@
 // counted at once but handed to the store by take_pages(), on the worker.
 #pragma once
 
-#include "app/report.hpp"
+#include "report/report_writer.hpp"
 #include "core/diff.hpp"
 #include "core/portal_audit.hpp"
 #include "pipeline/fetched.hpp"

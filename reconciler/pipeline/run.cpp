@@ -1,6 +1,6 @@
 #include "pipeline/run.hpp"
 
-#include "app/report.hpp"
+#include "report/report.hpp"
 #include "core/json_log.hpp"
 #include "core/timeutil.hpp"
 #include "pipeline/async.hpp"
@@ -26,10 +26,6 @@ namespace reconciler {
 
 namespace asio = boost::asio;
 namespace json = boost::json;
-
-std::int64_t run_result::applied() const { return tally.applied; }
-
-std::int64_t run_result::flagged() const { return tally.flagged; }
 
 namespace {
 

@@ -7,7 +7,7 @@
 #pragma once
 
 #include "config/config.hpp"
-#include "app/report.hpp"
+#include "report/report_writer.hpp"
 #include "core/diff.hpp"
 #include "core/portal_audit.hpp"
 #include "pipeline/corrector.hpp"

@@ -4,8 +4,10 @@
 // were applied, and report.html / summary.md / findings.csv equal to the
 // pure renderers' pages of the finished report.json (whose escalations the
 // renderers sort: open first, oldest first).
-#include "app/report.hpp"
-#include "app/report_render.hpp"
+#include "report/report.hpp"
+#include "report/csv.hpp"
+#include "report/html.hpp"
+#include "report/markdown.hpp"
 #include "core/timeutil.hpp"
 #include "store/store.hpp"
 

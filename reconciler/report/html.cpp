@@ -1,0 +1,357 @@
+#include "report/html.hpp"
+
+#include "report/html_markup.hpp"
+#include "report/json_read.hpp"
+#include "report/wording.hpp"
+
+#include <algorithm>
+#include <array>
+#include <ostream>
+#include <sstream>
+#include <vector>
+
+namespace reconciler {
+
+namespace json = boost::json;
+
+namespace detail {
+namespace {
+
+inline constexpr std::string_view html_style = R"css(
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+       color: #1f2328; background: #fff; margin: 2rem auto; max-width: 1280px; padding: 0 1.25rem; }
+h1 { font-size: 1.55rem; margin: 0 0 .4rem; }
+h2 { font-size: 1.15rem; margin: 2.2rem 0 .6rem; padding-bottom: .25rem; border-bottom: 1px solid #d0d7de; }
+h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
+p.lead { margin: 0 0 1rem; color: #57606a; }
+table { border-collapse: collapse; width: 100%; margin: .4rem 0 1rem; }
+th, td { text-align: left; padding: .3rem .55rem; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
+thead th { background: #f6f8fa; font-weight: 600; border-bottom: 1px solid #d0d7de; }
+table.kv th { width: 13rem; color: #57606a; font-weight: 500; }
+table.inner { margin: 0; width: auto; }
+table.inner th, table.inner td { padding: .05rem .8rem .05rem 0; border: 0; width: auto; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+table.narrow { width: auto; min-width: 22rem; }
+table.totals th, table.totals td { vertical-align: middle; }
+code { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liberation Mono", monospace; font-size: .88em;
+       overflow-wrap: anywhere; }
+td.kind code { overflow-wrap: normal; white-space: nowrap; }
+ul.plain { margin: 0; padding-left: 1.1rem; }
+.muted { color: #6e7781; }
+.small { font-size: .85em; }
+.badge { display: inline-block; padding: 0 .5rem; border-radius: 1rem; font-size: .8rem; font-weight: 600;
+         border: 1px solid; white-space: nowrap; }
+.good { color: #1a7f37; border-color: #1a7f37; background: #dafbe1; }
+.warn { color: #9a6700; border-color: #bf8700; background: #fff8c5; }
+.bad { color: #cf222e; border-color: #cf222e; background: #ffebe9; }
+.neutral { color: #57606a; border-color: #8c959f; background: #f6f8fa; }
+.callout { border: 1px solid #cf222e; background: #ffebe9; padding: .6rem .8rem; border-radius: 6px; margin: 1rem 0; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 0 2rem; align-items: start; }
+.big { font-size: 1.35rem; font-weight: 600; }
+svg.chart { max-width: 100%; height: auto; font: 12px system-ui, sans-serif; }
+svg.chart rect { fill: #4f7cac; }
+svg.chart text { fill: #1f2328; }
+footer { margin-top: 2.5rem; color: #6e7781; font-size: .85em; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10.5px; padding: 0; }
+  h2 { break-after: avoid; }
+  tr, svg.chart { break-inside: avoid; }
+  thead { display: table-header-group; }
+  .badge, .callout { background: none; }
+}
+)css";
+
+// Age buckets for open escalations; the labels are also the data-age-bucket
+// hooks the browser test reads.
+inline constexpr std::array<std::string_view, 5> age_buckets{"0-1d", "1-7d", "7-30d", "30d+", "unknown"};
+inline constexpr std::array<std::string_view, 5> age_bucket_labels{"&lt; 1 day", "1–7 days", "7–30 days",
+                                                                   "&gt; 30 days", "age unknown"};
+
+std::size_t age_bucket(std::optional<double> age_days) {
+    if (!age_days) return 4;
+    if (*age_days < 1) return 0;
+    if (*age_days < 7) return 1;
+    if (*age_days <= 30) return 2;
+    return 3;
+}
+
+// The page being written: long tables go out in pieces, so the page is never
+// whole in memory.
+struct page {
+    std::ostream& out;
+    std::string h;
+    void spill() {
+        if (h.size() < 65536) return;
+        flush();
+    }
+    void flush() {
+        out << h;
+        h.clear();
+    }
+};
+
+std::string run_id_or_unknown(const report_view& v) { return html_escape(v.run_id.empty() ? "?" : v.run_id); }
+
+void head_and_header(page& p, const report_view& v) {
+    std::string& h = p.h;
+    const std::string status = v.status.empty() ? "unknown" : v.status;
+    h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+    // Defence in depth behind the escaping: even injected markup could neither
+    // run script nor fetch anything.
+    h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
+    h += "<meta name=\"referrer\" content=\"no-referrer\">\n";
+    h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+    h += "<title>Stripe reconciliation run " + run_id_or_unknown(v) + " — " + html_escape(status) + "</title>\n";
+    h += "<style>";
+    h += html_style;
+    h += "</style>\n</head>\n<body>\n";
+
+    h += "<header>\n<h1>Stripe reconciliation run <span data-run=\"id\">" + run_id_or_unknown(v) + "</span> " +
+         badge(status);
+    if (v.mode == "dry_run") h += " " + badge("dry_run");
+    h += "</h1>\n<p class=\"lead\">Window " + text_or_dash(v.window_start) + " → " + text_or_dash(v.window_end);
+    if (!v.mode.empty()) h += " · mode " + html_escape(v.mode);
+    h += "</p>\n";
+    if (!v.error.empty()) h += "<div class=\"callout\"><strong>Run error:</strong> " + html_escape(v.error) + "</div>\n";
+    if (v.mode == "dry_run")
+        h += "<p class=\"muted\">Dry run: nothing was changed in the app's database; every finding is "
+             "reported as flagged.</p>\n";
+    h += "</header>\n";
+}
+
+void manifest(page& p, const report_view& v) {
+    std::string& h = p.h;
+    const json::object* run = v.run;
+    h += "<h2 id=\"manifest\">Run manifest</h2>\n<table class=\"kv\">\n";
+    auto row = [&](std::string_view label, const std::string& value_html) {
+        h += "<tr><th>";
+        h += label;
+        h += "</th><td>" + value_html + "</td></tr>\n";
+    };
+    row("Run id", text_or_dash(v.run_id));
+    row("Status", badge_or_dash(v.status));
+    row("Mode", text_or_dash(v.mode));
+    row("Window start", text_or_dash(v.window_start));
+    row("Window end", text_or_dash(v.window_end));
+    row("Started at", text_or_dash(str_at(run, "started_at")));
+    row("Finished at", text_or_dash(str_at(run, "finished_at")));
+    const std::string duration = str_at(run, "duration_seconds");
+    row("Duration", duration.empty() ? text_or_dash("") : html_escape(duration) + " s");
+    row("Config hash", code_html(str_at(run, "config_hash")));
+    row("Stripe API version", code_html(str_at(run, "stripe_api_version")));
+    row("Cursors", manifest_value_html(field(run, "cursors")));
+    row("Pages", text_or_dash(str_at(run, "pages")));
+    row("Objects", text_or_dash(str_at(run, "objects")));
+    row("Requests", text_or_dash(str_at(run, "requests")));
+    row("Retries", text_or_dash(str_at(run, "retries")));
+    row("Request ids file", code_html(str_at(run, "request_ids_file")));
+    row("Notes", manifest_value_html(field(run, "notes")));
+    row("Error", text_or_dash(v.error));
+    row("Schema version", text_or_dash(str_at(&v.report, "schema_version")));
+    h += "</table>\n";
+}
+
+void totals_and_kinds(page& p, const totals_model& t) {
+    std::string& h = p.h;
+    h += "<h2 id=\"totals\">Totals</h2>\n<div class=\"grid\">\n<table class=\"narrow totals\">\n<thead><tr><th>Total</th>"
+         "<th class=\"num\">Count</th></tr></thead>\n<tbody>\n";
+    h += "<tr><th>Findings</th><td class=\"num big\" data-total=\"findings\">" + std::to_string(t.findings) +
+         "</td></tr>\n";
+    h += "<tr><th>Applied</th><td class=\"num big\" data-total=\"applied\">" + std::to_string(t.applied) +
+         "</td></tr>\n";
+    h += "<tr><th>Flagged for a team</th><td class=\"num big\" data-total=\"flagged\">" + std::to_string(t.flagged) +
+         "</td></tr>\n</tbody></table>\n";
+    h += "<table class=\"narrow\">\n<thead><tr><th>Disposition</th><th class=\"num\">Findings</th></tr></thead>\n"
+         "<tbody>\n";
+    for (const auto& [d, n] : t.by_disposition)
+        h += "<tr><td>" + badge(d) + "</td><td class=\"num\" data-disposition-total=\"" + html_escape(d) + "\">" +
+             std::to_string(n) + "</td></tr>\n";
+    if (t.by_disposition.empty()) h += "<tr><td colspan=\"2\" class=\"muted\">No findings.</td></tr>\n";
+    h += "</tbody></table>\n</div>\n";
+
+    h += "<h2 id=\"by-kind\">Findings by kind</h2>\n";
+    if (t.by_kind.empty()) {
+        h += "<p class=\"muted\">No findings.</p>\n";
+        return;
+    }
+    h += "<div class=\"grid\">\n<table>\n<thead><tr><th>Kind</th><th class=\"num\">Findings</th></tr></thead>\n"
+         "<tbody>\n";
+    for (const auto& [kind, n] : t.by_kind)
+        h += "<tr><td class=\"kind\"><code>" + html_escape(kind) + "</code></td><td class=\"num\" data-kind-total=\"" +
+             html_escape(kind) + "\">" + std::to_string(n) + "</td></tr>\n";
+    h += "</tbody></table>\n<div>" + kind_chart_svg(t.by_kind) + "</div>\n</div>\n";
+}
+
+void by_team(page& p, const totals_model& t) {
+    std::string& h = p.h;
+    h += "<h2 id=\"by-team\">Findings by team</h2>\n";
+    // Every team of either breakdown gets a row; a team missing from one shows 0 there.
+    std::vector<std::string> teams;
+    for (const auto& r : t.by_team) teams.push_back(r.first);
+    for (const auto& r : t.flagged_by_team)
+        if (std::find(teams.begin(), teams.end(), r.first) == teams.end()) teams.push_back(r.first);
+    if (teams.empty()) {
+        h += "<p class=\"muted\">No findings.</p>\n";
+        return;
+    }
+    h += "<table class=\"narrow\">\n<thead><tr><th>Team</th><th class=\"num\">Findings</th>"
+         "<th class=\"num\">Flagged for the team</th></tr></thead>\n<tbody>\n";
+    auto lookup = [](const breakdown& b, const std::string& k) -> std::optional<std::int64_t> {
+        for (const auto& r : b)
+            if (r.first == k) return r.second;
+        return std::nullopt;
+    };
+    for (const auto& team : teams) {
+        const auto all = lookup(t.by_team, team);
+        const auto flagged = lookup(t.flagged_by_team, team);
+        h += "<tr><td>" + html_escape(team) + "</td>";
+        h += all ? "<td class=\"num\" data-team-total=\"" + html_escape(team) + "\">" + std::to_string(*all) + "</td>"
+                 : std::string("<td class=\"num muted\">—</td>");
+        h += flagged ? "<td class=\"num\" data-team-flagged=\"" + html_escape(team) + "\">" +
+                           std::to_string(*flagged) + "</td>"
+                     : std::string("<td class=\"num muted\">0</td>");
+        h += "</tr>\n";
+    }
+    h += "</tbody></table>\n";
+}
+
+void corrections(page& p, const report_view& v) {
+    std::string& h = p.h;
+    std::size_t count = 0;
+    v.corrections([&](const correction_row&) { ++count; });
+    h += "<h2 id=\"corrections\">Corrections (" + std::to_string(count) + ")</h2>\n";
+    if (count == 0) {
+        h += "<p class=\"muted\">No corrections" + std::string(v.mode == "dry_run" ? " (dry run)." : " were applied.") +
+             "</p>\n";
+        return;
+    }
+    const change_format fmt{code_html, [](std::string_view s) { return html_escape(s); }};
+    h += "<table>\n<thead><tr><th>#</th><th>Kind</th><th>User</th><th>Change</th><th>Ledger key</th>"
+         "<th>Correlation id</th><th>Status</th></tr></thead>\n<tbody>\n";
+    v.corrections([&](const correction_row& c) {
+        h += "<tr><td class=\"num\">" + text_or_dash(c.id) + "</td><td class=\"kind\"><code>" + html_escape(c.kind) +
+             "</code></td><td>" + text_or_dash(c.user_email) + "</td><td>" + describe_change(c, fmt) + "</td><td>" +
+             code_html(c.ledger_key) + "</td><td>" + code_html(c.correlation_id) + "</td><td>" +
+             badge_or_dash(c.status) + "</td></tr>\n";
+        p.spill();
+    });
+    h += "</tbody></table>\n";
+}
+
+// Only for escalation records: the open ones by age.
+void escalation_ages(page& p, const std::array<std::int64_t, age_buckets.size()>& buckets) {
+    std::string& h = p.h;
+    h += "<h3>Open escalations by age</h3>\n<table class=\"narrow\">\n<thead><tr><th>Age</th>"
+         "<th class=\"num\">Open</th></tr></thead>\n<tbody>\n";
+    for (std::size_t i = 0; i < age_buckets.size(); ++i) {
+        if (i == 4 && buckets[i] == 0) continue;  // "unknown" only when it happens
+        h += "<tr><td>" + std::string(age_bucket_labels[i]) + "</td><td class=\"num\" data-age-bucket=\"" +
+             html_escape(age_buckets[i]) + "\">" + std::to_string(buckets[i]) + "</td></tr>\n";
+    }
+    h += "</tbody></table>\n";
+}
+
+void escalations(page& p, const report_view& v) {
+    std::string& h = p.h;
+    // A first pass counts them (the heading and the age table lead), a second lists them.
+    std::size_t count = 0;
+    std::array<std::int64_t, age_buckets.size()> buckets{};
+    v.escalations([&](const escalation_row& e) {
+        ++count;
+        if (e.status == "open") ++buckets[age_bucket(e.age_days)];
+    });
+    h += "<h2 id=\"escalations\">Escalations (" + std::to_string(count) + ")</h2>\n";
+    if (!v.escalation_records)
+        h += "<p class=\"muted small\">This report carries no escalation records; listed are the findings "
+             "flagged for a team in this run.</p>\n";
+    if (v.escalation_records) escalation_ages(p, buckets);
+    if (count == 0) {
+        h += "<p class=\"muted\">Nothing escalated.</p>\n";
+        return;
+    }
+    if (v.escalation_records)
+        h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>Status</th><th class=\"num\">Age</th>"
+             "<th>First seen</th><th>Last seen</th><th class=\"num\">Seen</th></tr></thead>\n<tbody>\n";
+    else
+        h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>User</th><th>Disposition</th>"
+             "</tr></thead>\n<tbody>\n";
+    v.escalations([&](const escalation_row& e) {
+        h += "<tr><td>" + text_or_dash(e.team) + "</td><td class=\"kind\"><code>" + html_escape(e.kind) +
+             "</code></td><td>" + code_html(e.subject) + "</td><td>";
+        if (v.escalation_records)
+            h += badge_or_dash(e.status) + "</td><td class=\"num\">" + text_or_dash(format_age(e.age_days)) +
+                 "</td><td>" + text_or_dash(e.first_seen) + "</td><td>" + text_or_dash(e.last_seen) +
+                 "</td><td class=\"num\">" + text_or_dash(e.occurrences) + "</td></tr>\n";
+        else
+            h += text_or_dash(e.user_email) + "</td><td>" + badge(e.status) + "</td></tr>\n";
+        p.spill();
+    });
+    h += "</tbody></table>\n";
+}
+
+// Row by row to the stream: a run's findings are never all in memory.
+void findings(page& p, const report_view& v) {
+    std::string& h = p.h;
+    h += "<h2 id=\"findings\">All findings (" + std::to_string(v.finding_count) + ")</h2>\n";
+    if (v.finding_count == 0) {
+        h += "<p class=\"muted\">No findings.</p>\n";
+        return;
+    }
+    h += "<table>\n<thead><tr><th>Kind</th><th>Subject</th><th>User</th><th>Team</th><th>Disposition</th>"
+         "<th>Summary</th><th>Correlation id</th></tr></thead>\n<tbody>\n";
+    p.flush();
+    v.findings([&](const json::object* f) {
+        const std::string user_id = str_at(f, "user_id");
+        const std::string note = str_at(f, "note");
+        h += "<tr><td class=\"kind\"><code>" + html_escape(str_at(f, "kind")) + "</code></td>";
+        h += "<td><span class=\"muted small\">" + html_escape(str_at(f, "subject_type")) + "</span><br>" +
+             code_html(str_at(f, "subject_id")) + "</td>";
+        h += "<td>" + text_or_dash(str_at(f, "user_email"));
+        if (!user_id.empty()) h += " <span class=\"muted small\">#" + html_escape(user_id) + "</span>";
+        h += "</td><td>" + text_or_dash(str_at(f, "team")) + "</td>";
+        h += "<td>" + badge_or_dash(str_at(f, "disposition")) + "</td>";
+        h += "<td>" + html_escape(str_at(f, "summary"));
+        if (!note.empty()) h += "<br><span class=\"muted small\">" + html_escape(note) + "</span>";
+        h += "</td><td>" + code_html(str_at(f, "correlation_id")) + "</td></tr>\n";
+        p.flush();
+    });
+    h += "</tbody></table>\n";
+}
+
+void footer(page& p, const report_view& v) {
+    const std::string schema = str_at(&v.report, "schema_version");
+    const std::string request_ids = str_at(v.run, "request_ids_file");
+    p.h += "<footer>Rendered by stripe-reconciler from report.json (schema version " +
+           html_escape(schema.empty() ? "?" : schema) +
+           "). Evidence for each finding and the Stripe request ids are in report.json and " +
+           html_escape(request_ids.empty() ? "request_ids.txt" : request_ids) + ".</footer>\n</body>\n</html>\n";
+}
+
+}  // namespace
+}  // namespace detail
+
+void render_html(std::ostream& out, const report_view& view) {
+    using namespace detail;
+    page p{out, {}};
+    p.h.reserve(16384);
+    head_and_header(p, view);
+    manifest(p, view);
+    totals_and_kinds(p, view.totals);
+    by_team(p, view.totals);
+    corrections(p, view);
+    escalations(p, view);
+    findings(p, view);
+    footer(p, view);
+    p.flush();
+}
+
+std::string render_html(const json::object& report) {
+    std::ostringstream out;
+    const report_view view(report);
+    render_html(out, view);
+    return out.str();
+}
+
+}  // namespace reconciler

@@ -1,0 +1,41 @@
+#include "report/report.hpp"
+
+#include "report/csv.hpp"
+#include "report/html.hpp"
+#include "report/markdown.hpp"
+#include "report/report_items.hpp"
+#include "report/report_view.hpp"
+
+namespace reconciler {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+void write_report(const run_result& r, store::store* db) {
+    if (r.report_dir.empty()) return;
+    const json::object report = report_json(r);
+    detail::write_file_with(r.report_dir / "report.json",
+                            [&](std::ostream& out) { write_report_json(out, report, r, db); });
+    // The pages read the findings and the corrections from their spools, one
+    // file at a time, and the open escalations from the database in their
+    // order (open first, oldest first) and without evidence (they show none).
+    report_streams streams;
+    streams.findings = detail::spooled_items(r.report_dir / findings_spool);
+    streams.finding_count = static_cast<std::size_t>(r.tally.total);
+    streams.corrections = detail::spooled_items(r.report_dir / corrections_spool);
+    streams.escalations = [&](const item_visitor& visit) {
+        if (db == nullptr) return;
+        db->each_open_escalation_by_age(r.finished_at, [&](const store::escalation& e) {
+            const json::object item = detail::escalation_item(e, r.finished_at);
+            visit(&item);
+        });
+    };
+    const report_view view(report, std::move(streams));
+    detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) { render_html(out, view); });
+    detail::write_file_with(r.report_dir / "findings.csv",
+                            [&](std::ostream& out) { render_findings_csv(out, view.findings); });
+    detail::write_file(r.report_dir / "summary.md", render_summary_md(view));
+    detail::point_latest_at(r.report_dir);
+}
+
+}  // namespace reconciler

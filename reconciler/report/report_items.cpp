@@ -1,0 +1,91 @@
+#include "report/report_items.hpp"
+
+#include <boost/json/parse.hpp>
+
+#include <utility>
+
+namespace reconciler::detail {
+
+namespace json = boost::json;
+
+namespace {
+
+// The correction part of a findings[] item.
+json::object correction_fields(const proposed_correction& c) {
+    json::object corr{{"kind", to_string(c.kind)}, {"ledger_key", c.ledger_key}};
+    if (c.kind == correction_kind::grant_credits) {
+        corr["credits"] = c.credits;
+        corr["record_payment"] = c.record_payment.has_value();
+    } else if (c.kind == correction_kind::revoke_credits) {
+        corr["credits"] = c.credits;
+        corr["unrecovered"] = c.unrecovered;
+    } else {
+        corr["tier_from"] = c.tier_from;
+        corr["tier_to"] = c.tier_to;
+    }
+    return corr;
+}
+
+// The corrections[] item of an applied finding: its correction and what it applied to.
+json::object applied_correction(const finding_outcome& o, json::object corr) {
+    corr["id"] = o.correction_id;
+    corr["user_email"] = o.f.user_email;
+    corr["correlation_id"] = o.correlation_id;
+    corr["finding"] = to_string(o.f.kind);
+    corr["subject_id"] = o.f.subject_id;
+    corr["status"] = "applied";
+    return corr;
+}
+
+}  // namespace
+
+json::object finding_item(const finding_outcome& o, std::optional<json::object>& applied_out) {
+    json::object item{
+        {"kind", to_string(o.f.kind)},
+        {"subject_type", o.f.subject_type},
+        {"subject_id", o.f.subject_id},
+        {"customer", o.f.customer_id},
+        {"user_id", o.f.user_id ? json::value(*o.f.user_id) : json::value(nullptr)},
+        {"user_email", o.f.user_email},
+        {"team", to_string(o.f.owner)},
+        {"disposition", store::to_string(o.disposition)},
+        {"summary", o.f.summary},
+        {"note", o.note},
+        {"correlation_id", o.correlation_id},
+        {"correction_id", o.correction_id},
+        {"evidence", o.f.evidence},
+    };
+    if (o.f.correction) {
+        json::object corr = correction_fields(*o.f.correction);
+        if (o.disposition == store::disposition::applied) applied_out = applied_correction(o, corr);
+        item["correction"] = std::move(corr);
+    } else {
+        item["correction"] = nullptr;
+    }
+    return item;
+}
+
+json::object escalation_fields(const store::escalation& e) {
+    return json::object{{"id", e.id},
+                        {"team", e.team},
+                        {"kind", e.kind},
+                        {"subject", e.subject},
+                        {"status", e.status},
+                        {"first_seen", e.first_seen},
+                        {"last_seen", e.last_seen},
+                        {"occurrences", e.occurrences}};
+}
+
+json::value evidence_of(const store::escalation& e) {
+    boost::system::error_code ec;
+    json::value evidence = json::parse(e.evidence, ec);
+    return ec ? json::value(nullptr) : evidence;
+}
+
+json::object escalation_item(const store::escalation& e, unix_seconds now) {
+    json::object item = escalation_fields(e);
+    item["age_days"] = store::escalation_age_days(e.first_seen, now);
+    return item;
+}
+
+}  // namespace reconciler::detail

@@ -1,0 +1,105 @@
+#include "report/report_json.hpp"
+
+#include "core/timeutil.hpp"
+#include "report/report_items.hpp"
+#include "report/report_writer.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include <map>
+#include <ostream>
+#include <string>
+
+namespace reconciler {
+
+namespace json = boost::json;
+
+namespace {
+
+json::object to_obj(const std::map<std::string, std::int64_t>& m) {
+    json::object o;
+    for (const auto& [k, v] : m) o[k] = v;
+    return o;
+}
+
+json::object run_fields(const run_result& r) {
+    json::array notes;
+    for (const auto& n : r.notes) notes.push_back(json::string(n));
+    return json::object{
+        {"id", r.run_id},
+        {"status", r.succeeded ? "succeeded" : "failed"},
+        {"error", r.error},
+        {"mode", r.dry_run ? "dry_run" : "apply"},
+        {"window", json::object{{"start", format_rfc3339(r.window_start)}, {"end", format_rfc3339(r.window_end)}}},
+        {"started_at", format_rfc3339(r.started_at)},
+        {"finished_at", format_rfc3339(r.finished_at)},
+        {"duration_seconds", r.finished_at - r.started_at},
+        {"config_hash", r.config_hash},
+        {"stripe_api_version", r.api_version},
+        {"pages", r.pages},
+        {"objects", r.objects},
+        {"requests", r.requests},
+        {"retries", r.retries},
+        {"slices", r.slices},
+        {"subscriptions_from_list", r.subscriptions_from_list},
+        {"objects_passed_over", to_obj(r.passed_over)},
+        {"portal_sessions", r.portal_sessions},
+        {"request_ids_file", "request_ids.txt"},
+        {"notes", std::move(notes)},
+        {"cursors", r.checkpoint ? json::value(json::object{{"window", format_rfc3339(*r.checkpoint)}})
+                                 : json::value(json::object{})},
+        {"blast_radius_cap", r.cap_reached.empty() ? json::value(nullptr) : json::value(r.cap_reached)},
+    };
+}
+
+json::object totals_fields(const run_result& r) {
+    const auto& t = r.tally;
+    return json::object{
+        {"findings", t.total},
+        {"applied", r.applied()},
+        {"flagged", r.flagged()},
+        {"by_kind", to_obj(t.by_kind)},
+        {"by_disposition", to_obj(t.by_disposition)},
+        {"by_team", to_obj(t.by_team)},
+        {"flagged_by_team", to_obj(t.flagged_by_team)},
+        {"escalations_new", r.new_escalations},
+        {"escalations_resolved", r.escalations_resolved},
+        {"escalations_open", r.open_escalations},
+    };
+}
+
+}  // namespace
+
+json::object report_json(const run_result& r) {
+    return json::object{
+        {"schema_version", report_schema_version},
+        {"run", run_fields(r)},
+        {"totals", totals_fields(r)},
+    };
+}
+
+void write_report_json(std::ostream& out, const json::object& head, const run_result& r, store::store* db) {
+    std::string text = json::serialize(head);
+    text.pop_back();  // the closing brace
+    out << text << ",\"corrections\":[";
+    bool first = true;
+    const auto spliced = [&](std::string_view line) {
+        out << (first ? "" : ",") << line;
+        first = false;
+    };
+    detail::each_spooled_line(r.report_dir / corrections_spool, spliced);
+    out << "],\"escalations\":[";
+    first = true;
+    if (db != nullptr)
+        db->each_open_escalation([&](const store::escalation& e) {
+            json::object item = detail::escalation_item(e, r.finished_at);
+            item["evidence"] = detail::evidence_of(e);
+            spliced(json::serialize(item));
+        });
+    out << "],\"findings\":[";
+    first = true;
+    detail::each_spooled_line(r.report_dir / findings_spool, spliced);
+    out << "]}\n";
+}
+
+}  // namespace reconciler
