@@ -1,4 +1,4 @@
-#include "app/daemon.hpp"
+#include "cli/daemon.hpp"
 
 #include "app/config.hpp"
 #include "app/run.hpp"

@@ -1,5 +1,5 @@
 // stripe-reconciler: see README.md. main() only sets the process up.
-#include "app/cli.hpp"
+#include "cli/cli.hpp"
 
 #include <sys/stat.h>
 #if defined(__GLIBC__)
@@ -12,8 +12,7 @@ int main(int argc, char** argv) {
 #if defined(__GLIBC__)
     // One malloc arena for the run's two threads: pages parsed on the network
     // thread are freed on the worker that applies them, and a second arena
-    // kept ~30 MB of such freed memory resident (1M events: 167 -> 137 MB
-    // peak, no slower).
+    // kept ~30 MB of such freed memory resident.
     ::mallopt(M_ARENA_MAX, 1);
 #endif
     return reconciler::cli_main(argc, argv);
