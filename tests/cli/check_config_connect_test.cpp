@@ -4,10 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
+using namespace e2e;
+
 BOOST_AUTO_TEST_SUITE(check_config_connect)
 
 BOOST_AUTO_TEST_CASE(reaches_the_database_and_stripe_and_changes_nothing) {
-    e2e_env env(5);
+    e2e_env env(30);
     const std::string cfg = " --config " + env.config.string();
     const auto requests_before = env.sim->stats().requests;
     const auto db_before = slurp(env.dir / "app.db");
@@ -34,7 +36,7 @@ BOOST_AUTO_TEST_CASE(reaches_the_database_and_stripe_and_changes_nothing) {
 }
 
 BOOST_AUTO_TEST_CASE(no_key_is_exit_2_and_stripe_gone_is_exit_1) {
-    e2e_env env(5);
+    e2e_env env(30);
     const std::string cfg = " --config " + env.config.string();
     ::unsetenv("RECON_E2E_STRIPE_KEY");
     auto r = run(env.dir, "check-config --connect" + cfg);
