@@ -2,6 +2,8 @@
 
 #include "core/text.hpp"
 
+#include <CLI/CLI.hpp>
+
 namespace reconciler::cli {
 
 std::filesystem::path default_config_path(std::string_view config_env) {

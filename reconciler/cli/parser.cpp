@@ -10,16 +10,17 @@ namespace reconciler::cli {
 
 namespace {
 
-constexpr const char* footer_text =
-    "Run `reconciler COMMAND --help` for a command's options. --config defaults to $RECONCILER_CONFIG,\n"
-    "else /etc/stripe-reconciler/reconciler.yaml.\n"
-    "\n"
-    "The Stripe key and the webhook secret are read from the sources named in the config\n"
-    "(stripe.key, webhook.secret: env, file or systemd credential), never from the command line.\n"
-    "\n"
-    "Exit codes: 0 success, 1 run (or replay) failed or Stripe/the database unreachable,\n"
-    "2 usage/config/schema error, 3 locked, 4 success with new escalations (only with\n"
-    "--exit-code-on-escalation).";
+std::string footer_text() {
+    return std::string("Run `reconciler COMMAND --help` for a command's options. --config defaults to\n"
+                       "$RECONCILER_CONFIG, else ") +
+           default_config_file +
+           ".\n\n"
+           "The Stripe key and the webhook secret are read from the sources named in the config\n"
+           "(stripe.key, webhook.secret: env, file or systemd credential), never from the command line.\n\n"
+           "Exit codes: 0 success, 1 run (or replay) failed or Stripe/the database unreachable,\n"
+           "2 usage/config/schema error, 3 locked, 4 success with new escalations (only with\n"
+           "--exit-code-on-escalation).";
+}
 
 // A secret on the command line is visible in ps and shell history: these
 // names are refused before parsing, and the value is never echoed.
@@ -92,7 +93,7 @@ command_line::command_line(const environment& env)
     add(add_version(app_));
     add(add_help(app_));
     for (CLI::App* cmd : app_.get_subcommands([](CLI::App*) { return true; })) cmd->group("Commands");
-    app_.footer(footer_text);  // after the commands: they would inherit it
+    app_.footer(footer_text());  // after the commands: they would inherit it
 }
 
 action command_line::parse(std::vector<std::string> args) {

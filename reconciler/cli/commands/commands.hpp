@@ -6,6 +6,8 @@
 
 #include "cli/options.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <functional>
 #include <string>
 
