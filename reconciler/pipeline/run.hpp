@@ -47,12 +47,6 @@ struct run_options {
     bool dry_run = false;
 };
 
-// How every command talks to Stripe: the configured URL, CA, timeout, pinned
-// version and account, and a request budget of 25/s for test keys and 90/s
-// for live keys unless configured. The key is masked in every error.
-stripe::beast_transport_options stripe_transport_options(const config& cfg, const std::string& key);
-stripe::client_options stripe_client_options(const config& cfg, const std::string& key);
-
 // Runs once. Throws config_error / store::schema_error for setup problems
 // (exit_usage); Stripe and network failures end as run_result::succeeded ==
 // false with the report still written.

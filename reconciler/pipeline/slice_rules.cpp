@@ -10,18 +10,6 @@ namespace reconciler::pipeline {
 
 namespace {
 
-// The kinds a slice decides, so that it resolves only the escalations it
-// could have seen again.
-const std::vector<finding_kind>& slice_rule_kinds() {
-    static const std::vector<finding_kind> k{
-        finding_kind::credits_not_granted, finding_kind::paid_without_entitlement_change,
-        finding_kind::amount_mismatch,     finding_kind::currency_mismatch,
-        finding_kind::orphan_local_payment, finding_kind::refund_or_dispute,
-        finding_kind::unknown_customer,    finding_kind::missed_webhook,
-        finding_kind::charge_without_invoice,
-    };
-    return k;
-}
 
 // Unknown prices lead the run's notes (the summary, summary.md, report.json):
 // until someone maps them, their customers' invoices grant nothing.
@@ -60,7 +48,7 @@ void worker_side::slice_rules(fetched f, std::vector<store::fetched_page> pages,
         // Invoices paid in the slice's last minutes went on with the next
         // slice: what this one verified ends before them.
         const unix_seconds done_until = last ? end : e - slice_margin;
-        settle(std::move(findings), verified_until_, done_until, slice_rule_kinds());
+        settle(std::move(findings), verified_until_, done_until, kinds_decided_by(diff_scope::slice_rules));
         if (!opts_.dry_run) db_.advance_checkpoint(checkpoint_stream, verified_until_, done_until, result_.run_id);
         verified_until_ = done_until;
         forget_older_repairs(memory_);

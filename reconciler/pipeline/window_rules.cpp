@@ -19,18 +19,6 @@ constexpr std::size_t window_chunk = 2000;
 // so fewer than the rows of a window chunk.
 constexpr std::size_t deliveries_chunk = 500;
 
-// The kinds the window part decides, so that it resolves only the
-// escalations it could have seen again.
-const std::vector<finding_kind>& window_rule_kinds() {
-    static const std::vector<finding_kind> k{
-        finding_kind::tier_mismatch,          finding_kind::credits_not_decrementing,
-        finding_kind::negative_or_stuck_balance, finding_kind::balance_drift,
-        finding_kind::webhook_failed_twice,   finding_kind::webhook_signature_failures,
-        finding_kind::missing_correlation_id,
-    };
-    return k;
-}
-
 }  // namespace
 
 store::local_query worker_side::window_query() const {
@@ -55,7 +43,8 @@ void worker_side::window_rules(fetched f, std::vector<store::fetched_page> pages
     webhook_rules();
     missed_subscription_events(f);
     if (!opts_.dry_run)
-        escalator_.resolve_absent(result_, result_.window_start, result_.window_end, window_rule_kinds());
+        escalator_.resolve_absent(result_, result_.window_start, result_.window_end,
+                                  kinds_decided_by(diff_scope::window_rules));
     // The subscription scratch (attached to the store) is dropped here, on
     // the worker, not on the network thread.
     f = fetched{};

@@ -4,7 +4,7 @@ namespace reconciler::pipeline {
 
 worker_side::worker_side(const config& cfg, const run_options& opts, store::store& db, run_result& result,
                          report_writer& report, const diff_policy& policy, replayer replay)
-    : cfg_(cfg), opts_(opts), db_(db), result_(result), report_(report), policy_(policy),
+    : opts_(opts), db_(db), result_(result), report_(report), policy_(policy),
       corrector_(cfg, db, opts.dry_run, [&report](const boost::json::object& line) { report.entitlement_change(line); },
                  std::move(replay)),
       escalator_(db, report), verified_until_(result.window_start) {}

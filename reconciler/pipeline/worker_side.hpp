@@ -57,7 +57,6 @@ private:
     store::local_query window_query() const;
     void settle_window_part(std::vector<finding> findings);
 
-    const config& cfg_;
     const run_options& opts_;
     store::store& db_;
     run_result& result_;

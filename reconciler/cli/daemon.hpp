@@ -8,6 +8,8 @@
 // daemon waits for the next slot: one bad night must not stop the schedule.
 #pragma once
 
+#include "core/timeutil.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -21,5 +23,13 @@ struct daemon_options {
 };
 
 int run_daemon(const daemon_options& opts);
+
+namespace detail {
+
+// Seconds from `now` to the next run: the interval, or to the next
+// daily_minute (UTC) strictly after now.
+std::chrono::seconds until_next(const daemon_options& o, unix_seconds now);
+
+}  // namespace detail
 
 }  // namespace reconciler

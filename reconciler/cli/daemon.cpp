@@ -1,4 +1,4 @@
-#include "app/daemon.hpp"
+#include "cli/daemon.hpp"
 
 #include "config/config.hpp"
 #include "pipeline/run.hpp"
@@ -22,7 +22,6 @@ namespace asio = boost::asio;
 
 namespace detail {
 
-// Seconds from `now` to the next run.
 std::chrono::seconds until_next(const daemon_options& o, unix_seconds now) {
     if (o.every) return *o.every;
     const unix_seconds day = 86400, at = static_cast<unix_seconds>(*o.daily_minute) * 60;

@@ -1,5 +1,5 @@
 // inspect / adjust (runbook §2-§3) on a real SQLite file.
-#include "app/support.hpp"
+#include "cli/support.hpp"
 #include "core/json_log.hpp"
 #include "store/store.hpp"
 

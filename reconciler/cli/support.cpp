@@ -1,6 +1,6 @@
-#include "app/support.hpp"
+#include "cli/support.hpp"
 
-#include "core/json_log.hpp"
+#include "core/entitlement_change.hpp"
 #include "store/store.hpp"
 
 #include <boost/json/parse.hpp>
@@ -117,15 +117,15 @@ json::object adjust_user(const config& cfg, const adjust_request& req) {
     else
         change["plan"] = json::object{{"from", r.tier_before}, {"to", r.tier_after}};
     if (!r.credit_event_id.empty()) change["credit_event_id"] = r.credit_event_id;
-    json::object line{{"action", a.set_tier.empty() ? (a.grant ? "credits_granted" : "credits_consumed") : "tier_set"},
-                      {"correlation_id", r.correlation_id},
-                      {"user_id", u.id},
-                      {"email", u.email},
-                      {"change", std::move(change)},
-                      {"reason", req.reason},
-                      {"actor", "support"}};
-    log::info("entitlement_change", line);
-    return line;
+    entitlement_change line;
+    line.action = a.set_tier.empty() ? (a.grant ? "credits_granted" : "credits_consumed") : "tier_set";
+    line.correlation_id = r.correlation_id;
+    line.user_id = u.id;
+    line.email = u.email;
+    line.change = std::move(change);
+    line.reason = req.reason;
+    line.actor = "support";
+    return log_entitlement_change(line);
 }
 
 }  // namespace reconciler

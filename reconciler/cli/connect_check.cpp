@@ -1,0 +1,47 @@
+#include "cli/connect_check.hpp"
+
+#include "pipeline/run.hpp"
+#include "pipeline/stripe_setup.hpp"
+#include "core/json_log.hpp"
+#include "store/store.hpp"
+#include "stripe/beast_transport.hpp"
+#include "stripe/client.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+namespace reconciler::cli {
+
+namespace asio = boost::asio;
+
+std::string check_database(const config& cfg) {
+    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    db->check_schema();
+    return "database " + cfg.database.path.string() + ": ok (schema version " + std::to_string(db->schema_version()) +
+           ")";
+}
+
+std::string check_stripe(const config& cfg) {
+    const std::string key = read_secret(cfg.stripe.key, "stripe key");
+    log::add_secret(key);
+    asio::io_context ioc;
+    auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, key));
+    stripe::client_options copts = stripe_client_options(cfg, key);
+    copts.concurrency = 1;  // one request
+    stripe::client client(*transport, copts);
+    const std::string path = "/v1/events?limit=1";
+    auto reached = asio::co_spawn(
+        ioc,
+        [&]() -> asio::awaitable<std::string> {
+            stripe::refuse_tls_failure(co_await transport->probe(), cfg.stripe.base_url);
+            co_return (co_await client.retrieve(path)).second;
+        },
+        asio::use_future);
+    ioc.run();
+    const std::string request_id = reached.get();
+    return "stripe " + cfg.stripe.base_url + ": ok (GET " + path + " at API version " + cfg.stripe.api_version +
+           (request_id.empty() ? "" : ", request " + request_id) + ")";
+}
+
+}  // namespace reconciler::cli
