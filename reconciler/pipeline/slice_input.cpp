@@ -27,7 +27,7 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
 
 local_snapshot load_local_for(store::snapshot& db, const window_input& in) {
     // Views into `in`, sorted and deduplicated below (vectors, not sets: a
-    // dense slice's ids were ~2 MB of set nodes).
+    // dense slice's ids as set nodes were a visible part of its peak).
     std::vector<std::string_view> customers, emails, invoice_ids, event_ids;
     // The credit events the slice rules read: a user's grants and revokes of
     // the slice's invoices and charges (credits_not_granted,

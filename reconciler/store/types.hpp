@@ -56,8 +56,8 @@ struct apply_result {
 // for these events.
 //
 // The keys are views: whoever builds a query keeps what they view alive
-// until load_local returns. (A dense slice's keys and sources were ~2 MB
-// as copies of ids the slice already holds.)
+// until load_local returns (copies of ids the slice already holds would
+// count a dense slice's ids twice).
 struct local_query {
     std::vector<std::string_view> customer_ids;
     std::vector<std::string_view> emails;

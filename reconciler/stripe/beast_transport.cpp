@@ -1,5 +1,5 @@
-// The only client TU that includes Beast and OpenSSL (each such TU costs
-// ~25 s to compile): keep everything HTTP- and TLS-specific here.
+// One of the two client TUs that include Beast and OpenSSL (the slowest to
+// compile): keep everything HTTP- and TLS-specific here.
 #include "stripe/beast_transport.hpp"
 
 #include "stripe/resolve.hpp"

@@ -1,5 +1,5 @@
-// The webhook replay's HTTPS POST. Includes Beast and OpenSSL (each such TU
-// costs ~25 s to compile): keep everything HTTP- and TLS-specific here.
+// The webhook replay's HTTPS POST. Includes Beast and OpenSSL (slow to
+// compile): keep everything HTTP- and TLS-specific here.
 #include "stripe/webhook_forwarder.hpp"
 
 #include "stripe/resolve.hpp"
