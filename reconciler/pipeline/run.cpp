@@ -222,13 +222,6 @@ run_result run_once(const config& cfg, const run_options& opts) {
     return done.get();
 }
 
-// GCC 12 reports -Wmismatched-new-delete on this coroutine's frame (the
-// frame's class-specific operator new/delete pair is matched; a known false
-// positive of GCC's coroutine lowering, fixed in later releases).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
-#endif
 asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, run_options opts,
                                            const std::atomic<bool>* stop) {
     tune_process_memory();
@@ -288,8 +281,5 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     finish_run(cfg, opts, *db, client, report, result);
     co_return result;
 }
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
 
 }  // namespace reconciler
