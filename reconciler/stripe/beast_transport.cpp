@@ -28,18 +28,14 @@
 
 namespace reconciler::stripe {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 // ------------------------------------------------------------------ transport
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 // One keep-alive connection: exactly one of the two streams is engaged.
 struct connection {

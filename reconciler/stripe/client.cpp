@@ -105,13 +105,13 @@ void client::impl::check_retrieve_path(const std::string& path) {
 
 asio::awaitable<std::pair<boost::json::object, std::string>> client::impl::retrieve_one(std::string path) {
     check_retrieve_path(path);
-    boost::json::object object;
-    http_response response = co_await request("retrieve " + path, path, [&object](const std::string& body) {
-        boost::json::value v = parse_json(body);
-        if (!v.is_object()) throw parse_error("expected a JSON object");
-        object = std::move(v.as_object());
+    // Moved, never assigned: an assignment across storages copies the whole object.
+    std::optional<boost::json::value> parsed;
+    http_response response = co_await request("retrieve " + path, path, [&parsed](const std::string& body) {
+        parsed.emplace(parse_json(body));
+        if (!parsed->is_object()) throw parse_error("expected a JSON object");
     });
-    co_return std::pair<boost::json::object, std::string>{std::move(object), std::move(response.request_id)};
+    co_return std::pair<boost::json::object, std::string>{std::move(parsed->as_object()), std::move(response.request_id)};
 }
 
 asio::awaitable<void> client::impl::retrieve_worker(const std::vector<std::string>& paths,

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <exception>
+#include <optional>
 
 namespace reconciler::stripe {
 
@@ -99,9 +100,11 @@ asio::awaitable<void> client::impl::page_piece(list_run& run, std::size_t index)
                              std::to_string(p.gte) + "&created%5Blt%5D=" + std::to_string(p.lt);
         if (!p.after.empty()) target += "&starting_after=" + detail::url_encode(p.after);
 
-        list_envelope envelope;
+        // Built in place: assigned, its JSON (on the parser's storage) would be copied.
+        std::optional<list_envelope> parsed;
         const http_response response = co_await request(
-            action, target, [&envelope](const std::string& body) { envelope = parse_list_envelope(body); });
+            action, target, [&parsed](const std::string& body) { parsed.emplace(parse_list_envelope(body)); });
+        list_envelope& envelope = *parsed;
 
         // A split while this page was in flight moved p.gte up: what lies
         // below it now belongs to the older piece, and so does the rest.

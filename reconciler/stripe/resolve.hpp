@@ -18,6 +18,15 @@
 #include <string>
 #include <vector>
 
+namespace reconciler::stripe {
+
+// The two Beast TUs' shorthand: expected errors come back as values.
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+inline constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+}  // namespace reconciler::stripe
+
 namespace reconciler::stripe::detail {
 
 struct resolved {

@@ -26,16 +26,12 @@
 
 namespace reconciler::stripe {
 
-namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace ssl = asio::ssl;
-using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 namespace {
-
-constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 bool bad_char(unsigned char c) { return c <= 0x20 || c >= 0x7f; }
 

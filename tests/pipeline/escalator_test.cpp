@@ -1,0 +1,142 @@
+// Who is told, and when (pipeline/escalator.hpp), against a recording
+// escalations port: the rules the runbook's teams rely on.
+#include "pipeline/escalator.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
+
+using namespace reconciler;
+using namespace reconciler::pipeline;
+
+namespace {
+
+struct recorded_raise {
+    store::escalation_input e;
+    int watch_until = 0;
+};
+
+// Records what the escalator asks of the store.
+class recording_escalations : public store::escalations {
+public:
+    std::vector<recorded_raise> raised;
+    std::vector<std::vector<std::string>> resolved_kinds;
+
+    store::escalation raise(const store::escalation_input& e, std::int64_t, int watch_until) override {
+        raised.push_back({e, watch_until});
+        store::escalation out;
+        out.id = static_cast<std::int64_t>(raised.size());
+        out.team = e.team;
+        out.kind = e.kind;
+        out.subject = e.subject;
+        out.is_new = true;
+        return out;
+    }
+    int resolve_absent(std::int64_t, unix_seconds, unix_seconds, const std::vector<std::string>& kinds) override {
+        resolved_kinds.push_back(kinds);
+        return 2;
+    }
+    std::vector<store::escalation> open_escalations() override { return {}; }
+    void each_open_escalation(const std::function<void(const store::escalation&)>&) override {}
+    void each_open_escalation_by_age(unix_seconds, const std::function<void(const store::escalation&)>&) override {}
+    std::int64_t count_open_escalations() override { return 0; }
+};
+
+struct fixture {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("escalator-test-" + std::to_string(::getpid()));
+    recording_escalations db;
+    run_result result;
+    fixture() {
+        std::filesystem::create_directories(dir);
+        result.run_id = 7;
+    }
+    ~fixture() { std::filesystem::remove_all(dir); }
+
+    finding_outcome& outcome(finding_kind kind, store::disposition d, std::string note = {}) {
+        finding_outcome o;
+        o.f.kind = kind;
+        o.f.owner = team::billing_engineering;
+        o.f.subject_id = "sub_" + std::to_string(result.outcomes.size());
+        o.f.summary = "summary";
+        o.disposition = d;
+        o.note = std::move(note);
+        result.outcomes.push_back(std::move(o));
+        return result.outcomes.back();
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(escalator_rules, fixture)
+
+BOOST_AUTO_TEST_CASE(flagged_and_failed_are_escalated_applied_ones_are_not) {
+    report_writer report(dir);
+    escalator esc(db, report);
+    outcome(finding_kind::credits_not_granted, store::disposition::applied);
+    outcome(finding_kind::credits_not_granted, store::disposition::flagged, "policy: flag");
+    outcome(finding_kind::amount_mismatch, store::disposition::failed, "conflict");
+    outcome(finding_kind::credits_not_granted, store::disposition::already_applied);
+    esc.raise_for(result, 0);
+    BOOST_REQUIRE_EQUAL(db.raised.size(), 2u);
+    BOOST_TEST(db.raised[0].e.subject == "sub_1");
+    BOOST_TEST(db.raised[1].e.subject == "sub_2");
+    // The evidence carries the summary and why it was not applied.
+    const auto ev = boost::json::parse(db.raised[0].e.evidence).as_object();
+    BOOST_TEST(ev.at("note").as_string() == "policy: flag");
+    BOOST_TEST(ev.at("summary").as_string() == "summary");
+    BOOST_TEST(result.new_escalations == 2);
+    BOOST_TEST(result.escalations_raised == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_repaired_missing_entitlement_change_and_a_partial_clawback_still_reach_a_person) {
+    report_writer report(dir);
+    escalator esc(db, report);
+    outcome(finding_kind::paid_without_entitlement_change, store::disposition::applied);
+    auto& claw = outcome(finding_kind::refund_or_dispute, store::disposition::applied,
+                         "300 credits were already spent and could not be taken back");
+    claw.f.correction = proposed_correction{};
+    claw.f.correction->kind = correction_kind::revoke_credits;
+    esc.raise_for(result, 0);
+    BOOST_TEST(db.raised.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_tier_fix_waits_for_its_second_failure_and_a_cap_is_raised_once) {
+    report_writer report(dir);
+    escalator esc(db, report);
+    outcome(finding_kind::tier_mismatch, store::disposition::failed, "conflict");
+    result.cap_reached = "limits.max_credits_per_run";
+    esc.raise_for(result, 0);
+    BOOST_REQUIRE_EQUAL(db.raised.size(), 2u);
+    BOOST_TEST(db.raised[0].watch_until == 2);
+    BOOST_TEST(db.raised[1].e.kind == "blast_radius_cap");
+    BOOST_TEST(db.raised[1].e.subject == "run-7");
+    esc.raise_for(result, result.outcomes.size());  // a later part of the same run
+    BOOST_TEST(db.raised.size() == 2u);
+    // Only the earlier outcomes are left alone: from `first_outcome` on.
+    outcome(finding_kind::orphan_local_payment, store::disposition::flagged);
+    esc.raise_for(result, 1);
+    BOOST_TEST(db.raised.size() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(resolving_names_the_kinds_and_counts_what_was_closed) {
+    report_writer report(dir);
+    escalator esc(db, report);
+    esc.resolve_absent(result, 0, 10, {finding_kind::tier_mismatch, finding_kind::balance_drift});
+    BOOST_REQUIRE_EQUAL(db.resolved_kinds.size(), 1u);
+    BOOST_TEST((db.resolved_kinds[0] == std::vector<std::string>{"tier_mismatch", "balance_drift"}));
+    BOOST_TEST(result.escalations_resolved == 2);
+    // Each raised escalation is also in the report's escalations.jsonl.
+    outcome(finding_kind::orphan_local_payment, store::disposition::flagged);
+    esc.raise_for(result, 0);
+    report.findings(result);
+    std::ifstream in(dir / "escalations.jsonl");
+    std::string line;
+    BOOST_TEST(static_cast<bool>(std::getline(in, line)));
+    BOOST_TEST(line.find("orphan_local_payment") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
