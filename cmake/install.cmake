@@ -1,5 +1,5 @@
 # Install layout (`cmake --install BUILD [--prefix P]`; default prefix /usr/local):
-#   bin/reconciler                                  (install(TARGETS) in reconciler/CMakeLists.txt)
+#   bin/reconciler                                  (install(TARGETS) in reconciler/cli/CMakeLists.txt)
 #   lib/systemd/system/reconciler.service           one run, Type=oneshot
 #   lib/systemd/system/reconciler.timer             nightly trigger
 #   lib/systemd/system/reconciler-daemon.service    daemon mode (alternative to the timer)
