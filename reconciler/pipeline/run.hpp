@@ -7,8 +7,11 @@
 //    bookkeeping rows (run, pages, findings).
 //  - Each correction commits atomically with its ledger row (see store.hpp)
 //    and is logged once, after commit, as an `entitlement_change` JSON line.
-//  - A fetch failure fails the run before any correction is applied: the
-//    diff never works from a partial window.
+//  - The window is verified slice by slice (docs/ARCHITECTURE.md). A fetch
+//    failure fails the run at the slice it hit: the slices before it stay
+//    applied and checkpointed, nothing of that slice is applied (no slice is
+//    diffed from a partial fetch), and the next run resumes from the
+//    checkpoint.
 //  - The Stripe key is read from its configured source, registered for
 //    redaction, and never written anywhere.
 #pragma once
