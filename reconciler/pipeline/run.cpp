@@ -232,22 +232,24 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     result.api_version = cfg.stripe.api_version;
     const secrets keys = read_secrets(cfg);
 
+    // Setup problems end the run here, before it writes anything, not even
+    // the run lock's file (exit 2): a database that is not the app's, a bad
+    // window, a bad CA file or URL, a certificate the server cannot pass, an
+    // output directory that cannot be written.
     auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
     db->check_schema();
-    const run_lock lock(cfg.database.path);  // held until the run returns
+    // Read before the lock: a run that finishes in between only makes this
+    // window start earlier, and what it applied is not applied twice.
     auto window = window_of(opts.since, opts.until, result.started_at, db->checkpoint(checkpoint_stream), cfg.overlap,
                             cfg.default_lookback);
     result.window_start = window.start;
     result.window_end = window.end;
     result.notes = std::move(window.notes);
-
-    // Setup problems end the run here, before it writes anything (exit 2):
-    // a bad CA file or URL, a certificate the server cannot pass, an output
-    // directory that cannot be written.
     auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, keys.stripe_key));
     const stripe::transport_result probed = co_await transport->probe();
     stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
     prepare_output_dir(cfg.output.dir);
+    const run_lock lock(cfg.database.path);  // held until the run returns
 
     result.run_id = db->begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
                                                     cfg.content_hash, cfg.stripe.api_version});
