@@ -1,6 +1,5 @@
 #include "cli/parser.hpp"
 
-#include "cli/suggest.hpp"
 #include "core/json_log.hpp"
 #include "core/text.hpp"
 
@@ -52,8 +51,8 @@ std::vector<std::string> command_names(const CLI::App& app) {
 }
 
 std::string did_you_mean(const std::string& typed, const std::vector<std::string>& names) {
-    const auto best = closest_name(typed, names);
-    return best ? "; did you mean " + *best + "?" : "";
+    const auto best = closest_name(typed, std::vector<std::string_view>(names.begin(), names.end()));
+    return best ? "; did you mean " + std::string(*best) + "?" : "";
 }
 
 // The first argument nothing took, as a usage error. `cmd` is the command

@@ -22,7 +22,5 @@ bool is_env_name(std::string_view s);
 bool is_credential_name(std::string_view s);
 
 std::string join(const std::vector<std::string>& items, std::string_view sep = ", ");
-// Levenshtein distance, for "did you mean" on unknown keys.
-std::size_t edit_distance(std::string_view a, std::string_view b);
 
 }  // namespace reconciler::config_detail

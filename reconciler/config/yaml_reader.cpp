@@ -105,16 +105,8 @@ yaml_reader::section yaml_reader::open_section(const YAML::Node& n, const std::s
         if (std::find(allowed.begin(), allowed.end(), k) != allowed.end()) continue;
         std::string message = "unknown key " + child_path(path, k) + " (allowed: " + join(allowed_list) + ")";
         // Most unknown keys are typos: name the key that was probably meant.
-        std::string_view best;
-        std::size_t best_distance = 3;
-        for (std::string_view candidate : allowed) {
-            const std::size_t d = edit_distance(k, candidate);
-            if (d < best_distance) {
-                best_distance = d;
-                best = candidate;
-            }
-        }
-        if (!best.empty()) message += "; did you mean " + child_path(path, best) + "?";
+        if (const auto best = closest_name(k, std::vector<std::string_view>(allowed)))
+            message += "; did you mean " + child_path(path, *best) + "?";
         fail(kv.first, message);
     }
     return s;

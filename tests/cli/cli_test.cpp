@@ -2,7 +2,6 @@
 // stderr captured), and a few runs of the real binary.
 #include "cli/cli.hpp"
 #include "cli/options.hpp"
-#include "cli/suggest.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -249,13 +248,6 @@ BOOST_AUTO_TEST_CASE(the_real_binary) {
     ::unsetenv("RECONCILER_CONFIG");
     BOOST_TEST(r.code == 0, r.err);
     BOOST_TEST(has(r.out, good.string()), r.out);
-}
-
-BOOST_AUTO_TEST_CASE(closest_name_is_a_typo_not_another_word) {
-    using reconciler::cli::closest_name;
-    BOOST_TEST(closest_name("--sicne", {"--config", "--since", "--until"}).value_or("") == "--since");
-    BOOST_TEST(!closest_name("--verbose", {"--config", "--since"}).has_value());
-    BOOST_TEST(closest_name("rnu", {"run", "migrate"}).value_or("") == "run");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
