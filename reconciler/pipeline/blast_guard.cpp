@@ -2,8 +2,10 @@
 
 namespace reconciler::pipeline {
 
+std::int64_t credits_moved(const proposed_correction& c) { return c.kind == correction_kind::set_tier ? 0 : c.credits; }
+
 std::string blast_guard::check(const proposed_correction& c) const {
-    const std::int64_t credits = c.kind == correction_kind::set_tier ? 0 : c.credits;
+    const std::int64_t credits = credits_moved(c);
     if (tripped_) return "a blast-radius cap was reached earlier in this run";
     if (corrections_ + 1 > limits_.max_corrections_per_run) return "limits.max_corrections_per_run";
     if (credits_ + credits > limits_.max_credits_per_run) return "limits.max_credits_per_run";

@@ -11,6 +11,9 @@
 
 namespace reconciler::pipeline {
 
+// The credits a correction moves: a tier fix moves none.
+std::int64_t credits_moved(const proposed_correction& c);
+
 class blast_guard {
 public:
     explicit blast_guard(const limits_config& l) : limits_(l) {}

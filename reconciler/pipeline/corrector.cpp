@@ -55,8 +55,6 @@ std::string replay_event_of(const finding& f) {
     return ev && ev->is_string() ? std::string(ev->as_string()) : std::string{};
 }
 
-std::int64_t credits_of(const proposed_correction& c) { return c.kind == correction_kind::set_tier ? 0 : c.credits; }
-
 }  // namespace
 
 corrector::corrector(const config& cfg, store::store& db, bool dry_run,
@@ -157,7 +155,7 @@ void corrector::replay_fix(finding& f, finding_outcome& o) {
         if (r.succeeded()) {
             o.disposition = store::disposition::replayed;
             o.note = "replayed " + event_id + " to " + r.url_for_log + ": the app answered " + std::to_string(r.status);
-            guard_.count(*f.correction, credits_of(*f.correction));
+            guard_.count(*f.correction, credits_moved(*f.correction));
         } else {
             o.disposition = store::disposition::failed;
             o.note = "replay of " + event_id + " to " + r.url_for_log + " failed (attempt " + std::to_string(r.attempt) +

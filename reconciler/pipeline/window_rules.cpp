@@ -21,6 +21,13 @@ constexpr std::size_t deliveries_chunk = 500;
 
 }  // namespace
 
+window_input worker_side::window_input_of_part() const {
+    window_input in;
+    in.start = result_.window_start;
+    in.end = result_.window_end;
+    return in;
+}
+
 store::local_query worker_side::window_query() const {
     store::local_query q;
     q.start = result_.window_start;
@@ -54,9 +61,7 @@ void worker_side::window_rules(fetched f, std::vector<store::fetched_page> pages
 // Tiers, by customer.
 void worker_side::tier_rules(subscription_folder& subscriptions) {
     subscriptions.drain_by_customer(window_chunk, [&](std::vector<subscription_state>&& states) {
-        window_input in;
-        in.start = result_.window_start;
-        in.end = result_.window_end;
+        window_input in = window_input_of_part();
         in.subscriptions = std::move(states);
         store::local_query q = window_query();  // views into `in`
         q.credit_event_sources.emplace();       // tiers read no credit events
@@ -69,9 +74,7 @@ void worker_side::tier_rules(subscription_folder& subscriptions) {
 
 // Balances and usage, by user id.
 void worker_side::user_rules() {
-    window_input no_stripe;
-    no_stripe.start = result_.window_start;
-    no_stripe.end = result_.window_end;
+    const window_input no_stripe = window_input_of_part();
     for (std::int64_t after = std::numeric_limits<std::int64_t>::min();;) {
         store::local_query q = window_query();
         q.active_users_after = after;
@@ -88,9 +91,7 @@ void worker_side::user_rules() {
 // that failed twice is a finding of its own, so they go a chunk at a time;
 // the signature failures are counted over the window, in one chunk apart.
 void worker_side::webhook_rules() {
-    window_input no_stripe;
-    no_stripe.start = result_.window_start;
-    no_stripe.end = result_.window_end;
+    const window_input no_stripe = window_input_of_part();
     store::local_query q = window_query();
     q.flaggable_deliveries = true;
     local_snapshot all = db_.load_local(q);
@@ -113,9 +114,7 @@ void worker_side::webhook_rules() {
 // findings at once could be the run's peak memory).
 void worker_side::missed_subscription_events(fetched& f) {
     for (std::size_t i = 0; i < f.events.size(); i += window_chunk) {
-        window_input in;
-        in.start = result_.window_start;
-        in.end = result_.window_end;
+        window_input in = window_input_of_part();
         const std::size_t last = std::min(f.events.size(), i + window_chunk);
         for (std::size_t k = i; k < last; ++k) {
             event_ref& e = f.events[k];

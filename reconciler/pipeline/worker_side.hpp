@@ -54,6 +54,7 @@ private:
     void user_rules();
     void webhook_rules();
     void missed_subscription_events(fetched& f);
+    window_input window_input_of_part() const;  // the whole window, no Stripe objects yet
     store::local_query window_query() const;
     void settle_window_part(std::vector<finding> findings);
 
