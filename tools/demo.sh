@@ -58,6 +58,10 @@ status=0
 echo
 echo "Stripe-Version pinned:                       $api_version"
 echo "JSON log (entitlement_change lines and more): $demo/reconciler.log"
-echo "Report:                                      $demo/reports/latest/report.json"
-echo "Seeded ground truth:                         $demo/data/ground_truth.json"
+echo "Data for review:                             $demo/reports/latest/report.json"
+# The demo's claim, checked rather than said: the run's findings against what
+# the generator seeded (kind, subject and the clawbacks' numbers).
+[ "$status" -ne 0 ] || "$sim_bin" compare --truth "$demo/data/ground_truth.json" \
+                                        --report "$demo/reports/latest/report.json" || status=$?
+echo "Open the report:                             $demo/reports/latest/report.html"
 exit $status

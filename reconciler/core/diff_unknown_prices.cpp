@@ -1,4 +1,5 @@
 #include "core/diff_detail.hpp"
+#include "core/text.hpp"
 
 #include <set>
 
@@ -62,8 +63,8 @@ std::vector<finding> unknown_price_findings(diff_memory& memory) {
         if (!use.nickname.empty()) label = use.nickname;
         if (!use.product.empty()) label += (label.empty() ? "" : ", ") + use.product;
         f.summary = "price " + price + (label.empty() ? "" : " (" + label + ")") + " is not in the price map: " +
-                    std::to_string(customers) + " customers, " + std::to_string(use.invoices) + " paid invoices, " +
-                    std::to_string(use.subscriptions) + " subscriptions use it, and nothing is granted or re-tiered " +
+                    count_of(customers, "customer") + ", " + count_of(use.invoices, "paid invoice") + ", " +
+                    count_of(use.subscriptions, "subscription") + " use it, and nothing is granted or re-tiered " +
                     "for them; add it to prices: or mark it { ignore: true }";
         out.push_back(std::move(f));
     }

@@ -59,4 +59,8 @@ std::optional<std::string_view> closest_name(std::string_view typed, const std::
     return best;
 }
 
+std::string count_of(long long n, std::string_view noun) {
+    return std::to_string(n) + ' ' + std::string(noun) + (n == 1 ? "" : "s");
+}
+
 }  // namespace reconciler

@@ -18,4 +18,7 @@ std::string quote(std::string_view s);
 // result views `candidates`.
 std::optional<std::string_view> closest_name(std::string_view typed, const std::vector<std::string_view>& candidates);
 
+// "1 customer", "3 customers": a count and a regular English noun.
+std::string count_of(long long n, std::string_view noun);
+
 }  // namespace reconciler

@@ -14,4 +14,11 @@ BOOST_AUTO_TEST_CASE(closest_name_is_a_typo_not_another_word) {
     BOOST_TEST(closest_name("tierz", {"tiers", "tier"}).value_or("") == "tiers");
 }
 
+BOOST_AUTO_TEST_CASE(count_of_says_one_in_the_singular) {
+    using reconciler::count_of;
+    BOOST_TEST(count_of(1, "customer") == "1 customer");
+    BOOST_TEST(count_of(0, "paid invoice") == "0 paid invoices");
+    BOOST_TEST(count_of(3, "subscription") == "3 subscriptions");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

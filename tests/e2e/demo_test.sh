@@ -11,6 +11,12 @@ trap 'rm -rf "$dir"' EXIT
 export RECONCILER_BIN=$2 STRIPE_SIM_BIN=$3
 DEMO_DIR=$dir/demo DEMO_PORT=0 DEMO_API_VERSION=$version "$root/tools/demo.sh" > "$dir/demo.out" 2>&1 || {
   cat "$dir/demo.out" "$dir/demo/reconciler.log" >&2; echo "demo_test: tools/demo.sh failed at $version" >&2; exit 1; }
+# What a newcomer reads: the demo itself compares with the ground truth, and
+# its last line is the page to open.
+grep -q "^Findings: [0-9]*, exactly the [0-9]* seeded in " "$dir/demo.out" || {
+  cat "$dir/demo.out" >&2; echo "demo_test: the demo did not confirm its findings against the ground truth" >&2; exit 1; }
+tail -n1 "$dir/demo.out" | grep -q "report.html$" || {
+  cat "$dir/demo.out" >&2; echo "demo_test: the demo's last line is not the report page" >&2; exit 1; }
 python3 - "$dir/demo" "$version" <<'PY'
 import json, sys
 demo, version = sys.argv[1], sys.argv[2]

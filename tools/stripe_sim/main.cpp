@@ -8,10 +8,13 @@
 //                    [--default-api-version V]
 //   stripe-sim generate --out DIR --app-db PATH [--customers N] [--seed N]
 //                       [--now UNIX] [--window-hours H] [--no-portal-default]
+//   stripe-sim compare --truth GROUND_TRUTH_JSON --report REPORT_JSON
 //
-// Exit status: 0 success (serve: after SIGTERM/SIGINT), 1 runtime failure,
+// Exit status: 0 success (serve: after SIGTERM/SIGINT; compare: the report's
+// findings are exactly the seeded ones), 1 runtime failure or a mismatch,
 // 2 usage error (one line on stderr). The API key is read only from the
 // environment (never argv, which other users can see in ps).
+#include "stripe_sim/compare.hpp"
 #include "stripe_sim/dataset.hpp"
 #include "stripe_sim/generator.hpp"
 #include "stripe_sim/server.hpp"
@@ -47,7 +50,8 @@ constexpr const char* usage_text =
     "                   [--fault-slow-body R] [--rate-limit RPS] [--seed N]\n"
     "                   [--default-api-version V (for requests without Stripe-Version; default 2025-03-31.basil)]\n"
     "  stripe-sim generate --out DIR --app-db PATH [--customers N] [--seed N] [--now UNIX]\n"
-    "                      [--window-hours H] [--no-portal-default (no active default portal configuration)]\n";
+    "                      [--window-hours H] [--no-portal-default (no active default portal configuration)]\n"
+    "  stripe-sim compare --truth GROUND_TRUTH_JSON --report REPORT_JSON\n";
 
 struct usage_error : std::runtime_error {
     using std::runtime_error::runtime_error;
@@ -268,6 +272,23 @@ int generate(int argc, char** argv) {
     return 0;
 }
 
+int compare(int argc, char** argv) {
+    const arguments args("compare", argc, argv, {"truth", "report"}, {});
+    const fs::path truth = args.require("truth"), report = args.require("report");
+    const truth_comparison c = compare_with_truth(truth, report);
+    if (c.exact()) {
+        std::cout << "Findings: " << c.found << ", exactly the " << c.seeded << " seeded in " << truth.string()
+                  << std::endl;
+        return 0;
+    }
+    std::cout << "Findings differ from the seeded ground truth (" << c.found << " found, " << c.seeded
+              << " seeded):\n";
+    for (const auto& [kind, subject] : c.missed) std::cout << "  missed " << kind << " " << subject << '\n';
+    for (const auto& [kind, subject] : c.extra) std::cout << "  not seeded " << kind << " " << subject << '\n';
+    for (const auto& w : c.wrong_clawbacks) std::cout << "  clawback numbers differ " << w << '\n';
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -275,13 +296,14 @@ int main(int argc, char** argv) {
     try {
         if (command == "serve") return serve(argc - 2, argv + 2);
         if (command == "generate") return generate(argc - 2, argv + 2);
+        if (command == "compare") return compare(argc - 2, argv + 2);
         if (command == "--help" || command == "-h" || command == "help") {
             std::cout << usage_text;
             return 0;
         }
-        throw usage_error(command.empty() ? "missing command: expected 'serve' or 'generate' (see --help)"
+        throw usage_error(command.empty() ? "missing command: expected 'serve', 'generate' or 'compare' (see --help)"
                                           : "unknown command '" + std::string(command) +
-                                                "': expected 'serve' or 'generate' (see --help)");
+                                                "': expected 'serve', 'generate' or 'compare' (see --help)");
     } catch (const usage_error& e) {
         std::cerr << "stripe-sim: " << e.what() << '\n';
         return 2;
