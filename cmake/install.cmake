@@ -3,6 +3,7 @@
 #   lib/systemd/system/reconciler.service           one run, Type=oneshot
 #   lib/systemd/system/reconciler.timer             nightly trigger
 #   lib/systemd/system/reconciler-daemon.service    daemon mode (alternative to the timer)
+#   lib/systemd/system/reconciler-alert@.service    OnFailure= hook of both services (logs at crit; sites replace ExecStart=)
 #   share/doc/stripe-reconciler/README.md
 #   share/doc/stripe-reconciler/reconciler.example.yaml
 #   share/doc/stripe-reconciler/reconciler-database.conf.example   (drop-in: database outside the state dir)
@@ -33,7 +34,7 @@ set(RECONCILER_INSTALL_SYSTEMDUNITDIR "lib/systemd/system" CACHE STRING
 set(RECONCILER_INSTALL_DOCDIR "${CMAKE_INSTALL_DATADIR}/doc/stripe-reconciler" CACHE STRING
     "Documentation directory, relative to CMAKE_INSTALL_PREFIX (or absolute)")
 
-set(RECONCILER_SYSTEMD_UNITS reconciler.service reconciler.timer reconciler-daemon.service
+set(RECONCILER_SYSTEMD_UNITS reconciler.service reconciler.timer reconciler-daemon.service reconciler-alert@.service
     CACHE INTERNAL "The systemd units generated from systemd/*.in")
 
 # reconciler_configure_units(SRC_DIR OUT_DIR PREFIX BINDIR DOCDIR UNITS): SRC_DIR/<unit>.in -> OUT_DIR/<unit>
