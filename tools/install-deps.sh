@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config
           libboost1.81-dev libboost-json1.81-dev libboost-test1.81-dev
           libsqlitecpp-dev libsqlite3-dev libyaml-cpp-dev libssl-dev sqlite3
-          libcli11-dev libboost-url1.81-dev "$@")
+          libcli11-dev libboost-url1.81-dev libpq-dev "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,143 @@
+#include "store/postgres/pg_connection.hpp"
+
+#include <libpq-fe.h>
+
+#include <array>
+#include <charconv>
+
+namespace reconciler::store::postgres {
+
+namespace {
+
+std::string trimmed(const char* msg) {
+    std::string s = msg ? msg : "";
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+// SQLSTATE class 08 (connection exception) and 57P01-03 (admin shutdown,
+// crash shutdown, cannot connect now): the server went away, not our SQL.
+bool lost(PGconn* c, const char* sqlstate) {
+    if (PQstatus(c) == CONNECTION_BAD) return true;
+    const std::string_view s = sqlstate ? sqlstate : "";
+    return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
+}
+
+}  // namespace
+
+void result::free_result::operator()(PGresult* r) const noexcept { PQclear(r); }
+
+result::result(PGresult* r) noexcept : r_(r) {}
+
+int result::rows() const noexcept { return r_ ? PQntuples(r_.get()) : 0; }
+
+bool result::is_null(int row, int col) const noexcept { return PQgetisnull(r_.get(), row, col) != 0; }
+
+std::string_view result::text(int row, int col) const noexcept {
+    return {PQgetvalue(r_.get(), row, col), static_cast<std::size_t>(PQgetlength(r_.get(), row, col))};
+}
+
+std::int64_t result::int64(int row, int col) const {
+    const std::string_view t = text(row, col);
+    std::int64_t v = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (is_null(row, col) || ec != std::errc{} || end != t.data() + t.size())
+        throw store_error(std::string("read column ") + PQfname(r_.get(), col) + ": expected an integer, got " +
+                          (is_null(row, col) ? "NULL" : "'" + std::string(t) + "'"));
+    return v;
+}
+
+std::optional<std::int64_t> result::opt_int64(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return int64(row, col);
+}
+
+std::optional<std::string> result::opt_text(int row, int col) const {
+    if (is_null(row, col)) return std::nullopt;
+    return std::string(text(row, col));
+}
+
+bool result::boolean(int row, int col) const { return text(row, col) == "t"; }
+
+std::int64_t result::affected() const noexcept {
+    const char* n = r_ ? PQcmdTuples(r_.get()) : "";
+    std::int64_t v = 0;
+    std::from_chars(n, n + std::char_traits<char>::length(n), v);
+    return v;
+}
+
+connection::connection(const connect_options& opts) {
+    const std::string timeout = std::to_string(opts.connect_timeout.count());
+    std::string options;
+    if (opts.statement_timeout.count() > 0)
+        options = "-c statement_timeout=" + std::to_string(opts.statement_timeout.count());
+    // expand_dbname=1: `dbname` may be a postgresql:// URL or keywords, which
+    // libpq parses; the keywords after it override what the URL says.
+    std::array<const char*, 7> keys{"dbname", "application_name", "connect_timeout", "options",
+                                    opts.password.empty() ? nullptr : "password", nullptr, nullptr};
+    std::array<const char*, 7> values{opts.url.c_str(), opts.application_name.c_str(), timeout.c_str(),
+                                      options.c_str(), opts.password.c_str(), nullptr, nullptr};
+    conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
+    if (!conn_) throw connection_lost("connect to PostgreSQL: out of memory");
+    describe_ = std::string(PQhost(conn_) ? PQhost(conn_) : "?") + ":" + (PQport(conn_) ? PQport(conn_) : "?") + "/" +
+                (PQdb(conn_) ? PQdb(conn_) : "?") + " as " + (PQuser(conn_) ? PQuser(conn_) : "?");
+    if (PQstatus(conn_) != CONNECTION_OK) {
+        const std::string msg = trimmed(PQerrorMessage(conn_));
+        PQfinish(conn_);
+        conn_ = nullptr;
+        // Refused credentials or a missing database are setup errors; a
+        // server that does not answer may come back (retried by the caller).
+        const bool refused = msg.find("password authentication failed") != std::string::npos ||
+                             msg.find("does not exist") != std::string::npos ||
+                             msg.find("no password supplied") != std::string::npos ||
+                             msg.find("pg_hba.conf") != std::string::npos;
+        if (refused) throw schema_error("connect to PostgreSQL " + describe_ + ": " + msg);
+        throw connection_lost("connect to PostgreSQL " + describe_ + ": " + msg);
+    }
+}
+
+connection::~connection() {
+    if (conn_) PQfinish(conn_);
+}
+
+bool connection::in_transaction() const noexcept { return PQtransactionStatus(conn_) == PQTRANS_INTRANS; }
+
+void connection::fail(const std::string& action, PGresult* r) {
+    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    std::string msg = trimmed(r ? PQresultErrorMessage(r) : nullptr);
+    if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
+    const bool gone = lost(conn_, state);
+    if (r) PQclear(r);
+    const std::string text = action + " on " + describe_ + ": " + (state ? std::string(state) + " " : "") + msg;
+    if (gone) throw connection_lost(text);
+    throw store_error(text);
+}
+
+result connection::checked(const std::string& action, PGresult* r) {
+    const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(action, r);
+    return result(r);
+}
+
+void connection::exec(std::string_view sql) {
+    const std::string text(sql);
+    checked("run " + text.substr(0, 40), PQexec(conn_, text.c_str()));
+}
+
+result connection::run(const std::string& sql, const params& p) {
+    auto it = prepared_.find(sql);
+    if (it == prepared_.end()) {
+        std::string name = "s" + std::to_string(prepared_.size() + 1);
+        checked("prepare " + sql.substr(0, 60),
+                PQprepare(conn_, name.c_str(), sql.c_str(), 0, nullptr));
+        it = prepared_.emplace(sql, std::move(name)).first;
+    }
+    std::vector<const char*> values;
+    values.reserve(p.values().size());
+    for (const auto& v : p.values()) values.push_back(v ? v->c_str() : nullptr);
+    return checked("run " + sql.substr(0, 60),
+                   PQexecPrepared(conn_, it->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                  nullptr, 0));
+}
+
+}  // namespace reconciler::store::postgres
