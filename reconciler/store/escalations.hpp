@@ -18,7 +18,7 @@ public:
     virtual ~escalations() = default;
 
     // A new record, or the existing one with occurrences + 1 (once per run:
-    // a second raise in the same run does not count again). A resolved one
+    // a second raise by the same run, run_id > 0, does not count again). A resolved one
     // is reopened; an acked one stays acked (a person has it in hand). With
     // `watch_until` > 1 the record stays "watching" until it has been seen
     // that many times ("escalate after 2 failed retries"). person_closes,

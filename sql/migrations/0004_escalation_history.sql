@@ -31,7 +31,8 @@ INSERT INTO recon_escalations_v3(id, team, kind, subject, evidence, subject_at, 
   SELECT id, team, kind, subject, evidence, subject_at, first_seen, last_seen, occurrences, status, resolved_at,
          first_run_id, last_run_id,
          kind IN ('paid_without_entitlement_change', 'missed_webhook', 'webhook_failed_twice',
-                  'webhook_signature_failures', 'blast_radius_cap', 'unknown_price', 'billing_portal_misconfigured'),
+                  'webhook_signature_failures', 'blast_radius_cap', 'unknown_price', 'billing_portal_misconfigured')
+         OR (kind = 'refund_or_dispute' AND json_extract(evidence, '$.note') LIKE '%could not be taken back%'),
          CASE WHEN status = 'resolved' THEN 'reconciler' END
   FROM recon_escalations;
 DROP TABLE recon_escalations;

@@ -1,6 +1,8 @@
 // The SQLite store, escalations: escalations: raise, watch, resolve, list.
 #include "store/store_fixture.hpp"
 
+#include "store/embedded_sql.hpp"
+
 BOOST_AUTO_TEST_SUITE(store_escalations)
 
 BOOST_AUTO_TEST_CASE(escalations_count_occurrences_watch_and_resolve) {
@@ -151,6 +153,38 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_age_and_count) {
     BOOST_TEST(evidence.at(0) == "{}");  // first_seen order, with the evidence
     BOOST_TEST(store::escalation_age_days("2026-01-01T00:00:00Z", parse_rfc3339("2026-01-03T12:00:00Z")) == 2);
     BOOST_TEST(store::escalation_age_days("not a time", 0) == 0);
+}
+
+// Migration 4 on a database with escalations: each keeps its row and status;
+// the kinds only a person closes (and partial clawbacks) become person-only.
+BOOST_AUTO_TEST_CASE(migration_4_keeps_escalations_and_marks_those_a_person_closes) {
+    temp_db t;
+    {
+        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
+        db.exec("CREATE TABLE recon_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL)");
+        for (const auto& m : store::migrations()) {
+            if (m.version > 3) break;
+            db.exec(std::string(m.sql));
+            db.exec("INSERT INTO recon_schema_migrations VALUES (" + std::to_string(m.version) + ", 'm', 'now')");
+        }
+        db.exec("INSERT INTO recon_escalations(team, kind, subject, evidence, subject_at, first_seen, last_seen, status)"
+                " VALUES ('b', 'missed_webhook', 'evt_1', '{}', 5, 't', 't', 'open'),"
+                " ('b', 'refund_or_dispute', 'ch_1', '{\"note\":\"40 credits were already spent and could not be "
+                "taken back\"}', 5, 't', 't', 'open'),"
+                " ('b', 'refund_or_dispute', 'ch_2', '{\"note\":\"policy\"}', 5, 't', 't', 'watching'),"
+                " ('d', 'balance_drift', 'a@example.com', '{}', 0, 't', 't', 'resolved')");
+    }
+    auto s = store::open_sqlite_store({t.path, std::chrono::milliseconds(1000), false});
+    BOOST_TEST(s->migrate() == s->latest_schema_version() - 3);
+    const auto all = s->list_escalations({"", ""});
+    BOOST_REQUIRE_EQUAL(all.size(), 4u);
+    BOOST_TEST(all[0].person_closes);
+    BOOST_TEST(all[1].person_closes);
+    BOOST_TEST(!all[2].person_closes);
+    BOOST_TEST(all[2].status == "watching");
+    BOOST_TEST(all[3].status == "resolved");
+    BOOST_TEST(s->ack_escalation(all[0].id, "alice", "").status == "acked");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -34,7 +34,8 @@ escalation_change by_reconciler(const char* action, std::string from, std::strin
 void raise_again(connection& c, SQLite::Statement& sel, const escalation_input& e, std::int64_t run_id,
                  int watch_until, const std::string& now, escalation& out) {
     out.id = sel.getColumn(0).getInt64();
-    const bool same_run = !sel.getColumn(4).isNull() && sel.getColumn(4).getInt64() == run_id;
+    // run_id 0 is no run (a `replay` attempt): each of those counts.
+    const bool same_run = run_id != 0 && !sel.getColumn(4).isNull() && sel.getColumn(4).getInt64() == run_id;
     out.occurrences = sel.getColumn(1).getInt64() + (same_run ? 0 : 1);
     const std::string old_status = sel.getColumn(2).getString();
     out.first_seen = sel.getColumn(3).getString();
