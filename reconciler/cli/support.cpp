@@ -40,10 +40,14 @@ json::object inspect_user(const config& cfg, const std::string& email) {
                                       {"source", e.source}, {"correlation_id", e.correlation_id}, {"at", e.at}});
     }
     json::array escalations;
-    for (const auto& e : db->escalations_for(u))
+    for (const auto& e : db->escalations_for(u)) {
+        json::array history;  // who changed it, when, and why
+        for (const auto& c : db->escalation_history(e.id))
+            history.push_back(json::object{{"at", c.at}, {"actor", c.actor}, {"action", c.action}, {"note", c.note}});
         escalations.push_back(json::object{{"id", e.id}, {"team", e.team}, {"kind", e.kind}, {"subject", e.subject},
                                            {"first_seen", e.first_seen}, {"occurrences", e.occurrences},
-                                           {"status", e.status}});
+                                           {"status", e.status}, {"history", std::move(history)}});
+    }
     return json::object{{"email", u.email},
                         {"user_id", u.id},
                         {"tier", u.plan},
@@ -81,6 +85,10 @@ std::string format_inspect(const json::object& a) {
         const auto& e = ev.as_object();
         s << "  #" << str(e.at("id")) << " " << str(e.at("kind")) << " -> " << str(e.at("team")) << " (" << str(e.at("subject"))
           << ", seen " << str(e.at("occurrences")) << "x since " << str(e.at("first_seen")) << ")\n";
+        if (const auto* h = e.if_contains("history"))
+            for (const auto& cv : h->as_array())
+                s << "      " << str(cv.at("at")) << " " << str(cv.at("action")) << " by " << str(cv.at("actor"))
+                  << (str(cv.at("note")).empty() ? "" : ": " + str(cv.at("note"))) << "\n";
     }
     return s.str();
 }

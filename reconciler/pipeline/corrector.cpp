@@ -4,6 +4,8 @@
 #include "core/json_log.hpp"
 #include "pipeline/test_hooks.hpp"
 
+#include <map>
+#include <optional>
 #include <thread>
 
 namespace reconciler::pipeline {
@@ -55,6 +57,23 @@ std::string replay_event_of(const finding& f) {
     return ev && ev->is_string() ? std::string(ev->as_string()) : std::string{};
 }
 
+// "N credits were already spent ..." when a clawback took back less than
+// the refund's credits; "" when it took back everything.
+std::string unrecovered_note(const proposed_correction& c, const store::apply_result& r) {
+    if (c.kind != correction_kind::revoke_credits || (c.unrecovered == 0 && r.credits_applied >= c.credits)) return {};
+    return std::to_string(c.unrecovered + c.credits - r.credits_applied) +
+           " credits were already spent and could not be taken back";
+}
+
+// The paid_without_entitlement_change findings of a batch, by invoice: each
+// is escalated with the grant of its invoice.
+std::map<std::string, const finding*> webhook_path_findings(const std::vector<finding>& findings) {
+    std::map<std::string, const finding*> out;
+    for (const auto& f : findings)
+        if (f.kind == finding_kind::paid_without_entitlement_change) out.emplace(f.subject_id, &f);
+    return out;
+}
+
 }  // namespace
 
 corrector::corrector(const config& cfg, store::store& db, bool dry_run,
@@ -81,6 +100,7 @@ bool corrector::wants_replay(const finding& f) const {
 void corrector::apply(std::vector<finding> findings, run_result& result) {
     const auto pause = apply_pause();
     std::string cap_hit;
+    const auto webhook_path = webhook_path_findings(findings);
     for (auto& f : findings) {
         finding_outcome o;
         if (!f.correction) {
@@ -96,7 +116,9 @@ void corrector::apply(std::vector<finding> findings, run_result& result) {
         } else if (wants_replay(f)) {
             replay_fix(f, o);
         } else {
-            apply_one(f, result, o);
+            const auto w = f.kind == finding_kind::credits_not_granted ? webhook_path.find(f.subject_id)
+                                                                       : webhook_path.end();
+            apply_one(f, w == webhook_path.end() ? nullptr : w->second, result, o);
             if (pause.count() > 0) std::this_thread::sleep_for(pause);
         }
         db_.record_finding(result.run_id, f, o.disposition, o.correction_id);
@@ -109,10 +131,26 @@ void corrector::apply(std::vector<finding> findings, run_result& result) {
     }
 }
 
-void corrector::apply_one(finding& f, run_result& result, finding_outcome& o) {
+// `webhook_path`: the paid_without_entitlement_change of f's invoice, if any.
+void corrector::apply_one(finding& f, const finding* webhook_path, run_result& result, finding_outcome& o) {
     const auto& c = *f.correction;
+    // Asked inside the correction's transaction: what it escalates with it.
+    const auto escalate = [&](const store::apply_result& r) {
+        if (webhook_path)
+            return escalation_request_for(*webhook_path,
+                                          "the reconciler granted the credits (correlation id " + r.correlation_id +
+                                              "); the webhook path is still broken",
+                                          true, result.window_start);
+        if (const auto note = unrecovered_note(c, r); !note.empty())
+            return escalation_request_for(f, note, true, result.window_start);
+        auto keep = escalation_request_for(f, "", false, result.window_start);
+        keep.only_existing = true;
+        return keep;
+    };
     try {
-        auto r = db_.apply(c, result.run_id, store::random_correlation_id());
+        auto r = db_.apply(c, result.run_id, store::random_correlation_id(),
+                           [&](const store::apply_result& r) { return std::optional(escalate(r)); });
+        if (r.escalation_raised) raised_.emplace(store::escalation_key(*r.escalation_raised), *r.escalation_raised);
         o.correction_id = r.correction_id;
         o.correlation_id = r.correlation_id;
         switch (r.outcome) {
@@ -120,9 +158,7 @@ void corrector::apply_one(finding& f, run_result& result, finding_outcome& o) {
             o.disposition = store::disposition::applied;
             guard_.count(c, r.credits_applied);
             on_change_(log_entitlement_change(change_of(f, c, r, result.run_id)));
-            if (c.unrecovered > 0 || r.credits_applied < c.credits)
-                o.note = std::to_string(c.unrecovered + c.credits - r.credits_applied) +
-                         " credits were already spent and could not be taken back";
+            o.note = unrecovered_note(c, r);
             break;
         case store::apply_outcome::already_applied:
             o.disposition = store::disposition::already_applied;

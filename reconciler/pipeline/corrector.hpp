@@ -1,6 +1,6 @@
 // Correct: each finding of a part of the window is applied (its correction,
-// ledger row and credit event in one store transaction, then one
-// `entitlement_change` log line), replayed to the app's webhook handler
+// ledger row, credit event and the escalation it raises in one store
+// transaction, then one `entitlement_change` log line), replayed to the app's webhook handler
 // (policy `replay`), or flagged with the reason, under the config's
 // corrections policy and the blast-radius caps. Runs on the worker.
 #pragma once
@@ -9,6 +9,7 @@
 #include "report/run_result.hpp"
 #include "core/diff.hpp"
 #include "pipeline/blast_guard.hpp"
+#include "pipeline/escalator.hpp"
 #include "pipeline/replay.hpp"
 #include "store/store.hpp"
 
@@ -16,6 +17,7 @@
 
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace reconciler::pipeline {
@@ -34,12 +36,22 @@ public:
     // Decides, applies and records every finding (store::record_finding),
     // appending one outcome each to result.outcomes; sets result.cap_reached
     // the first time a run-wide cap stops a correction.
+    //
+    // An escalation a correction raises is written in the correction's own
+    // transaction (store::ledger::apply): paid_without_entitlement_change
+    // with the grant of its invoice, a clawback that could not take back
+    // everything with the revoke. A correction never leaves an unresolved
+    // escalation of its own finding for a run to close (only_existing).
     void apply(std::vector<finding> findings, run_result& result);
+
+    // The escalations written with corrections since the last call (for
+    // escalator::raise_for, which reports them without raising them again).
+    raised_escalations take_raised() { return std::exchange(raised_, {}); }
 
 private:
     bool policy_allows(const finding& f) const;
     bool wants_replay(const finding& f) const;
-    void apply_one(finding& f, run_result& result, finding_outcome& o);
+    void apply_one(finding& f, const finding* webhook_path, run_result& result, finding_outcome& o);
     void replay_fix(finding& f, finding_outcome& o);
 
     const config& cfg_;
@@ -48,6 +60,7 @@ private:
     std::function<void(const boost::json::object&)> on_change_;
     replayer replay_;
     blast_guard guard_;
+    raised_escalations raised_;
 };
 
 }  // namespace reconciler::pipeline

@@ -2,6 +2,8 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <limits>
+
 namespace reconciler::pipeline {
 
 namespace json = boost::json;
@@ -13,16 +15,48 @@ bool always_escalated(finding_kind k) { return k == finding_kind::paid_without_e
 
 }  // namespace
 
-void escalator::raise(run_result& result, const std::string& team_name, const std::string& kind,
-                      const std::string& subject, const json::object& evidence, unix_seconds at, int watch_until) {
-    auto e = db_.raise(store::escalation_input{team_name, kind, subject, json::serialize(evidence), at}, result.run_id,
-                       watch_until);
+closer closer_of(finding_kind k) {
+    using fk = finding_kind;
+    switch (k) {
+    // The webhook path: a correction hides the symptom, never the cause.
+    case fk::paid_without_entitlement_change:
+    case fk::missed_webhook:
+    case fk::webhook_failed_twice:
+    case fk::webhook_signature_failures:
+    // Closed by a change only a person makes (the price map, the portal).
+    case fk::unknown_price:
+    case fk::billing_portal_misconfigured: return closer::person;
+    case fk::balance_drift:
+    case fk::negative_or_stuck_balance:
+    case fk::credits_not_decrementing: return closer::rechecked_user;
+    default: return closer::in_window;
+    }
+}
+
+store::escalation_request escalation_request_for(const finding& f, const std::string& note, bool person,
+                                                 unix_seconds window_start, int watch_until) {
+    json::object evidence = f.evidence;
+    evidence["summary"] = f.summary;
+    evidence["note"] = note;
+    const closer who = closer_of(f.kind);
+    const unix_seconds at = f.at == 0 && who == closer::rechecked_user ? window_start : f.at;
+    return store::escalation_request{
+        store::escalation_input{to_string(f.owner), to_string(f.kind), f.subject_id, json::serialize(evidence), at,
+                                person || who == closer::person},
+        watch_until, false};
+}
+
+void escalator::count_and_report(run_result& result, const store::escalation& e) {
     if (e.is_new) ++result.new_escalations;
     ++result.escalations_raised;
     report_.escalation(e);
 }
 
-void escalator::raise_for(run_result& result, std::size_t first_outcome) {
+void escalator::raise(run_result& result, const store::escalation_request& req) {
+    count_and_report(result, db_.raise(req.input, result.run_id, req.watch_until));
+}
+
+void escalator::raise_for(run_result& result, std::size_t first_outcome, const raised_escalations& with_corrections) {
     for (std::size_t i = first_outcome; i < result.outcomes.size(); ++i) {
         const auto& o = result.outcomes[i];
         const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
@@ -30,29 +64,48 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome) {
         const bool partial = o.disposition == store::disposition::applied && o.f.correction &&
                              o.f.correction->kind == correction_kind::revoke_credits && !o.note.empty();
         if (!flagged && !partial && !always_escalated(o.f.kind)) continue;
-        json::object evidence = o.f.evidence;
-        evidence["summary"] = o.f.summary;
-        evidence["note"] = o.note;
+        if (auto it = with_corrections.find(std::string(to_string(o.f.kind)) + ":" + o.f.subject_id);
+            it != with_corrections.end()) {
+            count_and_report(result, it->second);
+            continue;
+        }
         // A failed tier fix goes to billing engineering on its second failure
         // ("after 2 failed retries"); everything else at once.
         const int watch = o.f.kind == finding_kind::tier_mismatch && o.disposition == store::disposition::failed ? 2 : 1;
-        raise(result, to_string(o.f.owner), to_string(o.f.kind), o.f.subject_id, evidence, o.f.at, watch);
+        raise(result, escalation_request_for(o.f, o.note, partial, result.window_start, watch));
     }
     if (!result.cap_reached.empty() && !cap_escalated_) {
         cap_escalated_ = true;
-        raise(result, "billing_engineering", "blast_radius_cap", "run-" + std::to_string(result.run_id),
-              json::object{{"cap", result.cap_reached},
-                           {"summary", "the run stopped applying corrections at " + result.cap_reached +
-                                           "; the rest were flagged: check the price map before raising the cap"}},
-              0, 1);
+        const json::object evidence{{"cap", result.cap_reached},
+                                    {"summary", "the run stopped applying corrections at " + result.cap_reached +
+                                                    "; the rest were flagged: check the price map before raising the cap"}};
+        raise(result, store::escalation_request{
+                          store::escalation_input{"billing_engineering", "blast_radius_cap",
+                                                  "run-" + std::to_string(result.run_id), json::serialize(evidence), 0,
+                                                  true},
+                          1, false});
     }
 }
 
 void escalator::resolve_absent(run_result& result, unix_seconds start, unix_seconds end,
                                const std::vector<finding_kind>& kinds) {
     std::vector<std::string> names;
-    for (auto k : kinds) names.emplace_back(to_string(k));
+    for (auto k : kinds)
+        if (closer_of(k) == closer::in_window) names.emplace_back(to_string(k));
     result.escalations_resolved += db_.resolve_absent(result.run_id, start, end, names);
+}
+
+void escalator::resolve_rechecked_users(run_result& result, const std::vector<std::string>& emails) {
+    // A balance that drifts from its events is the user's state, whatever the
+    // window: any re-evaluation after it was seen decides it. Usage without
+    // consumes (stuck, not decrementing) is the window's: only a window that
+    // covers where it was seen does.
+    result.escalations_resolved += db_.resolve_rechecked(result.run_id, {to_string(finding_kind::balance_drift)}, emails,
+                                                         std::numeric_limits<unix_seconds>::min(), result.window_end);
+    result.escalations_resolved += db_.resolve_rechecked(
+        result.run_id,
+        {to_string(finding_kind::negative_or_stuck_balance), to_string(finding_kind::credits_not_decrementing)}, emails,
+        result.window_start, result.window_end);
 }
 
 }  // namespace reconciler::pipeline

@@ -83,6 +83,14 @@ void worker_side::user_rules() {
         if (local.users.empty()) break;
         after = local.users.back().id;
         settle_window_part(diff(no_stripe, local, policy_, diff_scope::user_rules, memory_));
+        // Each of these users was re-evaluated over the window: what the
+        // chunk did not raise about them is resolved (not by window time:
+        // their findings have none, docs/findings.md "Lifecycle").
+        if (!opts_.dry_run) {
+            std::vector<std::string> emails;
+            for (const auto& u : local.users) emails.push_back(u.email);
+            escalator_.resolve_rechecked_users(result_, emails);
+        }
         if (local.users.size() < window_chunk) break;
     }
 }

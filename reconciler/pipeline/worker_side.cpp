@@ -14,7 +14,7 @@ void worker_side::settle(std::vector<finding> findings, unix_seconds from, unix_
     const std::size_t first = result_.outcomes.size();
     corrector_.apply(std::move(findings), result_);
     if (!opts_.dry_run) {  // a dry run writes nothing but the report
-        escalator_.raise_for(result_, first);
+        escalator_.raise_for(result_, first, corrector_.take_raised());
         if (!resolve_kinds.empty()) escalator_.resolve_absent(result_, from, to, resolve_kinds);
     }
     report_.findings(result_);  // to findings.jsonl: the part's findings leave memory

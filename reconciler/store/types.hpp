@@ -30,6 +30,51 @@ struct run_totals {
     std::int64_t corrections_applied = 0;
 };
 
+struct escalation_input {
+    std::string team;
+    std::string kind;
+    std::string subject;
+    std::string evidence;   // JSON text
+    unix_seconds subject_at = 0;
+    // Only a person closes it (docs/findings.md, "Lifecycle"): no run ever
+    // resolves it. Once set on an escalation it stays set.
+    bool person_closes = false;
+};
+
+struct escalation {
+    std::int64_t id = 0;
+    std::string team, kind, subject, evidence;
+    std::string first_seen, last_seen;
+    std::int64_t occurrences = 0;
+    std::string status;  // open | watching | acked | resolved
+    unix_seconds subject_at = 0;
+    bool is_new = false;  // raise(): first time open
+    bool person_closes = false;
+    std::string acked_by, acked_at, resolved_by, resolved_at;  // empty when not
+};
+
+// The stable key of an escalation (one per kind and subject), what a
+// delivery keys on (a PagerDuty dedup_key): "kind:subject".
+inline std::string escalation_key(const escalation& e) { return e.kind + ":" + e.subject; }
+
+// One change of an escalation's status, by the reconciler or a person.
+struct escalation_change {
+    std::int64_t id = 0;
+    std::string at;
+    std::string actor;   // "reconciler" or the person's name
+    std::string action;  // opened | watching | reopened | acked | resolved
+    std::string from_status, to_status;  // from_status empty when it was created
+    std::string note;
+    std::int64_t run_id = 0;  // 0: not a run's change
+};
+
+// What `escalations list` selects; empty fields select all. status
+// "unresolved" selects open, watching and acked.
+struct escalation_filter {
+    std::string team;
+    std::string status;
+};
+
 enum class apply_outcome {
     applied,          // written now
     already_applied,  // the ledger already holds (ledger_key, kind): nothing written
@@ -47,6 +92,8 @@ struct apply_result {
     std::int64_t credits_applied = 0;  // grant/revoke: credits moved (revoke may be less than proposed)
     bool payment_recorded = false;
     std::string detail;              // superseded/conflict: what was found
+    // The escalation written in the same transaction (ledger::apply's `escalate`).
+    std::optional<escalation> escalation_raised;
 };
 
 // The app's side of a window: users of these customers (then emails), users
@@ -86,24 +133,6 @@ struct local_query {
     // charge and read nothing else of the log, and a slice loads thousands
     // of users, each with its whole log.
     std::optional<std::unordered_set<std::string_view>> credit_event_sources;
-};
-
-struct escalation_input {
-    std::string team;
-    std::string kind;
-    std::string subject;
-    std::string evidence;   // JSON text
-    unix_seconds subject_at = 0;
-};
-
-struct escalation {
-    std::int64_t id = 0;
-    std::string team, kind, subject, evidence;
-    std::string first_seen, last_seen;
-    std::int64_t occurrences = 0;
-    std::string status;  // open | watching | resolved
-    unix_seconds subject_at = 0;
-    bool is_new = false;  // raise(): first time open
 };
 
 // An escalation's age at `now` as a report shows it: whole days since its

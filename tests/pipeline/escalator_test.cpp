@@ -6,6 +6,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <unistd.h>
 
@@ -24,6 +25,11 @@ class recording_escalations : public store::escalations {
 public:
     std::vector<recorded_raise> raised;
     std::vector<std::vector<std::string>> resolved_kinds;
+    struct recheck {
+        std::vector<std::string> kinds, subjects;
+        unix_seconds start;
+    };
+    std::vector<recheck> rechecked;
 
     store::escalation raise(const store::escalation_input& e, std::int64_t, int watch_until) override {
         raised.push_back({e, watch_until});
@@ -39,7 +45,18 @@ public:
         resolved_kinds.push_back(kinds);
         return 2;
     }
+    int resolve_rechecked(std::int64_t, const std::vector<std::string>& kinds, const std::vector<std::string>& subjects,
+                          unix_seconds start, unix_seconds) override {
+        rechecked.push_back({kinds, subjects, start});
+        return 1;
+    }
     std::vector<store::escalation> open_escalations() override { return {}; }
+    std::optional<store::escalation> find_escalation(std::int64_t) override { return std::nullopt; }
+    std::vector<store::escalation> list_escalations(const store::escalation_filter&) override { return {}; }
+    std::vector<std::string> escalation_teams() override { return {}; }
+    store::escalation ack_escalation(std::int64_t, const std::string&, const std::string&) override { return {}; }
+    store::escalation resolve_escalation(std::int64_t, const std::string&, const std::string&) override { return {}; }
+    std::vector<store::escalation_change> escalation_history(std::int64_t) override { return {}; }
     void each_open_escalation(const std::function<void(const store::escalation&)>&) override {}
     void each_open_escalation_by_age(unix_seconds, const std::function<void(const store::escalation&)>&) override {}
     std::int64_t count_open_escalations() override { return 0; }
@@ -101,7 +118,18 @@ BOOST_AUTO_TEST_CASE(a_repaired_missing_entitlement_change_and_a_partial_clawbac
     claw.f.correction = proposed_correction{};
     claw.f.correction->kind = correction_kind::revoke_credits;
     esc.raise_for(result, 0);
-    BOOST_TEST(db.raised.size() == 2u);
+    BOOST_REQUIRE_EQUAL(db.raised.size(), 2u);
+    // Only a person closes either: the reconciler's own correction hid the symptom.
+    BOOST_TEST(db.raised[0].e.person_closes);
+    BOOST_TEST(db.raised[1].e.person_closes);
+    // Already written with its correction: reported and counted, not raised again.
+    store::escalation with_grant;
+    with_grant.kind = "paid_without_entitlement_change";
+    with_grant.subject = "sub_0";
+    with_grant.is_new = true;
+    esc.raise_for(result, 0, {{store::escalation_key(with_grant), with_grant}});
+    BOOST_TEST(db.raised.size() == 3u);  // only the clawback again
+    BOOST_TEST(result.escalations_raised == 4);
 }
 
 BOOST_AUTO_TEST_CASE(a_failed_tier_fix_waits_for_its_second_failure_and_a_cap_is_raised_once) {
@@ -125,10 +153,25 @@ BOOST_AUTO_TEST_CASE(a_failed_tier_fix_waits_for_its_second_failure_and_a_cap_is
 BOOST_AUTO_TEST_CASE(resolving_names_the_kinds_and_counts_what_was_closed) {
     report_writer report(dir);
     escalator esc(db, report);
-    esc.resolve_absent(result, 0, 10, {finding_kind::tier_mismatch, finding_kind::balance_drift});
+    // Only the kinds a run closes by the window's time: not a user's (no
+    // time: re-checked users only), not the webhook path's (a person only).
+    esc.resolve_absent(result, 0, 10,
+                       {finding_kind::tier_mismatch, finding_kind::balance_drift, finding_kind::missed_webhook,
+                        finding_kind::paid_without_entitlement_change, finding_kind::webhook_failed_twice,
+                        finding_kind::credits_not_granted});
     BOOST_REQUIRE_EQUAL(db.resolved_kinds.size(), 1u);
-    BOOST_TEST((db.resolved_kinds[0] == std::vector<std::string>{"tier_mismatch", "balance_drift"}));
+    BOOST_TEST((db.resolved_kinds[0] == std::vector<std::string>{"tier_mismatch", "credits_not_granted"}));
     BOOST_TEST(result.escalations_resolved == 2);
+    // The user kinds, for the users re-evaluated, over the window's time (a drift: up to its end).
+    result.window_start = 100;
+    result.window_end = 200;
+    esc.resolve_rechecked_users(result, {"a@example.com"});
+    BOOST_REQUIRE_EQUAL(db.rechecked.size(), 2u);
+    BOOST_TEST((db.rechecked[0].kinds == std::vector<std::string>{"balance_drift"}));
+    BOOST_TEST((db.rechecked[1].kinds ==
+                std::vector<std::string>{"negative_or_stuck_balance", "credits_not_decrementing"}));
+    BOOST_TEST(db.rechecked[1].start == 100);
+    BOOST_TEST((db.rechecked[1].subjects == std::vector<std::string>{"a@example.com"}));
     // Each raised escalation is also in the report's escalations.jsonl.
     outcome(finding_kind::orphan_local_payment, store::disposition::flagged);
     esc.raise_for(result, 0);
@@ -137,6 +180,21 @@ BOOST_AUTO_TEST_CASE(resolving_names_the_kinds_and_counts_what_was_closed) {
     std::string line;
     BOOST_TEST(static_cast<bool>(std::getline(in, line)));
     BOOST_TEST(line.find("orphan_local_payment") != std::string::npos);
+}
+
+// A user-level finding has no time of its own: its escalation is tied to the
+// start of the window it was seen in, so only a window that covers it closes it.
+BOOST_AUTO_TEST_CASE(a_user_level_escalation_is_tied_to_its_window) {
+    report_writer report(dir);
+    escalator esc(db, report);
+    result.window_start = 5000;
+    outcome(finding_kind::negative_or_stuck_balance, store::disposition::flagged);
+    outcome(finding_kind::amount_mismatch, store::disposition::flagged).f.at = 4200;
+    esc.raise_for(result, 0);
+    BOOST_REQUIRE_EQUAL(db.raised.size(), 2u);
+    BOOST_TEST(db.raised[0].e.subject_at == 5000);
+    BOOST_TEST(!db.raised[0].e.person_closes);
+    BOOST_TEST(db.raised[1].e.subject_at == 4200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

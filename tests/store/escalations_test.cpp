@@ -1,6 +1,8 @@
 // The SQLite store, escalations: escalations: raise, watch, resolve, list.
 #include "store/store_fixture.hpp"
 
+#include "store/embedded_sql.hpp"
+
 BOOST_AUTO_TEST_SUITE(store_escalations)
 
 BOOST_AUTO_TEST_CASE(escalations_count_occurrences_watch_and_resolve) {
@@ -19,16 +21,111 @@ BOOST_AUTO_TEST_CASE(escalations_count_occurrences_watch_and_resolve) {
     auto again = s->raise(tier, 2, 2);
     BOOST_TEST(again.status == "open");
     BOOST_TEST(again.is_new);
-    // A run over [0, 500) did not look at sub_1 (at 1000): only the drift resolves.
-    BOOST_TEST(s->resolve_absent(3, 0, 500, {"balance_drift", "tier_mismatch"}) == 1);
-    BOOST_TEST(s->open_escalations().size() == 1u);
+    // A run over [0, 500) did not look at sub_1 (at 1000), and the drift has
+    // no subject time: no window range ever covers it. Nothing resolves.
+    BOOST_TEST(s->resolve_absent(3, 0, 500, {"balance_drift", "tier_mismatch"}) == 0);
+    BOOST_TEST(s->resolve_absent(3, 0, 5000, {"balance_drift"}) == 0);
+    BOOST_TEST(s->open_escalations().size() == 2u);
     // Run 4 raised sub_1 again (in any part of the run): still present.
     BOOST_TEST(s->raise(tier, 4, 2).status == "open");
     BOOST_TEST(s->resolve_absent(4, 0, 2000, {"tier_mismatch"}) == 0);
-    BOOST_TEST(s->resolve_absent(5, 0, 2000, {"balance_drift"}) == 0);  // not a kind run 5 resolves
-    BOOST_TEST(s->open_escalations().size() == 1u);
     BOOST_TEST(s->resolve_absent(5, 0, 2000, {"tier_mismatch"}) == 1);
-    BOOST_TEST(s->open_escalations().empty());
+    BOOST_TEST(s->open_escalations().size() == 1u);
+}
+
+// The lifecycle of docs/findings.md: what only a person closes, users
+// re-checked, reopening, acks kept across runs, each change in the history.
+BOOST_AUTO_TEST_CASE(lifecycle_person_only_rechecked_users_reopen_and_acks) {
+    temp_db t;
+    auto s = t.open();
+    store::escalation_input webhook{"billing_engineering", "missed_webhook", "evt_1", "{}", 1000, true};
+    store::escalation_input stuck{"data_platform", "negative_or_stuck_balance", "a@example.com", "{}", 100};
+    store::escalation_input other{"data_platform", "negative_or_stuck_balance", "b@example.com", "{}", 100};
+    const auto w = s->raise(webhook, 1, 1);
+    BOOST_TEST(w.person_closes);
+    s->raise(stuck, 1, 1);
+    s->raise(other, 1, 1);
+    BOOST_TEST(s->raise(stuck, 1, 1).occurrences == 1);  // seen twice by one run: one occurrence
+    // Run 2 covers evt_1's time and did not see it: still open, a person closes it.
+    BOOST_TEST(s->resolve_absent(2, 0, 2000, {"missed_webhook"}) == 0);
+    // Run 2 re-checked a@ only, over a window that starts after where it was seen: nothing.
+    const std::vector<std::string> kinds{"negative_or_stuck_balance"};
+    BOOST_TEST(s->resolve_rechecked(2, kinds, {"a@example.com"}, 500, 900) == 0);
+    // Over its window: a@ resolves, b@ (not re-checked) stays open.
+    BOOST_TEST(s->resolve_rechecked(2, kinds, {"a@example.com"}, 100, 900) == 1);
+    BOOST_TEST(s->find_escalation(s->raise(other, 2, 1).id)->status == "open");
+    // The problem comes back: reopened (new again), with the history.
+    const auto again = s->raise(stuck, 3, 1);
+    BOOST_TEST(again.status == "open");
+    BOOST_TEST(again.is_new);
+    std::vector<std::string> actions;
+    for (const auto& c : s->escalation_history(again.id)) actions.push_back(c.action + "/" + c.actor);
+    BOOST_TEST(actions == (std::vector<std::string>{"opened/reconciler", "resolved/reconciler", "reopened/reconciler"}),
+               boost::test_tools::per_element());
+    // Acked by a person: the next runs keep it acked, not new.
+    const auto acked = s->ack_escalation(w.id, "alice", "looking at the endpoint");
+    BOOST_TEST(acked.status == "acked");
+    BOOST_TEST(acked.acked_by == "alice");
+    const auto seen = s->raise(webhook, 4, 1);
+    BOOST_TEST(seen.status == "acked");
+    BOOST_TEST(!seen.is_new);
+    BOOST_CHECK_THROW(s->ack_escalation(w.id, "bob", ""), store::store_error);
+    // A person resolves it; history has who, what and the note.
+    const auto done = s->resolve_escalation(w.id, "alice", "endpoint fixed, event re-sent");
+    BOOST_TEST(done.status == "resolved");
+    BOOST_TEST(done.resolved_by == "alice");
+    const auto h = s->escalation_history(w.id);
+    BOOST_REQUIRE_EQUAL(h.size(), 3u);
+    BOOST_TEST(h[1].actor == "alice");
+    BOOST_TEST(h[1].from_status == "open");
+    BOOST_TEST(h[2].note == "endpoint fixed, event re-sent");
+    BOOST_CHECK_THROW(s->resolve_escalation(w.id, "bob", "x"), store::store_error);
+    BOOST_CHECK_THROW(s->ack_escalation(9999, "bob", ""), store::store_error);
+    // Listing: by team and status.
+    BOOST_TEST(s->list_escalations({"data_platform", "unresolved"}).size() == 2u);
+    BOOST_TEST(s->list_escalations({"", "resolved"}).size() == 1u);
+    BOOST_TEST(s->list_escalations({"billing_engineering", "open"}).empty());
+    BOOST_TEST((s->escalation_teams() == std::vector<std::string>{"billing_engineering", "data_platform"}));
+}
+
+// The escalation a correction raises commits with it, or neither does.
+BOOST_AUTO_TEST_CASE(an_escalation_raised_by_a_correction_is_in_its_transaction) {
+    temp_db t;
+    auto s = t.open();
+    proposed_correction c;
+    c.kind = correction_kind::grant_credits;
+    c.ledger_key = "in_esc";
+    c.user_id = 1;
+    c.credits = 100;
+    c.source = "in_esc";
+    c.reason = "test";
+    store::escalation_request req{
+        store::escalation_input{"billing_engineering", "paid_without_entitlement_change", "in_esc", "{}", 10, true}, 1,
+        false};
+    // The escalation cannot be written (its evidence is not JSON): the grant is rolled back too.
+    auto bad = req;
+    bad.input.evidence = "not json";
+    BOOST_CHECK_THROW(s->apply(c, 0, "corr-1", [&](const store::apply_result&) { return std::optional(bad); }),
+                      store::store_error);
+    SQLite::Database db(t.path.string(), SQLite::OPEN_READONLY);
+    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_corrections").getInt64() == 0);
+    BOOST_TEST(db.execAndGet("SELECT json_extract(plan_metadata, '$.ai_credits') FROM users WHERE id = 1").getInt64() == 50);
+    // Written: both.
+    const auto r = s->apply(c, 0, "corr-2", [&](const store::apply_result&) { return std::optional(req); });
+    BOOST_REQUIRE(r.escalation_raised.has_value());
+    BOOST_TEST(r.escalation_raised->is_new);
+    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_corrections").getInt64() == 1);
+    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_escalations WHERE person_closes = 1").getInt64() == 1);
+    // A correction never leaves its own finding's escalation for a run to close.
+    s->raise(store::escalation_input{"billing_engineering", "refund_or_dispute", "ch_1", "{}", 10}, 1, 1);
+    proposed_correction revoke = c;
+    revoke.kind = correction_kind::revoke_credits;
+    revoke.ledger_key = revoke.source = "ch_1";
+    revoke.credits = 10;
+    store::escalation_request keep{store::escalation_input{"", "refund_or_dispute", "ch_1", "{}", 10}, 1, true};
+    s->apply(revoke, 0, "corr-3", [&](const store::apply_result&) { return std::optional(keep); });
+    BOOST_TEST(s->resolve_absent(3, 0, 100, {"refund_or_dispute"}) == 0);
+    BOOST_TEST(db.execAndGet("SELECT person_closes FROM recon_escalations WHERE subject = 'ch_1'").getInt() == 1);
 }
 
 // A report's order: open before watching, then oldest first; evidence left out.
@@ -56,6 +153,38 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_age_and_count) {
     BOOST_TEST(evidence.at(0) == "{}");  // first_seen order, with the evidence
     BOOST_TEST(store::escalation_age_days("2026-01-01T00:00:00Z", parse_rfc3339("2026-01-03T12:00:00Z")) == 2);
     BOOST_TEST(store::escalation_age_days("not a time", 0) == 0);
+}
+
+// Migration 4 on a database with escalations: each keeps its row and status;
+// the kinds only a person closes (and partial clawbacks) become person-only.
+BOOST_AUTO_TEST_CASE(migration_4_keeps_escalations_and_marks_those_a_person_closes) {
+    temp_db t;
+    {
+        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
+        db.exec("CREATE TABLE recon_schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+                " applied_at TEXT NOT NULL)");
+        for (const auto& m : store::migrations()) {
+            if (m.version > 3) break;
+            db.exec(std::string(m.sql));
+            db.exec("INSERT INTO recon_schema_migrations VALUES (" + std::to_string(m.version) + ", 'm', 'now')");
+        }
+        db.exec("INSERT INTO recon_escalations(team, kind, subject, evidence, subject_at, first_seen, last_seen, status)"
+                " VALUES ('b', 'missed_webhook', 'evt_1', '{}', 5, 't', 't', 'open'),"
+                " ('b', 'refund_or_dispute', 'ch_1', '{\"note\":\"40 credits were already spent and could not be "
+                "taken back\"}', 5, 't', 't', 'open'),"
+                " ('b', 'refund_or_dispute', 'ch_2', '{\"note\":\"policy\"}', 5, 't', 't', 'watching'),"
+                " ('d', 'balance_drift', 'a@example.com', '{}', 0, 't', 't', 'resolved')");
+    }
+    auto s = store::open_sqlite_store({t.path, std::chrono::milliseconds(1000), false});
+    BOOST_TEST(s->migrate() == s->latest_schema_version() - 3);
+    const auto all = s->list_escalations({"", ""});
+    BOOST_REQUIRE_EQUAL(all.size(), 4u);
+    BOOST_TEST(all[0].person_closes);
+    BOOST_TEST(all[1].person_closes);
+    BOOST_TEST(!all[2].person_closes);
+    BOOST_TEST(all[2].status == "watching");
+    BOOST_TEST(all[3].status == "resolved");
+    BOOST_TEST(s->ack_escalation(all[0].id, "alice", "").status == "acked");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

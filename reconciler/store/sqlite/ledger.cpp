@@ -2,6 +2,7 @@
 
 #include "store/errors.hpp"
 #include "store/ids.hpp"
+#include "store/sqlite/escalations.hpp"
 #include "store/sqlite/sql.hpp"
 #include "store/sqlite/users.hpp"
 
@@ -145,11 +146,12 @@ std::int64_t insert_correction(connection& cn, const proposed_correction& c, std
 
 }  // namespace
 
-apply_result sqlite_ledger::apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) {
+apply_result sqlite_ledger::apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id,
+                                  const escalate_with& escalate) {
     const std::string what =
         std::string("apply ") + reconciler::to_string(c.kind) + " " + c.ledger_key + " to user " + std::to_string(c.user_id);
     try {
-        return apply_locked(c, run_id, correlation_id);
+        return apply_locked(c, run_id, correlation_id, escalate);
     } catch (const store_error&) {
         throw;
     } catch (const std::exception& e) {
@@ -172,7 +174,7 @@ apply_result sqlite_ledger::existing_correction(const proposed_correction& c) {
 }
 
 apply_result sqlite_ledger::apply_locked(const proposed_correction& c, std::int64_t run_id,
-                                         const std::string& correlation_id) {
+                                         const std::string& correlation_id, const escalate_with& escalate) {
     // IMMEDIATE: take the write lock before reading, so the app cannot
     // change the row between our read and our write.
     SQLite::Transaction tx(c_.db(), SQLite::TransactionBehavior::IMMEDIATE);
@@ -201,8 +203,12 @@ apply_result sqlite_ledger::apply_locked(const proposed_correction& c, std::int6
     details["source"] = c.source;
     details["reason"] = c.reason;
     r.correction_id = insert_correction(c_, c, run_id, user.id, correlation_id, r, details, now);
-    tx.commit();
     r.outcome = apply_outcome::applied;
+    if (auto req = escalate ? escalate(r) : std::nullopt; req && req->only_existing)
+        keep_for_person(c_, req->input.kind, req->input.subject, run_id);
+    else if (req)
+        r.escalation_raised = raise_in_transaction(c_, req->input, run_id, req->watch_until);
+    tx.commit();
     return r;
 }
 

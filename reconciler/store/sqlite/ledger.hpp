@@ -13,12 +13,14 @@ class sqlite_ledger : public virtual ledger {
 public:
     explicit sqlite_ledger(connection& c) noexcept : c_(c) {}
 
-    apply_result apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) override;
+    apply_result apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id,
+                       const escalate_with& escalate) override;
     revert_result revert(std::int64_t correction_id, const std::string& correlation_id) override;
     adjust_result adjust(const adjustment& a, const std::string& correlation_id) override;
 
 private:
-    apply_result apply_locked(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id);
+    apply_result apply_locked(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id,
+                              const escalate_with& escalate);
     apply_result existing_correction(const proposed_correction& c);
 
     connection& c_;
