@@ -70,7 +70,9 @@ int run_cli(std::vector<std::string> args, const environment& env) {
 
 int cli_main(int argc, char** argv) {
     const char* config_env = std::getenv("RECONCILER_CONFIG");
-    return cli::run_cli(std::vector<std::string>(argv + 1, argv + argc), cli::environment{config_env ? config_env : ""});
+    const char* log_format_env = std::getenv("RECONCILER_LOG_FORMAT");
+    return cli::run_cli(std::vector<std::string>(argv + 1, argv + argc),
+                        cli::environment{config_env ? config_env : "", log_format_env ? log_format_env : ""});
 }
 
 }  // namespace reconciler

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,8 @@ public:
     virtual void each_open_escalation_by_age(unix_seconds now,
                                              const std::function<void(const escalation&)>& visit) = 0;
     virtual std::int64_t count_open_escalations() = 0;
+    // The same count by team (only teams with any): the metrics' by-team gauge.
+    virtual std::map<std::string, std::int64_t> count_open_escalations_by_team() = 0;
 };
 
 }  // namespace reconciler::store

@@ -145,6 +145,14 @@ std::int64_t sqlite_escalations::count_open_escalations() {
     return c_.db().execAndGet("SELECT COUNT(*) FROM recon_escalations WHERE status IN ('open','watching')").getInt64();
 }
 
+std::map<std::string, std::int64_t> sqlite_escalations::count_open_escalations_by_team() {
+    std::map<std::string, std::int64_t> out;
+    SQLite::Statement q(c_.db(), "SELECT team, COUNT(*) FROM recon_escalations WHERE status IN ('open','watching')"
+                                 " GROUP BY team");
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    return out;
+}
+
 void sqlite_escalations::each_open_escalation(const std::function<void(const escalation&)>& visit) {
     each_open(c_, visit);
 }

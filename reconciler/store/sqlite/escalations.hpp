@@ -17,6 +17,7 @@ public:
     void each_open_escalation(const std::function<void(const escalation&)>& visit) override;
     void each_open_escalation_by_age(unix_seconds now, const std::function<void(const escalation&)>& visit) override;
     std::int64_t count_open_escalations() override;
+    std::map<std::string, std::int64_t> count_open_escalations_by_team() override;
 
 private:
     connection& c_;
