@@ -180,11 +180,11 @@ BOOST_AUTO_TEST_CASE(config_defaults_to_the_environment_then_etc) {
 
     // Without --config: $RECONCILER_CONFIG (here the fixture) is what is read...
     const fs::path good = fixtures / "config" / "minimal.yaml";
-    auto r = cli({"check-config"}, environment{good.string()});
+    auto r = cli({"check-config"}, environment{good.string(), ""});
     BOOST_TEST(r.code == 0, r.err);
     BOOST_TEST(has(r.out, "config " + good.string() + ": ok"), r.out);
     // ...--config wins over it...
-    r = cli({"check-config", "--config", "/nonexistent/given.yaml"}, environment{good.string()});
+    r = cli({"check-config", "--config", "/nonexistent/given.yaml"}, environment{good.string(), ""});
     BOOST_TEST(r.code == 2);
     BOOST_TEST(has(r.err, "/nonexistent/given.yaml"), r.err);
     // ...and without either, /etc/stripe-reconciler/reconciler.yaml.
@@ -195,7 +195,7 @@ BOOST_AUTO_TEST_CASE(config_defaults_to_the_environment_then_etc) {
         BOOST_TEST(lines(r.err) == 1u, r.err);
     }
     // The help shows the default in force.
-    BOOST_TEST(has(cli({"run", "--help"}, environment{"/srv/r.yaml"}).out, "/srv/r.yaml"));
+    BOOST_TEST(has(cli({"run", "--help"}, environment{"/srv/r.yaml", ""}).out, "/srv/r.yaml"));
 }
 
 BOOST_AUTO_TEST_CASE(check_config_on_a_good_and_a_bad_file) {

@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(a_dry_run_by_hand_leaves_the_scheduled_health_alone) {
 // and 429s. Each retry is logged with its path, status, attempt and wait.
 BOOST_AUTO_TEST_CASE(journald_priorities_and_logged_retries) {
     e2e_options o;
-    o.customers = 20;
+    o.customers = 30;
     o.faults.rate_429 = 1.0;  // Stripe answers nothing but 429
     e2e_env env(o);
     env.edit_config("  request_timeout: 5s\n", "  request_timeout: 5s\n  max_retries: 1\n");
