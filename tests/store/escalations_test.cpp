@@ -58,8 +58,6 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_age_and_count) {
     BOOST_TEST(store::escalation_age_days("not a time", 0) == 0);
 }
 
-BOOST_AUTO_TEST_SUITE_END()
-
 // The metrics' by-team gauge: open and watching count, resolved do not.
 BOOST_AUTO_TEST_CASE(open_escalations_by_team) {
     temp_db t;
@@ -75,3 +73,5 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_team) {
     BOOST_TEST(by_team.at("support") == 2);
     BOOST_TEST(by_team.at("devops") == 1);
 }
+
+BOOST_AUTO_TEST_SUITE_END()
