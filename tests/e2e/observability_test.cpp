@@ -5,6 +5,7 @@
 // user cannot core-dump (the key is in its memory).
 #include "e2e_support.hpp"
 
+#include <pty.h>
 #include <signal.h>
 #include <sys/stat.h>
 
@@ -174,6 +175,44 @@ BOOST_AUTO_TEST_CASE(journald_priorities_and_logged_retries) {
     BOOST_TEST(r.err.find(" info run_started run_id=") != std::string::npos, r.err);
     BOOST_TEST(r.err.find(" warn request_retry action=") != std::string::npos, r.err);
     BOOST_TEST(r.err.find(" error run_failed run_id=") != std::string::npos, r.err);
+}
+
+// On a terminal (stdout and stderr one pty, as in a shell): log lines are
+// text, not JSON, and the progress line steps aside for them: each log line
+// starts on a cleared line with its clock, never glued to the progress text.
+BOOST_AUTO_TEST_CASE(on_a_terminal_log_lines_are_text_and_clear_of_the_progress_line) {
+    e2e_env env(40);
+    // Slices of an hour: a slice_checkpoint line per slice while the progress line is up.
+    std::ofstream(env.config, std::ios::app) << "window:\n  slice: 1h\n";
+    std::fflush(stdout);
+    std::fflush(stderr);
+    int master = -1;
+    const pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    BOOST_REQUIRE(pid >= 0);
+    if (pid == 0) {
+        const std::string cfg = env.config.string(), since = std::to_string(env.window_start),
+                          until = std::to_string(env.window_end);
+        ::execl(RECONCILER_BIN, RECONCILER_BIN, "run", "--config", cfg.c_str(), "--since", since.c_str(), "--until",
+                until.c_str(), static_cast<char*>(nullptr));
+        ::_exit(127);
+    }
+    std::string out;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(master, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    ::close(master);
+    BOOST_TEST_INFO("terminal: " << out);
+    BOOST_REQUIRE_EQUAL(wait_exit(pid), 0);
+    BOOST_TEST(out.find("fetching ") != std::string::npos);  // the progress line was drawn
+    BOOST_TEST(out.find("{\"ts\":") == std::string::npos);  // no JSON on a terminal
+    int log_lines = 0;
+    for (auto line : lines_of(out)) {
+        if (line.find(" info ") == std::string::npos && line.find(" warn ") == std::string::npos) continue;
+        if (const auto at = line.rfind("\033[K"); at != std::string::npos) line = line.substr(at + 3);
+        ++log_lines;
+        BOOST_TEST((line.size() > 9 && line[2] == ':' && line[5] == ':' && line[8] == ' '), "garbled: " << line);
+    }
+    BOOST_TEST(log_lines >= 10);
+    BOOST_TEST(out.find(" info slice_checkpoint run_id=") != std::string::npos);
 }
 
 // The key is in a running reconciler's memory: `gcore` by its own user (no
