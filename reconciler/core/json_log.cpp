@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <ostream>
+#include <streambuf>
 #include <vector>
 
 namespace reconciler::log {
@@ -104,6 +106,28 @@ void put(const std::function<void(std::string_view)>& sink, FILE* stream, std::s
 
 constexpr std::string_view clear_line = "\r\033[K";
 
+// Passes characters on to `to`, with `prefix` before the first of each line.
+class prefixing_buf : public std::streambuf {
+public:
+    prefixing_buf(std::streambuf* to, std::string prefix) : to_(to), prefix_(std::move(prefix)) {}
+
+protected:
+    int_type overflow(int_type c) override {
+        if (traits_type::eq_int_type(c, traits_type::eof())) return traits_type::not_eof(c);
+        if (at_line_start_ && to_->sputn(prefix_.data(), static_cast<std::streamsize>(prefix_.size())) !=
+                                  static_cast<std::streamsize>(prefix_.size()))
+            return traits_type::eof();
+        at_line_start_ = traits_type::to_char_type(c) == '\n';
+        return to_->sputc(traits_type::to_char_type(c));
+    }
+    int sync() override { return to_->pubsync(); }
+
+private:
+    std::streambuf* to_;
+    std::string prefix_;
+    bool at_line_start_ = true;
+};
+
 }  // namespace detail
 
 std::string format_line(format f, bool priority_prefix, level l, std::int64_t ts, std::string_view event,
@@ -152,6 +176,12 @@ bool stderr_is_journal() {
     struct stat st{};
     if (::fstat(STDERR_FILENO, &st) != 0) return false;
     return static_cast<unsigned long long>(st.st_dev) == dev && static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+void prefix_lines(std::ostream& os, level l) {
+    // Never freed: std::cerr is flushed after every static is destroyed
+    // (a static buffer here crashed the process at exit).
+    os.rdbuf(new detail::prefixing_buf(os.rdbuf(), "<" + std::to_string(detail::priority(l)) + ">"));
 }
 
 format default_format() { return ::isatty(STDERR_FILENO) == 1 ? format::text : format::json; }

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,11 @@ void set_priority_prefix(bool on);
 bool stderr_is_journal();
 // Text when stderr is a terminal, else JSON.
 format default_format();
+// From now on every line written to `os` (std::cerr's plain messages: usage
+// and setup errors, a command's failure) starts with the priority prefix of
+// `l`, so journald files them at that priority too. For the process's
+// lifetime; `os` must outlive every write.
+void prefix_lines(std::ostream& os, level l);
 
 // Redirects output (tests); an empty function restores stderr / stdout.
 void set_sink(std::function<void(std::string_view line)> sink);  // log lines, without the newline

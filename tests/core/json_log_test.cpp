@@ -10,6 +10,7 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 namespace rlog = reconciler::log;
@@ -143,6 +144,14 @@ BOOST_AUTO_TEST_CASE(secrets_are_redacted_in_both_formats) {
     rlog::show_status("sk_test_core_log_secret_123");
     BOOST_TEST(c.all.find("sk_test_core_log_secret_123") == std::string::npos, c.all);
     BOOST_TEST(c.all.find("[redacted]") != std::string::npos);
+}
+
+// The plain error lines (std::cerr) under the journal: each line its prefix.
+BOOST_AUTO_TEST_CASE(plain_lines_get_the_prefix_too) {
+    std::ostringstream os;
+    rlog::prefix_lines(os, rlog::level::error);
+    os << "reconciler: config x.yaml:3: bad\n" << "second" << " line\n";
+    BOOST_TEST(os.str() == "<3>reconciler: config x.yaml:3: bad\n<3>second line\n");
 }
 
 BOOST_AUTO_TEST_CASE(format_names) {

@@ -160,6 +160,13 @@ BOOST_AUTO_TEST_CASE(journald_priorities_and_logged_retries) {
     const std::string prom = slurp(env.dir / "reports" / "reconciler.prom");
     BOOST_TEST(value_of(line_of(prom, "stripe_reconciler_last_run_rate_limited{mode=\"manual\"} ")) >= retries, prom);
 
+    // A setup refusal's plain line (exit 2) is filed as an error too.
+    ::setenv("JOURNAL_STREAM", (std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino)).c_str(), 1);
+    r = run(env.dir, "run --config " + env.config.string() + " --since yesterday-ish");
+    ::unsetenv("JOURNAL_STREAM");
+    BOOST_TEST(r.exit_code == 2);
+    BOOST_TEST(r.err.rfind("<3>reconciler: ", 0) == 0u, r.err);
+
     // Stderr redirected elsewhere (a child of the service, a shell): no prefix.
     ::setenv("JOURNAL_STREAM", "1:1", 1);
     r = run(env.dir, "run --config " + env.config.string() + env.window_args());
