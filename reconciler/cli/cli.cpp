@@ -70,7 +70,12 @@ int run_cli(std::vector<std::string> args, const environment& env) {
 
 int cli_main(int argc, char** argv) {
     const char* config_env = std::getenv("RECONCILER_CONFIG");
-    return cli::run_cli(std::vector<std::string>(argv + 1, argv + argc), cli::environment{config_env ? config_env : ""});
+    const char* log_format_env = std::getenv("RECONCILER_LOG_FORMAT");
+    // Under systemd the plain error lines get a priority too (the log lines
+    // get theirs in core/json_log), so `journalctl -p err` shows them.
+    if (log::stderr_is_journal()) log::prefix_lines(std::cerr, log::level::error);
+    return cli::run_cli(std::vector<std::string>(argv + 1, argv + argc),
+                        cli::environment{config_env ? config_env : "", log_format_env ? log_format_env : ""});
 }
 
 }  // namespace reconciler

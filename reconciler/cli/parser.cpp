@@ -71,7 +71,7 @@ std::string did_you_mean(const std::string& typed, const std::vector<std::string
 }  // namespace
 
 command_line::command_line(const environment& env)
-    : app_("stripe-reconciler: reconciles Stripe billing with the app's database.", "reconciler") {
+    : app_("stripe-reconciler: reconciles Stripe billing with the app's database.", "reconciler"), env_(env) {
     app_.set_version_flag("--version", version_text(), "Print the version and exit");
     // Leftovers are diagnosed here (chosen()), with a suggestion, not by CLI11.
     app_.allow_extras();
@@ -92,7 +92,18 @@ command_line::command_line(const environment& env)
     add(add_daemon(app_, env));
     add(add_version(app_));
     add(add_help(app_));
-    for (CLI::App* cmd : app_.get_subcommands([](CLI::App*) { return true; })) cmd->group("Commands");
+    // Global: on the top level and on every command, so it may come anywhere.
+    const auto add_log_format = [this](CLI::App& a) {
+        a.add_option("--log-format", log_format_,
+                     "Log lines on stderr: json or text [default: text on a terminal, else json; "
+                     "$RECONCILER_LOG_FORMAT]")
+            ->type_name("json|text");
+    };
+    add_log_format(app_);
+    for (CLI::App* cmd : app_.get_subcommands([](CLI::App*) { return true; })) {
+        cmd->group("Commands");
+        add_log_format(*cmd);
+    }
     app_.footer(footer_text());  // after the commands: they would inherit it
 }
 
@@ -100,7 +111,9 @@ action command_line::parse(std::vector<std::string> args) {
     refuse_secret_options(args);
     std::reverse(args.begin(), args.end());  // CLI11 takes them last first
     app_.parse(args);
-    return actions_.at(&chosen());
+    const action& a = actions_.at(&chosen());
+    apply_log_format(log_format_, env_);
+    return a;
 }
 
 CLI::App& command_line::chosen() {

@@ -17,8 +17,9 @@ public:
     command_line(const command_line&) = delete;
     command_line& operator=(const command_line&) = delete;
 
-    // Parses `args` (argv without the program name) and returns the chosen
-    // command's action. Throws CLI::Success for --help/-h/--version (print
+    // Parses `args` (argv without the program name), sets the log's format
+    // (--log-format, global: accepted before or after the command) and
+    // returns the chosen command's action. Throws CLI::Success for --help/-h/--version (print
     // it with app().exit), CLI::ParseError or usage_error for a bad command line.
     action parse(std::vector<std::string> args);
 
@@ -31,6 +32,8 @@ private:
 
     CLI::App app_;
     std::map<const CLI::App*, action> actions_;
+    const environment& env_;
+    std::string log_format_;  // --log-format, before or after the command
 };
 
 }  // namespace reconciler::cli

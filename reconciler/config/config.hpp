@@ -79,6 +79,10 @@ struct limits_config {
 
 struct output_config {
     std::filesystem::path dir;
+    // The Prometheus textfile (report/metrics.hpp); default <dir>/reconciler.prom.
+    // Elsewhere, e.g. node_exporter's textfile directory, when the reports'
+    // directory is the service's own (DynamicUser=).
+    std::filesystem::path metrics_file;
 };
 
 struct config {

@@ -2,6 +2,8 @@
 // writes, what it may correct on its own, and how it walks time.
 #include "config/sections.hpp"
 
+#include "core/text.hpp"
+
 namespace reconciler::config_detail {
 
 void read_database(const yaml_reader& r, const YAML::Node& n, database_config& out) {
@@ -52,9 +54,18 @@ void read_limits(const yaml_reader& r, const YAML::Node& n, limits_config& out) 
 }
 
 void read_output(const yaml_reader& r, const YAML::Node& n, output_config& out) {
-    const yaml_reader::section o = r.open_section(n, "output", {"dir"});
+    const yaml_reader::section o = r.open_section(n, "output", {"dir", "metrics_file"});
     r.require(o, "dir", n, "output.dir", "the directory reports are written to");
     out.dir = r.path_value(o.at("dir"), "output.dir", "the path of the report directory");
+    out.metrics_file = out.dir / "reconciler.prom";
+    if (const auto f = o.find("metrics_file"); f != o.end()) {
+        out.metrics_file = r.path_value(f->second, "output.metrics_file", "the path of the metrics file");
+        // node_exporter's textfile collector reads only *.prom; the temporary
+        // file the metrics are written to first must not end so.
+        if (out.metrics_file.extension() != ".prom")
+            r.fail(f->second, "output.metrics_file: must end in .prom (node_exporter's textfile collector reads only "
+                              "those), got " + quote(out.metrics_file.string()));
+    }
 }
 
 void read_window(const yaml_reader& r, const YAML::Node& n, config& out) {

@@ -1,5 +1,6 @@
 // A live progress line for a person at a terminal (stdout is a TTY); nothing
 // otherwise, so cron mail and journald get only the summary and JSON lines.
+// Drawn as the log's status line (core/json_log.hpp), which log lines step around.
 #pragma once
 
 #include <chrono>

@@ -205,7 +205,9 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
     db.finish_run(result.run_id, result.succeeded,
                   store::run_totals{result.pages, result.objects, result.tally.total, result.applied()}, result.error);
     write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr);
-    write_metrics(cfg.output.dir, result);
+    // The run's own series under its mode; the database's gauges whatever the mode.
+    write_metrics(cfg.output.metrics_file, result,
+                  {run_mode_of(opts.dry_run, opts.since || opts.until), stats.rate_limited, read_database_gauges(db)});
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},
                                {"findings", result.tally.total},

@@ -2,6 +2,8 @@
 // escalations and checkpoint, on the worker.
 #include "pipeline/worker_side.hpp"
 
+#include "core/json_log.hpp"
+#include "core/timeutil.hpp"
 #include "pipeline/process_memory.hpp"
 #include "pipeline/slice_input.hpp"
 #include "pipeline/window.hpp"
@@ -50,6 +52,11 @@ void worker_side::slice_rules(fetched f, std::vector<store::fetched_page> pages,
         const unix_seconds done_until = last ? end : e - slice_margin;
         settle(std::move(findings), verified_until_, done_until, kinds_decided_by(diff_scope::slice_rules));
         if (!opts_.dry_run) db_.advance_checkpoint(checkpoint_stream, verified_until_, done_until, result_.run_id);
+        // Where a run killed from here on resumes (a dry run checkpoints nothing).
+        log::info("slice_checkpoint", {{"run_id", result_.run_id},
+                                       {"from", format_rfc3339(verified_until_)},
+                                       {"to", format_rfc3339(done_until)},
+                                       {"checkpointed", !opts_.dry_run}});
         verified_until_ = done_until;
         forget_older_repairs(memory_);
     }

@@ -5,7 +5,7 @@
 //   <output.dir>/run-<id>/findings.csv             for a spreadsheet (csv.hpp)
 //   <output.dir>/run-<id>/*.jsonl, request_ids.txt the run's spools (report_writer.hpp)
 //   <output.dir>/latest -> run-<id>                (report_dir.hpp)
-//   <output.dir>/reconciler.prom                   metrics (metrics.hpp)
+//   output.metrics_file (<output.dir>/reconciler.prom) metrics (metrics.hpp)
 // What a run and its caller use: include this one.
 #pragma once
 

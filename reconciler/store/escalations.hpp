@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,8 @@ public:
     virtual escalation resolve_escalation(std::int64_t id, const std::string& by, const std::string& note) = 0;
     // Its changes, oldest first.
     virtual std::vector<escalation_change> escalation_history(std::int64_t id) = 0;
+    // The same count by team (only teams with any): the metrics' by-team gauge.
+    virtual std::map<std::string, std::int64_t> count_open_escalations_by_team() = 0;
 };
 
 }  // namespace reconciler::store

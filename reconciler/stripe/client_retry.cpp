@@ -3,6 +3,8 @@
 // stripe_error a final failure becomes.
 #include "stripe/client_impl.hpp"
 
+#include "core/json_log.hpp"
+
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -64,6 +66,25 @@ verdict classify_response(const transport_result& r, const std::optional<stripe_
     }
     if (res.status == 409 || res.status == 429 || res.status >= 500) return {true, summary};
     return {false, summary};
+}
+
+// One retry on the log (warn: a few are normal, many say Stripe or the path
+// to it is struggling): which request, what came back, which attempt is
+// next and after how long. The query string is left out: the action names
+// the window and page.
+void log_retry(const std::string& action, const std::string& target, const transport_result& r,
+               const verdict& v, int attempt, milliseconds wait) {
+    boost::json::object f{{"action", action}, {"path", target.substr(0, target.find('?'))}};
+    if (r.error == transport_error::none) {
+        f["status"] = static_cast<std::int64_t>(r.response.status);
+        if (!r.response.request_id.empty()) f["request_id"] = r.response.request_id;
+    } else {
+        f["status"] = to_string(r.error);
+    }
+    f["reason"] = v.reason;
+    f["attempt"] = attempt;
+    f["wait_ms"] = wait.count();
+    log::warn("request_retry", std::move(f));
 }
 
 }  // namespace
@@ -184,8 +205,9 @@ asio::awaitable<http_response> client::impl::request(std::string action, std::st
         ++retries;
         const milliseconds delay = backoff(retries, r);
         ++stats.retries;
-        if (stats.retry_log.size() < 1000)
-            stats.retry_log.push_back({action, detail::redact_secrets(v.reason, opts.redact), delay});
+        v.reason = detail::redact_secrets(v.reason, opts.redact);
+        log_retry(action, target, r, v, retries + 1, delay);
+        if (stats.retry_log.size() < 1000) stats.retry_log.push_back({action, v.reason, delay});
         co_await sleep(delay);
     }
 }

@@ -2,6 +2,7 @@
 // stderr captured), and a few runs of the real binary.
 #include "cli/cli.hpp"
 #include "cli/options.hpp"
+#include "core/json_log.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -76,7 +77,7 @@ BOOST_AUTO_TEST_SUITE(cli_parsing)
 
 BOOST_AUTO_TEST_CASE(every_command_has_help_naming_its_options) {
     const std::vector<std::pair<std::string, std::vector<std::string>>> commands = {
-        {"run", {"--config", "--since", "--until", "--dry-run", "--exit-code-on-escalation"}},
+        {"run", {"--config", "--since", "--until", "--dry-run", "--exit-code-on-escalation", "--log-format"}},
         {"migrate", {"--config"}},
         {"check-config", {"--config", "--connect"}},
         {"inspect", {"--config", "--user", "--json"}},
@@ -179,11 +180,11 @@ BOOST_AUTO_TEST_CASE(config_defaults_to_the_environment_then_etc) {
 
     // Without --config: $RECONCILER_CONFIG (here the fixture) is what is read...
     const fs::path good = fixtures / "config" / "minimal.yaml";
-    auto r = cli({"check-config"}, environment{good.string()});
+    auto r = cli({"check-config"}, environment{good.string(), ""});
     BOOST_TEST(r.code == 0, r.err);
     BOOST_TEST(has(r.out, "config " + good.string() + ": ok"), r.out);
     // ...--config wins over it...
-    r = cli({"check-config", "--config", "/nonexistent/given.yaml"}, environment{good.string()});
+    r = cli({"check-config", "--config", "/nonexistent/given.yaml"}, environment{good.string(), ""});
     BOOST_TEST(r.code == 2);
     BOOST_TEST(has(r.err, "/nonexistent/given.yaml"), r.err);
     // ...and without either, /etc/stripe-reconciler/reconciler.yaml.
@@ -194,7 +195,7 @@ BOOST_AUTO_TEST_CASE(config_defaults_to_the_environment_then_etc) {
         BOOST_TEST(lines(r.err) == 1u, r.err);
     }
     // The help shows the default in force.
-    BOOST_TEST(has(cli({"run", "--help"}, environment{"/srv/r.yaml"}).out, "/srv/r.yaml"));
+    BOOST_TEST(has(cli({"run", "--help"}, environment{"/srv/r.yaml", ""}).out, "/srv/r.yaml"));
 }
 
 BOOST_AUTO_TEST_CASE(check_config_on_a_good_and_a_bad_file) {
@@ -224,6 +225,37 @@ BOOST_AUTO_TEST_CASE(check_config_on_a_good_and_a_bad_file) {
     r = cli({"check-config", "--connect", "--config", good.string()});
     BOOST_TEST(r.code == 2);
     BOOST_TEST(has(r.err, "/var/lib/stripe-reconciler/app.db"), r.err);
+}
+
+// --log-format json|text, global (before or after the command), over
+// $RECONCILER_LOG_FORMAT, over the default (text on a terminal, else JSON:
+// ctest's stderr is no terminal).
+BOOST_AUTO_TEST_CASE(log_format_option_and_environment) {
+    namespace log = reconciler::log;
+    std::string line;
+    log::set_sink([&](std::string_view l) { line = l; });
+    const auto format_after = [&](std::vector<std::string> args, const environment& env = {}) -> std::string {
+        const auto r = cli(std::move(args), env);
+        BOOST_TEST(r.code == 0, r.err);
+        log::info("probe", {{"n", 1}});
+        if (line.rfind("{\"ts\":", 0) == 0u) return "json";
+        return line.find(" info probe n=1") == 8u ? "text" : line;
+    };
+    BOOST_TEST(format_after({"version"}) == "json");
+    BOOST_TEST(format_after({"--log-format", "text", "version"}) == "text");
+    BOOST_TEST(format_after({"version", "--log-format", "text"}) == "text");
+    BOOST_TEST(format_after({"version"}) == "json");  // chosen again by each command line
+    BOOST_TEST(format_after({"version"}, environment{"", "text"}) == "text");
+    BOOST_TEST(format_after({"version", "--log-format=json"}, environment{"", "text"}) == "json");
+    log::set_sink({});
+    log::set_format(log::format::json);
+
+    auto r = cli({"version", "--log-format", "xml"});
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(has(r.err, "--log-format takes json or text, got \"xml\""), r.err);
+    r = cli({"version"}, environment{"", "yaml"});
+    BOOST_TEST(r.code == 2);
+    BOOST_TEST(has(r.err, "$RECONCILER_LOG_FORMAT takes json or text, got \"yaml\""), r.err);
 }
 
 BOOST_AUTO_TEST_CASE(the_real_binary) {

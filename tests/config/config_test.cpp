@@ -173,7 +173,7 @@ BOOST_AUTO_TEST_CASE(example_file_documents_every_key) {
                                  "ca_file:", "allow_plain_http_loopback:", "requests_per_second:", "concurrency:",
                                  "request_timeout:", "max_retries:", "account:", "database:", "path:",
                                  "busy_timeout:", "prices:", "tier:", "credits:", "tiers:", "policy:",
-                                 "past_due_tier:", "free_tier:", "output:", "dir:", "window:", "default_lookback:",
+                                 "past_due_tier:", "free_tier:", "output:", "dir:", "metrics_file:", "window:", "default_lookback:",
                                  "webhook:", "secret:"}) {
         BOOST_TEST(contains(text, key), "example lacks " << key);
     }
@@ -194,6 +194,19 @@ BOOST_AUTO_TEST_CASE(omitted_keys_take_the_struct_defaults) {
     BOOST_TEST(c.policy.past_due_tier == "keep");
     BOOST_TEST(c.policy.free_tier == "free");
     BOOST_TEST(c.default_lookback == defaults.default_lookback);
+    BOOST_TEST(c.output.metrics_file == c.output.dir / "reconciler.prom");
+}
+
+// output.metrics_file: node_exporter's textfile directory, relative to the
+// config file like every path; only *.prom (what the collector reads).
+BOOST_AUTO_TEST_CASE(metrics_file_is_configurable_and_ends_in_prom) {
+    const std::string rest = "database: {path: a.db}\nprices: {p: {credits: 1}}\n";
+    const config c = parse_config("output: {dir: r, metrics_file: /srv/textfile/recon.prom}\n" + rest, "/etc/x/c.yaml");
+    BOOST_TEST(c.output.metrics_file == "/srv/textfile/recon.prom");
+    BOOST_TEST(parse_config("output: {dir: r, metrics_file: m/recon.prom}\n" + rest, "/etc/x/c.yaml").output.metrics_file ==
+               "/etc/x/m/recon.prom");
+    check_error("output: {dir: r, metrics_file: /srv/textfile/recon.txt}\n" + rest,
+                {"output.metrics_file: must end in .prom", "/srv/textfile/recon.txt"});
 }
 
 BOOST_AUTO_TEST_CASE(a_simulator_may_be_paged_past_stripes_limit) {

@@ -147,9 +147,9 @@ BOOST_AUTO_TEST_CASE(run_finds_exactly_the_seeded_set_applies_it_once_and_rerun_
     for (const char* f : {"report.html", "findings.csv", "summary.md", "escalations.jsonl", "request_ids.txt"})
         BOOST_TEST(fs::exists(env.dir / "reports" / "latest" / f), f);
     const auto metrics = slurp(env.dir / "reports" / "reconciler.prom");
-    BOOST_TEST(metrics.find("stripe_reconciler_last_run_success 1") != std::string::npos);
-    BOOST_TEST(metrics.find("stripe_reconciler_last_run_corrections_applied " + std::to_string(corrections_expected)) !=
-               std::string::npos);
+    BOOST_TEST(metrics.find("stripe_reconciler_last_run_success{mode=\"manual\"} 1") != std::string::npos);
+    BOOST_TEST(metrics.find("stripe_reconciler_last_run_corrections_applied{mode=\"manual\"} " +
+                            std::to_string(corrections_expected)) != std::string::npos);
     {
         // This run's report.html in headless Chromium: its totals must equal report.json's.
         const fs::path copy = env.dir / "first-report";
@@ -688,7 +688,7 @@ BOOST_AUTO_TEST_CASE(unreachable_stripe_fails_the_run_cleanly) {
     auto report = env.latest_report();
     BOOST_TEST(report.at("run").at("status").as_string() == "failed");
     BOOST_TEST(r.out.find("FAILED") != std::string::npos);
-    BOOST_TEST(slurp(env.dir / "reports" / "reconciler.prom").find("stripe_reconciler_last_run_success 0") !=
+    BOOST_TEST(slurp(env.dir / "reports" / "reconciler.prom").find("stripe_reconciler_last_run_success{mode=\"manual\"} 0") !=
                std::string::npos);
     // The checkpoint did not move past what was verified, and the report says what is unverified.
     BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_checkpoints") == 0);

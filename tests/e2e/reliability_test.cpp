@@ -109,6 +109,25 @@ BOOST_AUTO_TEST_CASE(faults_on_a_fifth_of_requests_change_nothing) {
     const auto report = report_at(faulty.reports);
     BOOST_TEST(report.at("run").at("status").as_string() == "succeeded");
     BOOST_TEST(report.at("run").at("retries").as_int64() >= static_cast<std::int64_t>(stats.faults_injected) / 2);
+    // Every retry is on the log (request_retry, warn): which path, what came
+    // back, the attempt it leads to and the wait; the metrics count them.
+    const auto retried = log_events(r.err, "request_retry");
+    BOOST_TEST(static_cast<std::int64_t>(retried.size()) == report.at("run").at("retries").as_int64());
+    std::int64_t logged_429 = 0;
+    for (const auto& l : retried) {
+        BOOST_TEST(l.at("level").as_string() == "warn");
+        BOOST_TEST(l.at("path").as_string().starts_with("/v1/"), json::serialize(l));
+        BOOST_TEST(l.at("attempt").as_int64() >= 2);
+        BOOST_TEST(l.at("wait_ms").as_int64() >= 0);
+        BOOST_TEST((l.at("status").is_string() || l.at("status").is_int64()), json::serialize(l));
+        if (l.at("status").is_int64() && l.at("status").as_int64() == 429) ++logged_429;
+    }
+    BOOST_TEST(logged_429 > 0);
+    const std::string prom = slurp(faulty.reports / "reconciler.prom");
+    BOOST_TEST(prom.find("stripe_reconciler_last_run_retries{mode=\"manual\"} " + std::to_string(retried.size()) + "\n") !=
+               std::string::npos, prom);
+    BOOST_TEST(prom.find("stripe_reconciler_last_run_rate_limited{mode=\"manual\"} " + std::to_string(logged_429) + "\n") !=
+               std::string::npos, prom);
     // Exactly the ground truth, with the same dispositions as the fault-free run...
     BOOST_TEST(key_diff(truth_keys(env.truth), keys_of(report_findings(report))).empty(),
                key_diff(truth_keys(env.truth), keys_of(report_findings(report))));
@@ -158,7 +177,7 @@ BOOST_AUTO_TEST_CASE(faults_past_the_retry_budget_fail_the_run_cleanly) {
     const std::string run_error(report.at("run").at("error").as_string());
     BOOST_TEST(std::regex_search(run_error, std::regex(R"(^fetch /v1/\S+ .*\(req_\w+\): 5\d\d .*gave up after 2 retries)")),
                run_error);
-    BOOST_TEST(slurp(broken.reports / "reconciler.prom").find("stripe_reconciler_last_run_success 0") !=
+    BOOST_TEST(slurp(broken.reports / "reconciler.prom").find("stripe_reconciler_last_run_success{mode=\"manual\"} 0") !=
                std::string::npos);
 
     // The same window once Stripe is back: everything verified and applied once.
@@ -458,7 +477,10 @@ BOOST_AUTO_TEST_CASE(secrets_never_leave_their_source_and_files_are_private) {
         struct stat st {};
         BOOST_REQUIRE(::stat(entry.path().c_str(), &st) == 0);
         const unsigned mode = st.st_mode & 07777;
-        BOOST_TEST((mode & 0027) == 0u, entry.path() << " mode " << std::oct << mode);
+        // The metrics file holds counts, no customer data, and node_exporter
+        // (another user) reads it: 0644.
+        const bool metrics = entry.path().extension() == ".prom";
+        BOOST_TEST((mode & (metrics ? 0022 : 0027)) == 0u, entry.path() << " mode " << std::oct << mode);
         ++checked;
     }
     BOOST_TEST(checked > 10);

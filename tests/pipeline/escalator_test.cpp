@@ -60,6 +60,7 @@ public:
     void each_open_escalation(const std::function<void(const store::escalation&)>&) override {}
     void each_open_escalation_by_age(unix_seconds, const std::function<void(const store::escalation&)>&) override {}
     std::int64_t count_open_escalations() override { return 0; }
+    std::map<std::string, std::int64_t> count_open_escalations_by_team() override { return {}; }
 };
 
 struct fixture {

@@ -187,4 +187,20 @@ BOOST_AUTO_TEST_CASE(migration_4_keeps_escalations_and_marks_those_a_person_clos
     BOOST_TEST(s->ack_escalation(all[0].id, "alice", "").status == "acked");
 }
 
+// The metrics' by-team gauge: open and watching count, resolved do not.
+BOOST_AUTO_TEST_CASE(open_escalations_by_team) {
+    temp_db t;
+    auto s = t.open();
+    BOOST_TEST(s->count_open_escalations_by_team().empty());
+    s->raise(store::escalation_input{"support", "balance_drift", "a@example.com", "{}", 0}, 1, 1);
+    s->raise(store::escalation_input{"support", "balance_drift", "b@example.com", "{}", 0}, 1, 1);
+    s->raise(store::escalation_input{"devops", "webhook_failed_twice", "evt_1", "{}", 0}, 1, 2);  // watching
+    s->raise(store::escalation_input{"devops", "tier_mismatch", "sub_1", "{}", 1000}, 1, 1);
+    BOOST_TEST(s->resolve_absent(2, 0, 2000, {"tier_mismatch"}) == 1);
+    const auto by_team = s->count_open_escalations_by_team();
+    BOOST_TEST(by_team.size() == 2u);
+    BOOST_TEST(by_team.at("support") == 2);
+    BOOST_TEST(by_team.at("devops") == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,7 +9,8 @@
 #   4. `systemd-analyze security --offline=true` rates each service at an
 #      overall exposure of 2.0 or less (OK is up to 4.9; the units are at 1.2,
 #      and 2.0 keeps a dropped sandbox line from passing unnoticed);
-#   5. both services have the same sandbox;
+#   5. both services have the same sandbox, and no core dumps (LimitCORE=0:
+#      the process holds the Stripe key);
 #   6. the checker itself: deliberately broken copies of the units must fail
 #      1-4, so a check that cannot fail does not pass silently.
 # No running systemd needed (works in a container): the units are copied to a
@@ -107,6 +108,19 @@ check_exec() {
     return "$rc"
 }
 
+# check_no_core DIR: 0 if every service sets LimitCORE=0 (the last setting wins).
+check_no_core() {
+    local dir=$1 s rc=0 v
+    for s in "${services[@]}"; do
+        v=$(sed -n 's/^LimitCORE=[[:space:]]*//p' "$dir/$s" | tail -n1)
+        if [ "$v" != 0 ]; then
+            echo "       | $s: LimitCORE=${v:-(unset)}, not 0: a core dump would hold the Stripe key"
+            rc=1
+        fi
+    done
+    return "$rc"
+}
+
 # check_security UNITFILE: 0 if the overall exposure is 2.0 or less.
 check_security() {
     local out rc=0 line level
@@ -120,7 +134,7 @@ check_security() {
 }
 
 sandbox_of() {
-    grep -E '^(DynamicUser|User|Group|StateDirectory|LoadCredential|UMask|Protect|Private|Restrict|SystemCall|Capability|AmbientCapabilities|NoNewPrivileges|MemoryDenyWriteExecute|LockPersonality|KeyringMode|RemoveIPC|ProcSubset|ReadWritePaths)' "$1" | sort
+    grep -E '^(DynamicUser|User|Group|StateDirectory|LoadCredential|UMask|LimitCORE|Protect|Private|Restrict|SystemCall|Capability|AmbientCapabilities|NoNewPrivileges|MemoryDenyWriteExecute|LockPersonality|KeyringMode|RemoveIPC|ProcSubset|ReadWritePaths)' "$1" | sort
 }
 
 for u in "${units[@]}"; do
@@ -137,6 +151,7 @@ stage "$good"
 if check_exec "$units_dir"; then ok "ExecStart= runs $expected_bin"; else fail "ExecStart= runs $expected_bin"; fi
 if check_verify "$good"; then ok "systemd-analyze verify: no complaints"; else fail "systemd-analyze verify"; fi
 if check_timers "$good"; then ok "timers trigger existing units"; else fail "timers trigger existing units"; fi
+if check_no_core "$good"; then ok "no core dumps (LimitCORE=0)"; else fail "no core dumps (LimitCORE=0)"; fi
 # The alert template is checked as the instance systemd starts.
 cp "$good/reconciler-alert@.service" "$good/reconciler-alert@reconciler.service.service"
 for s in "${services[@]}" reconciler-alert@reconciler.service.service; do
@@ -179,6 +194,7 @@ expect_reject "bad calendar spec"                      verify_dir   's/^OnCalend
 expect_reject "missing executable"                     verify_dir   "s|^ExecStart=[^ ]*|ExecStart=$tmp/nonexistent/reconciler|" reconciler-daemon.service
 expect_reject "timer triggers a missing unit"          check_timers 's/^Unit=.*/Unit=reconciler-nightly.service/'        reconciler.timer
 expect_reject "binary not at the install path"         exec_dir     "s|^ExecStart=[^ ]*|ExecStart=/opt/elsewhere/reconciler|" reconciler.service
+expect_reject "core dumps allowed"                     check_no_core '/^LimitCORE=/d'                                   reconciler-daemon.service
 expect_reject "sandbox removed"                        security_dir '/^(Protect|Private|Restrict|SystemCall|Capability|NoNewPrivileges|MemoryDeny|LockPersonality|ProcSubset|DynamicUser)/d' reconciler-daemon.service
 
 if [ "$failures" -ne 0 ]; then

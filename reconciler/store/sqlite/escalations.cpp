@@ -248,6 +248,15 @@ std::int64_t sqlite_escalations::count_open_escalations() {
     return c_.db().execAndGet(std::string("SELECT COUNT(*) FROM recon_escalations WHERE ") + unresolved).getInt64();
 }
 
+std::map<std::string, std::int64_t> sqlite_escalations::count_open_escalations_by_team() {
+    std::map<std::string, std::int64_t> out;
+    // The same rows as count_open_escalations (acked ones too: still unresolved).
+    SQLite::Statement q(c_.db(), std::string("SELECT team, COUNT(*) FROM recon_escalations WHERE ") + unresolved +
+                                     " GROUP BY team");
+    while (q.executeStep()) out[q.getColumn(0).getString()] = q.getColumn(1).getInt64();
+    return out;
+}
+
 void sqlite_escalations::each_open_escalation(const std::function<void(const escalation&)>& visit) {
     each_open(c_, visit);
 }

@@ -20,6 +20,7 @@ public:
     void each_open_escalation(const std::function<void(const escalation&)>& visit) override;
     void each_open_escalation_by_age(unix_seconds now, const std::function<void(const escalation&)>& visit) override;
     std::int64_t count_open_escalations() override;
+    std::map<std::string, std::int64_t> count_open_escalations_by_team() override;
 
     std::optional<escalation> find_escalation(std::int64_t id) override;
     std::vector<escalation> list_escalations(const escalation_filter& f) override;
