@@ -123,6 +123,7 @@ BOOST_AUTO_TEST_CASE(a_full_report_disk_fails_the_run_and_the_report_can_be_rebu
     env.edit_config("dir: reports", "dir: small");
 
     auto r = run(env.dir, run_args(env));
+    BOOST_TEST_MESSAGE("a run on a full disk says:\n" << r.out);
     BOOST_TEST_INFO("stdout: " << r.out << "\nstderr: " << r.err);
     BOOST_TEST(r.exit_code == 1);
     const long long id = env.count("SELECT MAX(id) FROM recon_runs");
