@@ -5,8 +5,10 @@
 #include "core/timeutil.hpp"
 #include "pipeline/async.hpp"
 #include "pipeline/fetcher.hpp"
+#include "pipeline/key_check.hpp"
 #include "pipeline/process_memory.hpp"
 #include "pipeline/replay.hpp"
+#include "pipeline/run_bookkeeping.hpp"
 #include "pipeline/run_lock.hpp"
 #include "pipeline/slice_scheduler.hpp"
 #include "pipeline/slice_split.hpp"
@@ -190,34 +192,6 @@ void note_unverified(run_result& result, unix_seconds verified_until, bool dry_r
                                     : " (nothing checkpointed; rerun the window)"));
 }
 
-// The report could not be written (a full or read-only disk): the run
-// fails, saying that what it committed stays committed and how to get the
-// report back. Its row, written after, counts from the ledger either way.
-void report_failed(run_result& result, const std::exception& e) {
-    const std::string why = "the report could not be written (" + log::redact(e.what()) +
-                            "); what the run committed stays committed and its run row counts it from the ledger: "
-                            "rebuild the report with `reconciler report " + std::to_string(result.run_id) +
-                            " --config FILE` once the disk has room";
-    log::error("report_failed", {{"run_id", result.run_id}, {"report", result.report_dir.string()}, {"error", why}});
-    result.error = result.succeeded || result.error.empty() ? why : result.error + "; and " + why;
-    result.succeeded = false;
-}
-
-// The run's row, last: its status is the run's, report included. The row
-// cannot be written (the database is held past the busy timeout): logged,
-// and the next run marks it abandoned with what it committed.
-void record_run_end(const config& cfg, store::store& db, const run_result& result) {
-    try {
-        db.finish_run(result.run_id, result.succeeded,
-                      store::run_totals{result.pages, result.objects, result.tally.total, result.applied()},
-                      result.error);
-    } catch (const std::exception& e) {
-        const std::string why = store::is_busy(e) ? store::busy_message(cfg.database.path, cfg.database.busy_timeout)
-                                                   : log::redact(e.what());
-        log::error("run_row_not_recorded", {{"run_id", result.run_id}, {"error", why}});
-    }
-}
-
 // The run's end, succeeded or not: its counts, the report (with the open
 // escalations of a run that saw the whole window), the metrics and the
 // store's run row. A report that cannot be written fails the run; nothing
@@ -250,79 +224,6 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
                                {"findings", result.tally.total},
                                {"applied", result.applied()},
                                {"report", result.report_dir.string()}});
-}
-
-// Where the key came from, for an error message: never the key.
-std::string key_source(const secret_source& s) {
-    if (!s.env.empty()) return "stripe.key (environment variable " + s.env + ")";
-    if (!s.file.empty()) return "stripe.key (file " + s.file + ")";
-    return "stripe.key (systemd credential " + s.credential + ")";
-}
-
-// The run's first Stripe request: one page of events with the key, before
-// anything is written. Stripe refusing the key (401) or its read of events
-// (403) is a setup problem (exit 2); any other failure is left to the run's
-// own requests, which retry it and report it.
-asio::awaitable<void> check_key(stripe::transport& transport, const config& cfg, const secrets& keys) {
-    stripe::client_options o = stripe_client_options(cfg, keys.stripe_key);
-    o.max_retries = 0;
-    o.concurrency = 1;
-    stripe::client first(transport, o);
-    unsigned status = 0;
-    std::string what;
-    try {
-        co_await first.retrieve("/v1/events?limit=1");
-    } catch (const stripe::stripe_error& e) {
-        status = e.http_status();
-        what = log::redact(e.what());
-    }
-    if (status == 401)
-        throw config_error("Stripe refused the key from " + key_source(cfg.stripe.key) + ": " + what +
-                           " (check that the key is the account's, not rolled or expired; nothing was written)");
-    if (status == 403)
-        throw config_error("the key from " + key_source(cfg.stripe.key) +
-                           " lacks a permission the run needs: " + what +
-                           " (give the restricted key read access to what the README's key section lists; "
-                           "nothing was written)");
-}
-
-// Under the run lock, so no other run is alive on this database: rows left
-// 'running' by runs that died (SIGKILL, OOM, power) are closed as abandoned,
-// with what they committed, and said in the report.
-void close_abandoned_runs(store::store& db, run_result& result) {
-    const auto abandoned = db.abandon_running_runs();
-    result.abandoned_runs = static_cast<std::int64_t>(abandoned.size());
-    if (abandoned.empty()) return;
-    std::string list;
-    json::array ids;
-    for (std::size_t i = 0; i < abandoned.size(); ++i) {
-        const auto& a = abandoned[i];
-        ids.push_back(a.id);
-        if (i == 20) list += ", and " + std::to_string(abandoned.size() - 20) + " more";
-        if (i >= 20) continue;
-        list += (i ? ", " : "") + std::string("run ") + std::to_string(a.id) + " (started " + a.started_at + ": " +
-                std::to_string(a.corrections) + " corrections, " + std::to_string(a.findings) + " findings, " +
-                std::to_string(a.pages) + " pages committed)";
-    }
-    result.notes.push_back("abandoned runs closed: " + list +
-                           "; they ended without finishing (killed or crashed): what they committed stays, counted "
-                           "from the ledger, and the window resumes from the last checkpoint");
-    log::warn("runs_abandoned", {{"run_ids", std::move(ids)}, {"count", result.abandoned_runs}});
-}
-
-// This run's row, after the abandoned ones are closed. The database held
-// past the busy timeout fails the run here, before its report directory
-// exists, with a message that says whose lock it may be.
-void begin_run_row(const config& cfg, const run_options& opts, store::store& db, run_result& result) {
-    try {
-        close_abandoned_runs(db, result);
-        result.run_id = db.begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
-                                                       cfg.content_hash, cfg.stripe.api_version});
-    } catch (const std::exception& e) {
-        if (!store::is_busy(e)) throw;
-        throw store::store_error("begin the run: " +
-                                 store::busy_message(cfg.database.path, cfg.database.busy_timeout));
-    }
 }
 
 }  // namespace
@@ -360,7 +261,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, keys.stripe_key));
     const stripe::transport_result probed = co_await transport->probe();
     stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
-    co_await check_key(*transport, cfg, keys);
+    co_await check_key(*transport, cfg, keys.stripe_key);
     prepare_output_dir(cfg.output.dir);
     const run_lock lock(cfg.database.path);  // held until the run returns
 
@@ -389,7 +290,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;
-        result.error = log::redact(e.what());
+        result.error = explain_store_failure(cfg, e);
         try {
             db->record_pages(result.run_id, fetch.take_pages());
         } catch (const std::exception&) {  // bookkeeping of a run already failing: its error stands

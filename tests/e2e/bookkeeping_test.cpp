@@ -161,4 +161,40 @@ BOOST_AUTO_TEST_CASE(a_locked_database_is_named_with_the_fix_and_leaves_no_repor
     BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_runs WHERE status = 'running'") == 0);
 }
 
+// The database is taken by another writer while the run applies: the run
+// fails naming it and the fix, its report is still written (not an empty
+// directory), and the row it could not close is closed by the next run.
+BOOST_AUTO_TEST_CASE(a_database_locked_mid_run_still_gets_a_report_and_its_row_closed) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(15);
+    e2e_env env(30, slow);
+    env.edit_config("path: app.db", "path: app.db\n  busy_timeout: 1s");
+    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
+    const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
+                             "--until", std::to_string(env.window_end)},
+                            env.dir / "run.out", env.dir / "run.err");
+    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    BOOST_REQUIRE(pid > 0);
+    for (int i = 0; i < 1500 && env.count("SELECT COUNT(*) FROM recon_corrections") < 1; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    SQLite::Database holder((env.dir / "app.db").string(), SQLite::OPEN_READWRITE, 5000);
+    holder.exec("BEGIN EXCLUSIVE");
+    const int code = wait_exit(pid);  // held until the run has given up
+    holder.exec("ROLLBACK");
+    const std::string out = slurp(env.dir / "run.out");
+    BOOST_TEST_INFO("stdout: " << out << "\nstderr: " << slurp(env.dir / "run.err"));
+    BOOST_TEST(code == 1);
+    BOOST_TEST(out.find("app.db is locked") != std::string::npos);
+    BOOST_TEST(out.find("another writer") != std::string::npos);
+    const long long id = env.count("SELECT MAX(id) FROM recon_runs");
+    const fs::path report = env.dir / "reports" / ("run-" + std::to_string(id)) / "report.json";
+    BOOST_REQUIRE(fs::exists(report));
+    BOOST_TEST(read_json(report).at("run").at("status").as_string() == "failed");
+    // Its row could not be closed while the lock was held: the next run closes it.
+    BOOST_REQUIRE_EQUAL(run(env.dir, run_args(env)).exit_code, 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_runs WHERE status = 'running'") == 0);
+    BOOST_TEST(env.count("SELECT corrections_applied FROM recon_runs WHERE id = " + std::to_string(id)) ==
+               env.count("SELECT COUNT(*) FROM recon_corrections WHERE run_id = " + std::to_string(id)));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
