@@ -133,6 +133,8 @@ BOOST_AUTO_TEST_CASE(a_full_report_disk_fails_the_run_and_the_report_can_be_rebu
     const long long committed = env.count("SELECT COUNT(*) FROM recon_corrections" + where);
     const long long findings = env.count("SELECT COUNT(*) FROM recon_findings" + where);
     BOOST_REQUIRE_GT(committed, 0);
+    // The summary counts what was applied once, as the ledger does.
+    BOOST_TEST(r.out.find("(applied " + std::to_string(committed) + ",") != std::string::npos);
     const std::string row = " FROM recon_runs WHERE id = " + std::to_string(id);
     BOOST_TEST(env.count("SELECT COUNT(*)" + row + " AND status = 'failed'") == 1);
     BOOST_TEST(env.count("SELECT corrections_applied" + row) == committed);
