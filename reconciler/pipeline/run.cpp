@@ -247,8 +247,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
 
     // Setup problems end the run here, before it writes anything, not even
     // the run lock's file (exit 2): a database that is not the app's, a bad
-    // window, a bad CA file or URL, a certificate the server cannot pass, an
-    // output directory that cannot be written.
+    // window, a bad CA file or URL, a certificate the server cannot pass, a
+    // key Stripe refuses (the run's first request), an output directory that
+    // cannot be written.
     auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
     db->check_schema();
     // Read before the lock: a run that finishes in between only makes this
@@ -269,7 +270,8 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     try {
         result.report_dir = prepare_report_dir(cfg.output.dir, result.run_id, result.started_at);
     } catch (const std::exception& e) {  // the row must not stay 'running'
-        db->finish_run(result.run_id, false, {}, log::redact(e.what()));
+        result.error = log::redact(e.what());
+        record_run_end(cfg, *db, result);
         throw;
     }
     log::info("run_started", {{"run_id", result.run_id},

@@ -103,6 +103,9 @@ BOOST_AUTO_TEST_CASE(a_killed_run_is_closed_as_abandoned_by_the_next_with_its_le
 
     // The killed run never wrote a report: it can be rebuilt from the database.
     check_rebuilt(env, killed, committed, findings);
+    auto none = run(env.dir, "report 999 --config " + env.config.string());
+    BOOST_TEST(none.exit_code == 2);
+    BOOST_TEST(none.err.find("no run 999 in database") != std::string::npos, none.err);
 }
 
 // The report directory on a filesystem that fills up during the run: the

@@ -4,11 +4,13 @@
 
 #include "config/config.hpp"
 #include "pipeline/run.hpp"
+#include "pipeline/run_lock.hpp"
 #include "report/report.hpp"
 #include "store/store.hpp"
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 namespace reconciler::cli {
 
@@ -35,12 +37,17 @@ action add_report(CLI::App& app, const environment& env) {
         const config cfg = load_config(a->config);
         auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
         db->check_schema();
-        if (!db->find_run(id))
+        const auto row = db->find_run(id);
+        if (!row)
             throw usage_error("no run " + std::to_string(id) + " in database " + cfg.database.path.string() +
                               " (`reconciler inspect --runs` lists the latest)");
         std::filesystem::path dir = a->output;
         bool latest = false;
+        std::optional<run_lock> lock;
         if (dir.empty()) {
+            // A 'running' row may be a live run still writing that directory: its
+            // lock says (exit 3 while it runs); a killed run's is free.
+            if (row->status == "running") lock.emplace(cfg.database.path);
             prepare_output_dir(cfg.output.dir);
             dir = prepare_report_dir(cfg.output.dir, id, 0);
             const auto newest = db->recent_runs(1);
