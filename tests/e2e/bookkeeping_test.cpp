@@ -157,6 +157,7 @@ BOOST_AUTO_TEST_CASE(a_locked_database_is_named_with_the_fix_and_leaves_no_repor
     holder.exec("BEGIN EXCLUSIVE");
     auto r = run(env.dir, run_args(env));
     holder.exec("ROLLBACK");
+    BOOST_TEST_MESSAGE("a run on a locked database says: " << r.err);
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_TEST(r.exit_code == 1);
     for (const char* needle : {"app.db is locked", "another writer", "the app or a second tool", "retry later",
