@@ -89,6 +89,7 @@ command_line::command_line(const environment& env)
     add(add_revert(app_, env));
     add(add_replay(app_, env));
     add(add_escalations(app_, env));
+    add(add_report(app_, env));
     add(add_daemon(app_, env));
     add(add_version(app_));
     add(add_help(app_));

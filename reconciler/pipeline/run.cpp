@@ -5,8 +5,10 @@
 #include "core/timeutil.hpp"
 #include "pipeline/async.hpp"
 #include "pipeline/fetcher.hpp"
+#include "pipeline/key_check.hpp"
 #include "pipeline/process_memory.hpp"
 #include "pipeline/replay.hpp"
+#include "pipeline/run_bookkeeping.hpp"
 #include "pipeline/run_lock.hpp"
 #include "pipeline/slice_scheduler.hpp"
 #include "pipeline/slice_split.hpp"
@@ -190,24 +192,36 @@ void note_unverified(run_result& result, unix_seconds verified_until, bool dry_r
                                     : " (nothing checkpointed; rerun the window)"));
 }
 
-// The run's end, succeeded or not: its counts, the store's run row, the
-// report (with the open escalations of a run that saw the whole window) and
-// the metrics.
+// The run's end, succeeded or not: its counts, the report (with the open
+// escalations of a run that saw the whole window), the metrics and the
+// store's run row. A report that cannot be written fails the run; nothing
+// here throws past it.
 void finish_run(const config& cfg, const run_options& opts, store::store& db, const stripe::client& client,
                 report_writer& report, run_result& result) {
     const auto stats = client.stats();
     result.requests = static_cast<std::int64_t>(stats.requests);
     result.retries = static_cast<std::int64_t>(stats.retries);
-    if (auto cp = db.checkpoint(checkpoint_stream)) result.checkpoint = *cp;
+    try {
+        if (auto cp = db.checkpoint(checkpoint_stream)) result.checkpoint = *cp;
+    } catch (const std::exception&) {  // the report then shows no cursor; the checkpoint itself is committed
+    }
     result.finished_at = now_unix();
-    report.findings(result);  // any a failure left behind
-    report.request_ids_done();
-    db.finish_run(result.run_id, result.succeeded,
-                  store::run_totals{result.pages, result.objects, result.tally.total, result.applied()}, result.error);
-    write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr);
-    // The run's own series under its mode; the database's gauges whatever the mode.
-    write_metrics(cfg.output.metrics_file, result,
-                  {run_mode_of(opts.dry_run, opts.since || opts.until), stats.rate_limited, read_database_gauges(db)});
+    try {
+        report.findings(result);  // any a failure left behind
+        report.request_ids_done();
+        write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr);
+    } catch (const std::exception& e) {
+        report_failed(result, e);
+    }
+    try {
+        // The run's own series under its mode; the database's gauges whatever the mode.
+        write_metrics(cfg.output.metrics_file, result,
+                      {run_mode_of(opts.dry_run, opts.since || opts.until), stats.rate_limited,
+                       read_database_gauges(db)});
+    } catch (const std::exception& e) {
+        log::error("metrics_failed", {{"run_id", result.run_id}, {"error", log::redact(e.what())}});
+    }
+    record_run_end(cfg, db, result);
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},
                                {"findings", result.tally.total},
@@ -236,8 +250,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
 
     // Setup problems end the run here, before it writes anything, not even
     // the run lock's file (exit 2): a database that is not the app's, a bad
-    // window, a bad CA file or URL, a certificate the server cannot pass, an
-    // output directory that cannot be written.
+    // window, a bad CA file or URL, a certificate the server cannot pass, a
+    // key Stripe refuses (the run's first request), an output directory that
+    // cannot be written.
     auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
     db->check_schema();
     // Read before the lock: a run that finishes in between only makes this
@@ -250,12 +265,18 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     auto transport = stripe::make_beast_transport(ioc, stripe_transport_options(cfg, keys.stripe_key));
     const stripe::transport_result probed = co_await transport->probe();
     stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
+    co_await check_key(*transport, cfg, keys.stripe_key);
     prepare_output_dir(cfg.output.dir);
     const run_lock lock(cfg.database.path);  // held until the run returns
 
-    result.run_id = db->begin_run(store::run_record{result.window_start, result.window_end, opts.dry_run,
-                                                    cfg.content_hash, cfg.stripe.api_version});
-    result.report_dir = prepare_report_dir(cfg.output.dir, result.run_id, result.started_at);
+    begin_run_row(cfg, opts, *db, result);
+    try {
+        result.report_dir = prepare_report_dir(cfg.output.dir, result.run_id, result.started_at);
+    } catch (const std::exception& e) {  // the row must not stay 'running'
+        result.error = log::redact(e.what());
+        record_run_end(cfg, *db, result);
+        throw;
+    }
     log::info("run_started", {{"run_id", result.run_id},
                               {"window_start", format_rfc3339(result.window_start)},
                               {"window_end", format_rfc3339(result.window_end)},
@@ -274,7 +295,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         result.succeeded = true;
     } catch (const std::exception& e) {
         result.succeeded = false;
-        result.error = log::redact(e.what());
+        result.error = explain_store_failure(cfg, e);
         try {
             db->record_pages(result.run_id, fetch.take_pages());
         } catch (const std::exception&) {  // bookkeeping of a run already failing: its error stands

@@ -13,7 +13,21 @@
 //    diffed from a partial fetch), and the next run resumes from the
 //    checkpoint.
 //  - The Stripe key is read from its configured source, registered for
-//    redaction, and never written anywhere.
+//    redaction, and never written anywhere. The run's first Stripe request
+//    (one page of events, before the lock, the run row or the report) checks
+//    it: a 401 or 403 there is a setup error (config_error, exit 2) naming the
+//    key's source, never the key, and Stripe's permission; nothing is written.
+//    A 403 later, for an optional resource (disputes, the portal), stays a note.
+//  - Once the run lock is held, rows of earlier runs left 'running' (killed
+//    mid-way) are marked 'abandoned' with what they committed, counted from
+//    the database (run_result::abandoned_runs, a report note).
+//  - The run row's findings and corrections_applied are counted from the
+//    database (the ledger), not from memory. A report directory that cannot
+//    be written (full disk) fails the run (exit 1) after its corrections
+//    committed; `reconciler report RUN_ID` rebuilds the report.
+//  - The database held by another writer past database.busy_timeout fails the
+//    run with a message naming the database and what to do; when that happens
+//    before the run row exists, no report directory is created.
 #pragma once
 
 #include "config/config.hpp"
@@ -51,8 +65,10 @@ struct run_options {
 };
 
 // Runs once. Throws config_error / store::schema_error for setup problems
-// (exit_usage); Stripe and network failures end as run_result::succeeded ==
-// false with the report still written.
+// (exit_usage: a key Stripe refuses included), store::store_error when the
+// database is locked before the run began; Stripe and network failures end as
+// run_result::succeeded == false with the report still written (when the
+// disk allows).
 run_result run_once(const config& cfg, const run_options& opts);
 
 // The same run as a coroutine on the caller's io_context (the daemon's), which

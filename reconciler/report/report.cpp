@@ -11,7 +11,7 @@ namespace reconciler {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-void write_report(const run_result& r, store::store* db) {
+void write_report(const run_result& r, store::store* db, bool point_latest) {
     if (r.report_dir.empty()) return;
     const json::object report = report_json(r);
     detail::write_file_with(r.report_dir / "report.json",
@@ -35,7 +35,7 @@ void write_report(const run_result& r, store::store* db) {
     detail::write_file_with(r.report_dir / "findings.csv",
                             [&](std::ostream& out) { render_findings_csv(out, view.findings); });
     detail::write_file(r.report_dir / "summary.md", render_summary_md(view));
-    detail::point_latest_at(r.report_dir);
+    if (point_latest) detail::point_latest_at(r.report_dir);
 }
 
 }  // namespace reconciler

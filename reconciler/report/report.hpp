@@ -10,6 +10,7 @@
 #pragma once
 
 #include "report/metrics.hpp"
+#include "report/rebuild.hpp"
 #include "report/report_dir.hpp"
 #include "report/report_json.hpp"
 #include "report/report_writer.hpp"
@@ -21,7 +22,8 @@ namespace reconciler {
 // Writes report.json, report.html, findings.csv and summary.md, streaming
 // the findings and the corrections from their spools and the open
 // escalations from `db` (null: the report lists none, as for a dry or failed
-// run): none of them is ever all in memory. Then points `latest` at the run.
-void write_report(const run_result& r, store::store* db);
+// run): none of them is ever all in memory. Then points `latest` at the run
+// (unless `point_latest` is false: a rebuilt report of an older run).
+void write_report(const run_result& r, store::store* db, bool point_latest = true);
 
 }  // namespace reconciler

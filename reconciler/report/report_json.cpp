@@ -49,6 +49,7 @@ json::object run_fields(const run_result& r) {
         {"cursors", r.checkpoint ? json::value(json::object{{"window", format_rfc3339(*r.checkpoint)}})
                                  : json::value(json::object{})},
         {"blast_radius_cap", r.cap_reached.empty() ? json::value(nullptr) : json::value(r.cap_reached)},
+        {"abandoned_runs", r.abandoned_runs},
     };
 }
 

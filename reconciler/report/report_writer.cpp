@@ -56,7 +56,11 @@ void report_writer::entitlement_change(const json::object& line) {
 }
 
 void report_writer::findings(run_result& r) {
-    for (const auto& o : r.outcomes) {
+    // Taken first: a spool that cannot be written leaves none to count twice.
+    const std::vector<finding_outcome> outcomes = std::move(r.outcomes);
+    r.outcomes.clear();
+    r.outcomes.shrink_to_fit();
+    for (const auto& o : outcomes) {
         std::optional<json::object> applied;
         const json::object item = detail::finding_item(o, applied);
         findings_ << json::serialize(item) << '\n';
@@ -65,8 +69,6 @@ void report_writer::findings(run_result& r) {
     }
     flush_or_throw(findings_, run_dir_ / findings_spool);
     flush_or_throw(corrections_, run_dir_ / corrections_spool);
-    r.outcomes.clear();
-    r.outcomes.shrink_to_fit();
 }
 
 namespace detail {

@@ -34,6 +34,8 @@ struct finding_tally {
     std::map<std::string, std::int64_t> by_kind, by_team, by_disposition, flagged_by_team;
     std::map<std::string, std::map<std::string, std::int64_t>> by_kind_and_disposition;
     void add(const finding_outcome& o);
+    // The same from stored names (store::to_string(disposition)): a report rebuilt from the database.
+    void add(const std::string& kind, const std::string& team_name, const std::string& disposition);
 };
 
 struct run_result {
@@ -65,6 +67,9 @@ struct run_result {
     std::int64_t open_escalations = 0;    // after this run, all runs (listed in report.json)
     std::int64_t new_escalations = 0;
     std::int64_t escalations_resolved = 0;
+    // Runs this run found left 'running' (killed or crashed) and closed as
+    // abandoned, each named in notes with what it committed (the metrics' count).
+    std::int64_t abandoned_runs = 0;
 
     std::int64_t applied() const;
     std::int64_t flagged() const;

@@ -73,6 +73,47 @@ struct escalation_change {
 struct escalation_filter {
     std::string team;
     std::string status;
+// A run that never finished (killed, crashed), as the next run found it:
+// what it committed, counted from the database (its ledger rows, findings
+// and pages), not from what it meant to do.
+struct abandoned_run {
+    std::int64_t id = 0;
+    std::string started_at;
+    std::int64_t corrections = 0;
+    std::int64_t findings = 0;
+    std::int64_t pages = 0;
+};
+
+// One recon_runs row as it is stored.
+struct run_row {
+    std::int64_t id = 0;
+    std::string started_at, finished_at;  // RFC 3339; finished_at "" while running
+    unix_seconds window_start = 0, window_end = 0;
+    std::string mode;    // apply | dry_run
+    std::string status;  // running | succeeded | failed | abandoned
+    std::string config_hash, stripe_api_version;
+    std::int64_t pages = 0, objects = 0, findings = 0, corrections_applied = 0;
+    std::string error;
+};
+
+// One recon_findings row of a run, with its ledger row's fields (when it has
+// one) and its user's email (when the user still exists).
+struct recorded_finding {
+    std::string kind, subject_type, subject_id, team, disposition, evidence;  // evidence: JSON text
+    std::optional<std::int64_t> user_id;
+    std::string user_email;
+    std::int64_t correction_id = 0;
+    std::string correlation_id;
+};
+
+// One ledger row a run wrote, as report.json's corrections[] shows it.
+struct recorded_correction {
+    std::int64_t id = 0;
+    std::string stripe_object, kind, correlation_id, status;  // status: applied | reverted
+    std::string user_email, finding_kind, subject_id;         // "" when unknown
+    std::int64_t credits_delta = 0;
+    std::string tier_before, tier_after;
+    bool payment_recorded = false;
 };
 
 enum class apply_outcome {

@@ -106,6 +106,13 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
     auto expired = server_with(env, expired_id);
     const std::string mismatch_url = "https://127.0.0.1:" + std::to_string(mismatch->port());
     const std::string expired_url = "https://127.0.0.1:" + std::to_string(expired->port());
+    // A restricted key without read access to events: the run's first request is refused (403).
+    auto no_events_opts = env.server_opts;
+    no_events_opts.forbidden_resources = {"events"};
+    auto no_events = std::make_unique<reconciler::sim::server>(no_events_opts);
+    const std::string no_events_url = "https://127.0.0.1:" + std::to_string(no_events->port());
+    const std::string wrong_key = "sk_test_WRONG_key_e2e_9d1c7a";
+    ::setenv("RECON_E2E_WRONG_KEY", wrong_key.c_str(), 1);
 
     std::vector<bad_case> cases = {
         {"missing config file",
@@ -226,6 +233,20 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
                      },
                      {"certificate refused", "certificate has expired", "renew"}});
 
+    // Issue 19: a key Stripe refuses is a setup error, found by the run's first request.
+    cases.push_back({"Stripe refuses the key (401)",
+                     [](const e2e_env& e) {
+                         return run_args(with_config(e, "wrongkey", "RECON_E2E_STRIPE_KEY", "RECON_E2E_WRONG_KEY"), e);
+                     },
+                     {"Stripe refused the key", "stripe.key (environment variable RECON_E2E_WRONG_KEY)", "401",
+                      "nothing was written"}});
+    cases.push_back({"the key may not read events (403)",
+                     [base, no_events_url](const e2e_env& e) {
+                         return run_args(with_config(e, "noevents", base, no_events_url), e);
+                     },
+                     {"stripe.key (environment variable RECON_E2E_STRIPE_KEY)", "lacks a permission", "403",
+                      "rak_event_read"}});
+
     const auto state_before = app_state(env.dir / "app.db");
     const auto app_db_bytes = slurp(env.dir / "app.db");
     for (const auto& c : cases) {
@@ -243,6 +264,7 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
             BOOST_TEST(r.err.rfind("reconciler: ", 0) == 0u, r.err);
             for (const auto& needle : c.stderr_has) BOOST_TEST(r.err.find(needle) != std::string::npos, "no \"" << needle << "\" in " << r.err);
             BOOST_TEST(r.err.find(api_key) == std::string::npos);
+            BOOST_TEST(r.err.find(wrong_key) == std::string::npos);
             BOOST_TEST(r.out.empty(), r.out);
             // Nothing written: no report directory, no run recorded, no database file changed or created beside it.
             BOOST_TEST(!fs::exists(env.dir / "reports"));
@@ -261,6 +283,7 @@ BOOST_AUTO_TEST_CASE(every_bad_setup_is_one_clear_line_exit_2_and_writes_nothing
     BOOST_TEST(slurp(env.dir / "app.db") == app_db_bytes);
     BOOST_TEST(mismatch->stats().requests == 0u);  // refused at the handshake: not even the key was sent
     BOOST_TEST(expired->stats().requests == 0u);
+    BOOST_TEST(no_events->stats().requests == 1u);  // the first request, refused; no retry, no run
 }
 
 // A missing output directory is not an error: it is created (0750, with its

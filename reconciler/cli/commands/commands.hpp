@@ -24,6 +24,7 @@ action add_adjust(CLI::App& app, const environment& env);
 action add_replay(CLI::App& app, const environment& env);
 action add_check_config(CLI::App& app, const environment& env);
 action add_escalations(CLI::App& app, const environment& env);
+action add_report(CLI::App& app, const environment& env);
 action add_version(CLI::App& app);
 action add_help(CLI::App& app);  // `reconciler help`: the top-level help, as before --help existed
 

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
+#include <string>
 
 namespace reconciler::store {
 
@@ -22,6 +24,13 @@ struct sqlite_options {
 
 // Throws schema_error when the file is missing, read-only or not SQLite.
 std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts);
+
+// True when `e` is SQLite's "database is locked" (SQLITE_BUSY, SQLITE_LOCKED):
+// another connection held the write lock for longer than the busy timeout.
+bool is_busy(const std::exception& e) noexcept;
+
+// What a user reads then: the database, who may hold it and what to do.
+std::string busy_message(const std::filesystem::path& db, std::chrono::milliseconds busy_timeout);
 
 // Creates the app's tables in an empty database (demo and tests only).
 void create_app_schema(const std::filesystem::path& db_path);

@@ -32,6 +32,19 @@ int sqlite_schema::migrate() {
     const int current = schema_version();
     if (current > latest_schema_version()) throw schema_error(ahead_message(current));
     c_.enable_wal();
+    // A migration may rebuild a table others refer to (0004: recon_runs):
+    // SQLite's procedure for that runs with foreign keys off (the pragma is
+    // a no-op inside a transaction) and checks them before it commits.
+    db.exec("PRAGMA foreign_keys = OFF");
+    struct keys_back_on {
+        SQLite::Database& db;
+        ~keys_back_on() {
+            try {
+                db.exec("PRAGMA foreign_keys = ON");
+            } catch (const SQLite::Exception&) {  // the connection is closed right after a migrate
+            }
+        }
+    } restore{db};
     int applied = 0;
     for (const auto& m : migrations()) {
         if (m.version <= current) continue;
@@ -42,6 +55,13 @@ int sqlite_schema::migrate() {
         ins.bind(2, std::string(m.name));
         ins.bind(3, now_text());
         ins.exec();
+        // The reconciler's own tables only: the app's are not ours to judge.
+        for (const char* t : {"recon_pages", "recon_findings", "recon_checkpoints", "recon_corrections"}) {
+            SQLite::Statement broken(db, std::string("PRAGMA foreign_key_check(") + t + ")");
+            if (broken.executeStep())
+                throw schema_error("migrate database " + c_.path() + " to version " + std::to_string(m.version) +
+                                   ": " + t + " would refer to a missing row (nothing was changed)");
+        }
         tx.commit();
         ++applied;
     }
