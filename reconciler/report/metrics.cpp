@@ -174,6 +174,10 @@ std::string metrics_text(const run_result& r, const metrics_input& in, std::stri
                static_cast<std::int64_t>(in.rate_limited));
     w.per_mode("stripe_reconciler_last_run_corrections_applied", "corrections applied by the mode's last run",
                r.applied());
+    // Runs killed mid-way that this run found and closed (recon_runs.status
+    // 'abandoned'): > 0 means something kills the job; alert on it.
+    w.per_mode("stripe_reconciler_last_run_abandoned_runs_found",
+               "earlier runs the mode's last run found killed mid-way and marked abandoned", r.abandoned_runs);
     // Every kind gets a series, 0 when the run had none: a rate of 0 is a value.
     std::map<std::string, std::int64_t> by_kind;
     for (int k = 0; k < finding_kind_count; ++k) by_kind[to_string(static_cast<finding_kind>(k))] = 0;

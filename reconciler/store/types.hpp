@@ -73,6 +73,8 @@ struct escalation_change {
 struct escalation_filter {
     std::string team;
     std::string status;
+};
+
 // A run that never finished (killed, crashed), as the next run found it:
 // what it committed, counted from the database (its ledger rows, findings
 // and pages), not from what it meant to do.

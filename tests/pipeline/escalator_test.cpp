@@ -1,6 +1,7 @@
 // Who is told, and when (pipeline/escalator.hpp), against a recording
 // escalations port: the rules the runbook's teams rely on.
 #include "pipeline/escalator.hpp"
+#include "support/null_escalations.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
@@ -21,7 +22,7 @@ struct recorded_raise {
 };
 
 // Records what the escalator asks of the store.
-class recording_escalations : public store::escalations {
+class recording_escalations : public test::null_escalations {
 public:
     std::vector<recorded_raise> raised;
     std::vector<std::vector<std::string>> resolved_kinds;
@@ -50,17 +51,6 @@ public:
         rechecked.push_back({kinds, subjects, start});
         return 1;
     }
-    std::vector<store::escalation> open_escalations() override { return {}; }
-    std::optional<store::escalation> find_escalation(std::int64_t) override { return std::nullopt; }
-    std::vector<store::escalation> list_escalations(const store::escalation_filter&) override { return {}; }
-    std::vector<std::string> escalation_teams() override { return {}; }
-    store::escalation ack_escalation(std::int64_t, const std::string&, const std::string&) override { return {}; }
-    store::escalation resolve_escalation(std::int64_t, const std::string&, const std::string&) override { return {}; }
-    std::vector<store::escalation_change> escalation_history(std::int64_t) override { return {}; }
-    void each_open_escalation(const std::function<void(const store::escalation&)>&) override {}
-    void each_open_escalation_by_age(unix_seconds, const std::function<void(const store::escalation&)>&) override {}
-    std::int64_t count_open_escalations() override { return 0; }
-    std::map<std::string, std::int64_t> count_open_escalations_by_team() override { return {}; }
 };
 
 struct fixture {

@@ -3,6 +3,7 @@
 // health; the database's gauges whatever the mode; the file written whole,
 // readable by node_exporter, where output.metrics_file says.
 #include "report/metrics.hpp"
+#include "support/null_escalations.hpp"
 
 #include <boost/test/unit_test.hpp>
 
@@ -47,13 +48,8 @@ std::string slurp(const fs::path& p) {
     return s.str();
 }
 
-struct fake_escalations : store::escalations {
+struct fake_escalations : test::null_escalations {
     bool broken = false;
-    store::escalation raise(const store::escalation_input&, std::int64_t, int) override { return {}; }
-    int resolve_absent(std::int64_t, unix_seconds, unix_seconds, const std::vector<std::string>&) override { return 0; }
-    std::vector<store::escalation> open_escalations() override { return {}; }
-    void each_open_escalation(const std::function<void(const store::escalation&)>&) override {}
-    void each_open_escalation_by_age(unix_seconds, const std::function<void(const store::escalation&)>&) override {}
     std::int64_t count_open_escalations() override {
         if (broken) throw std::runtime_error("database is locked");
         return 401;
@@ -136,6 +132,15 @@ BOOST_AUTO_TEST_CASE(a_failed_run_keeps_its_modes_last_success) {
 }
 
 // A database that cannot be read leaves its gauges out: not a made-up 0.
+// A run that found runs killed mid-way says how many, so an alert sees a job
+// that something keeps killing.
+BOOST_AUTO_TEST_CASE(abandoned_runs_found_are_a_series) {
+    run_result r = run_at(night, true);
+    r.abandoned_runs = 2;
+    const std::string text = metrics_text(r, {run_mode::scheduled, 0, std::nullopt}, "");
+    BOOST_TEST(has(text, "stripe_reconciler_last_run_abandoned_runs_found{mode=\"scheduled\"} 2"), text);
+}
+
 BOOST_AUTO_TEST_CASE(an_unreadable_database_leaves_its_gauges_out) {
     fake_escalations db;
     db.broken = true;
