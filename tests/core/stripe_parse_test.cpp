@@ -308,11 +308,11 @@ BOOST_AUTO_TEST_CASE(list_pages_keep_what_the_models_read) {
     // keys and values; a kept key spelled with an escape is still kept.
     const auto page = parse_list_envelope(
         R"({"object":"list","has_more":false,"url":"/v1/invoices","data":[{"id":"in_1",)"
-        R"("metadata":{"a":[1,{"b":"c\"d"}],"e":null},"desc\u0072iption":"x\ny","cust\u006fmer":"cus_1",)"
+        R"("metadata":{"a":[1,{"b":"c\"d"}],"e":null},"desc\u0072iption":"x\ny","cust\u006fmer":"cus_1","status":"paid",)"
         R"("footer":[[],{}],"lines":{"object":"list","has_more":false,"data":[{"id":"il_1","amount":5,)"
         R"("discounts":[{"x":1}],"price":{"id":"price_1","unit_amount":5}}]},"created":1700000000}]})");
     const auto& o = page.data.at(0).as_object();
-    BOOST_TEST(o.size() == 4u);  // id, customer, lines, created
+    BOOST_TEST(o.size() == 5u);  // id, customer, status, lines, created
     BOOST_TEST(!o.contains("metadata"));
     BOOST_TEST(o.at("customer").as_string() == "cus_1");
     const auto inv = parse_invoice(o);
