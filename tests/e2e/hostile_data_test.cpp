@@ -47,7 +47,7 @@ void set_quantities(json::object& inv, std::int64_t q) {
 BOOST_AUTO_TEST_SUITE(hostile_stripe_data)
 
 BOOST_AUTO_TEST_CASE(hostile_objects_are_flagged_with_their_request_id_and_the_rest_is_applied) {
-    e2e_env env(120);
+    e2e_env env(300);
     // Paid invoices the run would grant for: the ones made hostile.
     std::vector<std::string> grants;
     for (const auto& tv : env.truth.at("findings").as_array()) {
@@ -69,6 +69,11 @@ BOOST_AUTO_TEST_CASE(hostile_objects_are_flagged_with_their_request_id_and_the_r
         return json::serialize(v);
     };
     env.restart_sim(so);
+    // Payments the app itself recorded before the run (credits_not_granted
+    // with the payment present): the run must add none.
+    std::map<std::string, long long> payments_before;
+    for (const auto& [id, m] : muts)
+        payments_before[id] = env.count("SELECT COUNT(*) FROM payments WHERE stripe_invoice_id = '" + id + "'");
 
     const auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << r.err);
@@ -95,7 +100,8 @@ BOOST_AUTO_TEST_CASE(hostile_objects_are_flagged_with_their_request_id_and_the_r
             BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections WHERE stripe_object = '" + id + "'") == 0);
             BOOST_TEST(env.count("SELECT COUNT(*) FROM users u, json_each(u.plan_metadata, '$.credit_events') e "
                                  "WHERE json_extract(e.value, '$.source') = '" + id + "'") == 0);
-            BOOST_TEST(env.count("SELECT COUNT(*) FROM payments WHERE stripe_invoice_id = '" + id + "'") == 0);
+            BOOST_TEST(env.count("SELECT COUNT(*) FROM payments WHERE stripe_invoice_id = '" + id + "'") ==
+                       payments_before.at(id));
         }
     }
     BOOST_TEST(env.count("SELECT COUNT(*) FROM payments WHERE amount < 0") == 0);
