@@ -6,8 +6,8 @@
 #   FUZZ_SECONDS=3600 tools/fuzz.sh                # long run: an hour per target
 #   FUZZ_TARGETS="config" FUZZ_SECONDS=600 tools/fuzz.sh
 #
-# Env: FUZZ_SECONDS (per target, default 30), FUZZ_TARGETS (default: all four:
-# stripe_object list_envelope config webhook_signature), FUZZ_BUILD_DIR
+# Env: FUZZ_SECONDS (per target, default 30), FUZZ_TARGETS (default: all five:
+# stripe_object list_envelope list_page_diff config webhook_signature), FUZZ_BUILD_DIR
 # (default build-fuzz), JOBS (build parallelism, default nproc).
 # Each target runs as one process (one core, one target at a time: the 2-core
 # machines are shared); the corpus it grows is kept in
@@ -20,7 +20,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-30}
-targets=${FUZZ_TARGETS:-stripe_object list_envelope config webhook_signature}
+targets=${FUZZ_TARGETS:-stripe_object list_envelope list_page_diff config webhook_signature}
 jobs=${JOBS:-$(nproc)}
 
 # clang's libFuzzer and sanitizer runtimes are only a recommendation of clang-14.
@@ -29,7 +29,7 @@ cmake -S "$root" -B "$build" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Rel
       -DRECONCILER_BUILD_TESTS=OFF -DRECONCILER_FUZZ=ON >/dev/null
 cmake --build "$build" --target fuzz_targets -j"$jobs"
 
-declare -A dict=([stripe_object]=stripe_json [list_envelope]=stripe_json
+declare -A dict=([stripe_object]=stripe_json [list_envelope]=stripe_json [list_page_diff]=stripe_json
                  [config]=config_yaml [webhook_signature]=stripe_signature)
 failed=()
 for t in $targets; do

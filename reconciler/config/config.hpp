@@ -57,6 +57,11 @@ struct policy_config {
     std::string free_tier = "free";
     std::chrono::seconds webhook_grace{3600};     // younger undelivered events may still arrive
     std::int64_t signature_failure_threshold = 3;  // per window, then Stripe support
+    // Ceilings on what a Stripe object may ask for: an invoice over either is
+    // flagged invalid_stripe_object and never applied (a hostile or broken
+    // quantity must not become a grant, nor trip the blast caps for the rest).
+    std::int64_t max_line_quantity = 10'000;            // units on one invoice line
+    std::int64_t max_credits_per_invoice = 1'000'000;   // credits one invoice grants
 };
 
 // What the run may do on its own, per correctable finding kind.

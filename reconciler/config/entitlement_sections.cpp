@@ -79,7 +79,8 @@ void read_policy(const yaml_reader& r, const YAML::Node* n, const std::vector<st
     std::optional<YAML::Node> free_tier_node;
     if (n != nullptr) {
         const yaml_reader::section p = r.open_section(
-            *n, "policy", {"past_due_tier", "free_tier", "webhook_grace", "signature_failure_threshold"});
+            *n, "policy", {"past_due_tier", "free_tier", "webhook_grace", "signature_failure_threshold", "max_line_quantity",
+                     "max_credits_per_invoice"});
         if (const auto f = p.find("webhook_grace"); f != p.end()) {
             out.webhook_grace = r.duration(f->second, "policy.webhook_grace", std::chrono::hours(24 * 7), "7d");
         }
@@ -87,6 +88,12 @@ void read_policy(const yaml_reader& r, const YAML::Node* n, const std::vector<st
             out.signature_failure_threshold =
                 r.integer(f->second, "policy.signature_failure_threshold", 1, 1'000'000, "an integer in 1..1000000");
         }
+        if (const auto f = p.find("max_line_quantity"); f != p.end())
+            out.max_line_quantity = r.integer(f->second, "policy.max_line_quantity", 1, 1'000'000'000,
+                                              "an integer in 1..1000000000");
+        if (const auto f = p.find("max_credits_per_invoice"); f != p.end())
+            out.max_credits_per_invoice = r.integer(f->second, "policy.max_credits_per_invoice", 1,
+                                                    1'000'000'000'000, "an integer in 1..1000000000000");
         if (const auto f = p.find("past_due_tier"); f != p.end()) {
             const std::string what = "\"keep\" or a tier from tiers (" + join(tiers) + ")";
             out.past_due_tier = r.name_string(f->second, "policy.past_due_tier", what);

@@ -32,6 +32,7 @@ std::vector<finding> run_rules(const window_input& stripe, const local_snapshot&
     const bool users = window || scope == diff_scope::user_rules;
     const bool webhook_log = window || scope == diff_scope::webhook_rules;
 
+    detail::check_invalid_objects(c);
     if (slice) {
         std::set<std::string> seen;
         for (const auto& inv : stripe.invoices)

@@ -29,8 +29,18 @@
 
 namespace reconciler {
 
-// Credits an invoice entitles to under the price map (proration lines excluded).
-std::int64_t invoice_credits(const invoice& inv, const diff_policy& policy);
+// Credits an invoice entitles to under the price map (proration lines
+// excluded), or why they cannot be trusted: a granting line's quantity is
+// negative or over policy.max_line_quantity, a product or the sum overflows
+// int64, or the total is over policy.max_credits_per_invoice. Checked
+// arithmetic: a wrapped number is never returned as credits.
+struct invoice_credits_result {
+    std::int64_t credits = 0;  // 0 when !ok()
+    std::string field;         // the field at fault ("lines.data[2].quantity"), when !ok()
+    std::string problem;       // a human line; empty when the credits can be trusted
+    bool ok() const noexcept { return problem.empty(); }
+};
+invoice_credits_result invoice_credits(const invoice& inv, const diff_policy& policy);
 
 // The tier a subscription state implies, or nullopt when it implies none.
 std::optional<std::string> target_tier(const subscription& sub, const diff_policy& policy);

@@ -114,6 +114,9 @@ bool invoice_uses_unknown_prices(ctx& c, const invoice& inv, unix_seconds at);
 
 // The rules, one family a file; each appends its findings to c.out.
 void check_invoice(ctx& c, const invoice& inv);           // diff_invoice_rules.cpp
+void check_invalid_objects(ctx& c);                       // diff_invalid_rules.cpp
+void flag_invalid(ctx& c, const invalid_object& o);       // diff_invalid_rules.cpp
+invalid_object out_of_range(const ctx& c, const invoice& inv, std::string field, std::string problem);
 void check_orphan_payments(ctx& c);                       // diff_invoice_rules.cpp
 void check_refunds(ctx& c);                               // diff_refund_rules.cpp
 void check_customer_tier(ctx& c, const std::vector<const subscription_state*>& states);  // diff_tier_rules.cpp

@@ -2,6 +2,7 @@
 // a window (or of one slice of it) and the app's side. Value types only.
 #pragma once
 
+#include "core/invalid_object.hpp"
 #include "core/model.hpp"
 
 #include <cstdint>
@@ -18,6 +19,10 @@ struct diff_policy {
     bool clawback = true;                // refund_or_dispute: revoke unused credits
     unix_seconds webhook_grace = 3600;   // a delivery younger than this may still arrive
     std::int64_t signature_failure_threshold = 3;
+    // Ceilings (config policy.max_line_quantity, policy.max_credits_per_invoice):
+    // a paid invoice over either is flagged invalid_stripe_object, never granted.
+    std::int64_t max_line_quantity = 10'000;
+    std::int64_t max_credits_per_invoice = 1'000'000;
 };
 
 // A Stripe event of the window, as the webhook checks need it.
@@ -65,6 +70,9 @@ struct window_input {
     // one: id -> Stripe status, or "" when Stripe answered 404.
     std::map<std::string, std::string> looked_up_invoices;
     std::map<std::string, std::string> request_ids;  // Stripe object id -> Request-Id it came with
+    // Objects that parsed as JSON but broke the schema: each becomes an
+    // invalid_stripe_object finding (in whichever scope is given them).
+    std::vector<invalid_object> invalid_objects;
 };
 
 // The app's side: users of the window's customers plus users with activity

@@ -134,16 +134,23 @@ void check_webhook_path(ctx& c, const invoice& inv, const local_user& user, unix
 void check_invoice(ctx& c, const invoice& inv) {
     if (!inv.paid) return;
     const unix_seconds at = inv.paid_at.value_or(inv.created);
+    // Out of range: flagged, and nothing else is said or done about it (a
+    // payment of -900 is neither recorded nor compared nor granted for).
+    // amount_paid 0 is a legitimate paid invoice (a 100% coupon).
+    if (inv.amount_paid < 0)
+        return flag_invalid(c, out_of_range(c, inv, "amount_paid",
+                                            "a paid invoice with amount_paid " + std::to_string(inv.amount_paid)));
+    const invoice_credits_result credits = invoice_credits(inv, c.policy);
+    if (!credits.ok()) return flag_invalid(c, out_of_range(c, inv, credits.field, credits.problem));
     const bool unknown_prices = invoice_uses_unknown_prices(c, inv, at);
     const local_user* user = c.idx.user_for(inv.customer, inv.customer_email);
     const local_payment* payment = c.idx.payment_for(inv.id);
     if (payment) check_recorded_payment(c, inv, user, *payment, at);
 
     if (unknown_prices) return;
-    const std::int64_t credits = invoice_credits(inv, c.policy);
-    if (credits <= 0 && !inv.lines_truncated) return;
+    if (credits.credits <= 0 && !inv.lines_truncated) return;
     if (!user || has_credit_event(*user, "grant", inv.id)) return;
-    add_credits_not_granted(c, inv, *user, payment, credits, at);
+    add_credits_not_granted(c, inv, *user, payment, credits.credits, at);
     if (!payment) check_webhook_path(c, inv, *user, at);
 }
 

@@ -1,5 +1,7 @@
 #include "core/diff_detail.hpp"
 
+#include "core/checked.hpp"
+
 #include <algorithm>
 
 namespace reconciler::detail {
@@ -49,10 +51,12 @@ void check_refunds(ctx& c) {
         }
         if (has_credit_event(*user, "revoke", cc.ch.id)) continue;
         std::int64_t granted = 0;
+        bool fits = true;
         for (const auto& e : user->credit_events)
-            if (e.kind == "grant" && e.source == cc.ch.invoice) granted += e.delta;
+            if (e.kind == "grant" && e.source == cc.ch.invoice) fits = fits && checked::add_into(granted, e.delta);
         const std::int64_t base = cc.ch.amount > 0 ? cc.ch.amount : cc.amount;
-        const std::int64_t due = granted > 0 ? granted * std::min(cc.amount, base) / base : 0;
+        // The refunded share of what was granted, without a 64-bit product.
+        const std::int64_t due = fits && granted > 0 ? checked::share(granted, std::min(cc.amount, base), base) : 0;
         if (due <= 0) {
             ++c.mem.passed_over["refunded_or_disputed_charge_without_credits_to_recover"];
             continue;

@@ -44,9 +44,12 @@ enum class diff_scope { window_rules, slice_rules, tier_rules, user_rules, webho
 //    before the slices raise them again. missed_events therefore decides
 //    nothing itself. unknown_customer is decided by the slices too
 //    (pending_customers() reports with the last slice).
-//  - unknown_price and billing_portal_misconfigured are decided by no part:
-//    their escalations are closed by a person (mapping the price, fixing the
-//    portal), never because a run did not see them again.
+//  - unknown_price, billing_portal_misconfigured and invalid_stripe_object
+//    are decided by no part: their escalations are closed by a person
+//    (mapping the price, fixing the portal, finding what sent a broken or
+//    out-of-range object), never because a run did not see them again: a
+//    checkpointed run does not fetch the object's time again, so not seeing
+//    it says nothing.
 const std::vector<finding_kind>& kinds_decided_by(diff_scope scope);
 
 }  // namespace reconciler

@@ -1,5 +1,7 @@
 #include "core/diff_detail.hpp"
 
+#include "core/checked.hpp"
+
 #include <set>
 #include <unordered_map>
 
@@ -16,9 +18,10 @@ void check_users(ctx& c) {
 
     for (const auto& u : c.local.users) {
         std::int64_t sum = 0;
+        bool sum_fits = true;  // a log that sums past int64 cannot match any balance
         std::vector<const credit_event*> consumes;
         for (const auto& e : u.credit_events) {
-            sum += e.delta;
+            sum_fits = checked::add_into(sum, e.delta) && sum_fits;
             const auto at = app_time(e.at);
             const bool in_window = at && c.in_window(*at);
             if (in_window && e.kind == "consume") consumes.push_back(&e);
@@ -30,20 +33,22 @@ void check_users(ctx& c) {
                 f.summary = "credit event " + e.id + " of " + u.email + " has no correlation id";
             }
         }
-        if (sum != u.ai_credits) {
+        if (!sum_fits || sum != u.ai_credits) {
             auto& f = c.add(finding_kind::balance_drift, team::data_platform, "user", u.email, 0);
             ctx::set_user(f, u);
-            f.evidence = json::object{{"ai_credits", u.ai_credits}, {"sum_of_credit_events", sum},
+            f.evidence = json::object{{"ai_credits", u.ai_credits},
+                                      {"sum_of_credit_events", sum_fits ? json::value(sum) : json::value(nullptr)},
                                       {"credit_events", static_cast<std::int64_t>(u.credit_events.size())}};
             f.summary = u.email + " has ai_credits " + std::to_string(u.ai_credits) + " but its credit events sum to " +
-                        std::to_string(sum);
+                        (sum_fits ? std::to_string(sum) : std::string("more than 64 bits hold"));
         }
 
         const auto usage_it = usage_by_user.find(u.id);
         const auto* usage = usage_it == usage_by_user.end() ? nullptr : &usage_it->second;
         std::int64_t used = 0;
         if (usage)
-            for (const auto* r : *usage) used += r->credits;
+            for (const auto* r : *usage)
+                if (!checked::add_into(used, r->credits)) used = INT64_MAX;
         if (u.ai_credits < 0 || (usage && consumes.empty())) {
             auto& f = c.add(finding_kind::negative_or_stuck_balance, team::data_platform, "user", u.email, 0);
             ctx::set_user(f, u);

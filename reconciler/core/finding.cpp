@@ -22,6 +22,7 @@ const char* to_string(finding_kind k) noexcept {
     case finding_kind::charge_without_invoice: return "charge_without_invoice";
     case finding_kind::unknown_price: return "unknown_price";
     case finding_kind::billing_portal_misconfigured: return "billing_portal_misconfigured";
+    case finding_kind::invalid_stripe_object: return "invalid_stripe_object";
     }
     return "unknown";
 }

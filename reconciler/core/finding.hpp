@@ -32,8 +32,9 @@ enum class finding_kind {
     charge_without_invoice,
     unknown_price,
     billing_portal_misconfigured,
+    invalid_stripe_object,
 };
-inline constexpr int finding_kind_count = 18;
+inline constexpr int finding_kind_count = 19;
 enum class team { billing_engineering, backend_engineering, data_platform, devops, stripe_support };
 
 const char* to_string(finding_kind k) noexcept;

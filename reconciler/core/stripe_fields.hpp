@@ -21,7 +21,8 @@ namespace json = boost::json;
 
 // `what` is "invoice in_123": every message names the object and the field.
 [[noreturn]] inline void fail(const std::string& what, std::string_view field, std::string_view expected) {
-    throw parse_error(what + ": field " + std::string(field) + ": expected " + std::string(expected));
+    throw parse_error(what + ": field " + std::string(field) + ": expected " + std::string(expected), std::string(field),
+                      std::string(expected));
 }
 
 inline const json::value* find(const json::object& o, std::string_view key) {

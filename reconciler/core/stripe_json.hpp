@@ -12,12 +12,22 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace reconciler {
 
 class parse_error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+    // A field of an object that is missing or of the wrong type: the field's
+    // path ("customer", "lines.data") and what was expected, for findings.
+    parse_error(const std::string& message, std::string field, std::string expected)
+        : std::runtime_error(message), field_(std::move(field)), expected_(std::move(expected)) {}
+    const std::string& field() const noexcept { return field_; }
+    const std::string& expected() const noexcept { return expected_; }
+
+private:
+    std::string field_, expected_;
 };
 
 // Limits applied to every body we parse: a hostile or broken peer must not be

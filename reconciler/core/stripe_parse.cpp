@@ -55,7 +55,9 @@ invoice parse_invoice(const json::object& o) {
     inv.customer = id_or_object(o, "customer", what);
     if (inv.customer.empty()) fail(what, "customer", "customer id");
     inv.customer_email = opt_string(o, "customer_email", what);
-    inv.status = opt_string(o, "status", what);
+    // Required, as `lines` below: without them a paid invoice would read as
+    // unpaid, or as paid for nothing (issue 19: hidden, never flagged).
+    inv.status = req_string(o, "status", what);
     inv.currency = opt_string(o, "currency", what);
     inv.billing_reason = opt_string(o, "billing_reason", what);
     inv.amount_paid = opt_int(o, "amount_paid", what).value_or(0);
@@ -77,12 +79,12 @@ invoice parse_invoice(const json::object& o) {
             }
         }
     }
-    if (const auto* lines = list_data(o, "lines", what, &inv.lines_truncated)) {
-        inv.lines.reserve(lines->size());
-        for (const auto& l : *lines) {
-            if (!l.is_object()) fail(what, "lines.data[]", "objects");
-            inv.lines.push_back(parse_line(l.get_object(), what));
-        }
+    const auto* lines = list_data(o, "lines", what, &inv.lines_truncated);
+    if (!lines) fail(what, "lines", "list of lines");
+    inv.lines.reserve(lines->size());
+    for (const auto& l : *lines) {
+        if (!l.is_object()) fail(what, "lines.data[]", "objects");
+        inv.lines.push_back(parse_line(l.get_object(), what));
     }
     return inv;
 }
@@ -237,7 +239,8 @@ event parse_event(const json::object& o) {
         else if (e.object_type == "charge") e.object = parse_charge(*obj);
         else if (e.object_type == "dispute") e.object = parse_dispute(*obj);
     } catch (const parse_error& err) {
-        throw parse_error(what + " (api_version " + e.api_version + "): " + err.what());
+        throw parse_error(what + " (api_version " + e.api_version + "): " + err.what(), "data.object." + err.field(),
+                          err.expected());
     }
     return e;
 }

@@ -1,5 +1,6 @@
 #include "pipeline/fetcher.hpp"
 
+#include "core/invalid_object.hpp"
 #include "core/json_log.hpp"
 #include "core/stripe_parse.hpp"
 
@@ -26,11 +27,13 @@ asio::awaitable<void> fetcher::fetch_disputed_charges(fetched& f) {
             co_await client_.list_all(q, [&](const list_page_info& p, list_envelope&& env) {
                 on_page(p);
                 for (auto& v : env.data) {
+                    if (!v.is_object()) continue;  // the dispute is retrieved below instead
                     const auto& o = v.as_object();
                     const auto* id = o.if_contains("id");
                     const auto* ch = o.if_contains("charge");
                     if (id && id->is_string() && ch && ch->is_object())
-                        expanded.emplace(std::string(id->as_string()), parse_charge(ch->as_object()));
+                        if (auto c = parse_or_note(parse_charge, *ch, p.resource, p.request_id, f.invalid_objects))
+                            expanded.emplace(std::string(id->as_string()), std::move(*c));
                 }
             });
         } catch (const stripe::stripe_error& e) {
@@ -56,7 +59,10 @@ asio::awaitable<void> fetcher::fetch_disputed_charges(fetched& f) {
     for (std::size_t k = 0; k < charges.size(); ++k) {
         const auto& [d, event_id] = f.disputes[missing[k]];
         record(list_page_info{charges[k].path, 1, charges[k].request_id, 1, false});
-        f.charge_cases.push_back(pinned_charge_case(event_id, parse_charge(*charges[k].object), d));
+        // Invalid: flagged; no refund_or_dispute can be computed from it.
+        if (auto ch = parse_or_note(parse_charge, *charges[k].object, charges[k].path, charges[k].request_id,
+                                    f.invalid_objects))
+            f.charge_cases.push_back(pinned_charge_case(event_id, std::move(*ch), d));
     }
 }
 
@@ -98,24 +104,29 @@ asio::awaitable<void> fetcher::link_charges_to_invoices(fetched& f) {
         cc.link_request_id = r.request_id;
         if (pinned_charges_name_invoices_) {
             record(list_page_info{r.path, 1, r.request_id, 1, false});
-            cc.ch.invoice = parse_charge(*r.object).invoice;
-            if (cc.ch.invoice.empty()) cc.unlinked = "Stripe names no invoice for the charge";
+            if (auto ch = parse_or_note(parse_charge, *r.object, r.path, r.request_id, f.invalid_objects))
+                cc.ch.invoice = ch->invoice;
+            else
+                cc.unlinked = "Stripe sent an invalid charge (flagged invalid_stripe_object)";
+            if (cc.ch.invoice.empty() && cc.unlinked.empty()) cc.unlinked = "Stripe names no invoice for the charge";
             continue;
         }
         const auto* data = r.object->if_contains("data");
         if (!data || !data->is_array())
             throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected a list of invoice payments");
         std::set<std::string> paid;
+        bool invalid = false;
         for (const auto& v : data->as_array()) {
-            if (!v.is_object()) throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected objects");
-            auto p = parse_invoice_payment(v.as_object());
-            if (p.status == "paid" && p.payment_intent == cc.ch.payment_intent) paid.insert(std::move(p.invoice));
+            auto p = parse_or_note(parse_invoice_payment, v, r.path, r.request_id, f.invalid_objects);
+            invalid = invalid || !p;
+            if (p && p->status == "paid" && p->payment_intent == cc.ch.payment_intent) paid.insert(std::move(p->invoice));
         }
         record(list_page_info{r.path, 1, r.request_id, data->as_array().size(), false});
         if (paid.size() == 1) {
             cc.ch.invoice = *paid.begin();
         } else if (paid.empty()) {
-            cc.unlinked = "no paid invoice payment for " + cc.ch.payment_intent;
+            cc.unlinked = "no paid invoice payment for " + cc.ch.payment_intent +
+                          (invalid ? " (an invalid one was flagged invalid_stripe_object)" : "");
         } else {
             std::string ids;
             for (const auto& id : paid) ids += (ids.empty() ? "" : ", ") + id;

@@ -26,6 +26,7 @@ struct fetched {
     std::map<std::string, customer> customers;
     std::map<std::string, std::string> looked_up_invoices;
     std::map<std::string, std::string> request_ids;
+    std::vector<invalid_object> invalid_objects;  // broke the schema: findings, never diffed
     std::int64_t objects = 0;  // listed (a slice's density: the next slice's length)
 
     // Payment is monotonic: a paid snapshot (event or list) wins over an

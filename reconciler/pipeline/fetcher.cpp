@@ -1,5 +1,6 @@
 #include "pipeline/fetcher.hpp"
 
+#include "core/invalid_object.hpp"
 #include "core/json_log.hpp"
 #include "core/stripe_parse.hpp"
 #include "core/timeutil.hpp"
@@ -51,8 +52,8 @@ asio::awaitable<void> fetcher::fetch_subscriptions(unix_seconds start) {
         co_await client_.list_all(subs, [this](const list_page_info& p, list_envelope&& env) {
             on_page(p);
             for (auto& v : env.data) {
-                auto sub = parse_subscription(v.as_object());
-                if (data_.subscriptions.add_current(sub, p.request_id)) ++result_.subscriptions_from_list;
+                auto sub = parse_or_note(parse_subscription, v, p.resource, p.request_id, window_invalid_);
+                if (sub && data_.subscriptions.add_current(*sub, p.request_id)) ++result_.subscriptions_from_list;
             }
         });
     }
@@ -64,8 +65,11 @@ asio::awaitable<void> fetcher::fetch_subscriptions(unix_seconds start) {
     for (const auto& id : ambiguous) sub_paths.push_back("/v1/subscriptions/" + id);
     auto subs = co_await client_.retrieve_all(std::move(sub_paths));
     for (auto& r : subs) {
-        data_.subscriptions.resolve(parse_subscription(*r.object), r.request_id);
         record(list_page_info{r.path, 1, r.request_id, 1, false});
+        // Unresolved when invalid: the events' newest state stands, and the
+        // object is flagged.
+        if (auto sub = parse_or_note(parse_subscription, *r.object, r.path, r.request_id, window_invalid_))
+            data_.subscriptions.resolve(std::move(*sub), r.request_id);
     }
 }
 
@@ -88,6 +92,8 @@ asio::awaitable<void> fetcher::finish_slice(fetched f, unix_seconds s, unix_seco
         for (auto& ev : d.events) data_.events.push_back(std::move(ev));
     }
     carried_.clear();
+    for (auto& o : window_invalid_) data_.invalid_objects.push_back(std::move(o));
+    window_invalid_.clear();
     if (!last) {
         for (auto it = data_.invoices.begin(); it != data_.invoices.end();) {
             if (it->second.paid_at.value_or(it->second.created) < e - slice_margin) {
@@ -127,7 +133,9 @@ asio::awaitable<void> fetcher::look_up_app_payments(unix_seconds s, unix_seconds
         data_.request_ids[id] = r.request_id;
         if (r.object) {
             record(list_page_info{r.path, 1, r.request_id, 1, false});
-            data_.looked_up_invoices[id] = parse_invoice(*r.object).status;
+            // Invalid: flagged, and no opinion on the app's payment.
+            if (auto inv = parse_or_note(parse_invoice, *r.object, r.path, r.request_id, data_.invalid_objects))
+                data_.looked_up_invoices[id] = inv->status;
         } else {
             data_.looked_up_invoices[id] = "";  // Stripe has no such invoice
         }
@@ -143,9 +151,10 @@ asio::awaitable<void> fetcher::fetch_invoices(fetched& f, unix_seconds s, unix_s
         on_page(p);
         f.objects += static_cast<std::int64_t>(p.object_count);
         for (auto& v : env.data) {
-            auto inv = parse_invoice(v.as_object());
-            if (inv.paid) f.add_invoice(std::move(inv), p.request_id);
-            else if (inv.status == "void") void_invoices_.emplace(std::move(inv.id), p.request_id);
+            auto inv = parse_or_note(parse_invoice, v, p.resource, p.request_id, f.invalid_objects);
+            if (!inv) continue;
+            if (inv->paid) f.add_invoice(std::move(*inv), p.request_id);
+            else if (inv->status == "void") void_invoices_.emplace(std::move(inv->id), p.request_id);
         }
     });
 }
@@ -156,9 +165,10 @@ asio::awaitable<void> fetcher::fetch_customers(fetched& f, unix_seconds s, unix_
         on_page(p);
         f.objects += static_cast<std::int64_t>(p.object_count);
         for (auto& v : env.data) {
-            auto c = parse_customer(v.as_object());
-            f.request_ids.emplace(c.id, p.request_id);
-            f.customers.emplace(c.id, std::move(c));
+            auto c = parse_or_note(parse_customer, v, p.resource, p.request_id, f.invalid_objects);
+            if (!c) continue;
+            f.request_ids.emplace(c->id, p.request_id);
+            f.customers.emplace(c->id, std::move(*c));
         }
     });
 }
@@ -178,13 +188,17 @@ asio::awaitable<void> fetcher::fetch_events(fetched& f, unix_seconds s, unix_sec
         on_page(p);
         f.objects += static_cast<std::int64_t>(p.object_count);
         if (!undelivered_only) {
-            for (auto& v : env.data) on_event(f, parse_event(v.as_object()), p.request_id);
+            for (auto& v : env.data)
+                if (auto ev = parse_or_note(parse_event, v, p.resource, p.request_id, f.invalid_objects))
+                    on_event(f, std::move(*ev), p.request_id);
             return;
         }
         std::vector<event_ref> refs;
         std::vector<std::string> ids;
         for (auto& v : env.data) {
-            const event ev = parse_event(v.as_object());
+            auto parsed = parse_or_note(parse_event, v, p.resource, p.request_id, window_invalid_);
+            if (!parsed) continue;
+            const event& ev = *parsed;
             f.subscriptions.add(ev, p.request_id);
             refs.push_back(event_ref{ev.id, ev.type, ev.created, ev.object_id});
             ids.push_back(ev.id);

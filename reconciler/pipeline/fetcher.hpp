@@ -99,6 +99,9 @@ private:
     // asked about yet: few (a void invoice is rare), and each answers one
     // lookup.
     std::unordered_map<std::string, std::string> void_invoices_;
+    // Objects of the window part (subscriptions, their events) that broke the
+    // schema: they join the next slice, whose rules flag them.
+    std::vector<invalid_object> window_invalid_;
     bool disputes_forbidden_ = false;    // the key may not list disputes (403 once)
     bool pinned_charges_name_invoices_;  // the pinned version renders charge.invoice
     progress_line progress_;

@@ -1,5 +1,6 @@
 #include "pipeline/fetcher.hpp"
 
+#include "core/invalid_object.hpp"
 #include "core/json_log.hpp"
 #include "core/stripe_parse.hpp"
 
@@ -31,10 +32,11 @@ asio::awaitable<std::optional<portal_audit_input>> fetcher::audit_portal() {
         const auto* data = r.object->if_contains("data");
         if (!data || !data->is_array())
             throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected a list of configurations");
-        for (const auto& v : data->as_array()) {
-            if (!v.is_object()) throw parse_error("retrieve " + r.path + " (" + r.request_id + "): expected objects");
-            in.configurations.push_back(parse_billing_portal_configuration(v.as_object()));
-        }
+        // An invalid configuration is flagged (with the last slice, whose
+        // fetched this is) and left out of the audit.
+        for (const auto& v : data->as_array())
+            if (auto c = parse_or_note(parse_billing_portal_configuration, v, r.path, r.request_id, data_.invalid_objects))
+                in.configurations.push_back(std::move(*c));
         record(list_page_info{r.path, 1, r.request_id, data->as_array().size(), false});
         if (const auto* more = r.object->if_contains("has_more"); more && more->is_bool() && more->as_bool())
             result_.notes.push_back("billing portal: over 100 active configurations; the newest 100 were checked");
@@ -53,7 +55,12 @@ asio::awaitable<std::optional<portal_audit_input>> fetcher::audit_portal() {
         for (std::size_t k = 0; k < prices.size(); ++k) {
             record(list_page_info{prices[k].path, 1, prices[k].request_id, prices[k].object ? 1u : 0u, false});
             // A price Stripe no longer has can be offered no more than an archived one.
-            if (!prices[k].object || !parse_price(*prices[k].object).active) in.archived_prices.insert(offered[k]);
+            if (!prices[k].object) {
+                in.archived_prices.insert(offered[k]);
+            } else if (auto p = parse_or_note(parse_price, *prices[k].object, prices[k].path, prices[k].request_id,
+                                              data_.invalid_objects)) {
+                if (!p->active) in.archived_prices.insert(offered[k]);
+            }
         }
     } catch (const stripe::stripe_error& e) {
         if (!forbidden(e, "billing portal prices not checked for archiving: the key lacks price read")) throw;

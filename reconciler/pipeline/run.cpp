@@ -146,6 +146,8 @@ diff_policy policy_of(const config& cfg) {
     p.clawback = cfg.corrections.clawback_refunds;
     p.webhook_grace = cfg.policy.webhook_grace.count();
     p.signature_failure_threshold = cfg.policy.signature_failure_threshold;
+    p.max_line_quantity = cfg.policy.max_line_quantity;
+    p.max_credits_per_invoice = cfg.policy.max_credits_per_invoice;
     return p;
 }
 

@@ -22,6 +22,7 @@ window_input to_window_input(fetched& f, unix_seconds start, unix_seconds end) {
     while (!f.invoices.empty()) in.invoices.push_back(std::move(f.invoices.extract(f.invoices.begin()).mapped()));
     in.subscriptions = f.subscriptions.states();
     in.request_ids = std::move(f.request_ids);
+    in.invalid_objects = std::move(f.invalid_objects);
     return in;
 }
 

@@ -734,4 +734,22 @@ BOOST_AUTO_TEST_CASE(policies_and_caps_parse_and_refuse_nonsense) {
     BOOST_TEST(contains(msg, "unknown key corrections.balance_drift"));
 }
 
+// Issue 19: the ceilings on what one Stripe invoice may ask for.
+BOOST_AUTO_TEST_CASE(invoice_ceilings_default_parse_and_refuse_nonsense) {
+    const std::string base = "database: {path: app.db}\noutput: {dir: out}\nprices: {price_a: {tier: pro, credits: 10}}\n";
+    auto cfg = parse_config(base, "c.yaml");
+    BOOST_TEST(cfg.policy.max_line_quantity == 10'000);
+    BOOST_TEST(cfg.policy.max_credits_per_invoice == 1'000'000);
+    cfg = parse_config(base + "policy: {max_line_quantity: 50, max_credits_per_invoice: 2000}\n", "c.yaml");
+    BOOST_TEST(cfg.policy.max_line_quantity == 50);
+    BOOST_TEST(cfg.policy.max_credits_per_invoice == 2000);
+    for (const char* bad : {"policy: {max_line_quantity: 0}\n", "policy: {max_line_quantity: -5}\n",
+                            "policy: {max_line_quantity: 1000000001}\n", "policy: {max_credits_per_invoice: 0}\n",
+                            "policy: {max_credits_per_invoice: 1000000000001}\n",
+                            "policy: {max_credits_per_invoice: lots}\n"}) {
+        const auto msg = config_error_of([&] { parse_config(base + bad, "c.yaml"); });
+        BOOST_TEST((contains(msg, "policy.max_line_quantity") || contains(msg, "policy.max_credits_per_invoice")), msg);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

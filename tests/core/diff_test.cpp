@@ -789,3 +789,141 @@ BOOST_AUTO_TEST_CASE(slices_find_what_the_whole_window_finds) {
 
 BOOST_AUTO_TEST_SUITE_END()
 
+
+// Issue 19: Stripe data (or a rewriting proxy in front of it) that must never
+// turn into a wrong correction. Each hostile invoice is flagged
+// invalid_stripe_object with no correction, and the others still get theirs.
+BOOST_AUTO_TEST_SUITE(hostile_stripe_data)
+
+namespace {
+
+std::vector<finding> of_kind(const std::vector<finding>& all, finding_kind k) {
+    std::vector<finding> out;
+    for (const auto& f : all)
+        if (f.kind == k) out.push_back(f);
+    return out;
+}
+
+// One hostile invoice for cus_1 beside a normal one for cus_2: the hostile one
+// is the only invalid_stripe_object, carries no correction and names the
+// field; the normal one is still granted.
+void expect_flagged_not_granted(const invoice& hostile, const std::string& field, const diff_policy& p = policy()) {
+    auto in = window();
+    in.invoices.push_back(hostile);
+    in.invoices.push_back(paid_invoice("in_ok", "cus_2", "price_pro"));
+    in.request_ids[hostile.id] = "req_hostile";
+    const auto all = diff(in, snap({user(1, "cus_1", "team"), user(2, "cus_2")}), p);
+    const auto bad = of_kind(all, finding_kind::invalid_stripe_object);
+    BOOST_REQUIRE_EQUAL(bad.size(), 1u);
+    BOOST_TEST(bad[0].subject_id == hostile.id);
+    BOOST_TEST(bad[0].owner == team::backend_engineering);
+    BOOST_TEST(!bad[0].correction);
+    BOOST_TEST(bad[0].evidence.at("field").as_string() == field);
+    BOOST_TEST(bad[0].evidence.at("stripe_request_id").as_string() == "req_hostile");
+    BOOST_TEST(bad[0].evidence.at("paid_invoice").as_bool());
+    for (const auto& f : all) {
+        if (f.subject_id != hostile.id) continue;
+        BOOST_TEST(!f.correction, to_string(f.kind) << " of the hostile invoice proposes a correction");
+    }
+    const auto granted = of_kind(all, finding_kind::credits_not_granted);
+    BOOST_REQUIRE_EQUAL(granted.size(), 1u);
+    BOOST_TEST(granted[0].subject_id == "in_ok");
+    BOOST_TEST(granted[0].correction->credits == 1000);
+}
+
+}  // namespace
+
+// The issue's numbers: 5000 credits x 3689348814741911 wraps to a small
+// plausible grant; 4e15 wraps to 1.55e18 and tripped the blast cap.
+BOOST_AUTO_TEST_CASE(overflowing_quantity_is_flagged_never_granted) {
+    auto p = policy();
+    p.max_line_quantity = INT64_MAX;  // only the overflow check stands between it and a grant
+    p.max_credits_per_invoice = INT64_MAX;
+    expect_flagged_not_granted(paid_invoice("in_wrap", "cus_1", "price_team", 3689348814741911), "lines.data[0].quantity",
+                               p);
+    expect_flagged_not_granted(paid_invoice("in_big", "cus_1", "price_team", 4'000'000'000'000'000), "lines.data[0].quantity",
+                               p);
+    // Two lines that each fit but whose sum does not.
+    auto two = paid_invoice("in_sum", "cus_1", "price_team", INT64_MAX / 5000);
+    two.lines.push_back(two.lines[0]);
+    expect_flagged_not_granted(two, "lines.data[1].quantity", p);
+}
+
+BOOST_AUTO_TEST_CASE(ceilings_on_line_quantity_and_invoice_credits) {
+    auto p = policy();
+    p.max_line_quantity = 100;
+    p.max_credits_per_invoice = 400'000;
+    expect_flagged_not_granted(paid_invoice("in_q", "cus_1", "price_team", 101), "lines.data[0].quantity", p);
+    // 80 x 5000 = 400000: at the ceiling, granted.
+    auto at = window();
+    at.invoices.push_back(paid_invoice("in_at", "cus_1", "price_team", 80));
+    const auto ok = of_kind(diff(at, snap({user(1, "cus_1", "team")}), p), finding_kind::credits_not_granted);
+    BOOST_REQUIRE_EQUAL(ok.size(), 1u);
+    BOOST_TEST(ok[0].correction->credits == 400'000);
+    // 81 x 5000: over it.
+    expect_flagged_not_granted(paid_invoice("in_c", "cus_1", "price_team", 81), "lines", p);
+    // A line on a price that grants nothing is not bounded (metered usage).
+    auto metered = window();
+    p.prices["price_metered"] = {"", 0};
+    auto inv = paid_invoice("in_m", "cus_1", "price_team", 1);
+    inv.lines.push_back(invoice_line{"il_m", "price_metered", 5'000'000, 0, false});
+    metered.invoices.push_back(inv);
+    const auto m = diff(metered, snap({user(1, "cus_1", "team")}), p);
+    BOOST_TEST(of_kind(m, finding_kind::invalid_stripe_object).empty());
+    BOOST_TEST(of_kind(m, finding_kind::credits_not_granted).size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(negative_amount_or_quantity_is_flagged_never_recorded) {
+    auto neg = paid_invoice("in_neg", "cus_1", "price_pro");
+    neg.amount_paid = -900;
+    expect_flagged_not_granted(neg, "amount_paid");
+    // Even when the app recorded a payment: no amount_mismatch asks to make it -900.
+    auto in = window();
+    in.invoices.push_back(neg);
+    const auto all = diff(in, snap({user(1, "cus_1")}, {local_payment{"in_neg", "cus_1", 1, 2000, "usd", "paid", ""}}),
+                          policy());
+    BOOST_TEST(of_kind(all, finding_kind::amount_mismatch).empty());
+    auto negq = paid_invoice("in_negq", "cus_1", "price_team", -3);
+    negq.amount_paid = 6000;
+    expect_flagged_not_granted(negq, "lines.data[0].quantity");
+}
+
+// The fetch hands over objects that broke the schema; each is one finding,
+// with the page's Request-Id, the list and the field, and the run goes on.
+BOOST_AUTO_TEST_CASE(objects_that_broke_the_schema_become_findings) {
+    auto in = window();
+    in.invoices.push_back(paid_invoice("in_ok", "cus_2", "price_pro"));
+    invalid_object o;
+    o.object_type = "invoice";
+    o.object_id = "in_bad";
+    o.customer = "cus_1";
+    o.resource = "/v1/invoices";
+    o.request_id = "req_page";
+    o.field = "amount_paid";
+    o.problem = "invoice in_bad: field amount_paid: expected integer";
+    o.paid = true;
+    in.invalid_objects.push_back(o);
+    in.invalid_objects.push_back(o);  // the same object in an event and a list: one finding
+    invalid_object unreadable;
+    unreadable.resource = "/v1/events";
+    unreadable.request_id = "req_ev";
+    unreadable.problem = "a listed item is not a JSON object";
+    in.invalid_objects.push_back(unreadable);
+    for (auto scope : {diff_scope::slice_rules, diff_scope::window_rules}) {
+        diff_memory memory;
+        const auto all = diff(in, snap({user(1, "cus_1"), user(2, "cus_2")}), policy(), scope, memory);
+        const auto bad = of_kind(all, finding_kind::invalid_stripe_object);
+        BOOST_REQUIRE_EQUAL(bad.size(), 2u);
+        BOOST_TEST(bad[0].subject_type == "invoice");
+        BOOST_TEST(bad[0].subject_id == "in_bad");
+        BOOST_TEST(bad[0].user_id.value_or(0) == 1);
+        BOOST_TEST(bad[0].evidence.at("stripe_request_id").as_string() == "req_page");
+        BOOST_TEST(bad[0].evidence.at("list").as_string() == "/v1/invoices");
+        BOOST_TEST(bad[0].evidence.at("field").as_string() == "amount_paid");
+        BOOST_TEST(bad[0].summary.find("req_page") != std::string::npos);
+        BOOST_TEST(bad[1].subject_type == "stripe_object");
+        BOOST_TEST(bad[1].subject_id == "unreadable@req_ev");
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

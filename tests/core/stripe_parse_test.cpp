@@ -2,6 +2,8 @@
 // API shapes (pre- and post-2025-03-31 "basil").
 #include "core/stripe_parse.hpp"
 
+#include "core/invalid_object.hpp"
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/test/unit_test.hpp>
@@ -308,11 +310,11 @@ BOOST_AUTO_TEST_CASE(list_pages_keep_what_the_models_read) {
     // keys and values; a kept key spelled with an escape is still kept.
     const auto page = parse_list_envelope(
         R"({"object":"list","has_more":false,"url":"/v1/invoices","data":[{"id":"in_1",)"
-        R"("metadata":{"a":[1,{"b":"c\"d"}],"e":null},"desc\u0072iption":"x\ny","cust\u006fmer":"cus_1",)"
+        R"("metadata":{"a":[1,{"b":"c\"d"}],"e":null},"desc\u0072iption":"x\ny","cust\u006fmer":"cus_1","status":"paid",)"
         R"("footer":[[],{}],"lines":{"object":"list","has_more":false,"data":[{"id":"il_1","amount":5,)"
         R"("discounts":[{"x":1}],"price":{"id":"price_1","unit_amount":5}}]},"created":1700000000}]})");
     const auto& o = page.data.at(0).as_object();
-    BOOST_TEST(o.size() == 4u);  // id, customer, lines, created
+    BOOST_TEST(o.size() == 5u);  // id, customer, status, lines, created
     BOOST_TEST(!o.contains("metadata"));
     BOOST_TEST(o.at("customer").as_string() == "cus_1");
     const auto inv = parse_invoice(o);
@@ -368,6 +370,90 @@ BOOST_AUTO_TEST_CASE(error_envelope) {
     BOOST_TEST(e->type == "invalid_request_error");
     BOOST_TEST(!parse_error_body("<html>bad gateway</html>"));
     BOOST_TEST(!parse_error_body(R"({"object":"list"})"));
+}
+
+// Issue 19, one rule for objects that parse as JSON but break the schema:
+// each is described (type, id, the field, what was wrong, the Request-Id of
+// its page) for an invalid_stripe_object finding, never thrown. Before, a
+// paid invoice without status or lines was skipped silently, and a missing
+// customer or an amount sent as a string failed the whole run.
+BOOST_AUTO_TEST_CASE(malformed_objects_are_noted_not_thrown_nor_dropped) {
+    struct shape {
+        const char* name;
+        void (*breaks)(json::object&);
+        const char* field;
+    };
+    const shape shapes[] = {
+        {"missing customer", [](json::object& o) { o.erase("customer"); }, "customer"},
+        {"customer of the wrong type", [](json::object& o) { o["customer"] = 42; }, "customer"},
+        {"missing status (basil: paid only through status)", [](json::object& o) { o.erase("status"); }, "status"},
+        {"missing lines", [](json::object& o) { o.erase("lines"); }, "lines"},
+        {"lines not a list", [](json::object& o) { o["lines"] = "il_1"; }, "lines"},
+        {"amount as a string", [](json::object& o) { o["amount_paid"] = "4000"; }, "amount_paid"},
+        {"amount as a float", [](json::object& o) { o["amount_paid"] = 40.5; }, "amount_paid"},
+        {"created missing", [](json::object& o) { o.erase("created"); }, "created"},
+        {"quantity as a string", [](json::object& o) {
+             o["lines"].as_object()["data"].as_array()[0].as_object()["quantity"] = "2";
+         }, "quantity"},
+    };
+    for (const auto& s : shapes) {
+        BOOST_TEST_CONTEXT(s.name) {
+            auto o = old_invoice();
+            s.breaks(o);
+            std::vector<invalid_object> out;
+            const auto inv = parse_or_note(parse_invoice, json::value(o), "/v1/invoices", "req_1", out);
+            BOOST_TEST(!inv);
+            BOOST_REQUIRE_EQUAL(out.size(), 1u);
+            BOOST_TEST(out[0].object_type == "invoice");
+            BOOST_TEST(out[0].object_id == "in_old");
+            BOOST_TEST(out[0].field == s.field);
+            BOOST_TEST(out[0].request_id == "req_1");
+            BOOST_TEST(out[0].resource == "/v1/invoices");
+            BOOST_TEST(out[0].paid == (s.field != std::string("status") || o.contains("paid")));
+            BOOST_TEST(!out[0].problem.empty());
+        }
+    }
+    // A basil invoice without status: paid by nothing else, still noted as
+    // the invoice it is (not paid-looking, but not silently unpaid either).
+    auto b = basil_invoice();
+    b.erase("status");
+    std::vector<invalid_object> out;
+    BOOST_TEST(!parse_or_note(parse_invoice, b, "/v1/invoices", "req_2", out));
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].object_id == "in_new");
+    // A good object goes through, nothing noted.
+    BOOST_TEST(parse_or_note(parse_invoice, old_invoice(), "/v1/invoices", "req_3", out).has_value());
+    BOOST_TEST(out.size() == 1u);
+    // A listed item that is not an object at all.
+    BOOST_TEST(!parse_or_note(parse_customer, json::value(17), "/v1/customers", "req_4", out));
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[1].object_id.empty());
+    BOOST_TEST(out[1].request_id == "req_4");
+}
+
+// An event whose invoice broke the schema names the invoice (a paid invoice
+// hidden in invoice.paid is still a paid invoice), the event and the field.
+BOOST_AUTO_TEST_CASE(malformed_object_inside_an_event_names_the_object) {
+    auto inv = basil_invoice();
+    inv["amount_paid"] = "2000";
+    json::object ev{{"id", "evt_9"}, {"object", "event"}, {"type", "invoice.paid"}, {"created", 1750000060},
+                    {"api_version", "2025-03-31.basil"}, {"data", json::object{{"object", inv}}}};
+    std::vector<invalid_object> out;
+    BOOST_TEST(!parse_or_note(parse_event, json::value(ev), "/v1/events", "req_ev", out));
+    BOOST_REQUIRE_EQUAL(out.size(), 1u);
+    BOOST_TEST(out[0].object_type == "invoice");
+    BOOST_TEST(out[0].object_id == "in_new");
+    BOOST_TEST(out[0].event_id == "evt_9");
+    BOOST_TEST(out[0].customer == "cus_2");
+    BOOST_TEST(out[0].paid);
+    BOOST_TEST(out[0].field == "data.object.amount_paid");
+    BOOST_TEST(out[0].created == 1750000000);
+    // An event without a readable object: the event is the subject.
+    json::object bare{{"id", "evt_10"}, {"object", "event"}, {"type", "invoice.paid"}, {"created", 5}};
+    BOOST_TEST(!parse_or_note(parse_event, json::value(bare), "/v1/events", "req_ev", out));
+    BOOST_REQUIRE_EQUAL(out.size(), 2u);
+    BOOST_TEST(out[1].object_type == "event");
+    BOOST_TEST(out[1].object_id == "evt_10");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -45,4 +45,21 @@ BOOST_AUTO_TEST_CASE(a_tier_fix_moves_no_credits_and_a_tripped_guard_refuses_eve
     BOOST_TEST(g.check(grant(2, 1)) == "a blast-radius cap was reached earlier in this run");
 }
 
+// Issue 19: the guard's sums are checked. Unchecked, a correction of
+// INT64_MAX credits after one of 1 wrapped the run's total negative and
+// passed every cap.
+BOOST_AUTO_TEST_CASE(sums_that_would_wrap_are_over_the_cap) {
+    const limits_config l{10, INT64_MAX, INT64_MAX};
+    blast_guard g(l);
+    g.count(grant(1, 1), 1);
+    BOOST_TEST(g.check(grant(2, INT64_MAX)) == "limits.max_credits_per_run");
+    BOOST_TEST(g.check(grant(1, INT64_MAX)) == "limits.max_credits_per_run");
+    const limits_config no_caps{10, INT64_MAX, INT64_MAX};
+    blast_guard u(no_caps);  // a sum that just fits is admitted
+    g.count(grant(3, INT64_MAX - 1), INT64_MAX - 1);  // saturates, never wraps
+    BOOST_TEST(g.check(grant(4, 5)) == "limits.max_credits_per_run");
+    u.count(grant(7, 5), 5);
+    BOOST_TEST(u.check(grant(7, INT64_MAX - 5)) == "");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

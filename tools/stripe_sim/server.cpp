@@ -314,6 +314,7 @@ struct server::impl {
         const std::string_view api_version =
             version != req.end() ? std::string_view(version->value()) : std::string_view(opts.default_api_version);
         http_result result = opts.data->handle_get(target, api_version);
+        if (opts.rewrite_body && result.status < 300) result.body = opts.rewrite_body(target, std::move(result.body));
         if (result.status < 300 && f != fault::reset && f != fault::truncated)
             n_ok.fetch_add(1, std::memory_order_relaxed);
         return finish(result.status, std::move(result.body), f);

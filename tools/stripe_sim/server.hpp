@@ -37,8 +37,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reconciler::sim {
@@ -76,6 +78,11 @@ struct server_options {
     // The version requests without Stripe-Version get, like an account's
     // default API version; one of dataset::supported_api_versions().
     std::string default_api_version = "2025-03-31.basil";
+    // Test only: a rewriting proxy in front of "Stripe" (issue 19's hostile
+    // objects). Given each 2xx GET's target and body, returns the body to
+    // send; called on the server's threads, so it must be thread-safe. Empty:
+    // bodies as the dataset renders them. No command-line flag sets it.
+    std::function<std::string(std::string_view target, std::string body)> rewrite_body;
 };
 
 // One request to the webhook receiver.

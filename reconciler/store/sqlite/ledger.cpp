@@ -5,6 +5,7 @@
 #include "store/sqlite/escalations.hpp"
 #include "store/sqlite/sql.hpp"
 #include "store/sqlite/users.hpp"
+#include "core/checked.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -44,8 +45,15 @@ void write_credits(connection& cn, const proposed_correction& c, const local_use
                    const std::string& metadata_text, std::int64_t delta, const char* kind,
                    const std::string& correlation_id, const std::string& now, apply_result& r, json::object& details) {
     auto m = parse_metadata(metadata_text, user.id);
+    // Checked: a balance that wraps is a wrong balance written (the
+    // transaction rolls back and the correction is reported failed).
+    const auto after = checked::add(m.ai_credits, delta);
+    if (!after)
+        throw store_error("apply " + std::string(kind) + " of " + std::to_string(delta) + " credits to user " +
+                          std::to_string(user.id) + ": the balance " + std::to_string(m.ai_credits) +
+                          " would overflow 64 bits");
     r.credit_event_id = random_credit_event_id();
-    r.balance_after = m.ai_credits + delta;
+    r.balance_after = *after;
     add_credit_event(m, new_credit_event{r.credit_event_id, delta, kind, c.reason, c.source, correlation_id, now},
                      r.balance_after);
     write_metadata(cn, user.id, m);
