@@ -204,7 +204,7 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
     report.request_ids_done();
     db.finish_run(result.run_id, result.succeeded,
                   store::run_totals{result.pages, result.objects, result.tally.total, result.applied()}, result.error);
-    write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr);
+    write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr, &db);
     write_metrics(cfg.output.dir, result);
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},
@@ -231,6 +231,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     result.config_hash = cfg.content_hash;
     result.api_version = cfg.stripe.api_version;
     const secrets keys = read_secrets(cfg);
+    // The report's Dashboard links: test or live path, connected account prefix.
+    result.livemode = keys.stripe_key.rfind("sk_live_", 0) == 0 || keys.stripe_key.rfind("rk_live_", 0) == 0;
+    result.stripe_account = cfg.stripe.account;
 
     // Setup problems end the run here, before it writes anything, not even
     // the run lock's file (exit 2): a database that is not the app's, a bad

@@ -2,6 +2,7 @@
 
 #include "report/csv.hpp"
 #include "report/html.hpp"
+#include "report/html_parts.hpp"
 #include "report/markdown.hpp"
 #include "report/report_items.hpp"
 #include "report/report_view.hpp"
@@ -11,7 +12,14 @@ namespace reconciler {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-void write_report(const run_result& r, store::store* db) {
+namespace {
+
+// How many runs the trend and the index show.
+constexpr int trend_runs = 30;
+
+}  // namespace
+
+void write_report(const run_result& r, store::store* db, store::support_queries* runs) {
     if (r.report_dir.empty()) return;
     const json::object report = report_json(r);
     detail::write_file_with(r.report_dir / "report.json",
@@ -31,11 +39,14 @@ void write_report(const run_result& r, store::store* db) {
         });
     };
     const report_view view(report, std::move(streams));
-    detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) { render_html(out, view); });
-    detail::write_file_with(r.report_dir / "findings.csv",
-                            [&](std::ostream& out) { render_findings_csv(out, view.findings); });
+    const auto history = runs != nullptr ? runs->recent_runs(trend_runs) : std::vector<store::run_summary>{};
+    detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) { render_html(out, view, history); });
+    detail::write_file_with(r.report_dir / "findings.csv", [&](std::ostream& out) {
+        render_findings_csv(out, view.findings, csv_run{view.run_id, view.window_start, view.window_end});
+    });
     detail::write_file(r.report_dir / "summary.md", render_summary_md(view));
     detail::point_latest_at(r.report_dir);
+    if (runs != nullptr) detail::write_runs_index(r.report_dir.parent_path(), history);
 }
 
 }  // namespace reconciler

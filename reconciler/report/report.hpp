@@ -5,6 +5,7 @@
 //   <output.dir>/run-<id>/findings.csv             for a spreadsheet (csv.hpp)
 //   <output.dir>/run-<id>/*.jsonl, request_ids.txt the run's spools (report_writer.hpp)
 //   <output.dir>/latest -> run-<id>                (report_dir.hpp)
+//   <output.dir>/index.html                        the runs, newest first (index_page.cpp)
 //   <output.dir>/reconciler.prom                   metrics (metrics.hpp)
 // What a run and its caller use: include this one.
 #pragma once
@@ -22,6 +23,8 @@ namespace reconciler {
 // the findings and the corrections from their spools and the open
 // escalations from `db` (null: the report lists none, as for a dry or failed
 // run): none of them is ever all in memory. Then points `latest` at the run.
-void write_report(const run_result& r, store::store* db);
+// With `runs` (the database, for any run), report.html gets the trend of the
+// last runs and <output.dir>/index.html lists them (index_page.cpp).
+void write_report(const run_result& r, store::store* db, store::support_queries* runs = nullptr);
 
 }  // namespace reconciler

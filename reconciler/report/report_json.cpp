@@ -36,6 +36,8 @@ json::object run_fields(const run_result& r) {
         {"duration_seconds", r.finished_at - r.started_at},
         {"config_hash", r.config_hash},
         {"stripe_api_version", r.api_version},
+        {"livemode", r.livemode},
+        {"stripe_account", r.stripe_account.empty() ? json::value(nullptr) : json::value(r.stripe_account)},
         {"pages", r.pages},
         {"objects", r.objects},
         {"requests", r.requests},

@@ -56,9 +56,10 @@ void report_writer::entitlement_change(const json::object& line) {
 }
 
 void report_writer::findings(run_result& r) {
+    const detail::run_stamp stamp = detail::run_stamp_of(r);
     for (const auto& o : r.outcomes) {
         std::optional<json::object> applied;
-        const json::object item = detail::finding_item(o, applied);
+        const json::object item = detail::finding_item(o, applied, stamp);
         findings_ << json::serialize(item) << '\n';
         r.tally.add(o);
         if (applied) corrections_ << json::serialize(*applied) << '\n';
