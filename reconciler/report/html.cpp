@@ -127,70 +127,6 @@ void head_and_header(page& p, const report_view& v) {
     h += "</header>\n";
 }
 
-void totals_and_kinds(page& p, const totals_model& t) {
-    std::string& h = p.h;
-    h += "<h2 id=\"totals\">Totals</h2>\n<div class=\"grid\">\n<table class=\"narrow totals\">\n<thead><tr><th>Total</th>"
-         "<th class=\"num\">Count</th></tr></thead>\n<tbody>\n";
-    h += "<tr><th>Findings</th><td class=\"num big\" data-total=\"findings\">" + std::to_string(t.findings) +
-         "</td></tr>\n";
-    h += "<tr><th>Applied</th><td class=\"num big\" data-total=\"applied\">" + std::to_string(t.applied) +
-         "</td></tr>\n";
-    h += "<tr><th>Flagged for a team</th><td class=\"num big\" data-total=\"flagged\">" + std::to_string(t.flagged) +
-         "</td></tr>\n</tbody></table>\n";
-    h += "<table class=\"narrow\">\n<thead><tr><th>Disposition</th><th class=\"num\">Findings</th></tr></thead>\n"
-         "<tbody>\n";
-    for (const auto& [d, n] : t.by_disposition)
-        h += "<tr><td>" + badge(d) + "</td><td class=\"num\" data-disposition-total=\"" + html_escape(d) + "\">" +
-             std::to_string(n) + "</td></tr>\n";
-    if (t.by_disposition.empty()) h += "<tr><td colspan=\"2\" class=\"muted\">No findings.</td></tr>\n";
-    h += "</tbody></table>\n</div>\n";
-
-    h += "<h2 id=\"by-kind\">Findings by kind</h2>\n";
-    if (t.by_kind.empty()) {
-        h += "<p class=\"muted\">No findings.</p>\n";
-        return;
-    }
-    h += "<div class=\"grid\">\n<table>\n<thead><tr><th>Kind</th><th class=\"num\">Findings</th></tr></thead>\n"
-         "<tbody>\n";
-    for (const auto& [kind, n] : t.by_kind)
-        h += "<tr><td class=\"kind\"><code>" + html_escape(kind) + "</code></td><td class=\"num\" data-kind-total=\"" +
-             html_escape(kind) + "\">" + std::to_string(n) + "</td></tr>\n";
-    h += "</tbody></table>\n<div>" + kind_chart_svg(t.by_kind) + "</div>\n</div>\n";
-}
-
-void by_team(page& p, const totals_model& t) {
-    std::string& h = p.h;
-    h += "<h2 id=\"by-team\">Findings by team</h2>\n";
-    // Every team of either breakdown gets a row; a team missing from one shows 0 there.
-    std::vector<std::string> teams;
-    for (const auto& r : t.by_team) teams.push_back(r.first);
-    for (const auto& r : t.flagged_by_team)
-        if (std::find(teams.begin(), teams.end(), r.first) == teams.end()) teams.push_back(r.first);
-    if (teams.empty()) {
-        h += "<p class=\"muted\">No findings.</p>\n";
-        return;
-    }
-    h += "<table class=\"narrow\">\n<thead><tr><th>Team</th><th class=\"num\">Findings</th>"
-         "<th class=\"num\">Flagged for the team</th></tr></thead>\n<tbody>\n";
-    auto lookup = [](const breakdown& b, const std::string& k) -> std::optional<std::int64_t> {
-        for (const auto& r : b)
-            if (r.first == k) return r.second;
-        return std::nullopt;
-    };
-    for (const auto& team : teams) {
-        const auto all = lookup(t.by_team, team);
-        const auto flagged = lookup(t.flagged_by_team, team);
-        h += "<tr><td>" + html_escape(team) + "</td>";
-        h += all ? "<td class=\"num\" data-team-total=\"" + html_escape(team) + "\">" + std::to_string(*all) + "</td>"
-                 : std::string("<td class=\"num muted\">—</td>");
-        h += flagged ? "<td class=\"num\" data-team-flagged=\"" + html_escape(team) + "\">" +
-                           std::to_string(*flagged) + "</td>"
-                     : std::string("<td class=\"num muted\">0</td>");
-        h += "</tr>\n";
-    }
-    h += "</tbody></table>\n";
-}
-
 void corrections(page& p, const report_view& v, const dashboard_context& links) {
     std::string& h = p.h;
     std::size_t count = 0;
@@ -302,7 +238,8 @@ void findings(page& p, const report_view& v, const dashboard_context& links) {
             here.livemode = live->get_bool();
         h += "<tr id=\"finding-" + std::to_string(++n) + "\" data-kind=\"" + html_escape(kind) + "\" data-team=\"" +
              html_escape(team) + "\" data-disposition=\"" + html_escape(disposition) + "\" data-user=\"" +
-             html_escape(email) + "\"><td class=\"kind\"><code>" + html_escape(kind) + "</code></td>";
+             html_escape(email) + "\" data-subject=\"" + html_escape(subject) + "\"><td class=\"kind\"><code>" +
+             html_escape(kind) + "</code></td>";
         h += "<td data-sort=\"" + html_escape(subject) + "\"><span class=\"muted small\">" +
              html_escape(str_at(f, "subject_type")) + "</span><br>" + linked_code_html(subject, here);
         if (!customer.empty() && customer != subject)
@@ -342,12 +279,14 @@ void render_html(std::ostream& out, const report_view& view, const std::vector<s
     head_and_header(p, view);
     action_summary_html(p.h, view);
     if (!history.empty()) {
-        p.h += "<h2 id=\"trend\">Trend: the last " + std::to_string(history.size()) + " runs</h2>\n" +
+        p.h += "<h2 id=\"trend\">Trend: " +
+               (history.size() == 1 ? std::string("the first run") : "the last " + std::to_string(history.size()) + " runs") +
+               " kept in the database</h2>\n" +
                trend_svg(history) + "<details><summary>The trend's numbers</summary>\n" + trend_table_html(history) +
                "</details>\n";
     }
-    totals_and_kinds(p, view.totals);
-    by_team(p, view.totals);
+    totals_html(p.h, view.totals);
+    by_team_html(p.h, view.totals);
     corrections(p, view, links);
     escalations(p, view, links);
     manifest_html(p.h, view);

@@ -42,8 +42,9 @@ std::map<std::string, team_needs> needs_by_team(const report_view& v) {
             ++t.watching;
             return;
         }
-        // Without records every flagged finding is this run's.
-        if (!v.escalation_records || is_new(e, started_at)) ++t.fresh;
+        // Without records every flagged finding is this run's; a report
+        // without "new" (older runs) is read by first_seen.
+        if (!v.escalation_records || e.is_new.value_or(is_new(e, started_at))) ++t.fresh;
         else ++t.still_open;
         if (t.oldest_anchor.empty() || (e.age_days && (!t.oldest_age || *e.age_days > *t.oldest_age))) {
             t.oldest_age = e.age_days;
@@ -113,7 +114,7 @@ void teams_table(std::string& h, const report_view& v, const std::map<std::strin
         h += "<tr><td>" + (t.first_anchor.empty() ? key : link(t.first_anchor, key)) + "</td>";
         h += "<td class=\"num\" data-team-new=\"" + key + "\">" + std::to_string(t.fresh) + "</td>";
         h += "<td class=\"num\" data-team-open=\"" + key + "\">" + std::to_string(t.still_open) + "</td><td class=\"num\">";
-        const std::string age = format_age(t.oldest_age);
+        const std::string age = t.oldest_age && *t.oldest_age < 1 ? "< 1 d" : format_age(t.oldest_age);
         if (!t.oldest_anchor.empty())
             h += link(t.oldest_anchor, age.empty() ? std::string("oldest") : html_escape(age));
         else

@@ -26,6 +26,11 @@ void action_summary_html(std::string& h, const report_view& v);
 // record, esc-row-<n> (its place in the listing) for a flagged finding.
 std::string escalation_row_anchor(const escalation_row& e, std::size_t n);
 
+// --- html_totals.cpp
+// The totals, by disposition and by kind (with the chart); by team.
+void totals_html(std::string& h, const totals_model& t);
+void by_team_html(std::string& h, const totals_model& t);
+
 // --- html_manifest.cpp
 // The run manifest (every run field), collapsed in <details id="manifest">.
 void manifest_html(std::string& h, const report_view& v);

@@ -36,9 +36,10 @@ inline constexpr std::string_view script = R"js(
   }
   function sortBy(s, col, dir) {
     var heads = s.table.tHead.rows[0].cells, num = heads[col].classList.contains('num');
-    var order = s.rows.map(function (r, i) { return {r: r, i: i, k: key(r, col)}; });
+    // Text by code unit, ignoring case: ids and emails sort the same everywhere.
+    var order = s.rows.map(function (r, i) { return {r: r, i: i, k: key(r, col).toLowerCase()}; });
     order.sort(function (a, b) {
-      var c = num ? (parseFloat(a.k) || 0) - (parseFloat(b.k) || 0) : a.k.localeCompare(b.k);
+      var c = num ? (parseFloat(a.k) || 0) - (parseFloat(b.k) || 0) : (a.k < b.k ? -1 : a.k > b.k ? 1 : 0);
       return c * dir || a.i - b.i;
     });
     var frag = document.createDocumentFragment();

@@ -31,10 +31,11 @@ void write_report(const run_result& r, store::store* db, store::support_queries*
     streams.findings = detail::spooled_items(r.report_dir / findings_spool);
     streams.finding_count = static_cast<std::size_t>(r.tally.total);
     streams.corrections = detail::spooled_items(r.report_dir / corrections_spool);
+    const std::set<std::int64_t> new_ids = detail::new_escalation_ids(r.report_dir);
     streams.escalations = [&](const item_visitor& visit) {
         if (db == nullptr) return;
         db->each_open_escalation_by_age(r.finished_at, [&](const store::escalation& e) {
-            const json::object item = detail::escalation_item(e, r.finished_at);
+            const json::object item = detail::escalation_item(e, r.finished_at, &new_ids);
             visit(&item);
         });
     };

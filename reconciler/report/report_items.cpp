@@ -4,6 +4,8 @@
 
 #include <boost/json/parse.hpp>
 
+#include <fstream>
+#include <string>
 #include <utility>
 
 namespace reconciler::detail {
@@ -119,10 +121,27 @@ json::value evidence_of(const store::escalation& e) {
     return ec ? json::value(nullptr) : evidence_times(std::move(evidence));
 }
 
-json::object escalation_item(const store::escalation& e, unix_seconds now) {
+json::object escalation_item(const store::escalation& e, unix_seconds now, const std::set<std::int64_t>* new_ids) {
     json::object item = escalation_fields(e);
     item["age_days"] = store::escalation_age_days(e.first_seen, now);
+    if (new_ids != nullptr) item["new"] = new_ids->count(e.id) > 0;
     return item;
+}
+
+std::set<std::int64_t> new_escalation_ids(const std::filesystem::path& run_dir) {
+    std::set<std::int64_t> ids;
+    std::ifstream in(run_dir / "escalations.jsonl", std::ios::binary);
+    std::string line;
+    while (std::getline(in, line)) {
+        boost::system::error_code ec;
+        const json::value v = json::parse(line, ec);
+        const json::object* o = ec ? nullptr : v.if_object();
+        if (o == nullptr) continue;
+        const json::value* is_new = o->if_contains("new");
+        const json::value* id = o->if_contains("id");
+        if (is_new && is_new->is_bool() && is_new->get_bool() && id && id->is_int64()) ids.insert(id->get_int64());
+    }
+    return ids;
 }
 
 }  // namespace reconciler::detail

@@ -8,7 +8,9 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
+#include <filesystem>
 #include <optional>
+#include <set>
 
 namespace reconciler::detail {
 
@@ -40,7 +42,12 @@ boost::json::value evidence_of(const store::escalation& e);
 
 // One escalations[] item of report.json, without its evidence: the renderers
 // show none; report.json adds it. Its age_days is what
-// store::each_open_escalation_by_age sorts by.
-boost::json::object escalation_item(const store::escalation& e, unix_seconds now);
+// store::each_open_escalation_by_age sorts by. With `new_ids`, its "new" says
+// whether this run first raised it (report.html's "new" and "still open").
+boost::json::object escalation_item(const store::escalation& e, unix_seconds now,
+                                    const std::set<std::int64_t>* new_ids = nullptr);
+
+// The escalations a run first raised: escalations.jsonl's lines with "new" true.
+std::set<std::int64_t> new_escalation_ids(const std::filesystem::path& run_dir);
 
 }  // namespace reconciler::detail

@@ -92,9 +92,10 @@ void write_report_json(std::ostream& out, const json::object& head, const run_re
     detail::each_spooled_line(r.report_dir / corrections_spool, spliced);
     out << "],\"escalations\":[";
     first = true;
+    const std::set<std::int64_t> new_ids = detail::new_escalation_ids(r.report_dir);
     if (db != nullptr)
         db->each_open_escalation([&](const store::escalation& e) {
-            json::object item = detail::escalation_item(e, r.finished_at);
+            json::object item = detail::escalation_item(e, r.finished_at, &new_ids);
             item["evidence"] = detail::evidence_of(e);
             spliced(json::serialize(item));
         });

@@ -7,25 +7,52 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <set>
+#include <map>
 
 namespace reconciler::detail {
 
 namespace {
 
-// Fixed colours by the kind's place in the sorted kinds of the chart (never from data).
-constexpr std::array<std::string_view, 10> palette{"#4f7cac", "#e0a030", "#5aa469", "#c8553d", "#8e6bb8",
-                                                   "#3aa6b9", "#b5838d", "#7d8597", "#d4a373", "#2a9d8f"};
+// Fixed colours (never from data) for the kinds with the most findings over
+// the runs shown; the rest share "other kinds", so no two kinds look alike.
+constexpr std::array<std::string_view, 9> palette{"#4f7cac", "#e0a030", "#5aa469", "#c8553d", "#8e6bb8",
+                                                  "#3aa6b9", "#b5838d", "#d4a373", "#2a9d8f"};
+constexpr std::string_view other_colour = "#afb8c1";
 constexpr std::string_view corrections_colour = "#1f2328";
 
+// The kinds drawn, most findings first; the last entry "" stands for the others.
 std::vector<std::string> kinds_of(const std::vector<store::run_summary>& runs) {
-    std::set<std::string> kinds;
+    std::map<std::string, std::int64_t> total;
     for (const auto& r : runs)
-        for (const auto& kv : r.by_kind) kinds.insert(kv.first);
-    return {kinds.begin(), kinds.end()};
+        for (const auto& [kind, c] : r.by_kind) total[kind] += c.findings;
+    std::vector<std::pair<std::string, std::int64_t>> order(total.begin(), total.end());
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::vector<std::string> kinds;
+    for (const auto& [kind, n] : order) {
+        if (kinds.size() == palette.size() && order.size() > palette.size()) {
+            kinds.emplace_back();
+            break;
+        }
+        kinds.push_back(kind);
+    }
+    return kinds;
 }
 
-std::string_view colour(std::size_t i) { return palette[i % palette.size()]; }
+std::string_view colour(const std::vector<std::string>& kinds, std::size_t i) {
+    return kinds[i].empty() ? other_colour : palette[i];
+}
+
+// Findings of a run in slot i of kinds_of (the "" slot: all the others).
+std::int64_t findings_in(const store::run_summary& r, const std::vector<std::string>& kinds, std::size_t i) {
+    if (!kinds[i].empty()) {
+        const auto it = r.by_kind.find(kinds[i]);
+        return it == r.by_kind.end() ? 0 : it->second.findings;
+    }
+    std::int64_t n = 0;
+    for (const auto& [kind, c] : r.by_kind)
+        if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) n += c.findings;
+    return n;
+}
 
 std::string num(double d) { return std::to_string(static_cast<long long>(std::lround(d))); }
 
@@ -57,12 +84,12 @@ std::string trend_svg(const std::vector<store::run_summary>& runs) {
              std::to_string(r.corrections_applied) + " corrections applied</title>";
         double y = top + plot_h;
         for (std::size_t k = 0; k < kinds.size(); ++k) {
-            const auto it = r.by_kind.find(kinds[k]);
-            if (it == r.by_kind.end() || it->second.findings <= 0) continue;
-            const double h = scale * static_cast<double>(it->second.findings);
+            const std::int64_t n = findings_in(r, kinds, k);
+            if (n <= 0) continue;
+            const double h = scale * static_cast<double>(n);
             y -= h;
             s += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(bar) + "\" height=\"" +
-                 num(std::max(1.0, h)) + "\" fill=\"" + std::string(colour(k)) + "\"></rect>";
+                 num(std::max(1.0, h)) + "\" fill=\"" + std::string(colour(kinds, k)) + "\"></rect>";
         }
         const double ch = scale * static_cast<double>(r.corrections_applied);
         if (r.corrections_applied > 0)
@@ -79,8 +106,8 @@ std::string trend_svg(const std::vector<store::run_summary>& runs) {
     }
     s += "</svg>\n<div class=\"legend\">";
     for (std::size_t k = 0; k < kinds.size(); ++k)
-        s += "<span><span class=\"swatch\" style=\"background:" + std::string(colour(k)) + "\"></span>" +
-             html_escape(kinds[k]) + "</span>";
+        s += "<span><span class=\"swatch\" style=\"background:" + std::string(colour(kinds, k)) + "\"></span>" +
+             (kinds[k].empty() ? std::string("other kinds") : html_escape(kinds[k])) + "</span>";
     s += "<span><span class=\"swatch\" style=\"background:" + std::string(corrections_colour) +
          "\"></span>corrections applied</span></div>\n";
     return s;

@@ -76,16 +76,22 @@ import json, sys, urllib.parse
 r = json.load(open(sys.argv[1], encoding="utf-8"))
 f = [x for x in r.get("findings", []) if isinstance(x, dict)] if isinstance(r, dict) else []
 teams = sorted({x.get("team") for x in f if isinstance(x.get("team"), str) and x.get("team")})
-# The team with the fewest findings, so that filtering hides something.
-team = min(teams, key=lambda t: (sum(1 for x in f if x.get("team") == t), t)) if teams else ""
-print("findings-table?team=" + urllib.parse.quote(team, safe="") + "&sort=kind&dir=desc")
+count = {t: sum(1 for x in f if x.get("team") == t) for t in teams}
+# A team whose filter hides some rows and keeps several, if there is one.
+pick = sorted(teams, key=lambda t: (not (1 < count[t] < len(f)), -count[t], t))
+print("findings-table?team=" + urllib.parse.quote(pick[0] if pick else "", safe="") + "&sort=kind&dir=desc")
 PY
 )
-if ! run_chromium --dump-dom "$url#$filter_fragment" >"$work/filtered.html" 2>"$work/filtered.stderr"; then
-  echo "FAIL: chromium --dump-dom (filtered) exited non-zero; its stderr:" >&2
-  cat "$work/filtered.stderr" >&2
-  exit 1
-fi
+sort_fragment="findings-table?sort=subject&dir=desc"
+for name in filtered sorted; do
+  fragment=$filter_fragment
+  [ "$name" = sorted ] && fragment=$sort_fragment
+  if ! run_chromium --dump-dom "$url#$fragment" >"$work/$name.html" 2>"$work/$name.stderr"; then
+    echo "FAIL: chromium --dump-dom (#$fragment) exited non-zero; its stderr:" >&2
+    cat "$work/$name.stderr" >&2
+    exit 1
+  fi
+done
 if ! run_chromium --window-size=1280,2000 --hide-scrollbars --screenshot="$work/report.png" "$url" \
     >"$work/shot.stdout" 2>"$work/shot.stderr"; then
   echo "FAIL: chromium --screenshot exited non-zero; its stderr:" >&2
@@ -96,18 +102,18 @@ fi
 # Console output about the page: JS errors (there should be no JS at all), CSP
 # violations (something tried to load or run), failed loads.
 pattern='CONSOLE|Uncaught|Refused to|Content.Security.Policy|Failed to load resource|net::ERR_'
-if grep -E -h "$pattern" "$work/dom.stderr" "$work/shot.stderr" "$work/filtered.stderr" >"$work/console.txt"; then
+if grep -E -h "$pattern" "$work/dom.stderr" "$work/shot.stderr" "$work/filtered.stderr" "$work/sorted.stderr" >"$work/console.txt"; then
   echo "FAIL: chromium reported problems with the page:" >&2
   cat "$work/console.txt" >&2
   fail=1
 fi
 
 python3 - "$report_dir/report.json" "$work/dom.html" "$work/report.png" "$report_dir/report.html" \
-          "$work/filtered.html" "$filter_fragment" <<'PY' || fail=1
+          "$work/filtered.html" "$filter_fragment" "$work/sorted.html" <<'PY' || fail=1
 import base64, hashlib, json, math, re, sys, urllib.parse
 from html.parser import HTMLParser
 
-report_path, dom_path, png_path, html_path, filtered_path, fragment = sys.argv[1:7]
+report_path, dom_path, png_path, html_path, filtered_path, fragment, sorted_path = sys.argv[1:8]
 errors = []
 
 with open(report_path, encoding="utf-8") as f:
@@ -352,9 +358,20 @@ if len(shown) != len(want_rows):
     errors.append(f"filter team={team!r}: {len(shown)} rows shown, report.json has {len(want_rows)}")
 if any(r.get("data-team") != team for r in shown):
     errors.append(f"filter team={team!r}: rows of other teams are shown")
-kinds = [r.get("data-kind") or "" for r in shown]
+kinds = [(r.get("data-kind") or "").lower() for r in shown]
 if kinds != sorted(kinds, reverse=True):
     errors.append(f"sort kind desc: rows are in order {kinds}")
+# Sorted by subject, descending, nothing hidden: the script's order (code
+# units, case ignored, ties in page order) is Python's stable sort's.
+_, by_subject = parse(sorted_path)
+got = [(r.get("data-subject") or "").lower() for r in by_subject.rows.get("findings-table", [])]
+page_order = [(r.get("data-subject") or "").lower() for r in static_rows]
+if got != sorted(page_order, reverse=True):
+    errors.append(f"sort subject desc: rows are in order {got}")
+if len(set(page_order)) > 1 and got == page_order:
+    errors.append("sort subject desc: the rows kept the page's order")
+if any("hidden" in r for r in by_subject.rows.get("findings-table", [])):
+    errors.append("sort without a filter hid rows")
 if findings and 'data-filter="team"' not in dom:
     errors.append("the script built no filter controls")
 

@@ -24,6 +24,7 @@ cleanup() {
 trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 py=/usr/bin/python3
+[ -z "${REAL_REPORT_KEEP:-}" ] || mkdir -p "$REAL_REPORT_KEEP"
 
 export RECONCILER_BIN=$rec STRIPE_SIM_BIN=$sim
 DEMO_DIR=$dir/demo DEMO_PORT=0 "$root/tools/demo.sh" >"$dir/demo.out" 2>&1 || {
@@ -41,9 +42,10 @@ sed -i -E "s|https://127\.0\.0\.1:[0-9]+|https://127.0.0.1:$(tr -d '\n' <"$demo/
 window=$($py -c 'import json,sys; w=json.load(open(sys.argv[1]))["run"]["window"]; print(w["start"], w["end"])' \
          "$demo/reports/run-1/report.json")
 read -r since until <<<"$window"
-"$rec" run --config "$demo/reconciler.yaml" --since "$since" --until "$until" 2>"$dir/run2.log" || {
+"$rec" run --config "$demo/reconciler.yaml" --since "$since" --until "$until" >"$dir/run2.out" 2>"$dir/run2.log" || {
   cat "$dir/run2.log" >&2; fail "the second run (same window)"; }
-"$rec" run --config "$demo/reconciler.yaml" 2>"$dir/run3.log" || { cat "$dir/run3.log" >&2; fail "the third run"; }
+"$rec" run --config "$demo/reconciler.yaml" >"$dir/run3.out" 2>"$dir/run3.log" || {
+  cat "$dir/run3.log" >&2; fail "the third run"; }
 
 reports=$demo/reports
 for run in 1 2 3; do
@@ -74,11 +76,18 @@ for run in (1, 2, 3):
         errors.append(f"index.html: run {run} corrections {m and m.group(1)}, report.json says {t['applied']}")
     if f'href="run-{run}/report.html"' not in index:
         errors.append(f"index.html does not link run {run}'s report")
-# Run 2 saw run 1's escalations again: they are still open, none new.
-r2 = (reports / "run-2" / "report.html").read_text(encoding="utf-8")
-m = re.search(r'data-action-count="still_open">(\d+)<', r2)
-if not m or int(m.group(1)) == 0:
-    errors.append(f"run-2/report.html: no still-open escalations in the action summary ({m and m.group(1)})")
+# The action summary's new and still-open counts are the run's: run 2 saw
+# run 1's escalations again (still open), and raised none of its own.
+for run in (1, 2, 3):
+    page = (reports / f"run-{run}" / "report.html").read_text(encoding="utf-8")
+    r = json.loads((reports / f"run-{run}" / "report.json").read_text())
+    open_now = sum(1 for e in r["escalations"] if e["status"] == "open")
+    fresh = sum(1 for e in r["escalations"] if e["status"] == "open" and e["new"])
+    got = {k: int(v) for k, v in re.findall(r'data-action-count="(new|still_open)">(\d+)<', page)}
+    if got != {"new": fresh, "still_open": open_now - fresh}:
+        errors.append(f"run-{run}/report.html: action summary {got}, report.json: {fresh} new of {open_now} open")
+    if run == 2 and not (fresh == 0 and open_now > 0):
+        errors.append(f"run 2 should see run 1's escalations still open and none new: {fresh} new of {open_now}")
 for e in errors:
     print("FAIL:", e, file=sys.stderr)
 sys.exit(1 if errors else 0)
@@ -91,7 +100,6 @@ for run in 1 2; do
   [ "$status" -eq 0 ] || break
 done
 if [ -n "${REAL_REPORT_KEEP:-}" ]; then
-  mkdir -p "$REAL_REPORT_KEEP"
   rm -rf "$REAL_REPORT_KEEP/reports"
   cp -r "$reports" "$REAL_REPORT_KEEP/reports"
 fi

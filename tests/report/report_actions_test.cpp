@@ -69,6 +69,20 @@ BOOST_AUTO_TEST_CASE(the_top_says_what_needs_whom) {
     BOOST_TEST(top.find("verified</span> The run verified its whole window") != std::string::npos);
 }
 
+// A run's report says which escalations it first raised ("new"): that, not
+// the first_seen time (a second's resolution), decides new vs still open.
+BOOST_AUTO_TEST_CASE(new_is_what_the_run_raised) {
+    json::object r = sample_report();
+    auto& escalations = r["escalations"].as_array();
+    escalations[1].as_object()["new"] = false;  // devops, first seen after the start, but raised earlier
+    escalations[2].as_object()["new"] = true;   // billing, 84 days old, raised again by this run
+    const std::string top = between(render_html(r), "<section class=\"actions\"", "</section>");
+    BOOST_TEST(hooks(top, "data-team-new").at("devops") == "0");
+    BOOST_TEST(hooks(top, "data-team-open").at("devops") == "1");
+    BOOST_TEST(hooks(top, "data-team-new").at("billing_engineering") == "1");
+    BOOST_TEST(hooks(top, "data-team-open").at("billing_engineering") == "1");
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_run_says_its_window_was_not_verified) {
     json::object r = sample_report();
     r["run"].as_object()["status"] = "failed";
@@ -125,7 +139,7 @@ BOOST_AUTO_TEST_CASE(trend_and_index_show_each_run) {
                                                run_of(3, 3, 0, "succeeded")};
     const std::string html = render_html(sample_report(), runs);
     const std::string trend = between(html, "<h2 id=\"trend\">", "<h2 id=\"totals\">");
-    BOOST_TEST(trend.find("Trend: the last 3 runs") != std::string::npos);
+    BOOST_TEST(trend.find("Trend: the last 3 runs kept in the database") != std::string::npos);
     BOOST_TEST(trend.find("data-trend-run=\"1\" data-findings=\"7\" data-corrections=\"5\"") != std::string::npos);
     BOOST_TEST(trend.find("data-trend-run=\"2\" data-findings=\"1\" data-corrections=\"0\"") != std::string::npos);
     BOOST_TEST(trend.find("data-trend-run=\"3\" data-findings=\"3\" data-corrections=\"3\"") != std::string::npos);
