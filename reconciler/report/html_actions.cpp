@@ -114,9 +114,10 @@ void teams_table(std::string& h, const report_view& v, const std::map<std::strin
         h += "<tr><td>" + (t.first_anchor.empty() ? key : link(t.first_anchor, key)) + "</td>";
         h += "<td class=\"num\" data-team-new=\"" + key + "\">" + std::to_string(t.fresh) + "</td>";
         h += "<td class=\"num\" data-team-open=\"" + key + "\">" + std::to_string(t.still_open) + "</td><td class=\"num\">";
-        const std::string age = t.oldest_age && *t.oldest_age < 1 ? "< 1 d" : format_age(t.oldest_age);
+        // The database counts whole days: 0 is "less than a day".
+        const std::string age = t.oldest_age && *t.oldest_age < 1e-9 ? "&lt; 1 d" : html_escape(format_age(t.oldest_age));
         if (!t.oldest_anchor.empty())
-            h += link(t.oldest_anchor, age.empty() ? std::string("oldest") : html_escape(age));
+            h += link(t.oldest_anchor, age.empty() ? std::string("oldest") : age);
         else
             h += html_dash;
         h += "</td><td class=\"num\">" + std::to_string(t.watching) + "</td></tr>\n";

@@ -1,5 +1,6 @@
 #include "report/report.hpp"
 
+#include "core/json_log.hpp"
 #include "report/csv.hpp"
 #include "report/html.hpp"
 #include "report/html_parts.hpp"
@@ -16,6 +17,18 @@ namespace {
 
 // How many runs the trend and the index show.
 constexpr int trend_runs = 30;
+
+// The trend is an extra: a database that cannot give it costs the report
+// its chart and index, not the report.
+std::vector<store::run_summary> recent_runs_or_none(store::support_queries* runs) {
+    if (runs == nullptr) return {};
+    try {
+        return runs->recent_runs(trend_runs);
+    } catch (const std::exception& e) {
+        log::warn("report_trend_unavailable", {{"error", e.what()}});
+        return {};
+    }
+}
 
 }  // namespace
 
@@ -40,14 +53,14 @@ void write_report(const run_result& r, store::store* db, store::support_queries*
         });
     };
     const report_view view(report, std::move(streams));
-    const auto history = runs != nullptr ? runs->recent_runs(trend_runs) : std::vector<store::run_summary>{};
+    const auto history = recent_runs_or_none(runs);
     detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) { render_html(out, view, history); });
     detail::write_file_with(r.report_dir / "findings.csv", [&](std::ostream& out) {
         render_findings_csv(out, view.findings, csv_run{view.run_id, view.window_start, view.window_end});
     });
     detail::write_file(r.report_dir / "summary.md", render_summary_md(view));
     detail::point_latest_at(r.report_dir);
-    if (runs != nullptr) detail::write_runs_index(r.report_dir.parent_path(), history);
+    if (!history.empty()) detail::write_runs_index(r.report_dir.parent_path(), history);
 }
 
 }  // namespace reconciler

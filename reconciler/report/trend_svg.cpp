@@ -16,7 +16,7 @@ namespace {
 // Fixed colours (never from data) for the kinds with the most findings over
 // the runs shown; the rest share "other kinds", so no two kinds look alike.
 constexpr std::array<std::string_view, 9> palette{"#4f7cac", "#e0a030", "#5aa469", "#c8553d", "#8e6bb8",
-                                                  "#3aa6b9", "#b5838d", "#d4a373", "#2a9d8f"};
+                                                  "#3aa6b9", "#b5838d", "#d4a373", "#9acd32"};
 constexpr std::string_view other_colour = "#afb8c1";
 constexpr std::string_view corrections_colour = "#1f2328";
 
