@@ -10,10 +10,11 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
 jobs=${JOBS:-$(nproc)}
 
-# The HTML report test drives headless Chromium (python3 checks its DOM); the
+# The HTML report test drives headless Chromium (python3 checks its DOM), and
+# python3-jsonschema validates real reports against docs/schema/; the
 # unit test runs systemd-analyze (procps gives /bin/kill for ExecReload); the
 # PostgreSQL tests start a throwaway server (tools/pg_cluster.sh).
-"$root/tools/install-deps.sh" chromium python3 systemd procps postgresql
+"$root/tools/install-deps.sh" chromium python3 python3-jsonschema systemd procps postgresql
 if [ "${RECONCILER_SANITIZE:-OFF}" = ON ]; then
   export ASAN_OPTIONS=${ASAN_OPTIONS:-exitcode=23:detect_leaks=1:strict_string_checks=1:check_initialization_order=1}
   export UBSAN_OPTIONS=${UBSAN_OPTIONS:-exitcode=23:halt_on_error=1:print_stacktrace=1}

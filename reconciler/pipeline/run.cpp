@@ -211,7 +211,7 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
     try {
         report.findings(result);  // any a failure left behind
         report.request_ids_done();
-        write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr);
+        write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr, &db);
     } catch (const std::exception& e) {
         report_failed(result, e);
     }
@@ -249,6 +249,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     result.config_hash = cfg.content_hash;
     result.api_version = cfg.stripe.api_version;
     const secrets keys = read_secrets(cfg);
+    // The report's Dashboard links: test or live path, connected account prefix.
+    result.livemode = keys.stripe_key.rfind("sk_live_", 0) == 0 || keys.stripe_key.rfind("rk_live_", 0) == 0;
+    result.stripe_account = cfg.stripe.account;
 
     // Setup problems end the run here, before it writes anything, not even
     // the run lock's file (exit 2): a database that is not the app's, a bad

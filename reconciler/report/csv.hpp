@@ -11,8 +11,15 @@
 
 namespace reconciler {
 
-// The findings of `findings` (view.findings), row by row to `out`.
-void render_findings_csv(std::ostream& out, const finding_source& findings);
+// The run a row belongs to, for a finding that does not say (a report
+// written before findings carried run_id and the window).
+struct csv_run {
+    std::string run_id, window_start, window_end;
+};
+
+// The findings of `findings` (view.findings), row by row to `out`. Every row
+// ends with run_id, window_start and window_end: the finding's own, else `run`'s.
+void render_findings_csv(std::ostream& out, const finding_source& findings, const csv_run& run = {});
 // The findings[] of a whole report.json.
 std::string render_findings_csv(const boost::json::object& report);
 

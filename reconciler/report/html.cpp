@@ -1,6 +1,8 @@
 #include "report/html.hpp"
 
+#include "report/dashboard_links.hpp"
 #include "report/html_markup.hpp"
+#include "report/html_parts.hpp"
 #include "report/json_read.hpp"
 #include "report/wording.hpp"
 
@@ -100,12 +102,16 @@ void head_and_header(page& p, const report_view& v) {
     h += "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
     // Defence in depth behind the escaping: even injected markup could neither
     // run script nor fetch anything.
-    h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n";
+    // The one script (sorting, filtering) runs by its hash; links to the
+    // Dashboard are navigations, which default-src does not govern.
+    h += "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
+         "script-src " + table_script_csp_source() + "\">\n";
     h += "<meta name=\"referrer\" content=\"no-referrer\">\n";
     h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
     h += "<title>Stripe reconciliation run " + run_id_or_unknown(v) + " — " + html_escape(status) + "</title>\n";
     h += "<style>";
     h += html_style;
+    h += extra_style();
     h += "</style>\n</head>\n<body>\n";
 
     h += "<header>\n<h1>Stripe reconciliation run <span data-run=\"id\">" + run_id_or_unknown(v) + "</span> " +
@@ -121,103 +127,7 @@ void head_and_header(page& p, const report_view& v) {
     h += "</header>\n";
 }
 
-void manifest(page& p, const report_view& v) {
-    std::string& h = p.h;
-    const json::object* run = v.run;
-    h += "<h2 id=\"manifest\">Run manifest</h2>\n<table class=\"kv\">\n";
-    auto row = [&](std::string_view label, const std::string& value_html) {
-        h += "<tr><th>";
-        h += label;
-        h += "</th><td>" + value_html + "</td></tr>\n";
-    };
-    row("Run id", text_or_dash(v.run_id));
-    row("Status", badge_or_dash(v.status));
-    row("Mode", text_or_dash(v.mode));
-    row("Window start", text_or_dash(v.window_start));
-    row("Window end", text_or_dash(v.window_end));
-    row("Started at", text_or_dash(str_at(run, "started_at")));
-    row("Finished at", text_or_dash(str_at(run, "finished_at")));
-    const std::string duration = str_at(run, "duration_seconds");
-    row("Duration", duration.empty() ? text_or_dash("") : html_escape(duration) + " s");
-    row("Config hash", code_html(str_at(run, "config_hash")));
-    row("Stripe API version", code_html(str_at(run, "stripe_api_version")));
-    row("Cursors", manifest_value_html(field(run, "cursors")));
-    row("Pages", text_or_dash(str_at(run, "pages")));
-    row("Objects", text_or_dash(str_at(run, "objects")));
-    row("Requests", text_or_dash(str_at(run, "requests")));
-    row("Retries", text_or_dash(str_at(run, "retries")));
-    row("Request ids file", code_html(str_at(run, "request_ids_file")));
-    row("Notes", manifest_value_html(field(run, "notes")));
-    row("Error", text_or_dash(v.error));
-    row("Schema version", text_or_dash(str_at(&v.report, "schema_version")));
-    h += "</table>\n";
-}
-
-void totals_and_kinds(page& p, const totals_model& t) {
-    std::string& h = p.h;
-    h += "<h2 id=\"totals\">Totals</h2>\n<div class=\"grid\">\n<table class=\"narrow totals\">\n<thead><tr><th>Total</th>"
-         "<th class=\"num\">Count</th></tr></thead>\n<tbody>\n";
-    h += "<tr><th>Findings</th><td class=\"num big\" data-total=\"findings\">" + std::to_string(t.findings) +
-         "</td></tr>\n";
-    h += "<tr><th>Applied</th><td class=\"num big\" data-total=\"applied\">" + std::to_string(t.applied) +
-         "</td></tr>\n";
-    h += "<tr><th>Flagged for a team</th><td class=\"num big\" data-total=\"flagged\">" + std::to_string(t.flagged) +
-         "</td></tr>\n</tbody></table>\n";
-    h += "<table class=\"narrow\">\n<thead><tr><th>Disposition</th><th class=\"num\">Findings</th></tr></thead>\n"
-         "<tbody>\n";
-    for (const auto& [d, n] : t.by_disposition)
-        h += "<tr><td>" + badge(d) + "</td><td class=\"num\" data-disposition-total=\"" + html_escape(d) + "\">" +
-             std::to_string(n) + "</td></tr>\n";
-    if (t.by_disposition.empty()) h += "<tr><td colspan=\"2\" class=\"muted\">No findings.</td></tr>\n";
-    h += "</tbody></table>\n</div>\n";
-
-    h += "<h2 id=\"by-kind\">Findings by kind</h2>\n";
-    if (t.by_kind.empty()) {
-        h += "<p class=\"muted\">No findings.</p>\n";
-        return;
-    }
-    h += "<div class=\"grid\">\n<table>\n<thead><tr><th>Kind</th><th class=\"num\">Findings</th></tr></thead>\n"
-         "<tbody>\n";
-    for (const auto& [kind, n] : t.by_kind)
-        h += "<tr><td class=\"kind\"><code>" + html_escape(kind) + "</code></td><td class=\"num\" data-kind-total=\"" +
-             html_escape(kind) + "\">" + std::to_string(n) + "</td></tr>\n";
-    h += "</tbody></table>\n<div>" + kind_chart_svg(t.by_kind) + "</div>\n</div>\n";
-}
-
-void by_team(page& p, const totals_model& t) {
-    std::string& h = p.h;
-    h += "<h2 id=\"by-team\">Findings by team</h2>\n";
-    // Every team of either breakdown gets a row; a team missing from one shows 0 there.
-    std::vector<std::string> teams;
-    for (const auto& r : t.by_team) teams.push_back(r.first);
-    for (const auto& r : t.flagged_by_team)
-        if (std::find(teams.begin(), teams.end(), r.first) == teams.end()) teams.push_back(r.first);
-    if (teams.empty()) {
-        h += "<p class=\"muted\">No findings.</p>\n";
-        return;
-    }
-    h += "<table class=\"narrow\">\n<thead><tr><th>Team</th><th class=\"num\">Findings</th>"
-         "<th class=\"num\">Flagged for the team</th></tr></thead>\n<tbody>\n";
-    auto lookup = [](const breakdown& b, const std::string& k) -> std::optional<std::int64_t> {
-        for (const auto& r : b)
-            if (r.first == k) return r.second;
-        return std::nullopt;
-    };
-    for (const auto& team : teams) {
-        const auto all = lookup(t.by_team, team);
-        const auto flagged = lookup(t.flagged_by_team, team);
-        h += "<tr><td>" + html_escape(team) + "</td>";
-        h += all ? "<td class=\"num\" data-team-total=\"" + html_escape(team) + "\">" + std::to_string(*all) + "</td>"
-                 : std::string("<td class=\"num muted\">—</td>");
-        h += flagged ? "<td class=\"num\" data-team-flagged=\"" + html_escape(team) + "\">" +
-                           std::to_string(*flagged) + "</td>"
-                     : std::string("<td class=\"num muted\">0</td>");
-        h += "</tr>\n";
-    }
-    h += "</tbody></table>\n";
-}
-
-void corrections(page& p, const report_view& v) {
+void corrections(page& p, const report_view& v, const dashboard_context& links) {
     std::string& h = p.h;
     std::size_t count = 0;
     v.corrections([&](const correction_row&) { ++count; });
@@ -227,14 +137,18 @@ void corrections(page& p, const report_view& v) {
              "</p>\n";
         return;
     }
-    const change_format fmt{code_html, [](std::string_view s) { return html_escape(s); }};
-    h += "<table>\n<thead><tr><th>#</th><th>Kind</th><th>User</th><th>Change</th><th>Ledger key</th>"
-         "<th>Correlation id</th><th>Status</th></tr></thead>\n<tbody>\n";
+    const change_format fmt{[&](std::string_view s) { return linked_code_html(s, links); },
+                            [](std::string_view s) { return html_escape(s); }};
+    h += "<table id=\"corrections-table\" data-filters=\"kind user status\">\n<thead><tr>"
+         "<th class=\"num\" data-key=\"id\">#</th><th data-key=\"kind\">Kind</th><th data-key=\"user\">User</th>"
+         "<th data-key=\"change\">Change</th><th data-key=\"ledger_key\">Ledger key</th>"
+         "<th data-key=\"correlation_id\">Correlation id</th><th data-key=\"status\">Status</th></tr></thead>\n<tbody>\n";
     v.corrections([&](const correction_row& c) {
-        h += "<tr><td class=\"num\">" + text_or_dash(c.id) + "</td><td class=\"kind\"><code>" + html_escape(c.kind) +
-             "</code></td><td>" + text_or_dash(c.user_email) + "</td><td>" + describe_change(c, fmt) + "</td><td>" +
-             code_html(c.ledger_key) + "</td><td>" + code_html(c.correlation_id) + "</td><td>" +
-             badge_or_dash(c.status) + "</td></tr>\n";
+        h += "<tr data-kind=\"" + html_escape(c.kind) + "\" data-user=\"" + html_escape(c.user_email) +
+             "\" data-status=\"" + html_escape(c.status) + "\"><td class=\"num\">" + text_or_dash(c.id) +
+             "</td><td class=\"kind\"><code>" + html_escape(c.kind) + "</code></td><td>" + text_or_dash(c.user_email) +
+             "</td><td>" + describe_change(c, fmt) + "</td><td>" + linked_code_html(c.ledger_key, links) + "</td><td>" +
+             code_html(c.correlation_id) + "</td><td>" + badge_or_dash(c.status) + "</td></tr>\n";
         p.spill();
     });
     h += "</tbody></table>\n";
@@ -253,7 +167,7 @@ void escalation_ages(page& p, const std::array<std::int64_t, age_buckets.size()>
     h += "</tbody></table>\n";
 }
 
-void escalations(page& p, const report_view& v) {
+void escalations(page& p, const report_view& v, const dashboard_context& links) {
     std::string& h = p.h;
     // A first pass counts them (the heading and the age table lead), a second lists them.
     std::size_t count = 0;
@@ -271,19 +185,26 @@ void escalations(page& p, const report_view& v) {
         h += "<p class=\"muted\">Nothing escalated.</p>\n";
         return;
     }
+    h += "<table id=\"escalations-table\" data-filters=\"team kind status user\">\n<thead><tr>"
+         "<th data-key=\"team\">Team</th><th data-key=\"kind\">Kind</th><th data-key=\"subject\">Subject</th>";
     if (v.escalation_records)
-        h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>Status</th><th class=\"num\">Age</th>"
-             "<th>First seen</th><th>Last seen</th><th class=\"num\">Seen</th></tr></thead>\n<tbody>\n";
+        h += "<th data-key=\"status\">Status</th><th class=\"num\" data-key=\"age\">Age</th>"
+             "<th data-key=\"first_seen\">First seen</th><th data-key=\"last_seen\">Last seen</th>"
+             "<th class=\"num\" data-key=\"occurrences\">Seen</th></tr></thead>\n<tbody>\n";
     else
-        h += "<table>\n<thead><tr><th>Team</th><th>Kind</th><th>Subject</th><th>User</th><th>Disposition</th>"
-             "</tr></thead>\n<tbody>\n";
+        h += "<th data-key=\"user\">User</th><th data-key=\"status\">Disposition</th></tr></thead>\n<tbody>\n";
+    std::size_t n = 0;
     v.escalations([&](const escalation_row& e) {
-        h += "<tr><td>" + text_or_dash(e.team) + "</td><td class=\"kind\"><code>" + html_escape(e.kind) +
-             "</code></td><td>" + code_html(e.subject) + "</td><td>";
+        h += "<tr id=\"" + html_escape(escalation_row_anchor(e, n++)) + "\" data-team=\"" + html_escape(e.team) +
+             "\" data-kind=\"" + html_escape(e.kind) + "\" data-status=\"" + html_escape(e.status) +
+             "\" data-user=\"" + html_escape(e.user_email) + "\"><td>" + text_or_dash(e.team) +
+             "</td><td class=\"kind\"><code>" + html_escape(e.kind) + "</code></td><td>" +
+             linked_code_html(e.subject, links) + "</td><td>";
         if (v.escalation_records)
-            h += badge_or_dash(e.status) + "</td><td class=\"num\">" + text_or_dash(format_age(e.age_days)) +
-                 "</td><td>" + text_or_dash(e.first_seen) + "</td><td>" + text_or_dash(e.last_seen) +
-                 "</td><td class=\"num\">" + text_or_dash(e.occurrences) + "</td></tr>\n";
+            h += badge_or_dash(e.status) + "</td><td class=\"num\" data-sort=\"" +
+                 (e.age_days ? format_double(*e.age_days) : std::string("-1")) + "\">" +
+                 text_or_dash(format_age(e.age_days)) + "</td><td>" + text_or_dash(e.first_seen) + "</td><td>" +
+                 text_or_dash(e.last_seen) + "</td><td class=\"num\">" + text_or_dash(e.occurrences) + "</td></tr>\n";
         else
             h += text_or_dash(e.user_email) + "</td><td>" + badge(e.status) + "</td></tr>\n";
         p.spill();
@@ -292,28 +213,43 @@ void escalations(page& p, const report_view& v) {
 }
 
 // Row by row to the stream: a run's findings are never all in memory.
-void findings(page& p, const report_view& v) {
+void findings(page& p, const report_view& v, const dashboard_context& links) {
     std::string& h = p.h;
     h += "<h2 id=\"findings\">All findings (" + std::to_string(v.finding_count) + ")</h2>\n";
     if (v.finding_count == 0) {
         h += "<p class=\"muted\">No findings.</p>\n";
         return;
     }
-    h += "<table>\n<thead><tr><th>Kind</th><th>Subject</th><th>User</th><th>Team</th><th>Disposition</th>"
-         "<th>Summary</th><th>Correlation id</th></tr></thead>\n<tbody>\n";
+    h += "<table id=\"findings-table\" data-filters=\"kind team disposition user\">\n<thead><tr>"
+         "<th data-key=\"kind\">Kind</th><th data-key=\"subject\">Subject</th><th data-key=\"user\">User</th>"
+         "<th data-key=\"team\">Team</th><th data-key=\"disposition\">Disposition</th>"
+         "<th data-key=\"summary\">Summary</th><th data-key=\"correlation_id\">Correlation id</th></tr></thead>\n"
+         "<tbody>\n";
     p.flush();
+    std::size_t n = 0;
     v.findings([&](const json::object* f) {
-        const std::string user_id = str_at(f, "user_id");
-        const std::string note = str_at(f, "note");
-        h += "<tr><td class=\"kind\"><code>" + html_escape(str_at(f, "kind")) + "</code></td>";
-        h += "<td><span class=\"muted small\">" + html_escape(str_at(f, "subject_type")) + "</span><br>" +
-             code_html(str_at(f, "subject_id")) + "</td>";
-        h += "<td>" + text_or_dash(str_at(f, "user_email"));
+        const std::string user_id = str_at(f, "user_id"), note = str_at(f, "note"), kind = str_at(f, "kind");
+        const std::string email = str_at(f, "user_email"), team = str_at(f, "team");
+        const std::string disposition = str_at(f, "disposition"), subject = str_at(f, "subject_id");
+        const std::string customer = str_at(f, "customer");
+        // An object's own livemode, when its evidence says, wins over the run's key mode.
+        dashboard_context here = links;
+        if (const json::value* live = field(object_at(f, "evidence"), "livemode"); live && live->is_bool())
+            here.livemode = live->get_bool();
+        h += "<tr id=\"finding-" + std::to_string(++n) + "\" data-kind=\"" + html_escape(kind) + "\" data-team=\"" +
+             html_escape(team) + "\" data-disposition=\"" + html_escape(disposition) + "\" data-user=\"" +
+             html_escape(email) + "\" data-subject=\"" + html_escape(subject) + "\"><td class=\"kind\"><code>" +
+             html_escape(kind) + "</code></td>";
+        h += "<td data-sort=\"" + html_escape(subject) + "\"><span class=\"muted small\">" +
+             html_escape(str_at(f, "subject_type")) + "</span><br>" + linked_code_html(subject, here);
+        if (!customer.empty() && customer != subject)
+            h += "<br><span class=\"muted small\">customer</span> " + linked_code_html(customer, here);
+        h += "</td><td>" + text_or_dash(email);
         if (!user_id.empty()) h += " <span class=\"muted small\">#" + html_escape(user_id) + "</span>";
-        h += "</td><td>" + text_or_dash(str_at(f, "team")) + "</td>";
-        h += "<td>" + badge_or_dash(str_at(f, "disposition")) + "</td>";
-        h += "<td>" + html_escape(str_at(f, "summary"));
-        if (!note.empty()) h += "<br><span class=\"muted small\">" + html_escape(note) + "</span>";
+        h += "</td><td>" + text_or_dash(team) + "</td>";
+        h += "<td>" + badge_or_dash(disposition) + "</td>";
+        h += "<td>" + linked_ids_html(str_at(f, "summary"), here);
+        if (!note.empty()) h += "<br><span class=\"muted small\">" + linked_ids_html(note, here) + "</span>";
         h += "</td><td>" + code_html(str_at(f, "correlation_id")) + "</td></tr>\n";
         p.flush();
     });
@@ -323,6 +259,9 @@ void findings(page& p, const report_view& v) {
 void footer(page& p, const report_view& v) {
     const std::string schema = str_at(&v.report, "schema_version");
     const std::string request_ids = str_at(v.run, "request_ids_file");
+    p.h += "<script>";
+    p.h += table_script();
+    p.h += "</script>\n";
     p.h += "<footer>Rendered by stripe-reconciler from report.json (schema version " +
            html_escape(schema.empty() ? "?" : schema) +
            "). Evidence for each finding and the Stripe request ids are in report.json and " +
@@ -332,25 +271,34 @@ void footer(page& p, const report_view& v) {
 }  // namespace
 }  // namespace detail
 
-void render_html(std::ostream& out, const report_view& view) {
+void render_html(std::ostream& out, const report_view& view, const std::vector<store::run_summary>& history) {
     using namespace detail;
     page p{out, {}};
     p.h.reserve(16384);
+    const dashboard_context links = dashboard_of(view.run);
     head_and_header(p, view);
-    manifest(p, view);
-    totals_and_kinds(p, view.totals);
-    by_team(p, view.totals);
-    corrections(p, view);
-    escalations(p, view);
-    findings(p, view);
+    action_summary_html(p.h, view);
+    if (!history.empty()) {
+        p.h += "<h2 id=\"trend\">Trend: " +
+               (history.size() == 1 ? std::string("the first run") : "the last " + std::to_string(history.size()) + " runs") +
+               " kept in the database</h2>\n" +
+               trend_svg(history) + "<details><summary>The trend's numbers</summary>\n" + trend_table_html(history) +
+               "</details>\n";
+    }
+    totals_html(p.h, view.totals);
+    by_team_html(p.h, view.totals);
+    corrections(p, view, links);
+    escalations(p, view, links);
+    manifest_html(p.h, view);
+    findings(p, view, links);
     footer(p, view);
     p.flush();
 }
 
-std::string render_html(const json::object& report) {
+std::string render_html(const json::object& report, const std::vector<store::run_summary>& history) {
     std::ostringstream out;
     const report_view view(report);
-    render_html(out, view);
+    render_html(out, view, history);
     return out.str();
 }
 

@@ -49,7 +49,10 @@ namespace {
 
 // Class names come from a fixed set, never from the data.
 std::string_view disposition_class(std::string_view d) {
-    if (d == "applied" || d == "replayed" || d == "resolved" || d == "succeeded") return "good";
+    if (d == "applied" || d == "replayed" || d == "resolved" || d == "succeeded" || d == "verified" ||
+        d == "all clear")
+        return "good";
+    if (d == "not verified" || d == "running") return "bad";
     if (d == "already_applied" || d == "superseded" || d == "watching" || d == "dry_run") return "neutral";
     if (d == "flagged" || d == "open") return "warn";
     if (d == "failed" || d == "reverted") return "bad";

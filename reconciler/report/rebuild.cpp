@@ -131,7 +131,7 @@ run_result rebuild_report(store::store& db, std::int64_t run_id, const fs::path&
     });
     const bool escalations = r.succeeded && !r.dry_run;
     if (escalations) r.open_escalations = db.count_open_escalations();
-    write_report(r, escalations ? &db : nullptr, point_latest);
+    write_report(r, escalations ? &db : nullptr, &db, point_latest);
     return r;
 }
 

@@ -5,6 +5,7 @@
 //   <output.dir>/run-<id>/findings.csv             for a spreadsheet (csv.hpp)
 //   <output.dir>/run-<id>/*.jsonl, request_ids.txt the run's spools (report_writer.hpp)
 //   <output.dir>/latest -> run-<id>                (report_dir.hpp)
+//   <output.dir>/index.html                        the runs, newest first (index_page.cpp)
 //   output.metrics_file (<output.dir>/reconciler.prom) metrics (metrics.hpp)
 // What a run and its caller use: include this one.
 #pragma once
@@ -24,6 +25,9 @@ namespace reconciler {
 // escalations from `db` (null: the report lists none, as for a dry or failed
 // run): none of them is ever all in memory. Then points `latest` at the run
 // (unless `point_latest` is false: a rebuilt report of an older run).
-void write_report(const run_result& r, store::store* db, bool point_latest = true);
+// With `runs` (the database, for any run), report.html gets the trend of the
+// last runs and <output.dir>/index.html lists them (index_page.cpp).
+void write_report(const run_result& r, store::store* db, store::support_queries* runs = nullptr,
+                  bool point_latest = true);
 
 }  // namespace reconciler

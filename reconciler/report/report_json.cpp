@@ -36,6 +36,8 @@ json::object run_fields(const run_result& r) {
         {"duration_seconds", r.finished_at - r.started_at},
         {"config_hash", r.config_hash},
         {"stripe_api_version", r.api_version},
+        {"livemode", r.livemode},
+        {"stripe_account", r.stripe_account.empty() ? json::value(nullptr) : json::value(r.stripe_account)},
         {"pages", r.pages},
         {"objects", r.objects},
         {"requests", r.requests},
@@ -91,9 +93,10 @@ void write_report_json(std::ostream& out, const json::object& head, const run_re
     detail::each_spooled_line(r.report_dir / corrections_spool, spliced);
     out << "],\"escalations\":[";
     first = true;
+    const std::set<std::int64_t> new_ids = detail::new_escalation_ids(r.report_dir);
     if (db != nullptr)
         db->each_open_escalation([&](const store::escalation& e) {
-            json::object item = detail::escalation_item(e, r.finished_at);
+            json::object item = detail::escalation_item(e, r.finished_at, &new_ids);
             item["evidence"] = detail::evidence_of(e);
             spliced(json::serialize(item));
         });

@@ -124,7 +124,9 @@ std::vector<correction_row> make_corrections(const json::object& report) {
 escalation_row escalation_row_of(const json::object* e) {
     return {str_at(e, "id"),         str_at(e, "team"),      str_at(e, "kind"),        str_at(e, "subject"), {},
             str_at(e, "first_seen"), str_at(e, "last_seen"), str_at(e, "occurrences"), str_at(e, "status"),
-            number(field(e, "age_days"))};
+            number(field(e, "age_days")),
+            field(e, "new") != nullptr && field(e, "new")->is_bool() ? std::optional<bool>(flag_at(e, "new"))
+                                                                      : std::nullopt};
 }
 
 // A flagged or failed finding, for a report without escalations[].
@@ -133,7 +135,7 @@ escalation_row escalation_row_of_finding(const json::object* f) {
     const std::string id = str_at(f, "subject_id");
     if (!id.empty()) subject += subject.empty() ? id : " " + id;
     return {{}, str_at(f, "team"), str_at(f, "kind"), std::move(subject), str_at(f, "user_email"),
-            {}, {}, {}, str_at(f, "disposition"), std::nullopt};
+            {}, {}, {}, str_at(f, "disposition"), std::nullopt, std::nullopt};
 }
 
 // The rows in the order the pages list them (report_streams::escalations).

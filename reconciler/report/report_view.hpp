@@ -90,6 +90,7 @@ struct escalation_row {
     std::string occurrences;
     std::string status;
     std::optional<double> age_days;
+    std::optional<bool> is_new;  // escalations[] "new": first raised by this run; absent in older reports
 };
 
 // The rows of a listing one at a time; may be called more than once.

@@ -60,9 +60,10 @@ void report_writer::findings(run_result& r) {
     const std::vector<finding_outcome> outcomes = std::move(r.outcomes);
     r.outcomes.clear();
     r.outcomes.shrink_to_fit();
+    const detail::run_stamp stamp = detail::run_stamp_of(r);
     for (const auto& o : outcomes) {
         std::optional<json::object> applied;
-        const json::object item = detail::finding_item(o, applied);
+        const json::object item = detail::finding_item(o, applied, stamp);
         findings_ << json::serialize(item) << '\n';
         r.tally.add(o);
         if (applied) corrections_ << json::serialize(*applied) << '\n';

@@ -49,6 +49,8 @@ struct run_result {
     bool dry_run = false;
     std::string config_hash;
     std::string api_version;
+    bool livemode = false;       // the key's mode (sk_live_/rk_live_): the Dashboard links' test or live path
+    std::string stripe_account;  // stripe.account (Connect), "" for none: the links' /acct_…/ prefix
     std::int64_t pages = 0;
     std::int64_t objects = 0;
     std::int64_t requests = 0;

@@ -2,7 +2,14 @@
 # Opens a run's report.html in Debian's headless Chromium, offline, and checks
 # what a reader would see:
 #   - chromium exits 0 and logs no console error, CSP violation or failed load;
-#   - the rendered DOM has no <script>, no on* handler, nothing to fetch;
+#   - the rendered DOM has no on* handler and nothing to fetch; its one
+#     <script> is the one the CSP allows by hash (sha256 of report.html's);
+#   - every Stripe id of a finding (subject, customer) links to its Dashboard
+#     page, with the test/live path and /acct_…/ prefix report.json's run
+#     implies (run.livemode, run.stripe_account), and no other link leaves the page;
+#   - sorting and filtering work: the page opened at
+#     #findings-table?team=T&sort=kind&dir=desc shows exactly team T's
+#     findings, by kind descending; with scripts off every row is in the HTML;
 #   - every data-total / data-kind-total / data-team-total (and the
 #     data-team-flagged / data-disposition-total / data-age-bucket) number
 #     equals report.json's, by the rule of docs/report-schema.md ("Totals in
@@ -62,6 +69,29 @@ if ! run_chromium --dump-dom "$url" >"$work/dom.html" 2>"$work/dom.stderr"; then
   cat "$work/dom.stderr" >&2
   exit 1
 fi
+# The same page opened filtered and sorted through its URL fragment (the
+# table script reads it): team and order are chosen by the checker below.
+filter_fragment=$(python3 - "$report_dir/report.json" <<'PY'
+import json, sys, urllib.parse
+r = json.load(open(sys.argv[1], encoding="utf-8"))
+f = [x for x in r.get("findings", []) if isinstance(x, dict)] if isinstance(r, dict) else []
+teams = sorted({x.get("team") for x in f if isinstance(x.get("team"), str) and x.get("team")})
+count = {t: sum(1 for x in f if x.get("team") == t) for t in teams}
+# A team whose filter hides some rows and keeps several, if there is one.
+pick = sorted(teams, key=lambda t: (not (1 < count[t] < len(f)), -count[t], t))
+print("findings-table?team=" + urllib.parse.quote(pick[0] if pick else "", safe="") + "&sort=kind&dir=desc")
+PY
+)
+sort_fragment="findings-table?sort=subject&dir=desc"
+for name in filtered sorted; do
+  fragment=$filter_fragment
+  [ "$name" = sorted ] && fragment=$sort_fragment
+  if ! run_chromium --dump-dom "$url#$fragment" >"$work/$name.html" 2>"$work/$name.stderr"; then
+    echo "FAIL: chromium --dump-dom (#$fragment) exited non-zero; its stderr:" >&2
+    cat "$work/$name.stderr" >&2
+    exit 1
+  fi
+done
 if ! run_chromium --window-size=1280,2000 --hide-scrollbars --screenshot="$work/report.png" "$url" \
     >"$work/shot.stdout" 2>"$work/shot.stderr"; then
   echo "FAIL: chromium --screenshot exited non-zero; its stderr:" >&2
@@ -72,17 +102,18 @@ fi
 # Console output about the page: JS errors (there should be no JS at all), CSP
 # violations (something tried to load or run), failed loads.
 pattern='CONSOLE|Uncaught|Refused to|Content.Security.Policy|Failed to load resource|net::ERR_'
-if grep -E -h "$pattern" "$work/dom.stderr" "$work/shot.stderr" >"$work/console.txt"; then
+if grep -E -h "$pattern" "$work/dom.stderr" "$work/shot.stderr" "$work/filtered.stderr" "$work/sorted.stderr" >"$work/console.txt"; then
   echo "FAIL: chromium reported problems with the page:" >&2
   cat "$work/console.txt" >&2
   fail=1
 fi
 
-python3 - "$report_dir/report.json" "$work/dom.html" "$work/report.png" <<'PY' || fail=1
-import json, math, sys
+python3 - "$report_dir/report.json" "$work/dom.html" "$work/report.png" "$report_dir/report.html" \
+          "$work/filtered.html" "$filter_fragment" "$work/sorted.html" <<'PY' || fail=1
+import base64, hashlib, json, math, re, sys, urllib.parse
 from html.parser import HTMLParser
 
-report_path, dom_path, png_path = sys.argv[1:4]
+report_path, dom_path, png_path, html_path, filtered_path, fragment, sorted_path = sys.argv[1:8]
 errors = []
 
 with open(report_path, encoding="utf-8") as f:
@@ -184,6 +215,9 @@ if isinstance(report.get("escalations"), list):
 
 # --- what the page says
 FETCHING = {"src", "href", "xlink:href", "srcset", "action", "formaction", "data", "poster", "background"}
+RESOURCES = {"cus_": "customers", "sub_": "subscriptions", "in_": "invoices", "ch_": "payments", "py_": "payments",
+             "pi_": "payments", "dp_": "disputes", "du_": "disputes", "evt_": "events", "price_": "prices"}
+DASHBOARD = re.compile(r"^https://dashboard\.stripe\.com/(acct_[A-Za-z0-9]+/)?(test/)?([a-z]+)/([A-Za-z0-9_]+)$")
 
 class Page(HTMLParser):
     def __init__(self):
@@ -192,17 +226,35 @@ class Page(HTMLParser):
         self.open = []  # [attr, key, tag, text]
         self.title = ""
         self.in_title = False
+        self.scripts = 0
+        self.csp = ""
+        self.links = []  # Dashboard hrefs
+        self.rows = {}   # table id -> [(attrs of the tbody row)]
+        self.table = None
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "iframe", "object", "embed", "img", "link", "base", "form", "frame"):
+        d = dict(attrs)
+        if tag in ("iframe", "object", "embed", "img", "link", "base", "form", "frame"):
             errors.append(f"the page has a <{tag}> element")
+        if tag == "script":
+            self.scripts += 1
         if tag == "meta":
-            d = dict(attrs)
             if (d.get("http-equiv") or "").lower() == "refresh":
                 errors.append("the page has a meta refresh")
+            if (d.get("http-equiv") or "").lower() == "content-security-policy":
+                self.csp = d.get("content") or ""
+        if tag == "table":
+            self.table = d.get("id")
+        if tag == "tr" and self.table and "data-kind" in d:
+            self.rows.setdefault(self.table, []).append(d)
         for name, value in attrs:
             if name.startswith("on"):
                 errors.append(f"<{tag}> has an event handler attribute {name}={value!r}")
+            if name == "href" and tag == "a" and value is not None and value.startswith("#"):
+                continue
+            if name == "href" and tag == "a" and value and DASHBOARD.match(value):
+                self.links.append(value)
+                continue
             if name in FETCHING and value:
                 errors.append(f"<{tag}> would fetch {name}={value!r}")
             if name == "style" and value and "url(" in value.lower():
@@ -216,6 +268,8 @@ class Page(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "title":
             self.in_title = False
+        if tag == "table":
+            self.table = None
         while self.open and self.open[-1][2] == tag:
             name, key, _, text = self.open.pop()
             if key in self.found[name]:
@@ -228,18 +282,98 @@ class Page(HTMLParser):
         if self.in_title:
             self.title += data
 
-with open(dom_path, encoding="utf-8") as f:
-    dom = f.read()
-if "</html>" not in dom.lower():
-    errors.append("chromium dumped no complete document")
-page = Page()
-page.feed(dom)
-page.close()
+def parse(path):
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    if "</html>" not in text.lower():
+        errors.append(f"{path}: no complete document")
+    p = Page()
+    p.feed(text)
+    p.close()
+    return text, p
 
-# Serialised DOM escapes '<' in text, so a raw "<script" is an element. (A
-# URL in the text is data shown as text, which is fine; loads are checked above.)
-if "<script" in dom.lower():
-    errors.append("the rendered page contains '<script'")
+dom, page = parse(dom_path)
+source, static = parse(html_path)
+
+# The one script is the one the CSP allows, by the hash of report.html's bytes.
+scripts = re.findall(r"<script>(.*?)</script>", source, re.S)
+if len(scripts) != 1 or page.scripts != 1:
+    errors.append(f"expected exactly one inline script (report.html has {len(scripts)}, the DOM {page.scripts})")
+else:
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode()
+    if f"script-src 'sha256-{digest}'" not in page.csp:
+        errors.append(f"the CSP {page.csp!r} does not allow the page's script (sha256-{digest})")
+if "default-src 'none'" not in page.csp:
+    errors.append(f"the CSP {page.csp!r} lacks default-src 'none'")
+
+# Dashboard links: the right path for every finding's Stripe ids.
+live = run.get("livemode")
+account = run.get("stripe_account") if isinstance(run.get("stripe_account"), str) else ""
+if not re.fullmatch(r"acct_[A-Za-z0-9]+", account):
+    account = ""  # not an account id: the page must not use it
+def dashboard(i):
+    for prefix, resource in RESOURCES.items():
+        if i.startswith(prefix) and re.fullmatch(r"[A-Za-z0-9]+", i[len(prefix):] or "-"):
+            return ("https://dashboard.stripe.com/" + (account + "/" if account else "") +
+                    ("" if live else "test/") + resource + "/" + i)
+    return None
+for href in page.links:
+    m = DASHBOARD.match(href)
+    if not isinstance(live, bool):
+        errors.append(f"link {href}: report.json's run does not say livemode, so the page must not link")
+        continue
+    if (m.group(2) is None) != live or (m.group(1) or "") != (account + "/" if account else ""):
+        errors.append(f"link {href}: wrong mode path or account (run.livemode={live}, stripe_account={account!r})")
+    if dashboard(m.group(4)) != href:
+        errors.append(f"link {href}: the id's prefix does not open that Dashboard page")
+wanted = set()
+if isinstance(live, bool):
+    for f in findings:
+        if isinstance(f, dict):
+            for key in ("subject_id", "customer"):
+                url = dashboard(text_of(f.get(key)))
+                if url:
+                    wanted.add(url)
+missing = wanted - set(page.links)
+if missing:
+    errors.append(f"{len(missing)} Dashboard links missing, e.g. {sorted(missing)[:3]}")
+
+# With scripts off every finding is a row of the HTML, none hidden.
+static_rows = static.rows.get("findings-table", [])
+if len(static_rows) != len(findings):
+    errors.append(f"report.html lists {len(static_rows)} findings rows, report.json has {len(findings)}")
+if any("hidden" in r for r in static_rows):
+    errors.append("report.html hides rows before any script ran")
+
+# Sorting and filtering, driven through the URL fragment.
+query = urllib.parse.parse_qs(fragment.split("?", 1)[1]) if "?" in fragment else {}
+team = query.get("team", [""])[0]
+_, filtered = parse(filtered_path)
+rows = filtered.rows.get("findings-table", [])
+shown = [r for r in rows if "hidden" not in r]
+want_rows = [f for f in findings if isinstance(f, dict) and (not team or f.get("team") == team)]
+if findings and len(rows) != len(findings):
+    errors.append(f"filtered page: {len(rows)} findings rows, expected all {len(findings)} (hidden or shown)")
+if len(shown) != len(want_rows):
+    errors.append(f"filter team={team!r}: {len(shown)} rows shown, report.json has {len(want_rows)}")
+if any(r.get("data-team") != team for r in shown):
+    errors.append(f"filter team={team!r}: rows of other teams are shown")
+kinds = [(r.get("data-kind") or "").lower() for r in shown]
+if kinds != sorted(kinds, reverse=True):
+    errors.append(f"sort kind desc: rows are in order {kinds}")
+# Sorted by subject, descending, nothing hidden: the script's order (code
+# units, case ignored, ties in page order) is Python's stable sort's.
+_, by_subject = parse(sorted_path)
+got = [(r.get("data-subject") or "").lower() for r in by_subject.rows.get("findings-table", [])]
+page_order = [(r.get("data-subject") or "").lower() for r in static_rows]
+if got != sorted(page_order, reverse=True):
+    errors.append(f"sort subject desc: rows are in order {got}")
+if len(set(page_order)) > 1 and got == page_order:
+    errors.append("sort subject desc: the rows kept the page's order")
+if any("hidden" in r for r in by_subject.rows.get("findings-table", [])):
+    errors.append("sort without a filter hid rows")
+if findings and 'data-filter="team"' not in dom:
+    errors.append("the script built no filter controls")
 
 run_id = text_of(run.get("id"))
 if run_id and run_id not in page.title:
@@ -269,7 +403,8 @@ except OSError as e:
 for e in errors:
     print("FAIL:", e, file=sys.stderr)
 if not errors:
-    print(f"ok: {checked} numbers on the page equal report.json's")
+    print(f"ok: {checked} numbers on the page equal report.json's; {len(page.links)} Dashboard links; "
+          f"filter team={team!r} shows {len(shown)} of {len(rows)} rows, sorted")
 sys.exit(1 if errors else 0)
 PY
 

@@ -22,7 +22,7 @@ BOOST_AUTO_TEST_SUITE(csv)
 BOOST_AUTO_TEST_CASE(csv_is_rfc4180_and_spreadsheet_safe) {
     const std::string csv = reconciler::render_findings_csv(hostile_report());
     BOOST_TEST(csv.rfind("kind,subject_type,subject_id,customer,user_id,user_email,team,disposition,correlation_id,"
-                         "correction_kind,credits,tier_from,tier_to,summary,note\r\n",
+                         "correction_kind,credits,tier_from,tier_to,summary,note,run_id,window_start,window_end\r\n",
                          0) == 0u);
     // Every line ends CRLF: no bare LF or CR outside quoted fields here.
     BOOST_TEST(csv.size() >= 2u);
@@ -59,7 +59,7 @@ BOOST_AUTO_TEST_CASE(csv_guards_each_formula_prefix_but_not_negative_numbers) {
     const auto records = csv_records(csv);
     BOOST_TEST(records[1] ==
                "credits_not_granted,\"'\rCR\",in_A1,'@SUM(A1),-7,user40@example.com,'\tx,applied,corr-grant-0001,"
-               "grant_credits,-250,,,'-2+3,'=1+1");
+               "grant_credits,-250,,,'-2+3,'=1+1,42,2026-11-23T14:45:52Z,2026-11-24T14:45:52Z");
     // A text value in a numeric column is still guarded.
     f["correction"].as_object()["credits"] = "=cmd|' /C calc'!A0";
     BOOST_TEST(reconciler::render_findings_csv(r).find(",'=cmd|' /C calc'!A0,") != std::string::npos);

@@ -3,6 +3,9 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <openssl/evp.h>
+
+#include <array>
 #include <cctype>
 #include <regex>
 
@@ -21,7 +24,7 @@ json::object sample_report() {
     "id": 42, "status": "succeeded", "error": "", "mode": "apply",
     "window": {"start": "2026-11-23T14:45:52Z", "end": "2026-11-24T14:45:52Z"},
     "started_at": "2026-11-24T14:45:52Z", "finished_at": "2026-11-24T14:45:54Z", "duration_seconds": 2,
-    "config_hash": "ec40fdf9", "stripe_api_version": "2025-03-31.basil",
+    "config_hash": "ec40fdf9", "stripe_api_version": "2025-03-31.basil", "livemode": false,
     "pages": 35, "objects": 76, "requests": 36, "retries": 1, "request_ids_file": "request_ids.txt",
     "notes": ["window starts beyond event retention"],
     "cursors": {"events": "2026-11-24T14:45:50Z", "invoices": "2026-11-24T14:40:00Z"},
@@ -88,6 +91,7 @@ json::object hostile_report() {
     findings[0].as_object()["user_email"] = "+1 @user <i>";
     r["totals"].as_object()["by_kind"].as_object()["kind<script>\"&'"] = 0;
     r["totals"].as_object()["by_team"].as_object()["billing_engineering\"><script>x</script>"] = 1;
+    r["run"].as_object()["stripe_account"] = "acct_1\"><script>x</script>";  // not an account id: no prefix
     r["run"].as_object()["error"] = "upstream said </td><script src=\"https://evil.example/x.js\"></script>";
     r["run"].as_object()["notes"].as_array().push_back(json::string("see HTTP://EVIL.example and `code` ![i](x)"));
     r["escalations"].as_array()[0].as_object()["subject"] = "in_D4 ``` [link](javascript:alert(1))";
@@ -114,6 +118,54 @@ void check_offline_and_scriptless(const std::string& out) {
     BOOST_TEST(l.find("<script") == std::string::npos);
     BOOST_TEST(l.find("http://") == std::string::npos);
     BOOST_TEST(l.find("https://") == std::string::npos);
+}
+
+namespace {
+
+std::string sha256_base64(const std::string& text) {
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int len = 0;
+    EVP_Digest(text.data(), text.size(), digest.data(), &len, EVP_sha256(), nullptr);
+    std::array<unsigned char, 128> b64{};
+    const int n = EVP_EncodeBlock(b64.data(), digest.data(), static_cast<int>(len));
+    return std::string(reinterpret_cast<const char*>(b64.data()), static_cast<std::size_t>(n));
+}
+
+}  // namespace
+
+void check_offline(const std::string& html) {
+    const std::string l = lower(html);
+    for (const char* s : {"url(", "@import", "<link", "<img", "<iframe", "<object", "http://"}) {
+        BOOST_TEST_INFO("found " << s);
+        BOOST_TEST(l.find(s) == std::string::npos);
+    }
+    // No tag fetches (data is escaped: a raw '<' starts one of the renderer's tags).
+    const std::regex fetching("<[a-z]+[^>]*\\s(src|srcset|action|formaction|poster|background|data)=");
+    BOOST_TEST(!std::regex_search(l, fetching));
+    // Every URL is a link's: in-page, or a Dashboard page.
+    std::size_t urls = 0, pos = 0;
+    while ((pos = l.find("https://", pos)) != std::string::npos) {
+        ++urls;
+        pos += 8;
+    }
+    const std::regex href("href=\"([^\"]*)\"");
+    std::size_t dashboard = 0;
+    for (auto it = std::sregex_iterator(html.begin(), html.end(), href); it != std::sregex_iterator(); ++it) {
+        const std::string v = (*it)[1];
+        BOOST_TEST_INFO("href " << v);
+        BOOST_TEST((v.rfind("#", 0) == 0u || v.rfind("https://dashboard.stripe.com/", 0) == 0u));
+        if (v.rfind("https://", 0) == 0) ++dashboard;
+    }
+    BOOST_TEST(urls == dashboard);
+    // One script, inline, allowed by the CSP's hash of exactly its text.
+    const std::size_t open = l.find("<script");
+    BOOST_REQUIRE(open != std::string::npos);
+    BOOST_TEST(l.find("<script", open + 1) == std::string::npos);
+    BOOST_REQUIRE(html.compare(open, 8, "<script>") == 0);
+    const std::size_t close = html.find("</script>", open);
+    BOOST_REQUIRE(close != std::string::npos);
+    const std::string script = html.substr(open + 8, close - open - 8);
+    BOOST_TEST(html.find("script-src 'sha256-" + sha256_base64(script) + "'") != std::string::npos);
 }
 
 }  // namespace report_samples

@@ -30,4 +30,42 @@ BOOST_AUTO_TEST_CASE(escalations_for_a_user_by_email_or_customer) {
     BOOST_TEST(s->escalations_for(b).empty());
 }
 
+// The report's trend and runs index: the newest runs, oldest first, each
+// with its findings counted by kind (and how many of them were applied).
+BOOST_AUTO_TEST_CASE(recent_runs_newest_kept_oldest_first_counted_by_kind) {
+    temp_db t;
+    auto s = t.open();
+    std::vector<std::int64_t> ids;
+    for (int i = 0; i < 4; ++i) {
+        const auto id = s->begin_run(store::run_record{100 * i, 100 * i + 100, i == 2, "hash", "2025-03-31.basil"});
+        ids.push_back(id);
+        finding f;
+        f.subject_type = "invoice";
+        f.subject_id = "in_" + std::to_string(i);
+        f.kind = finding_kind::credits_not_granted;
+        for (int k = 0; k <= i; ++k) s->record_finding(id, f, store::disposition::applied, 0);
+        f.kind = finding_kind::tier_mismatch;
+        s->record_finding(id, f, store::disposition::flagged, 0);
+        if (i != 3) s->finish_run(id, i != 1, store::run_totals{1, 2, i + 2, i + 1}, i == 1 ? "boom" : "");
+    }
+    const auto runs = s->recent_runs(3);
+    BOOST_REQUIRE(runs.size() == 3u);
+    BOOST_TEST(runs[0].id == ids[1]);  // the oldest run is beyond the limit
+    BOOST_TEST(runs[2].id == ids[3]);
+    BOOST_TEST(runs[0].status == "failed");
+    BOOST_TEST(runs[1].mode == "dry_run");
+    BOOST_TEST(runs[2].status == "running");
+    BOOST_TEST(runs[2].finished_at.empty());
+    BOOST_TEST(runs[1].window_start == 200);
+    BOOST_TEST(runs[1].window_end == 300);
+    BOOST_TEST(runs[1].findings == 4);
+    BOOST_TEST(runs[1].corrections_applied == 3);
+    BOOST_TEST(runs[1].by_kind.at("credits_not_granted").findings == 3);
+    BOOST_TEST(runs[1].by_kind.at("credits_not_granted").applied == 3);
+    BOOST_TEST(runs[1].by_kind.at("tier_mismatch").findings == 1);
+    BOOST_TEST(runs[1].by_kind.at("tier_mismatch").applied == 0);
+    BOOST_TEST(runs[2].by_kind.size() == 2u);
+    BOOST_TEST(s->recent_runs(10).size() == 4u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include <algorithm>
+
 namespace reconciler::store::sqlite {
 
 namespace json = boost::json;
@@ -27,6 +29,40 @@ std::vector<escalation> sqlite_support_queries::escalations_for(const local_user
             e.subject == u.email || (o && !u.stripe_customer_id.empty() && str_field(*o, "customer") == u.stripe_customer_id);
         if (mine) out.push_back(std::move(e));
     }
+    return out;
+}
+
+std::vector<run_summary> sqlite_support_queries::recent_runs(int limit) {
+    std::vector<run_summary> out;
+    SQLite::Statement q(c_.db(),
+                        "SELECT id, status, mode, started_at, COALESCE(finished_at, ''), window_start, window_end,"
+                        " findings, corrections_applied FROM recon_runs ORDER BY id DESC LIMIT ?");
+    q.bind(1, limit);
+    while (q.executeStep()) {
+        run_summary r;
+        r.id = q.getColumn(0).getInt64();
+        r.status = q.getColumn(1).getString();
+        r.mode = q.getColumn(2).getString();
+        r.started_at = q.getColumn(3).getString();
+        r.finished_at = q.getColumn(4).getString();
+        r.window_start = q.getColumn(5).getInt64();
+        r.window_end = q.getColumn(6).getInt64();
+        r.findings = q.getColumn(7).getInt64();
+        r.corrections_applied = q.getColumn(8).getInt64();
+        out.push_back(std::move(r));
+    }
+    // Per run, not one GROUP BY over all: each uses recon_findings_run, and a
+    // trend reads a few dozen runs.
+    auto kinds = c_.cached("SELECT kind, count(*), sum(disposition = 'applied') FROM recon_findings"
+                           " WHERE run_id = ? GROUP BY kind");
+    for (auto& r : out) {
+        kinds->reset();
+        kinds->bind(1, r.id);
+        while (kinds->executeStep())
+            r.by_kind[kinds->getColumn(0).getString()] = {kinds->getColumn(1).getInt64(),
+                                                          kinds->getColumn(2).getInt64()};
+    }
+    std::reverse(out.begin(), out.end());
     return out;
 }
 
