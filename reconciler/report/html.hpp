@@ -21,7 +21,7 @@ namespace reconciler {
 // The page, to `out`: its long tables go out row by row, and its findings
 // straight from view.findings, so the page is never whole in memory.
 // `history`: the last runs kept in the database, oldest first, for the
-// trend (store::support_queries::recent_runs); empty: no trend.
+// trend (store::support_queries::run_trend); empty: no trend.
 void render_html(std::ostream& out, const report_view& view, const std::vector<store::run_summary>& history = {});
 // The page of a whole report.json.
 std::string render_html(const boost::json::object& report, const std::vector<store::run_summary>& history = {});

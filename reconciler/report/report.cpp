@@ -20,10 +20,10 @@ constexpr int trend_runs = 30;
 
 // The trend is an extra: a database that cannot give it costs the report
 // its chart and index, not the report.
-std::vector<store::run_summary> recent_runs_or_none(store::support_queries* runs) {
+std::vector<store::run_summary> run_trend_or_none(store::support_queries* runs) {
     if (runs == nullptr) return {};
     try {
-        return runs->recent_runs(trend_runs);
+        return runs->run_trend(trend_runs);
     } catch (const std::exception& e) {
         log::warn("report_trend_unavailable", {{"error", e.what()}});
         return {};
@@ -53,7 +53,7 @@ void write_report(const run_result& r, store::store* db, store::support_queries*
         });
     };
     const report_view view(report, std::move(streams));
-    const auto history = recent_runs_or_none(runs);
+    const auto history = run_trend_or_none(runs);
     detail::write_file_with(r.report_dir / "report.html", [&](std::ostream& out) { render_html(out, view, history); });
     detail::write_file_with(r.report_dir / "findings.csv", [&](std::ostream& out) {
         render_findings_csv(out, view.findings, csv_run{view.run_id, view.window_start, view.window_end});

@@ -15,7 +15,7 @@ namespace reconciler::store {
 // its recon_findings counted by kind).
 struct run_summary {
     std::int64_t id = 0;
-    std::string status;  // running | succeeded | failed
+    std::string status;  // running | succeeded | failed | abandoned
     std::string mode;    // apply | dry_run
     std::string started_at, finished_at;  // RFC 3339; finished_at "" while running
     unix_seconds window_start = 0, window_end = 0;
@@ -35,7 +35,7 @@ public:
     virtual std::vector<escalation> escalations_for(const local_user& u) = 0;
     // The newest `limit` runs kept in the database, oldest first, with their
     // findings counted by kind (the report's trend, reports/index.html).
-    virtual std::vector<run_summary> recent_runs(int limit) = 0;
+    virtual std::vector<run_summary> run_trend(int limit) = 0;
 };
 
 }  // namespace reconciler::store

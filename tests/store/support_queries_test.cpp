@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(escalations_for_a_user_by_email_or_customer) {
 
 // The report's trend and runs index: the newest runs, oldest first, each
 // with its findings counted by kind (and how many of them were applied).
-BOOST_AUTO_TEST_CASE(recent_runs_newest_kept_oldest_first_counted_by_kind) {
+BOOST_AUTO_TEST_CASE(run_trend_newest_kept_oldest_first_counted_by_kind) {
     temp_db t;
     auto s = t.open();
     std::vector<std::int64_t> ids;
@@ -48,7 +48,7 @@ BOOST_AUTO_TEST_CASE(recent_runs_newest_kept_oldest_first_counted_by_kind) {
         s->record_finding(id, f, store::disposition::flagged, 0);
         if (i != 3) s->finish_run(id, i != 1, store::run_totals{1, 2, i + 2, i + 1}, i == 1 ? "boom" : "");
     }
-    const auto runs = s->recent_runs(3);
+    const auto runs = s->run_trend(3);
     BOOST_REQUIRE(runs.size() == 3u);
     BOOST_TEST(runs[0].id == ids[1]);  // the oldest run is beyond the limit
     BOOST_TEST(runs[2].id == ids[3]);
@@ -65,7 +65,7 @@ BOOST_AUTO_TEST_CASE(recent_runs_newest_kept_oldest_first_counted_by_kind) {
     BOOST_TEST(runs[1].by_kind.at("tier_mismatch").findings == 1);
     BOOST_TEST(runs[1].by_kind.at("tier_mismatch").applied == 0);
     BOOST_TEST(runs[2].by_kind.size() == 2u);
-    BOOST_TEST(s->recent_runs(10).size() == 4u);
+    BOOST_TEST(s->run_trend(10).size() == 4u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -32,11 +32,11 @@ std::vector<escalation> sqlite_support_queries::escalations_for(const local_user
     return out;
 }
 
-std::vector<run_summary> sqlite_support_queries::recent_runs(int limit) {
+std::vector<run_summary> sqlite_support_queries::run_trend(int limit) {
     std::vector<run_summary> out;
     SQLite::Statement q(c_.db(),
-                        "SELECT id, status, mode, started_at, COALESCE(finished_at, ''), window_start, window_end,"
-                        " findings, corrections_applied FROM recon_runs ORDER BY id DESC LIMIT ?");
+                        "SELECT id, status, mode, started_at, COALESCE(finished_at, ''), window_start, window_end"
+                        " FROM recon_runs ORDER BY id DESC LIMIT ?");
     q.bind(1, limit);
     while (q.executeStep()) {
         run_summary r;
@@ -47,20 +47,24 @@ std::vector<run_summary> sqlite_support_queries::recent_runs(int limit) {
         r.finished_at = q.getColumn(4).getString();
         r.window_start = q.getColumn(5).getInt64();
         r.window_end = q.getColumn(6).getInt64();
-        r.findings = q.getColumn(7).getInt64();
-        r.corrections_applied = q.getColumn(8).getInt64();
         out.push_back(std::move(r));
     }
     // Per run, not one GROUP BY over all: each uses recon_findings_run, and a
     // trend reads a few dozen runs.
     auto kinds = c_.cached("SELECT kind, count(*), sum(disposition = 'applied') FROM recon_findings"
                            " WHERE run_id = ? GROUP BY kind");
+    // The totals too are counted from the findings, not read from the run
+    // row: the run being reported writes its row last.
     for (auto& r : out) {
         kinds->reset();
         kinds->bind(1, r.id);
-        while (kinds->executeStep())
-            r.by_kind[kinds->getColumn(0).getString()] = {kinds->getColumn(1).getInt64(),
-                                                          kinds->getColumn(2).getInt64()};
+        r.findings = r.corrections_applied = 0;
+        while (kinds->executeStep()) {
+            const run_summary::kind_count n{kinds->getColumn(1).getInt64(), kinds->getColumn(2).getInt64()};
+            r.by_kind[kinds->getColumn(0).getString()] = n;
+            r.findings += n.findings;
+            r.corrections_applied += n.applied;
+        }
     }
     std::reverse(out.begin(), out.end());
     return out;
