@@ -39,6 +39,8 @@ std::string text_array(const std::vector<std::string>& values) { return array_li
 
 session::session(const postgres_options& opts)
     : conn_(opts.connect), schema_(opts.schema), quoted_(quoted_schema_name(opts.schema)) {
+    // migrate()'s IF NOT EXISTS would print a NOTICE on every run's stderr.
+    conn_.exec("SET client_min_messages = warning");
     detect_plan_metadata();
 }
 
