@@ -159,11 +159,13 @@ apply_result postgres_ledger::apply_locked(const proposed_correction& c, std::in
                                            const std::string& correlation_id) {
     {
         transaction tx(s_.conn());
+        // The user's row is locked from here to the commit: what we read is
+        // what we change. Locked before the ledger is read, so a second apply
+        // of the same correction waiting here then finds the first one's row.
+        auto user = lock_user(s_, c.user_id);
         const auto seen = s_.run("SELECT 1 FROM @schema@.recon_corrections WHERE stripe_object = $1 AND kind = $2",
                                  params().add(c.ledger_key).add(reconciler::to_string(c.kind)));
         if (seen.rows() > 0) return existing_correction(c);  // tx rolls back: nothing written
-        // The row is locked from here to the commit: what we read is what we change.
-        auto user = lock_user(s_, c.user_id);
         if (!user) throw store_error("user " + std::to_string(c.user_id) + " no longer exists");
         apply_result r;
         r.correlation_id = correlation_id;

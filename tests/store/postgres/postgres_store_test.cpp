@@ -17,6 +17,7 @@
 #include <barrier>
 #include <chrono>
 #include <future>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -101,6 +102,26 @@ BOOST_DATA_TEST_CASE(a_correction_never_loses_a_concurrent_app_write, bdata::mak
     BOOST_REQUIRE_EQUAL(events.size(), 2u);
     BOOST_TEST(events.at(0).at("id").as_string() == "ce_app");
     BOOST_TEST(events.at(1).at("source").as_string() == "in_1");
+}
+
+// Two reconcilers apply the same correction at once (both have read the
+// ledger before either writes): one applies it, the other waits for the
+// user's row and then reports it already applied; one ledger row, one grant.
+BOOST_AUTO_TEST_CASE(the_same_correction_applied_twice_at_once_applies_once) {
+    app_db a;
+    auto s1 = a.open();
+    auto s2 = a.open();
+    auto hold = std::make_unique<pg::transaction>(a.app);  // the app holds the row: both applies queue behind it
+    a.app.run("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", pg::params().add(1));
+    auto r1 = std::async(std::launch::async, [&] { return s1->apply(grant_in_1(), 0, "corr-1"); });
+    auto r2 = std::async(std::launch::async, [&] { return s2->apply(grant_in_1(), 0, "corr-2"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    hold->commit();
+    std::multiset<std::string> outcomes{store::to_string(r1.get().outcome), store::to_string(r2.get().outcome)};
+    BOOST_TEST((outcomes == std::multiset<std::string>{"applied", "already_applied"}));
+    BOOST_TEST(a.count("SELECT count(*) FROM recon.recon_corrections") == 1);
+    BOOST_TEST(a.metadata(1).at("ai_credits").as_int64() == 1050);
+    BOOST_TEST(a.metadata(1).at("credit_events").as_array().size() == 1u);
 }
 
 // jsonb, json or text: read, corrected (grant, revert, adjust) and found by
