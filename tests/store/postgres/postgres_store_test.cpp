@@ -210,6 +210,23 @@ BOOST_AUTO_TEST_CASE(the_reconciler_schema_is_configurable_and_its_name_checked)
     BOOST_TEST(a.count("SELECT count(*) FROM users") == 2);
 }
 
+// Key lists travel as one array parameter: an id with the array syntax's
+// own characters in it is matched as itself, never split or unquoted.
+BOOST_AUTO_TEST_CASE(array_parameters_keep_every_key_whole) {
+    app_db a;
+    const std::string odd = R"(cus_"a\b,{c} d)";
+    a.app.run("UPDATE users SET stripe_customer_id = $1 WHERE id = 2", pg::params().add(odd));
+    auto s = a.open();
+    store::local_query q;
+    q.customer_ids = {odd, "cus_\"a", "d"};
+    q.window_rules = false;
+    q.window_payments = false;
+    const auto snap = s->load_local(q);
+    BOOST_REQUIRE_EQUAL(snap.users.size(), 1u);
+    BOOST_TEST(snap.users[0].id == 2);
+    BOOST_TEST(snap.users[0].stripe_customer_id == odd);
+}
+
 // A database without the app's tables is refused before anything is created.
 BOOST_AUTO_TEST_CASE(a_database_without_the_apps_tables_is_refused) {
     pg_test_db db;
