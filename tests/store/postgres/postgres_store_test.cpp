@@ -210,6 +210,30 @@ BOOST_AUTO_TEST_CASE(the_reconciler_schema_is_configurable_and_its_name_checked)
     BOOST_TEST(a.count("SELECT count(*) FROM users") == 2);
 }
 
+// The app's tables are wherever the connection's search_path finds them
+// (here a schema `app`, set in the URL's options): read and corrected
+// there, while the reconciler's own tables stay in theirs.
+BOOST_AUTO_TEST_CASE(the_apps_tables_are_found_through_the_search_path) {
+    pg_test_db db;
+    auto opts = db.options();
+    {
+        pg::connection admin(opts);
+        admin.exec("CREATE SCHEMA app");
+    }
+    opts.url += " options='-c search_path=app'";
+    store::create_postgres_app_schema(opts);
+    pg::connection app(opts);
+    app.exec("INSERT INTO users(id, email, plan, stripe_customer_id, plan_metadata, created_at) VALUES"
+             " (1, 'a@example.com', 'pro', 'cus_1', '{\"ai_credits\":50,\"credit_events\":[]}', '2026-01-01T00:00:00Z')");
+    auto s = store::open_postgres_store({opts, "recon"});
+    s->migrate();
+    BOOST_TEST(s->apply(grant_in_1(), 0, "corr-1").outcome == store::apply_outcome::applied);
+    BOOST_TEST(app.run("SELECT count(*) FROM app.payments WHERE stripe_invoice_id = 'in_1'").int64(0, 0) == 1);
+    BOOST_TEST(app.run("SELECT count(*) FROM recon.recon_corrections").int64(0, 0) == 1);
+    BOOST_TEST(app.run("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").int64(0, 0) == 0);
+    BOOST_TEST(s->find_user_by_email("A@example.com").value().ai_credits == 1050);
+}
+
 // Key lists travel as one array parameter: an id with the array syntax's
 // own characters in it is matched as itself, never split or unquoted.
 BOOST_AUTO_TEST_CASE(array_parameters_keep_every_key_whole) {
