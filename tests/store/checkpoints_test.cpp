@@ -1,4 +1,4 @@
-// The SQLite store, checkpoints: coverage moves forward, over contiguous windows only.
+// The store (either backend), checkpoints: coverage moves forward, over contiguous windows only.
 #include "store/store_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(store_checkpoints)

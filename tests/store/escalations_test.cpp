@@ -1,4 +1,4 @@
-// The SQLite store, escalations: escalations: raise, watch, resolve, list.
+// The store (either backend), escalations: escalations: raise, watch, resolve, list.
 #include "store/store_fixture.hpp"
 
 #include "store/embedded_sql.hpp"
@@ -135,11 +135,8 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_age_and_count) {
     s->raise(store::escalation_input{"support", "balance_drift", "new@example.com", R"({"x":1})", 0}, 1, 1);
     s->raise(store::escalation_input{"support", "balance_drift", "old@example.com", R"({"x":2})", 0}, 1, 1);
     s->raise(store::escalation_input{"support", "tier_mismatch", "sub_w", "{}", 0}, 1, 2);  // watching
-    {
-        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
-        db.exec("UPDATE recon_escalations SET first_seen = '2026-01-01T00:00:00Z' WHERE subject = 'old@example.com'");
-        db.exec("UPDATE recon_escalations SET first_seen = '2025-01-01T00:00:00Z' WHERE subject = 'sub_w'");
-    }
+    t.exec("UPDATE recon_escalations SET first_seen = '2026-01-01T00:00:00Z' WHERE subject = 'old@example.com'");
+    t.exec("UPDATE recon_escalations SET first_seen = '2025-01-01T00:00:00Z' WHERE subject = 'sub_w'");
     BOOST_TEST(s->count_open_escalations() == 3);
     std::vector<std::string> order;
     s->each_open_escalation_by_age(now_unix(), [&](const store::escalation& e) {

@@ -1,4 +1,4 @@
-// The SQLite store, ids: random identifiers.
+// The store (either backend), ids: random identifiers.
 #include "store/store_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(store_ids)

@@ -1,4 +1,4 @@
-// The SQLite store, ledger: corrections, reverts and adjusts on the app's users, with their ledger rows.
+// The store (either backend), ledger: corrections, reverts and adjusts on the app's users, with their ledger rows.
 #include "store/store_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(store_ledger)
@@ -49,11 +49,8 @@ BOOST_AUTO_TEST_CASE(a_grant_that_would_wrap_the_balance_is_refused_and_rolled_b
 BOOST_AUTO_TEST_CASE(grant_the_app_made_meanwhile_supersedes) {
     temp_db t;
     auto s = t.open();
-    {
-        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
-        db.exec("UPDATE users SET plan_metadata = '{\"ai_credits\":1050,\"credit_events\":[{\"id\":\"ce_app\",\"delta\":1000,"
-                "\"kind\":\"grant\",\"source\":\"in_1\",\"correlation_id\":\"x\"}]}' WHERE id = 1");
-    }
+    t.exec("UPDATE users SET plan_metadata = '{\"ai_credits\":1050,\"credit_events\":[{\"id\":\"ce_app\",\"delta\":1000,"
+           "\"kind\":\"grant\",\"source\":\"in_1\",\"correlation_id\":\"x\"}]}' WHERE id = 1");
     auto r = s->apply(grant(), 0, "corr-1");
     BOOST_TEST(r.outcome == store::apply_outcome::superseded);
     BOOST_TEST(t.metadata(1).at("ai_credits").as_int64() == 1050);
@@ -79,7 +76,8 @@ BOOST_AUTO_TEST_CASE(tier_change_checks_the_current_plan) {
     BOOST_TEST(s->apply(c, 0, "c4").outcome == store::apply_outcome::superseded);
 }
 
-BOOST_AUTO_TEST_CASE(waits_for_the_apps_write_lock) {
+// PostgreSQL's counterpart: tests/store/postgres (the user's row locked).
+BOOST_AUTO_TEST_CASE(waits_for_the_apps_write_lock, *boost::unit_test::precondition(sqlite_only)) {
     temp_db t;
     auto s = t.open();
     SQLite::Database app(t.path.string(), SQLite::OPEN_READWRITE, 5000);
@@ -138,7 +136,7 @@ BOOST_AUTO_TEST_CASE(revert_compensates_once) {
     c.tier_from = "pro";
     c.tier_to = "team";
     auto tr = s->apply(c, 0, "c-tier");
-    { SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE); db.exec("UPDATE users SET plan = 'free' WHERE id = 1"); }
+    t.exec("UPDATE users SET plan = 'free' WHERE id = 1");
     BOOST_CHECK_THROW(s->revert(tr.correction_id, "rv"), store::store_error);
 }
 

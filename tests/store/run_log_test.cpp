@@ -1,4 +1,4 @@
-// The SQLite store, run_log: a run's record (recon_runs, recon_pages, recon_findings).
+// The store (either backend), run_log: a run's record (recon_runs, recon_pages, recon_findings).
 #include "store/store_fixture.hpp"
 
 #include "store/embedded_sql.hpp"
@@ -34,7 +34,7 @@ BOOST_AUTO_TEST_CASE(a_run_records_its_pages_findings_and_totals) {
     f.user_id.reset();
     log.record_finding(id, f, store::disposition::failed, 0);
     BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE disposition = 'flagged' AND user_id = 1"
-                       " AND correction_id IS NULL AND json_extract(evidence, '$.invoice') = 'in_1'") == 1);
+                       " AND correction_id IS NULL AND " + t.json_member("evidence", "invoice") + " = 'in_1'") == 1);
     BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE disposition = 'failed' AND user_id IS NULL") == 1);
 
     log.finish_run(id, true, store::run_totals{3, 200, 2, 0}, "");

@@ -1,22 +1,26 @@
-// The SQLite store, schema: the reconciler schema: checks, migrations, what they leave behind.
+// The store, schema: the reconciler schema: checks, migrations, what they leave behind.
 #include "store/store_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(store_schema)
 
 BOOST_AUTO_TEST_CASE(schema_checks_name_the_fix) {
     temp_db t;
-    auto s = store::open_sqlite_store({t.path, std::chrono::milliseconds(1000), false});
+    auto s = t.open_unmigrated();
     auto msg = message_of([&] { s->check_schema(); });
     BOOST_TEST(msg.find("reconciler migrate") != std::string::npos);
     BOOST_TEST(s->migrate() == s->latest_schema_version());
     BOOST_TEST(s->migrate() == 0);  // idempotent
     BOOST_CHECK_NO_THROW(s->check_schema());
-    {
-        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
-        db.exec("INSERT INTO recon_schema_migrations VALUES (99, 'future', '2030-01-01T00:00:00Z')");
-    }
+    t.exec("INSERT INTO recon_schema_migrations VALUES (99, 'future', '2030-01-01T00:00:00Z')");
     msg = message_of([&] { s->check_schema(); });
     BOOST_TEST(msg.find("newer than this build") != std::string::npos);
+    msg = message_of([&] { s->migrate(); });
+    BOOST_TEST(msg.find("newer than this build") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(an_sqlite_file_that_is_not_the_apps_is_refused, *boost::unit_test::precondition(sqlite_only)) {
+    temp_db t;
+    std::string msg;
 
     const fs::path other = t.dir / "other.db";
     { SQLite::Database db(other.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE); db.exec("CREATE TABLE x(a)"); }
@@ -31,7 +35,8 @@ BOOST_AUTO_TEST_CASE(schema_checks_name_the_fix) {
 
 // Migration 3's index makes an email match a lookup (not a scan of every
 // user per query); a database whose owners dropped it is matched as before.
-BOOST_AUTO_TEST_CASE(email_matching_uses_the_migrated_index_and_works_without_it) {
+BOOST_AUTO_TEST_CASE(email_matching_uses_the_migrated_index_and_works_without_it,
+                     *boost::unit_test::precondition(sqlite_only)) {
     temp_db t;
     auto s = t.open();
     const auto plan = [&] {

@@ -1,4 +1,4 @@
-// The SQLite store, snapshot: load_local: the app's side of a window.
+// The store (either backend), snapshot: load_local: the app's side of a window.
 #include "store/store_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(store_snapshot)
@@ -21,12 +21,11 @@ BOOST_AUTO_TEST_CASE(load_local_by_customer_then_email) {
 BOOST_AUTO_TEST_CASE(load_local_keeps_the_credit_events_of_the_named_sources) {
     temp_db t;
     {
-        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
-        db.exec(R"(UPDATE users SET plan_metadata = '{"ai_credits":30,"credit_events":[)"
-                R"({"id":"ce_1","delta":10,"kind":"grant","source":"in_1","at":"2026-01-01T00:00:00Z"},)"
-                R"({"id":"ce_2","delta":10,"kind":"grant","source":"in_2","at":"2026-01-02T00:00:00Z"},)"
-                R"({"id":"ce_3","delta":10,"kind":"grant","source":"support","at":"2026-01-03T00:00:00Z"},)"
-                R"({"id":"ce_4","delta":5,"kind":"consume"}]}' WHERE id = 1)");
+        t.exec(R"(UPDATE users SET plan_metadata = '{"ai_credits":30,"credit_events":[)"
+               R"({"id":"ce_1","delta":10,"kind":"grant","source":"in_1","at":"2026-01-01T00:00:00Z"},)"
+               R"({"id":"ce_2","delta":10,"kind":"grant","source":"in_2","at":"2026-01-02T00:00:00Z"},)"
+               R"({"id":"ce_3","delta":10,"kind":"grant","source":"support","at":"2026-01-03T00:00:00Z"},)"
+               R"({"id":"ce_4","delta":5,"kind":"consume"}]}' WHERE id = 1)");
     }
     auto s = t.open();
     store::local_query q;
@@ -47,34 +46,26 @@ BOOST_AUTO_TEST_CASE(load_local_keeps_the_credit_events_of_the_named_sources) {
 BOOST_AUTO_TEST_CASE(window_rules_pages_cover_every_active_user_once) {
     temp_db t;
     {
-        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
         // Users 3..12: usage in the window (3, 6, 9, 12), a credit event in it
         // (4, 7, 10), a broken balance (5), nothing (8, 11). 1 has a broken balance, 2 is idle.
         for (int id = 3; id <= 12; ++id) {
+            const std::string n = std::to_string(id);
             std::string meta = "{\"ai_credits\":0,\"credit_events\":[]}";
-            if (id % 3 == 1) meta = "{\"ai_credits\":10,\"credit_events\":[{\"id\":\"ce" + std::to_string(id) +
+            if (id % 3 == 1) meta = "{\"ai_credits\":10,\"credit_events\":[{\"id\":\"ce" + n +
                                     "\",\"kind\":\"grant\",\"delta\":10,\"at\":\"2026-03-01T00:00:00Z\"}]}";
             if (id == 5) meta = "{\"ai_credits\":7,\"credit_events\":[]}";
-            SQLite::Statement ins(db, "INSERT INTO users(id, email, plan, stripe_customer_id, plan_metadata, created_at)"
-                                      " VALUES (?, ?, 'free', NULL, ?, '2026-01-01T00:00:00Z')");
-            ins.bind(1, id);
-            ins.bind(2, "u" + std::to_string(id) + "@example.com");
-            ins.bind(3, meta);
-            ins.exec();
-            if (id % 3 == 0) {
-                SQLite::Statement u(db, "INSERT INTO ai_usage(user_id, credits, request_id, created_at) VALUES"
-                                        " (?, 1, ?, '2026-03-02T00:00:00Z'), (?, 1, 'req_old', '2025-01-01T00:00:00Z')");
-                u.bind(1, id);
-                u.bind(2, "req_" + std::to_string(id));
-                u.bind(3, id);
-                u.exec();
-            }
+            t.exec("INSERT INTO users(id, email, plan, stripe_customer_id, plan_metadata, created_at)"
+                   " VALUES (" + n + ", 'u" + n + "@example.com', 'free', NULL, '" + meta + "', '2026-01-01T00:00:00Z')");
+            if (id % 3 == 0)
+                t.exec("INSERT INTO ai_usage(user_id, credits, request_id, created_at) VALUES"
+                       " (" + n + ", 1, 'req_" + n + "', '2026-03-02T00:00:00Z'), (" + n +
+                       ", 1, 'req_old', '2025-01-01T00:00:00Z')");
         }
-        db.exec("INSERT INTO webhook_events(stripe_event_id, type, received_at, status, attempts, last_error) VALUES"
-                " ('evt_ok', 'invoice.paid', '2026-03-01T00:00:00Z', 'processed', 1, NULL),"
-                " ('evt_fail', 'invoice.paid', '2026-03-01T00:00:00Z', 'failed', 2, 'timeout'),"
-                " ('evt_forged', 'invoice.paid', '2026-03-01T00:00:00Z', 'signature_failed', 1, NULL),"
-                " ('evt_old', 'invoice.paid', '2025-01-01T00:00:00Z', 'failed', 2, 'timeout')");
+        t.exec("INSERT INTO webhook_events(stripe_event_id, type, received_at, status, attempts, last_error) VALUES"
+               " ('evt_ok', 'invoice.paid', '2026-03-01T00:00:00Z', 'processed', 1, NULL),"
+               " ('evt_fail', 'invoice.paid', '2026-03-01T00:00:00Z', 'failed', 2, 'timeout'),"
+               " ('evt_forged', 'invoice.paid', '2026-03-01T00:00:00Z', 'signature_failed', 1, NULL),"
+               " ('evt_old', 'invoice.paid', '2025-01-01T00:00:00Z', 'failed', 2, 'timeout')");
     }
     auto s = t.open();
     store::local_query whole;

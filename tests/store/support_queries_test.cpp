@@ -1,4 +1,4 @@
-// The SQLite store, support_queries: the support commands' look-ups.
+// The store (either backend), support_queries: the support commands' look-ups.
 #include "store/store_fixture.hpp"
 
 BOOST_AUTO_TEST_SUITE(store_support_queries)
