@@ -107,15 +107,14 @@ BOOST_AUTO_TEST_CASE(an_escalation_raised_by_a_correction_is_in_its_transaction)
     bad.input.evidence = "not json";
     BOOST_CHECK_THROW(s->apply(c, 0, "corr-1", [&](const store::apply_result&) { return std::optional(bad); }),
                       store::store_error);
-    SQLite::Database db(t.path.string(), SQLite::OPEN_READONLY);
-    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_corrections").getInt64() == 0);
-    BOOST_TEST(db.execAndGet("SELECT json_extract(plan_metadata, '$.ai_credits') FROM users WHERE id = 1").getInt64() == 50);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_corrections") == 0);
+    BOOST_TEST(t.count("SELECT " + t.json_member("plan_metadata", "ai_credits") + " FROM users WHERE id = 1") == 50);
     // Written: both.
     const auto r = s->apply(c, 0, "corr-2", [&](const store::apply_result&) { return std::optional(req); });
     BOOST_REQUIRE(r.escalation_raised.has_value());
     BOOST_TEST(r.escalation_raised->is_new);
-    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_corrections").getInt64() == 1);
-    BOOST_TEST(db.execAndGet("SELECT COUNT(*) FROM recon_escalations WHERE person_closes = 1").getInt64() == 1);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_corrections") == 1);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_escalations WHERE person_closes = 1") == 1);
     // A correction never leaves its own finding's escalation for a run to close.
     s->raise(store::escalation_input{"billing_engineering", "refund_or_dispute", "ch_1", "{}", 10}, 1, 1);
     proposed_correction revoke = c;
@@ -125,7 +124,7 @@ BOOST_AUTO_TEST_CASE(an_escalation_raised_by_a_correction_is_in_its_transaction)
     store::escalation_request keep{store::escalation_input{"", "refund_or_dispute", "ch_1", "{}", 10}, 1, true};
     s->apply(revoke, 0, "corr-3", [&](const store::apply_result&) { return std::optional(keep); });
     BOOST_TEST(s->resolve_absent(3, 0, 100, {"refund_or_dispute"}) == 0);
-    BOOST_TEST(db.execAndGet("SELECT person_closes FROM recon_escalations WHERE subject = 'ch_1'").getInt() == 1);
+    BOOST_TEST(t.count("SELECT person_closes FROM recon_escalations WHERE subject = 'ch_1'") == 1);
 }
 
 // A report's order: open before watching, then oldest first; evidence left out.
@@ -154,7 +153,8 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_age_and_count) {
 
 // Migration 4 on a database with escalations: each keeps its row and status;
 // the kinds only a person closes (and partial clawbacks) become person-only.
-BOOST_AUTO_TEST_CASE(migration_4_keeps_escalations_and_marks_those_a_person_closes) {
+BOOST_AUTO_TEST_CASE(migration_4_keeps_escalations_and_marks_those_a_person_closes,
+                     *boost::unit_test::precondition(sqlite_only)) {
     temp_db t;
     {
         SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);

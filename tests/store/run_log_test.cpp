@@ -100,9 +100,9 @@ BOOST_AUTO_TEST_CASE(running_rows_are_closed_as_abandoned_with_what_they_committ
     BOOST_TEST(s->recent_runs(2).front().id == empty);
 }
 
-// 0004 rebuilds recon_runs (for the 'abandoned' status) under the tables that
+// 0005 rebuilds recon_runs (for the 'abandoned' status) under the tables that
 // refer to it: an existing database keeps its runs, ids and children.
-BOOST_AUTO_TEST_CASE(migration_0005_keeps_runs_and_what_refers_to_them) {
+BOOST_AUTO_TEST_CASE(migration_0005_keeps_runs_and_what_refers_to_them, *boost::unit_test::precondition(sqlite_only)) {
     temp_db t;
     {
         SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);

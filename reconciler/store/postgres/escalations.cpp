@@ -1,5 +1,6 @@
 #include "store/postgres/escalations.hpp"
 
+#include "store/errors.hpp"
 #include "store/postgres/pg_transaction.hpp"
 
 #include <algorithm>
@@ -8,12 +9,89 @@ namespace reconciler::store::postgres {
 
 namespace {
 
-constexpr const char* pg_escalation_columns =
-    "SELECT id, team, kind, subject, evidence::text, first_seen, last_seen, occurrences, status, subject_at"
-    " FROM @schema@.recon_escalations ";
-constexpr const char* pg_escalation_columns_without_evidence =
-    "SELECT id, team, kind, subject, '' AS evidence, first_seen, last_seen, occurrences, status, subject_at"
-    " FROM @schema@.recon_escalations ";
+// Unresolved: a run may still see it again, a person may still act on it.
+constexpr const char* pg_unresolved = "status IN ('open','watching','acked')";
+
+std::string pg_esc_now() { return format_rfc3339(now_unix()); }
+
+escalation_change pg_by_reconciler(const char* action, std::string from, std::string to, std::string note,
+                                   std::int64_t run_id, const std::string& now) {
+    return escalation_change{0, now, "reconciler", action, std::move(from), std::move(to), std::move(note), run_id};
+}
+
+// The record seen again (`sel`: id, occurrences, status, first_seen,
+// last_run_id, person_closes): occurrences + 1 (once per run); reopened when
+// it was resolved, open when it reaches `watch_until`, still acked when acked.
+void pg_raise_again(session& s, const result& sel, const escalation_input& e, std::int64_t run_id, int watch_until,
+                    const std::string& now, escalation& out) {
+    out.id = sel.int64(0, 0);
+    // run_id 0 is no run (a `replay` attempt): each of those counts.
+    const bool same_run = run_id != 0 && sel.opt_int64(0, 4) == run_id;
+    out.occurrences = sel.int64(0, 1) + (same_run ? 0 : 1);
+    const std::string old_status(sel.text(0, 2));
+    out.first_seen = sel.text(0, 3);
+    out.person_closes = e.person_closes || sel.int64(0, 5) != 0;
+    if (old_status == "acked") out.status = "acked";
+    else if (old_status == "open" || out.occurrences >= watch_until) out.status = "open";
+    else out.status = "watching";
+    out.is_new = out.status == "open" && old_status != "open";
+    // Reopened: the last ack and resolve no longer hold.
+    s.run("UPDATE @schema@.recon_escalations SET occurrences = $1, status = $2, last_seen = $3, last_run_id = $4,"
+          " evidence = $5::json, team = $6, subject_at = $7, person_closes = $8, resolved_at = NULL, resolved_by = NULL,"
+          " acked_by = CASE WHEN $2 = 'acked' THEN acked_by END, acked_at = CASE WHEN $2 = 'acked' THEN acked_at END"
+          " WHERE id = $9",
+          params().add(out.occurrences).add(out.status).add(now).add(run_id).add(e.evidence).add(e.team)
+              .add(static_cast<std::int64_t>(e.subject_at)).add(out.person_closes ? 1 : 0).add(out.id));
+    if (old_status == out.status) return;
+    const char* action = old_status == "resolved" ? "reopened" : "opened";
+    record_change(s, out.id,
+                  pg_by_reconciler(action, old_status, out.status,
+                                   old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "", run_id,
+                                   now));
+}
+
+void pg_raise_first(session& s, const escalation_input& e, std::int64_t run_id, int watch_until, const std::string& now,
+                    escalation& out) {
+    out.occurrences = 1;
+    out.first_seen = now;
+    out.status = watch_until <= 1 ? "open" : "watching";
+    out.is_new = out.status == "open";
+    out.person_closes = e.person_closes;
+    out.id = s.run("INSERT INTO @schema@.recon_escalations(team, kind, subject, evidence, subject_at, first_seen,"
+                   " last_seen, occurrences, status, first_run_id, last_run_id, person_closes)"
+                   " VALUES ($1, $2, $3, $4::json, $5, $6, $6, 1, $7, $8, $8, $9) RETURNING id",
+                   params().add(e.team).add(e.kind).add(e.subject).add(e.evidence)
+                       .add(static_cast<std::int64_t>(e.subject_at)).add(now).add(out.status).add(run_id)
+                       .add(e.person_closes ? 1 : 0))
+                 .int64(0, 0);
+    record_change(s, out.id,
+                  pg_by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
+}
+
+// Resolves, with a history row each, the unresolved escalations `where`
+// selects ($1 the time, $2 the run, the filter's parameters from $3 on), in
+// one statement: the open escalations are never read into memory.
+int pg_resolve_where(session& s, const std::string& where, params p) {
+    const auto r = s.run(std::string("WITH sel AS (SELECT id, status FROM @schema@.recon_escalations WHERE ") +
+                             pg_unresolved + " AND person_closes = 0 AND last_run_id IS DISTINCT FROM $2::bigint AND " +
+                             where + " FOR UPDATE), hist AS (INSERT INTO @schema@.recon_escalation_history(escalation_id,"
+                             " at, actor, action, from_status, to_status, note, run_id) SELECT id, $1, 'reconciler',"
+                             " 'resolved', status, 'resolved', 're-checked by run ' || $2::bigint || ' and found clear',"
+                             " $2::bigint FROM sel) UPDATE @schema@.recon_escalations e SET status = 'resolved',"
+                             " resolved_at = $1, last_run_id = $2::bigint, resolved_by = 'reconciler' FROM sel"
+                             " WHERE e.id = sel.id",
+                         p);
+    return static_cast<int>(r.affected());
+}
+
+}  // namespace
+
+std::string escalation_columns(bool with_evidence) {
+    return std::string("SELECT id, team, kind, subject, ") + (with_evidence ? "evidence::text" : "''") +
+           ", first_seen, last_seen, occurrences, status, subject_at, person_closes, COALESCE(acked_by, ''),"
+           " COALESCE(acked_at, ''), COALESCE(resolved_by, ''), COALESCE(resolved_at, '')"
+           " FROM @schema@.recon_escalations ";
+}
 
 escalation read_escalation(const result& r, int i) {
     escalation e;
@@ -27,13 +105,29 @@ escalation read_escalation(const result& r, int i) {
     e.occurrences = r.int64(i, 7);
     e.status = r.text(i, 8);
     e.subject_at = r.int64(i, 9);
+    e.person_closes = r.int64(i, 10) != 0;
+    e.acked_by = r.text(i, 11);
+    e.acked_at = r.text(i, 12);
+    e.resolved_by = r.text(i, 13);
+    e.resolved_at = r.text(i, 14);
     return e;
 }
 
-}  // namespace
+void record_change(session& s, std::int64_t escalation_id, const escalation_change& ch) {
+    params p;
+    p.add(escalation_id).add(ch.at).add(ch.actor).add(ch.action);
+    if (ch.from_status.empty()) p.null();
+    else p.add(ch.from_status);
+    p.add(ch.to_status).add(ch.note);
+    if (ch.run_id) p.add(ch.run_id);
+    else p.null();
+    s.run("INSERT INTO @schema@.recon_escalation_history(escalation_id, at, actor, action, from_status, to_status, note,"
+          " run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+          p);
+}
 
 std::vector<escalation> select_open_escalations(session& s, const std::string& and_where, const params& p) {
-    const auto r = s.run(std::string(pg_escalation_columns) + "WHERE status IN ('open','watching') " + and_where +
+    const auto r = s.run(escalation_columns(true) + "WHERE " + pg_unresolved + " " + and_where +
                              " ORDER BY first_seen COLLATE \"C\", id",
                          p);
     std::vector<escalation> out;
@@ -42,37 +136,14 @@ std::vector<escalation> select_open_escalations(session& s, const std::string& a
     return out;
 }
 
-escalation postgres_escalations::raise(const escalation_input& e, std::int64_t run_id, int watch_until) {
-    transaction tx(s_.conn());
-    const std::string now = format_rfc3339(now_unix());
+escalation raise_in_transaction(session& s, const escalation_input& e, std::int64_t run_id, int watch_until) {
+    const std::string now = pg_esc_now();
     escalation out;
-    const auto sel = s_.run("SELECT id, occurrences, status, first_seen FROM @schema@.recon_escalations"
-                            " WHERE kind = $1 AND subject = $2 FOR UPDATE",
-                            params().add(e.kind).add(e.subject));
-    if (sel.rows() > 0) {  // seen again: occurrences + 1, reopened when it reaches watch_until
-        out.id = sel.int64(0, 0);
-        out.occurrences = sel.int64(0, 1) + 1;
-        const std::string old_status(sel.text(0, 2));
-        out.first_seen = sel.text(0, 3);
-        out.status = out.occurrences >= watch_until ? "open" : "watching";
-        out.is_new = out.status == "open" && old_status != "open";
-        s_.run("UPDATE @schema@.recon_escalations SET occurrences = $1, status = $2, last_seen = $3, last_run_id = $4,"
-               " evidence = $5::json, team = $6, subject_at = $7, resolved_at = NULL WHERE id = $8",
-               params().add(out.occurrences).add(out.status).add(now).add(run_id).add(e.evidence).add(e.team)
-                   .add(static_cast<std::int64_t>(e.subject_at)).add(out.id));
-    } else {
-        out.occurrences = 1;
-        out.first_seen = now;
-        out.status = watch_until <= 1 ? "open" : "watching";
-        out.is_new = out.status == "open";
-        const auto ins = s_.run("INSERT INTO @schema@.recon_escalations(team, kind, subject, evidence, subject_at,"
-                                " first_seen, last_seen, occurrences, status, first_run_id, last_run_id)"
-                                " VALUES ($1, $2, $3, $4::json, $5, $6, $6, 1, $7, $8, $8) RETURNING id",
-                                params().add(e.team).add(e.kind).add(e.subject).add(e.evidence)
-                                    .add(static_cast<std::int64_t>(e.subject_at)).add(now).add(out.status).add(run_id));
-        out.id = ins.int64(0, 0);
-    }
-    tx.commit();
+    const auto sel = s.run("SELECT id, occurrences, status, first_seen, last_run_id, person_closes"
+                           " FROM @schema@.recon_escalations WHERE kind = $1 AND subject = $2 FOR UPDATE",
+                           params().add(e.kind).add(e.subject));
+    if (sel.rows() > 0) pg_raise_again(s, sel, e, run_id, watch_until, now, out);
+    else pg_raise_first(s, e, run_id, watch_until, now, out);
     out.team = e.team;
     out.kind = e.kind;
     out.subject = e.subject;
@@ -82,23 +153,51 @@ escalation postgres_escalations::raise(const escalation_input& e, std::int64_t r
     return out;
 }
 
+void keep_for_person(session& s, const std::string& kind, const std::string& subject, std::int64_t run_id) {
+    s.run(std::string("UPDATE @schema@.recon_escalations SET person_closes = 1, last_run_id = $1"
+                      " WHERE kind = $2 AND subject = $3 AND ") + pg_unresolved,
+          params().add(run_id).add(kind).add(subject));
+}
+
+escalation postgres_escalations::raise(const escalation_input& e, std::int64_t run_id, int watch_until) {
+    transaction tx(s_.conn());
+    auto out = raise_in_transaction(s_, e, run_id, watch_until);
+    tx.commit();
+    return out;
+}
+
 int postgres_escalations::resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end,
                                          const std::vector<std::string>& kinds) {
     if (kinds.empty()) return 0;
-    // One statement: the open escalations are never read into memory.
-    const auto r = s_.run("UPDATE @schema@.recon_escalations SET status = 'resolved', resolved_at = $1, last_run_id = $2"
-                          " WHERE status IN ('open','watching') AND last_run_id IS DISTINCT FROM $2"
-                          " AND (subject_at = 0 OR (subject_at >= $3 AND subject_at < $4))"
-                          " AND kind = ANY($5::text[])",
-                          params().add(format_rfc3339(now_unix())).add(run_id).add(static_cast<std::int64_t>(start))
-                              .add(static_cast<std::int64_t>(end)).add(text_array(kinds)));
-    return static_cast<int>(r.affected());
+    // subject_at 0 is never "in the window": nothing ties it to the range verified.
+    return pg_resolve_where(s_, "subject_at <> 0 AND subject_at >= $3 AND subject_at < $4 AND kind = ANY($5::text[])",
+                            params().add(pg_esc_now()).add(run_id).add(static_cast<std::int64_t>(start))
+                                .add(static_cast<std::int64_t>(end)).add(text_array(kinds)));
+}
+
+int postgres_escalations::resolve_rechecked(std::int64_t run_id, const std::vector<std::string>& kinds,
+                                            const std::vector<std::string>& subjects, unix_seconds start,
+                                            unix_seconds end) {
+    if (kinds.empty() || subjects.empty()) return 0;
+    return pg_resolve_where(s_, "subject_at >= $3 AND subject_at < $4 AND kind = ANY($5::text[])"
+                                " AND subject = ANY($6::text[])",
+                            params().add(pg_esc_now()).add(run_id).add(static_cast<std::int64_t>(start))
+                                .add(static_cast<std::int64_t>(end)).add(text_array(kinds)).add(text_array(subjects)));
 }
 
 std::vector<escalation> postgres_escalations::open_escalations() { return select_open_escalations(s_, "", {}); }
 
 std::int64_t postgres_escalations::count_open_escalations() {
-    return s_.run("SELECT COUNT(*) FROM @schema@.recon_escalations WHERE status IN ('open','watching')").int64(0, 0);
+    return s_.run(std::string("SELECT COUNT(*) FROM @schema@.recon_escalations WHERE ") + pg_unresolved).int64(0, 0);
+}
+
+std::map<std::string, std::int64_t> postgres_escalations::count_open_escalations_by_team() {
+    // The same rows as count_open_escalations (acked ones too: still unresolved).
+    const auto r = s_.run(std::string("SELECT team, COUNT(*) FROM @schema@.recon_escalations WHERE ") + pg_unresolved +
+                          " GROUP BY team");
+    std::map<std::string, std::int64_t> out;
+    for (int i = 0; i < r.rows(); ++i) out[std::string(r.text(i, 0))] = r.int64(i, 1);
+    return out;
 }
 
 void postgres_escalations::each_open_escalation(const std::function<void(const escalation&)>& visit) {
@@ -110,10 +209,9 @@ void postgres_escalations::each_open_escalation_by_age(unix_seconds now,
     // Sorted here by escalation_age_days() itself, so the order is exactly
     // the age a report shows (PostgreSQL would parse first_seen its own way);
     // the rows are short: the evidence is left out.
-    const auto r = s_.run(std::string(pg_escalation_columns_without_evidence) +
-                          "WHERE status IN ('open','watching') ORDER BY first_seen COLLATE \"C\", id");
+    const auto r = s_.run(escalation_columns(false) + "WHERE " + pg_unresolved + " ORDER BY first_seen COLLATE \"C\", id");
     struct keyed {
-        bool watching;
+        bool not_open;
         std::int64_t age;
         escalation e;
     };
@@ -124,7 +222,7 @@ void postgres_escalations::each_open_escalation_by_age(unix_seconds now,
         rows.push_back(keyed{e.status != "open", escalation_age_days(e.first_seen, now), std::move(e)});
     }
     std::stable_sort(rows.begin(), rows.end(), [](const keyed& a, const keyed& b) {
-        return a.watching != b.watching ? !a.watching : a.age > b.age;
+        return a.not_open != b.not_open ? !a.not_open : a.age > b.age;
     });
     for (const auto& k : rows) visit(k.e);
 }

@@ -2,6 +2,7 @@
 
 #include "store/errors.hpp"
 #include "store/ids.hpp"
+#include "store/postgres/escalations.hpp"
 #include "store/postgres/pg_transaction.hpp"
 #include "store/postgres/users.hpp"
 
@@ -129,11 +130,12 @@ std::optional<std::int64_t> pg_insert_correction(session& s, const proposed_corr
 
 }  // namespace
 
-apply_result postgres_ledger::apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) {
+apply_result postgres_ledger::apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id,
+                                    const escalate_with& escalate) {
     const std::string what =
         std::string("apply ") + reconciler::to_string(c.kind) + " " + c.ledger_key + " to user " + std::to_string(c.user_id);
     try {
-        return apply_locked(c, run_id, correlation_id);
+        return apply_locked(c, run_id, correlation_id, escalate);
     } catch (const store_error&) {
         throw;
     } catch (const std::exception& e) {
@@ -156,7 +158,7 @@ apply_result postgres_ledger::existing_correction(const proposed_correction& c) 
 }
 
 apply_result postgres_ledger::apply_locked(const proposed_correction& c, std::int64_t run_id,
-                                           const std::string& correlation_id) {
+                                           const std::string& correlation_id, const escalate_with& escalate) {
     {
         transaction tx(s_.conn());
         // The user's row is locked from here to the commit: what we read is
@@ -180,8 +182,12 @@ apply_result postgres_ledger::apply_locked(const proposed_correction& c, std::in
         details["reason"] = c.reason;
         if (const auto id = pg_insert_correction(s_, c, run_id, st)) {
             r.correction_id = *id;
-            tx.commit();
             r.outcome = apply_outcome::applied;
+            if (auto req = escalate ? escalate(r) : std::nullopt; req && req->only_existing)
+                keep_for_person(s_, req->input.kind, req->input.subject, run_id);
+            else if (req)
+                r.escalation_raised = raise_in_transaction(s_, req->input, run_id, req->watch_until);
+            tx.commit();
             return r;
         }
     }  // another apply of (ledger_key, kind) committed first: ours is rolled back

@@ -3,7 +3,8 @@
 // locks the user's row (SELECT ... FOR UPDATE) before reading it: an app
 // write meanwhile waits for us or we for it, and neither is lost. The
 // ledger's UNIQUE(stripe_object, kind) is PostgreSQL's: a second apply finds
-// the row, or loses the insert (ON CONFLICT DO NOTHING) and rolls back.
+// the row, or loses the insert (ON CONFLICT DO NOTHING) and rolls back. The
+// escalation a correction raises is written in the correction's transaction.
 #pragma once
 
 #include "store/ledger.hpp"
@@ -15,12 +16,14 @@ class postgres_ledger : public virtual ledger {
 public:
     explicit postgres_ledger(session& s) noexcept : s_(s) {}
 
-    apply_result apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id) override;
+    apply_result apply(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id,
+                       const escalate_with& escalate) override;
     revert_result revert(std::int64_t correction_id, const std::string& correlation_id) override;
     adjust_result adjust(const adjustment& a, const std::string& correlation_id) override;
 
 private:
-    apply_result apply_locked(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id);
+    apply_result apply_locked(const proposed_correction& c, std::int64_t run_id, const std::string& correlation_id,
+                              const escalate_with& escalate);
     apply_result existing_correction(const proposed_correction& c);
 
     session& s_;

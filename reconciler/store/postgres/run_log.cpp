@@ -1,5 +1,7 @@
 #include "store/postgres/run_log.hpp"
 
+#include "store/postgres/pg_transaction.hpp"
+
 #include <boost/json/serialize.hpp>
 
 namespace reconciler::store::postgres {
@@ -48,14 +50,16 @@ void postgres_run_log::record_pages(std::int64_t run_id, const std::vector<fetch
 }
 
 void postgres_run_log::finish_run(std::int64_t run_id, bool succeeded, const run_totals& t, const std::string& error) {
+    // findings and corrections_applied from what committed: the ledger is the truth of what a run did.
     params p;
-    p.add(pg_now_text()).add(succeeded ? "succeeded" : "failed").add(t.pages).add(t.objects).add(t.findings)
-        .add(t.corrections_applied);
+    p.add(pg_now_text()).add(succeeded ? "succeeded" : "failed").add(t.pages).add(t.objects);
     if (error.empty()) p.null();
     else p.add(error);
     p.add(run_id);
-    s_.run("UPDATE @schema@.recon_runs SET finished_at = $1, status = $2, pages = $3, objects = $4, findings = $5,"
-           " corrections_applied = $6, error = $7 WHERE id = $8",
+    s_.run("UPDATE @schema@.recon_runs SET finished_at = $1, status = $2, pages = $3, objects = $4,"
+           " findings = (SELECT COUNT(*) FROM @schema@.recon_findings WHERE run_id = $6),"
+           " corrections_applied = (SELECT COUNT(*) FROM @schema@.recon_corrections WHERE run_id = $6),"
+           " error = $5 WHERE id = $6",
            p);
 }
 
@@ -71,6 +75,125 @@ void postgres_run_log::record_finding(std::int64_t run_id, const finding& f, dis
     s_.run("INSERT INTO @schema@.recon_findings(run_id, kind, subject_type, subject_id, user_id, team, disposition,"
            " correction_id, evidence, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::json, $10)",
            p);
+}
+
+std::vector<abandoned_run> postgres_run_log::abandon_running_runs() {
+    transaction tx(s_.conn());
+    // FOR UPDATE: the rows stay 'running' until this transaction marks them.
+    const auto r = s_.run("SELECT r.id, r.started_at,"
+                          " (SELECT COUNT(*) FROM @schema@.recon_corrections c WHERE c.run_id = r.id),"
+                          " (SELECT COUNT(*) FROM @schema@.recon_findings f WHERE f.run_id = r.id),"
+                          " (SELECT COUNT(*) FROM @schema@.recon_pages p WHERE p.run_id = r.id)"
+                          " FROM @schema@.recon_runs r WHERE r.status = 'running' ORDER BY r.id FOR UPDATE");
+    std::vector<abandoned_run> out;
+    for (int i = 0; i < r.rows(); ++i)
+        out.push_back({r.int64(i, 0), std::string(r.text(i, 1)), r.int64(i, 2), r.int64(i, 3), r.int64(i, 4)});
+    if (!out.empty()) {
+        const std::string now = pg_now_text();
+        s_.run("UPDATE @schema@.recon_runs r SET status = 'abandoned', finished_at = $1,"
+               " corrections_applied = (SELECT COUNT(*) FROM @schema@.recon_corrections c WHERE c.run_id = r.id),"
+               " findings = (SELECT COUNT(*) FROM @schema@.recon_findings f WHERE f.run_id = r.id),"
+               " pages = (SELECT COUNT(*) FROM @schema@.recon_pages p WHERE p.run_id = r.id), error = $2"
+               " WHERE r.status = 'running'",
+               params().add(now).add("abandoned: the run ended without finishing (killed or crashed); found by the next run at " + now));
+    }
+    tx.commit();
+    return out;
+}
+
+namespace {
+
+constexpr const char* pg_run_columns =
+    "SELECT id, started_at, COALESCE(finished_at, ''), window_start, window_end, mode, status, config_hash,"
+    " stripe_api_version, pages, objects, findings, corrections_applied, COALESCE(error, '') FROM @schema@.recon_runs ";
+
+run_row pg_read_run(const result& q, int i) {
+    run_row r;
+    r.id = q.int64(i, 0);
+    r.started_at = q.text(i, 1);
+    r.finished_at = q.text(i, 2);
+    r.window_start = q.int64(i, 3);
+    r.window_end = q.int64(i, 4);
+    r.mode = q.text(i, 5);
+    r.status = q.text(i, 6);
+    r.config_hash = q.text(i, 7);
+    r.stripe_api_version = q.text(i, 8);
+    r.pages = q.int64(i, 9);
+    r.objects = q.int64(i, 10);
+    r.findings = q.int64(i, 11);
+    r.corrections_applied = q.int64(i, 12);
+    r.error = q.text(i, 13);
+    return r;
+}
+
+}  // namespace
+
+std::optional<run_row> postgres_run_log::find_run(std::int64_t run_id) {
+    const auto q = s_.run(std::string(pg_run_columns) + "WHERE id = $1", params().add(run_id));
+    if (q.rows() == 0) return std::nullopt;
+    return pg_read_run(q, 0);
+}
+
+std::vector<run_row> postgres_run_log::recent_runs(int limit) {
+    const auto q = s_.run(std::string(pg_run_columns) + "ORDER BY id DESC LIMIT $1", params().add(limit));
+    std::vector<run_row> out;
+    for (int i = 0; i < q.rows(); ++i) out.push_back(pg_read_run(q, i));
+    return out;
+}
+
+void postgres_run_log::each_run_finding(std::int64_t run_id, const std::function<void(const recorded_finding&)>& visit) {
+    const auto q = s_.run("SELECT f.kind, f.subject_type, f.subject_id, f.team, f.disposition, f.evidence::text, f.user_id,"
+                          " COALESCE(u.email, ''), COALESCE(f.correction_id, 0), COALESCE(c.correlation_id, '')"
+                          " FROM @schema@.recon_findings f LEFT JOIN users u ON u.id = f.user_id"
+                          " LEFT JOIN @schema@.recon_corrections c ON c.id = f.correction_id WHERE f.run_id = $1 ORDER BY f.id",
+                          params().add(run_id));
+    for (int i = 0; i < q.rows(); ++i) {
+        recorded_finding f;
+        f.kind = q.text(i, 0);
+        f.subject_type = q.text(i, 1);
+        f.subject_id = q.text(i, 2);
+        f.team = q.text(i, 3);
+        f.disposition = q.text(i, 4);
+        f.evidence = q.text(i, 5);
+        f.user_id = q.opt_int64(i, 6);
+        f.user_email = q.text(i, 7);
+        f.correction_id = q.int64(i, 8);
+        f.correlation_id = q.text(i, 9);
+        visit(f);
+    }
+}
+
+void postgres_run_log::each_run_correction(std::int64_t run_id,
+                                           const std::function<void(const recorded_correction&)>& visit) {
+    const auto q = s_.run("SELECT c.id, c.stripe_object, c.kind, c.correlation_id, c.status, COALESCE(u.email, ''),"
+                          " COALESCE(f.kind, ''), COALESCE(f.subject_id, ''), c.credits_delta,"
+                          " COALESCE(c.tier_before, ''), COALESCE(c.tier_after, ''), c.payment_recorded"
+                          " FROM @schema@.recon_corrections c LEFT JOIN users u ON u.id = c.user_id"
+                          " LEFT JOIN @schema@.recon_findings f ON f.id = (SELECT MIN(id) FROM @schema@.recon_findings"
+                          "   WHERE correction_id = c.id AND run_id = c.run_id)"
+                          " WHERE c.run_id = $1 ORDER BY c.id",
+                          params().add(run_id));
+    for (int i = 0; i < q.rows(); ++i) {
+        recorded_correction c;
+        c.id = q.int64(i, 0);
+        c.stripe_object = q.text(i, 1);
+        c.kind = q.text(i, 2);
+        c.correlation_id = q.text(i, 3);
+        c.status = q.text(i, 4);
+        c.user_email = q.text(i, 5);
+        c.finding_kind = q.text(i, 6);
+        c.subject_id = q.text(i, 7);
+        c.credits_delta = q.int64(i, 8);
+        c.tier_before = q.text(i, 9);
+        c.tier_after = q.text(i, 10);
+        c.payment_recorded = q.int64(i, 11) != 0;
+        visit(c);
+    }
+}
+
+void postgres_run_log::each_run_request_id(std::int64_t run_id, const std::function<void(const std::string&)>& visit) {
+    const auto q = s_.run("SELECT request_id FROM @schema@.recon_pages WHERE run_id = $1 ORDER BY id", params().add(run_id));
+    for (int i = 0; i < q.rows(); ++i) visit(std::string(q.text(i, 0)));
 }
 
 }  // namespace reconciler::store::postgres

@@ -1,4 +1,5 @@
-// PostgreSQL: recon_runs, recon_pages, recon_findings.
+// PostgreSQL: recon_runs, recon_pages, recon_findings (and the ledger's
+// rows of a run, read back for its report).
 #pragma once
 
 #include "store/postgres/pg_session.hpp"
@@ -14,6 +15,13 @@ public:
     void record_pages(std::int64_t run_id, const std::vector<fetched_page>& pages) override;
     void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals, const std::string& error) override;
     void record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) override;
+    std::vector<abandoned_run> abandon_running_runs() override;
+    std::optional<run_row> find_run(std::int64_t run_id) override;
+    std::vector<run_row> recent_runs(int limit) override;
+    void each_run_finding(std::int64_t run_id, const std::function<void(const recorded_finding&)>& visit) override;
+    void each_run_correction(std::int64_t run_id,
+                             const std::function<void(const recorded_correction&)>& visit) override;
+    void each_run_request_id(std::int64_t run_id, const std::function<void(const std::string&)>& visit) override;
 
 private:
     session& s_;

@@ -1,7 +1,7 @@
 -- The reconciler's own tables on PostgreSQL, in a schema of their own
 -- (@schema@: `recon` unless configured; substituted, quoted, by migrate()).
 -- The same tables, columns and keys as SQLite's (sql/migrations/0001-0003 as
--- they leave them), so the ports and the docs name one schema. Times are
+-- they leave them: 0001-0005), so the ports and the docs name one schema. Times are
 -- RFC 3339 UTC text as on SQLite; JSON columns are `json` (checked, and kept
 -- as written: reports show them as they were recorded).
 -- Applied by `reconciler migrate` in one transaction, under an advisory lock.
@@ -13,7 +13,7 @@ CREATE TABLE @schema@.recon_runs (
   window_start        bigint  NOT NULL,     -- unix seconds, inclusive
   window_end          bigint  NOT NULL,     -- unix seconds, exclusive
   mode                text    NOT NULL CHECK (mode IN ('apply','dry_run')),
-  status              text    NOT NULL CHECK (status IN ('running','succeeded','failed')),
+  status              text    NOT NULL CHECK (status IN ('running','succeeded','failed','abandoned')),
   config_hash         text    NOT NULL,
   stripe_api_version  text    NOT NULL,
   pages               bigint  NOT NULL DEFAULT 0,
@@ -80,21 +80,43 @@ CREATE TABLE @schema@.recon_corrections (
   revert_correlation_id text,
   UNIQUE (stripe_object, kind)
 );
+-- The ledger counted per run (the run row's corrections_applied, abandoned runs).
+CREATE INDEX recon_corrections_run ON @schema@.recon_corrections(run_id);
 
+-- Escalations: acked while a person has one in hand; person_closes = 1:
+-- only a person resolves it (docs/findings.md, "Lifecycle").
 CREATE TABLE @schema@.recon_escalations (
-  id           bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  team         text    NOT NULL,
-  kind         text    NOT NULL,
-  subject      text    NOT NULL,
-  evidence     json    NOT NULL,
-  subject_at   bigint  NOT NULL DEFAULT 0,
-  first_seen   text    NOT NULL,
-  last_seen    text    NOT NULL,
-  occurrences  bigint  NOT NULL DEFAULT 1,
-  status       text    NOT NULL DEFAULT 'open' CHECK (status IN ('open','watching','resolved')),
-  resolved_at  text,
-  first_run_id bigint,
-  last_run_id  bigint,
+  id            bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  team          text    NOT NULL,
+  kind          text    NOT NULL,
+  subject       text    NOT NULL,
+  evidence      json    NOT NULL,
+  subject_at    bigint  NOT NULL DEFAULT 0,
+  first_seen    text    NOT NULL,
+  last_seen     text    NOT NULL,
+  occurrences   bigint  NOT NULL DEFAULT 1,
+  status        text    NOT NULL DEFAULT 'open' CHECK (status IN ('open','watching','acked','resolved')),
+  resolved_at   text,
+  first_run_id  bigint,
+  last_run_id   bigint,
+  person_closes integer NOT NULL DEFAULT 0 CHECK (person_closes IN (0, 1)),
+  acked_by      text,
+  acked_at      text,
+  resolved_by   text,
   UNIQUE (kind, subject)
 );
 CREATE INDEX recon_escalations_status ON @schema@.recon_escalations(status, first_seen, id);
+
+-- Every change of an escalation's status, by the reconciler or a person.
+CREATE TABLE @schema@.recon_escalation_history (
+  id            bigint  GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  escalation_id bigint  NOT NULL REFERENCES @schema@.recon_escalations(id),
+  at            text    NOT NULL,
+  actor         text    NOT NULL,  -- 'reconciler' or the person's name (--by)
+  action        text    NOT NULL CHECK (action IN ('opened','watching','reopened','acked','resolved')),
+  from_status   text,
+  to_status     text    NOT NULL,
+  note          text    NOT NULL DEFAULT '',
+  run_id        bigint
+);
+CREATE INDEX recon_escalation_history_by_escalation ON @schema@.recon_escalation_history(escalation_id, id);
