@@ -35,10 +35,7 @@ BOOST_AUTO_TEST_CASE(grant_is_applied_once_with_its_payment) {
 BOOST_AUTO_TEST_CASE(a_grant_that_would_wrap_the_balance_is_refused_and_rolled_back) {
     temp_db t;
     auto s = t.open();
-    {
-        SQLite::Database db(t.path.string(), SQLite::OPEN_READWRITE);
-        db.exec("UPDATE users SET plan_metadata = '{\"ai_credits\":9223372036854775000,\"credit_events\":[]}' WHERE id = 1");
-    }
+    t.exec("UPDATE users SET plan_metadata = '{\"ai_credits\":9223372036854775000,\"credit_events\":[]}' WHERE id = 1");
     BOOST_CHECK_THROW(s->apply(grant(), 0, "corr-1"), store::store_error);
     BOOST_TEST(t.metadata(1).at("ai_credits").as_int64() == 9223372036854775000);
     BOOST_TEST(t.metadata(1).at("credit_events").as_array().empty());

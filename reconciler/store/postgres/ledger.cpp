@@ -1,5 +1,6 @@
 #include "store/postgres/ledger.hpp"
 
+#include "core/checked.hpp"
 #include "store/errors.hpp"
 #include "store/ids.hpp"
 #include "store/postgres/escalations.hpp"
@@ -37,8 +38,15 @@ struct pg_apply_state {
 void pg_write_credits(session& s, const proposed_correction& c, std::int64_t delta, const char* kind,
                       pg_apply_state& st) {
     const std::int64_t before = st.u.m.ai_credits;
+    // Checked: a balance that wraps is a wrong balance written (the
+    // transaction rolls back and the correction is reported failed).
+    const auto after = checked::add(before, delta);
+    if (!after)
+        throw store_error("apply " + std::string(kind) + " of " + std::to_string(delta) + " credits to user " +
+                          std::to_string(st.u.user.id) + ": the balance " + std::to_string(before) +
+                          " would overflow 64 bits");
     st.r.credit_event_id = random_credit_event_id();
-    st.r.balance_after = before + delta;
+    st.r.balance_after = *after;
     append_credit_event(s, st.u.user.id, st.u.m,
                         new_credit_event{st.r.credit_event_id, delta, kind, c.reason, c.source, st.correlation_id, st.now},
                         st.r.balance_after);
