@@ -21,9 +21,9 @@ std::vector<escalation> postgres_support_queries::escalations_for(const local_us
                                    params().add(u.email).add(u.stripe_customer_id));
 }
 
-std::vector<run_summary> postgres_support_queries::recent_runs(int limit) {
-    const auto r = s_.run("SELECT id, status, mode, started_at, COALESCE(finished_at, ''), window_start, window_end,"
-                          " findings, corrections_applied FROM @schema@.recon_runs ORDER BY id DESC LIMIT $1",
+std::vector<run_summary> postgres_support_queries::run_trend(int limit) {
+    const auto r = s_.run("SELECT id, status, mode, started_at, COALESCE(finished_at, ''), window_start, window_end"
+                          " FROM @schema@.recon_runs ORDER BY id DESC LIMIT $1",
                           params().add(limit));
     std::vector<run_summary> out;
     std::vector<std::string> ids;
@@ -36,19 +36,22 @@ std::vector<run_summary> postgres_support_queries::recent_runs(int limit) {
         x.finished_at = r.text(i, 4);
         x.window_start = r.int64(i, 5);
         x.window_end = r.int64(i, 6);
-        x.findings = r.int64(i, 7);
-        x.corrections_applied = r.int64(i, 8);
         ids.push_back(std::to_string(x.id));
         out.push_back(std::move(x));
     }
     if (out.empty()) return out;
-    // Every run's findings by kind in one statement (recon_findings_run serves each id).
+    // Every run's findings by kind in one statement (recon_findings_run serves
+    // each id); the totals are counted from them, not read from the run row:
+    // the run being reported writes its row last.
     const auto k = s_.run("SELECT run_id, kind, count(*), count(*) FILTER (WHERE disposition = 'applied')"
                           " FROM @schema@.recon_findings WHERE run_id = ANY($1::bigint[]) GROUP BY run_id, kind",
                           params().add(text_array(ids)));
     for (int i = 0; i < k.rows(); ++i) {
         const auto run = std::find_if(out.begin(), out.end(), [&](const run_summary& x) { return x.id == k.int64(i, 0); });
-        if (run != out.end()) run->by_kind[std::string(k.text(i, 1))] = {k.int64(i, 2), k.int64(i, 3)};
+        if (run == out.end()) continue;
+        run->by_kind[std::string(k.text(i, 1))] = {k.int64(i, 2), k.int64(i, 3)};
+        run->findings += k.int64(i, 2);
+        run->corrections_applied += k.int64(i, 3);
     }
     return out;
 }

@@ -12,7 +12,7 @@ public:
 
     std::optional<local_user> find_user_by_email(const std::string& email) override;
     std::vector<escalation> escalations_for(const local_user& u) override;
-    std::vector<run_summary> recent_runs(int limit) override;
+    std::vector<run_summary> run_trend(int limit) override;
 
 private:
     session& s_;
