@@ -50,7 +50,9 @@ format default_format();
 // From now on every line written to `os` (std::cerr's plain messages: usage
 // and setup errors, a command's failure) starts with the priority prefix of
 // `l`, so journald files them at that priority too. For the process's
-// lifetime; `os` must outlive every write.
+// lifetime; `os` must outlive every write. The prefixing buffer is left to
+// `os` (std::cerr's is never freed); a caller that is done with it restores
+// the previous buffer and deletes what `os.rdbuf(previous)` returns.
 void prefix_lines(std::ostream& os, level l);
 
 // Redirects output (tests); an empty function restores stderr / stdout.

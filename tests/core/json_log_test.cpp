@@ -149,9 +149,12 @@ BOOST_AUTO_TEST_CASE(secrets_are_redacted_in_both_formats) {
 // The plain error lines (std::cerr) under the journal: each line its prefix.
 BOOST_AUTO_TEST_CASE(plain_lines_get_the_prefix_too) {
     std::ostringstream os;
+    std::ostream& stream = os;  // ostringstream::rdbuf() hides the setter
+    std::streambuf* const plain = stream.rdbuf();
     rlog::prefix_lines(os, rlog::level::error);
     os << "reconciler: config x.yaml:3: bad\n" << "second" << " line\n";
     BOOST_TEST(os.str() == "<3>reconciler: config x.yaml:3: bad\n<3>second line\n");
+    delete stream.rdbuf(plain);  // prefix_lines leaves its buffer to the stream (std::cerr's lives to exit)
 }
 
 BOOST_AUTO_TEST_CASE(format_names) {

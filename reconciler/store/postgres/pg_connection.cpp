@@ -103,12 +103,14 @@ connection::~connection() {
 bool connection::in_transaction() const noexcept { return PQtransactionStatus(conn_) == PQTRANS_INTRANS; }
 
 void connection::fail(const std::string& action, PGresult* r) {
-    const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    // Copied before PQclear: the field points into the result.
+    const char* field = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+    const std::string state = field ? field : "";
     std::string msg = trimmed(r ? PQresultErrorMessage(r) : nullptr);
     if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
-    const bool gone = lost(conn_, state);
+    const bool gone = lost(conn_, field);
     if (r) PQclear(r);
-    const std::string text = action + " on " + describe_ + ": " + (state ? std::string(state) + " " : "") + msg;
+    const std::string text = action + " on " + describe_ + ": " + (state.empty() ? "" : state + " ") + msg;
     if (gone) throw connection_lost(text);
     throw store_error(text);
 }
