@@ -58,6 +58,20 @@ inline std::optional<std::int64_t> opt_int(const json::object& o, std::string_vi
     return req_int(o, key, what);
 }
 
+// A Stripe timestamp: unix seconds that RFC 3339 can show (years 1970 to
+// 9999). Anything else breaks the schema: the object is flagged, not diffed
+// (a time nothing can print would fail the run where it is shown).
+inline std::int64_t req_time(const json::object& o, std::string_view key, const std::string& what) {
+    const std::int64_t t = req_int(o, key, what);
+    if (t < 0 || t > 253'402'300'799) fail(what, key, "unix time in years 1970..9999");
+    return t;
+}
+
+inline std::optional<std::int64_t> opt_time(const json::object& o, std::string_view key, const std::string& what) {
+    if (!find(o, key)) return std::nullopt;
+    return req_time(o, key, what);
+}
+
 inline bool opt_bool(const json::object& o, std::string_view key, const std::string& what) {
     const auto* v = find(o, key);
     if (!v) return false;

@@ -63,12 +63,12 @@ invoice parse_invoice(const json::object& o) {
     inv.amount_paid = opt_int(o, "amount_paid", what).value_or(0);
     inv.amount_due = opt_int(o, "amount_due", what).value_or(0);
     inv.total = opt_int(o, "total", what).value_or(0);
-    inv.created = req_int(o, "created", what);
+    inv.created = req_time(o, "created", what);
     inv.livemode = opt_bool(o, "livemode", what);
     // Pre-basil `paid` boolean; basil removed it in favour of status.
     inv.paid = opt_bool(o, "paid", what) || inv.status == "paid";
     if (const auto* st = opt_object(o, "status_transitions", what))
-        inv.paid_at = opt_int(*st, "paid_at", what + " status_transitions");
+        inv.paid_at = opt_time(*st, "paid_at", what + " status_transitions");
     // Pre-basil invoice.subscription; basil parent.subscription_details.subscription.
     inv.subscription = id_or_object(o, "subscription", what);
     if (const auto* parent = opt_object(o, "parent", what)) {
@@ -96,8 +96,8 @@ subscription parse_subscription(const json::object& o) {
     sub.customer = id_or_object(o, "customer", what);
     if (sub.customer.empty()) fail(what, "customer", "customer id");
     sub.status = req_string(o, "status", what);
-    sub.created = req_int(o, "created", what);
-    sub.current_period_end = opt_int(o, "current_period_end", what);
+    sub.created = req_time(o, "created", what);
+    sub.current_period_end = opt_time(o, "current_period_end", what);
     if (const auto* items = list_data(o, "items", what)) {
         for (const auto& i : *items) {
             if (!i.is_object()) fail(what, "items.data[]", "objects");
@@ -112,7 +112,7 @@ subscription parse_subscription(const json::object& o) {
                 price_labels(io, "plan", iwhat, item.price_nickname, item.product);
             }
             item.quantity = opt_int(io, "quantity", iwhat).value_or(1);
-            item.current_period_end = opt_int(io, "current_period_end", iwhat);
+            item.current_period_end = opt_time(io, "current_period_end", iwhat);
             sub.items.push_back(std::move(item));
         }
     }
@@ -131,7 +131,7 @@ customer parse_customer(const json::object& o) {
     customer c;
     c.id = req_string(o, "id", what);
     c.email = opt_string(o, "email", what);
-    c.created = opt_int(o, "created", what).value_or(0);
+    c.created = opt_time(o, "created", what).value_or(0);
     c.deleted = opt_bool(o, "deleted", what);
     return c;
 }
@@ -148,7 +148,7 @@ charge parse_charge(const json::object& o) {
     c.currency = opt_string(o, "currency", what);
     c.refunded = opt_bool(o, "refunded", what);
     c.disputed = opt_bool(o, "disputed", what);
-    c.created = opt_int(o, "created", what).value_or(0);
+    c.created = opt_time(o, "created", what).value_or(0);
     return c;
 }
 
@@ -161,7 +161,7 @@ dispute parse_dispute(const json::object& o) {
     d.amount = opt_int(o, "amount", what).value_or(0);
     d.currency = opt_string(o, "currency", what);
     d.status = opt_string(o, "status", what);
-    d.created = opt_int(o, "created", what).value_or(0);
+    d.created = opt_time(o, "created", what).value_or(0);
     return d;
 }
 
@@ -225,7 +225,7 @@ event parse_event(const json::object& o) {
     e.id = req_string(o, "id", what);
     e.type = req_string(o, "type", what);
     e.api_version = opt_string(o, "api_version", what);
-    e.created = req_int(o, "created", what);
+    e.created = req_time(o, "created", what);
     const auto* data = opt_object(o, "data", what);
     if (!data) fail(what, "data", "object");
     const auto* obj = opt_object(*data, "object", what);

@@ -392,6 +392,12 @@ BOOST_AUTO_TEST_CASE(malformed_objects_are_noted_not_thrown_nor_dropped) {
         {"amount as a string", [](json::object& o) { o["amount_paid"] = "4000"; }, "amount_paid"},
         {"amount as a float", [](json::object& o) { o["amount_paid"] = 40.5; }, "amount_paid"},
         {"created missing", [](json::object& o) { o.erase("created"); }, "created"},
+        // Milliseconds where seconds belong: past year 9999, no time can show it
+        // (the fuzz target found the diff throwing on it).
+        {"created in milliseconds", [](json::object& o) { o["created"] = 1700000000000; }, "created"},
+        {"paid_at negative", [](json::object& o) {
+             o["status_transitions"] = json::object{{"paid_at", -5}};
+         }, "paid_at"},
         {"quantity as a string", [](json::object& o) {
              o["lines"].as_object()["data"].as_array()[0].as_object()["quantity"] = "2";
          }, "quantity"},
