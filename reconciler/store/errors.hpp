@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdexcept>
+#include <string>
 
 namespace reconciler::store {
 
@@ -24,5 +25,19 @@ class adjust_refused : public store_error {
 public:
     using store_error::store_error;
 };
+
+// Runs `step`; an error that is not already the store's (SQLite's, libpq's,
+// a std::exception from below) becomes a store_error naming `what` — the
+// action and its object — so every backend's messages read alike.
+template <class Step>
+auto naming_errors(const std::string& what, Step&& step) {
+    try {
+        return step();
+    } catch (const store_error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw store_error(what + ": " + e.what());
+    }
+}
 
 }  // namespace reconciler::store

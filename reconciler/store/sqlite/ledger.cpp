@@ -158,13 +158,7 @@ apply_result sqlite_ledger::apply(const proposed_correction& c, std::int64_t run
                                   const escalate_with& escalate) {
     const std::string what =
         std::string("apply ") + reconciler::to_string(c.kind) + " " + c.ledger_key + " to user " + std::to_string(c.user_id);
-    try {
-        return apply_locked(c, run_id, correlation_id, escalate);
-    } catch (const store_error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw store_error(what + ": " + e.what());
-    }
+    return naming_errors(what, [&] { return apply_locked(c, run_id, correlation_id, escalate); });
 }
 
 apply_result sqlite_ledger::existing_correction(const proposed_correction& c) {
