@@ -1,0 +1,188 @@
+// The real binary on a PostgreSQL app database (issue 21): the generated
+// dataset's app rows copied from the generator's SQLite file into a fresh
+// database on the tests' throwaway server (the `postgres` fixture), then
+// `reconciler migrate` and `reconciler run` against the simulator: the
+// seeded findings, the truth's corrections applied once, a rerun applying
+// nothing; and a second run while the run lock is held gets exit 3.
+#include "e2e/e2e_support.hpp"
+#include "store/postgres/open.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_transaction.hpp"
+#include "support/pg_test_db.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace e2e;
+namespace pg = reconciler::store::postgres;
+
+namespace {
+
+// One app table's rows, as the generator wrote them, into PostgreSQL (the
+// columns are the same on both; values go as text, cast by the statement).
+void copy_table(SQLite::Database& from, pg::connection& to, const std::string& table,
+                const std::vector<std::string>& cols) {
+    std::string list, marks;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        list += (i ? ", " : "") + cols[i];
+        marks += (i ? ", $" : "$") + std::to_string(i + 1);
+    }
+    SQLite::Statement rows(from, "SELECT " + list + " FROM " + table);
+    const std::string insert = "INSERT INTO " + table + " (" + list + ") VALUES (" + marks + ")";
+    while (rows.executeStep()) {
+        pg::params p;
+        for (int i = 0; i < static_cast<int>(cols.size()); ++i)
+            rows.getColumn(i).isNull() ? p.null() : p.add(rows.getColumn(i).getString());
+        to.run(insert, p);
+    }
+}
+
+void load_app_rows(const fs::path& sqlite_app_db, const pg::connect_options& opts) {
+    reconciler::store::create_postgres_app_schema(opts);
+    SQLite::Database from(sqlite_app_db.string(), SQLite::OPEN_READONLY);
+    pg::connection to(opts);
+    pg::transaction tx(to);
+    copy_table(from, to, "users", {"id", "email", "plan", "stripe_customer_id", "plan_metadata", "created_at"});
+    copy_table(from, to, "payments",
+               {"id", "stripe_invoice_id", "stripe_customer_id", "user_id", "amount", "currency", "status", "paid_at"});
+    copy_table(from, to, "ai_usage", {"id", "user_id", "credits", "request_id", "created_at"});
+    copy_table(from, to, "webhook_events",
+               {"stripe_event_id", "type", "received_at", "status", "attempts", "last_error"});
+    // The identities go on after the copied ids (the reconciler inserts payments).
+    for (const char* t : {"users", "payments", "ai_usage"})
+        to.exec(std::string("SELECT setval(pg_get_serial_sequence('") + t + "', 'id'), (SELECT COALESCE(max(id), 1) FROM " +
+                t + "))");
+    tx.commit();
+}
+
+struct pg_e2e {
+    e2e_env env{e2e_options{.customers = 60, .faults = {}, .identity = std::nullopt, .migrate = false}};
+    reconciler::test::pg_test_db db;
+    std::string url;
+
+    pg_e2e() {
+        load_app_rows(env.dir / "app.db", db.options());
+        std::string port;
+        std::ifstream(db.server().dir / "port") >> port;
+        url = "postgresql://reconciler@127.0.0.1:" + port + "/" + db.name() + "?sslmode=disable";
+        {
+            std::ofstream pw(env.dir / "db.password");
+            pw << db.server().password << "\n";
+        }
+        fs::permissions(env.dir / "db.password", fs::perms::owner_read | fs::perms::owner_write);
+        env.edit_config("database:\n  path: app.db\n", "database:\n  url: \"" + url +
+                                                           "\"\n  password: { file: db.password }\n"
+                                                           "  statement_timeout: 60s\n");
+    }
+
+    long long count(const std::string& sql, const std::string& arg = {}) const {
+        pg::connection c(db.options());
+        const auto r = arg.empty() ? c.run(sql) : c.run(sql, pg::params().add(arg));
+        return r.int64(0, 0);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(postgres_e2e)
+
+BOOST_AUTO_TEST_CASE(run_on_postgres_finds_the_seeded_set_applies_it_once_and_rerun_applies_nothing) {
+    pg_e2e t;
+    auto& env = t.env;
+    const std::string& password = t.db.server().password;
+    const auto migrate = run(env.dir, "migrate --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << migrate.err);
+    BOOST_REQUIRE_EQUAL(migrate.exit_code, 0);
+    BOOST_TEST(migrate.out.find("database postgresql://reconciler@127.0.0.1:") != std::string::npos, migrate.out);
+    BOOST_TEST(t.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'recon'") >= 5);
+
+    const auto expected = truth_keys(env.truth);
+    BOOST_REQUIRE_GE(expected.size(), 4u);
+    const auto first = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << first.err);
+    BOOST_REQUIRE_EQUAL(first.exit_code, 0);
+    const auto report = env.latest_report();
+    BOOST_TEST(report.at("run").at("status").as_string() == "succeeded");
+    const auto found = report_findings(report);
+    BOOST_TEST(key_diff(expected, keys_of(found)).empty(), "findings: " << key_diff(expected, keys_of(found)));
+
+    // Each correction of the truth applied once, as it says, in the app's PostgreSQL tables.
+    long long corrections_expected = 0;
+    for (const auto& tv : env.truth.at("findings").as_array()) {
+        const auto& tr = tv.as_object();
+        if (tr.at("correction").is_null()) continue;
+        ++corrections_expected;
+        const std::string id(tr.at("subject_id").as_string());
+        const std::string email(tr.at("user_email").as_string());
+        const auto& c = tr.at("correction").as_object();
+        const auto it = found.find({std::string(tr.at("kind").as_string()), id});
+        if (it != found.end()) BOOST_TEST(it->second.at("disposition").as_string() == "applied", id);
+        BOOST_TEST_INFO(tr.at("kind").as_string() << " " << id);
+        if (c.at("kind").as_string() == "grant_credits") {
+            BOOST_TEST(t.count("SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->'credit_events') e "
+                               "WHERE e->>'source' = $1 AND e->>'kind' = 'grant'", id) == 1);
+            BOOST_TEST(t.count("SELECT count(*) FROM payments WHERE stripe_invoice_id = $1", id) == 1);
+        } else if (c.at("kind").as_string() == "revoke_credits") {
+            BOOST_TEST(t.count("SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->'credit_events') e "
+                               "WHERE e->>'source' = $1 AND e->>'kind' = 'revoke' AND (e->>'delta')::bigint = " +
+                                   std::to_string(-c.at("credits").as_int64()), id) == 1);
+        } else {
+            BOOST_TEST(t.count("SELECT count(*) FROM users WHERE email = $1 AND plan = '" +
+                                   std::string(c.at("to").as_string()) + "'", email) == 1);
+        }
+    }
+    BOOST_TEST(corrections_expected > 0);
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
+    BOOST_TEST(report.at("totals").at("applied").as_int64() == corrections_expected);
+
+    // The same window again: nothing applied.
+    const auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << second.err);
+    BOOST_REQUIRE_EQUAL(second.exit_code, 0);
+    BOOST_TEST(env.latest_report().at("totals").at("applied").as_int64() == 0);
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
+    BOOST_TEST(second.err.find("entitlement_change") == std::string::npos);
+
+    // The database password never leaves its file.
+    for (const auto* text : {&migrate.out, &migrate.err, &first.out, &first.err, &second.out, &second.err})
+        BOOST_TEST(text->find(password) == std::string::npos);
+    for (const auto& entry : fs::recursive_directory_iterator(env.dir / "reports"))
+        if (entry.is_regular_file()) BOOST_TEST(slurp(entry.path()).find(password) == std::string::npos);
+}
+
+// Another run holds the advisory lock (here: this test's session, as a run's
+// would): the run stops before it writes anything, exit 3, naming the holder.
+BOOST_AUTO_TEST_CASE(a_second_run_on_postgres_gets_the_locked_exit_code) {
+    pg_e2e t;
+    auto& env = t.env;
+    BOOST_REQUIRE_EQUAL(run(env.dir, "migrate --config " + env.config.string()).exit_code, 0);
+    pg::connect_options o = t.db.options();
+    o.application_name = "other-reconciler";
+    std::optional<pg::connection> holder(std::in_place, o);
+    BOOST_REQUIRE(holder->run("SELECT pg_try_advisory_lock(hashtext('stripe-reconciler run'), hashtext('recon'))")
+                      .boolean(0, 0));
+    const auto locked = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << locked.err);
+    BOOST_TEST(locked.exit_code == 3);
+    BOOST_TEST(locked.err.find("another run holds the lock on postgresql://reconciler@127.0.0.1:") != std::string::npos);
+    BOOST_TEST(locked.err.find("other-reconciler, server pid ") != std::string::npos);
+    BOOST_TEST(locked.err.find("since ") != std::string::npos);
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_runs") == 0);  // nothing started
+
+    // The holder's session ends (a run killed): the lock is the server's to release.
+    holder.reset();
+    const auto free_run = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << free_run.err);
+    BOOST_TEST(free_run.exit_code == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
