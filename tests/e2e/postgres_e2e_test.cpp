@@ -185,4 +185,63 @@ BOOST_AUTO_TEST_CASE(a_second_run_on_postgres_gets_the_locked_exit_code) {
     BOOST_TEST(free_run.exit_code == 0);
 }
 
+// The README's grants ("Your app on PostgreSQL") and nothing more: a role
+// that owns no app table migrates and runs to the same findings. Roles are
+// the cluster's, so the superuser (trusted on the server's socket) makes one
+// and drops it after.
+BOOST_AUTO_TEST_CASE(the_readmes_minimal_grants_are_enough) {
+    struct role_guard {
+        reconciler::test::pg_server server = reconciler::test::pg_server::from_env();
+        std::string name = "recon_min_" + std::to_string(::getpid());
+        pg::connect_options superuser(const std::string& dbname) const {
+            std::string port;
+            std::ifstream(server.dir / "port") >> port;
+            pg::connect_options o;
+            o.url = "host=" + server.dir.string() + " port=" + port + " user=postgres dbname=" + dbname;
+            return o;
+        }
+        ~role_guard() {
+            try {
+                pg::connection(superuser("postgres")).exec("DROP ROLE IF EXISTS " + name);
+            } catch (...) {
+            }
+        }
+    } role;  // declared first: dropped after the database that holds its schema
+    pg_e2e t;
+    auto& env = t.env;
+    const std::string password = "min-" + std::to_string(::getpid()) + "-pw";
+    {
+        pg::connection su(role.superuser(t.db.name()));
+        su.exec("DROP ROLE IF EXISTS " + role.name);
+        su.exec("CREATE ROLE " + role.name + " LOGIN PASSWORD '" + password + "'");
+        for (const char* grant :
+             {"GRANT USAGE ON SCHEMA public TO @", "GRANT SELECT ON users, payments, ai_usage, webhook_events TO @",
+              "GRANT UPDATE (plan, plan_metadata) ON users TO @", "GRANT INSERT ON payments TO @",
+              "CREATE SCHEMA recon AUTHORIZATION @"}) {
+            std::string sql = grant;
+            sql.replace(sql.find('@'), 1, role.name);
+            su.exec(sql);
+        }
+    }
+    std::ofstream(env.dir / "db.password", std::ios::trunc) << password << "\n";
+    env.edit_config("postgresql://reconciler@", "postgresql://" + role.name + "@");
+
+    const auto migrate = run(env.dir, "migrate --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << migrate.err);
+    BOOST_REQUIRE_EQUAL(migrate.exit_code, 0);
+    const auto first = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << first.err);
+    BOOST_REQUIRE_EQUAL(first.exit_code, 0);
+    const auto report = env.latest_report();
+    const auto expected = truth_keys(env.truth);
+    BOOST_TEST(key_diff(expected, keys_of(report_findings(report))).empty());
+    BOOST_TEST(report.at("totals").at("applied").as_int64() > 0);
+    BOOST_TEST(pg::connection(role.superuser(t.db.name())).run("SELECT count(*) FROM recon.recon_corrections").int64(0, 0) ==
+               report.at("totals").at("applied").as_int64());
+    const auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << second.err);
+    BOOST_REQUIRE_EQUAL(second.exit_code, 0);
+    BOOST_TEST(env.latest_report().at("totals").at("applied").as_int64() == 0);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
