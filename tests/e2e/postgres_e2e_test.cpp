@@ -105,6 +105,12 @@ BOOST_AUTO_TEST_CASE(run_on_postgres_finds_the_seeded_set_applies_it_once_and_re
     BOOST_TEST(migrate.out.find("database postgresql://reconciler@127.0.0.1:") != std::string::npos, migrate.out);
     BOOST_TEST(t.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'recon'") >= 5);
 
+    const auto check = run(env.dir, "check-config --connect --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << check.err);
+    BOOST_TEST(check.exit_code == 0);
+    BOOST_TEST(check.out.find("database postgresql://reconciler@127.0.0.1:") != std::string::npos, check.out);
+    BOOST_TEST(check.out.find(": ok (schema version") != std::string::npos, check.out);
+
     const auto expected = truth_keys(env.truth);
     BOOST_REQUIRE_GE(expected.size(), 4u);
     const auto first = run(env.dir, "run --config " + env.config.string() + env.window_args());
@@ -153,7 +159,7 @@ BOOST_AUTO_TEST_CASE(run_on_postgres_finds_the_seeded_set_applies_it_once_and_re
     BOOST_TEST(second.err.find("entitlement_change") == std::string::npos);
 
     // The database password never leaves its file.
-    for (const auto* text : {&migrate.out, &migrate.err, &first.out, &first.err, &second.out, &second.err})
+    for (const auto* text : {&migrate.out, &migrate.err, &check.out, &check.err, &first.out, &first.err, &second.out, &second.err})
         BOOST_TEST(text->find(password) == std::string::npos);
     for (const auto& entry : fs::recursive_directory_iterator(env.dir / "reports"))
         if (entry.is_regular_file()) BOOST_TEST(slurp(entry.path()).find(password) == std::string::npos);
@@ -183,6 +189,32 @@ BOOST_AUTO_TEST_CASE(a_second_run_on_postgres_gets_the_locked_exit_code) {
     const auto free_run = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << free_run.err);
     BOOST_TEST(free_run.exit_code == 0);
+}
+
+// The password's source is a setup error (exit 2) naming database.password;
+// a wrong password is refused by the server, and shown nowhere.
+BOOST_AUTO_TEST_CASE(a_missing_or_wrong_database_password_is_a_setup_error) {
+    pg_e2e t;
+    auto& env = t.env;
+    const fs::path pw = env.dir / "db.password";
+    fs::rename(pw, env.dir / "moved");
+    const auto missing = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST(missing.exit_code == 2);
+    BOOST_TEST(missing.err.find("database password") != std::string::npos, missing.err);
+    BOOST_TEST(missing.err.find("db.password") != std::string::npos, missing.err);
+
+    const std::string wrong = "Wrong-Password-7c1e";
+    std::ofstream(pw) << wrong << "\n";
+    fs::permissions(pw, fs::perms::owner_read | fs::perms::owner_write);
+    for (const char* cmd : {"migrate", "run"}) {
+        const auto refused = run(env.dir, std::string(cmd) + " --config " + env.config.string() +
+                                              (std::string(cmd) == "run" ? env.window_args() : ""));
+        BOOST_TEST_INFO(cmd << " stderr: " << refused.err);
+        BOOST_TEST(refused.exit_code == 2);
+        BOOST_TEST(refused.err.find("password authentication failed") != std::string::npos);
+        BOOST_TEST(refused.err.find(wrong) == std::string::npos);
+        BOOST_TEST(refused.out.find(wrong) == std::string::npos);
+    }
 }
 
 // The README's grants ("Your app on PostgreSQL") and nothing more: a role
