@@ -10,6 +10,8 @@
 #include "store/postgres/pg_transaction.hpp"
 #include "support/pg_test_db.hpp"
 
+#include <csignal>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
@@ -18,6 +20,7 @@
 
 #include <fstream>
 #include <optional>
+#include <thread>
 #include <set>
 #include <string>
 #include <vector>
@@ -65,11 +68,12 @@ void load_app_rows(const fs::path& sqlite_app_db, const pg::connect_options& opt
 }
 
 struct pg_e2e {
-    e2e_env env{e2e_options{.customers = 60, .faults = {}, .identity = std::nullopt, .migrate = false}};
+    e2e_env env;
     reconciler::test::pg_test_db db;
     std::string url;
 
-    pg_e2e() {
+    explicit pg_e2e(reconciler::sim::fault_options faults = {})
+        : env(e2e_options{.customers = 60, .faults = faults, .identity = std::nullopt, .migrate = false}) {
         load_app_rows(env.dir / "app.db", db.options());
         std::string port;
         std::ifstream(db.server().dir / "port") >> port;
@@ -189,6 +193,51 @@ BOOST_AUTO_TEST_CASE(a_second_run_on_postgres_gets_the_locked_exit_code) {
     const auto free_run = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << free_run.err);
     BOOST_TEST(free_run.exit_code == 0);
+}
+
+// A run SIGKILLed while it holds the lock: the server ends its session and
+// with it the lock, so the next run goes through (no stale lock, no exit 3)
+// and reaches the state of an uninterrupted run, nothing applied twice.
+BOOST_AUTO_TEST_CASE(a_killed_run_leaves_no_lock_and_the_rerun_finishes_its_work) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(15);  // a run long enough to be killed mid-way
+    pg_e2e t(slow);
+    auto& env = t.env;
+    BOOST_REQUIRE_EQUAL(run(env.dir, "migrate --config " + env.config.string()).exit_code, 0);
+    const std::string grant_events = "SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->"
+                                     "'credit_events') e WHERE e->>'kind' = 'grant'";
+    const long long grants_before = t.count(grant_events);
+    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "25", 1);
+    const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
+                             "--until", std::to_string(env.window_end)},
+                            env.dir / "killed.out", env.dir / "killed.err");
+    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    BOOST_REQUIRE(pid > 0);
+    const std::string held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                             "classid = hashtext('stripe-reconciler run')::oid";
+    bool locked = false;
+    for (int i = 0; i < 400 && !locked; ++i) {
+        locked = t.count(held) == 1;
+        if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    BOOST_REQUIRE_MESSAGE(locked, "the run never took the lock: " << slurp(env.dir / "killed.err"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    BOOST_TEST(WIFSIGNALED(status), "the run finished before it was killed");
+
+    const auto rerun = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << rerun.err);
+    BOOST_REQUIRE_EQUAL(rerun.exit_code, 0);  // 3 would be a stale lock
+    long long corrections_expected = 0;
+    for (const auto& tv : env.truth.at("findings").as_array())
+        if (!tv.as_object().at("correction").is_null()) ++corrections_expected;
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
+    // Each grant's credit event once, whichever run applied it.
+    const long long applied_grants = t.count("SELECT count(*) FROM recon.recon_corrections WHERE credits_delta > 0");
+    BOOST_TEST(t.count(grant_events) == grants_before + applied_grants);
+    BOOST_TEST(t.count(held) == 0);
 }
 
 // The password's source is a setup error (exit 2) naming database.password;
