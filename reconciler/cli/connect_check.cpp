@@ -6,6 +6,7 @@
 #include "store/store.hpp"
 #include "stripe/beast_transport.hpp"
 #include "stripe/client.hpp"
+#include "pipeline/database.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -16,9 +17,9 @@ namespace reconciler::cli {
 namespace asio = boost::asio;
 
 std::string check_database(const config& cfg) {
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    auto db = open_store(cfg);
     db->check_schema();
-    return "database " + cfg.database.path.string() + ": ok (schema version " + std::to_string(db->schema_version()) +
+    return "database " + database_name(cfg) + ": ok (schema version " + std::to_string(db->schema_version()) +
            ")";
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/entitlement_change.hpp"
 #include "store/store.hpp"
+#include "pipeline/database.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -16,7 +17,7 @@ namespace json = boost::json;
 namespace detail {
 
 std::unique_ptr<store::store> open_checked(const config& cfg) {
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    auto db = open_store(cfg);
     db->check_schema();
     return db;
 }

@@ -46,9 +46,17 @@ struct webhook_config {
     std::string ca_file;  // for that endpoint; empty: the system CA store
 };
 
+// Exactly one of `path` (SQLite) and `url` (PostgreSQL) is set.
 struct database_config {
     std::filesystem::path path;
     std::chrono::milliseconds busy_timeout{10'000};
+    // postgresql://user@host:5432/app?sslmode=verify-full, checked at load
+    // to carry no password (that comes from `password`, never the file).
+    std::string url;
+    std::optional<secret_source> password;  // none: peer, cert or ~/.pgpass
+    std::string schema = "recon";           // the reconciler's own tables
+    std::chrono::milliseconds statement_timeout{0};  // 0: the server's default
+    bool is_postgres() const noexcept { return !url.empty(); }
 };
 
 struct policy_config {

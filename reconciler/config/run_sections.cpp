@@ -1,20 +1,10 @@
-// database, corrections, limits, output, window: where the run reads and
-// writes, what it may correct on its own, and how it walks time.
+// corrections, limits, output, window: what the run may correct on its own,
+// where it writes its reports, and how it walks time (database: database_section.cpp).
 #include "config/sections.hpp"
 
 #include "core/text.hpp"
 
 namespace reconciler::config_detail {
-
-void read_database(const yaml_reader& r, const YAML::Node& n, database_config& out) {
-    const yaml_reader::section db = r.open_section(n, "database", {"path", "busy_timeout"});
-    r.require(db, "path", n, "database.path", "the app's SQLite database file");
-    out.path = r.path_value(db.at("path"), "database.path", "the path of the app's SQLite database");
-    if (const auto it = db.find("busy_timeout"); it != db.end()) {
-        // SQLite takes an int of milliseconds; an hour is far beyond any useful wait.
-        out.busy_timeout = r.duration(it->second, "database.busy_timeout", std::chrono::hours(1), "1h");
-    }
-}
 
 void read_corrections(const yaml_reader& r, const YAML::Node& n, const webhook_config& webhook,
                       corrections_config& out) {

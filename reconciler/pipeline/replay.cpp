@@ -8,6 +8,7 @@
 #include "stripe/client.hpp"
 #include "stripe/webhook_forwarder.hpp"
 #include "stripe/webhook_signature.hpp"
+#include "pipeline/database.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -159,7 +160,7 @@ replay_result replay_event(const config& cfg, const replay_options& opts) {
     const std::string webhook_secret = read_secret(cfg.webhook.secret, "webhook secret", "webhook.secret");
     log::add_secret(webhook_secret);
 
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    auto db = open_store(cfg);
     db->check_schema();
 
     asio::io_context ioc;

@@ -9,6 +9,7 @@
 #include "pipeline/process_memory.hpp"
 #include "pipeline/replay.hpp"
 #include "pipeline/run_bookkeeping.hpp"
+#include "pipeline/database.hpp"
 #include "pipeline/run_lock.hpp"
 #include "pipeline/slice_scheduler.hpp"
 #include "pipeline/slice_split.hpp"
@@ -258,7 +259,8 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     // window, a bad CA file or URL, a certificate the server cannot pass, a
     // key Stripe refuses (the run's first request), an output directory that
     // cannot be written.
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    const database_access access = database_access_of(cfg);
+    auto db = open_store(access);
     db->check_schema();
     // Read before the lock: a run that finishes in between only makes this
     // window start earlier, and what it applied is not applied twice.
@@ -272,7 +274,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
     co_await check_key(*transport, cfg, keys.stripe_key);
     prepare_output_dir(cfg.output.dir);
-    const run_lock lock(cfg.database.path);  // held until the run returns
+    const auto lock = take_run_lock(access);  // held until the run returns
 
     begin_run_row(cfg, opts, *db, result);
     try {

@@ -11,11 +11,11 @@
 
 namespace reconciler {
 
-std::filesystem::path run_lock::path_for(const std::filesystem::path& database) {
+std::filesystem::path file_run_lock::path_for(const std::filesystem::path& database) {
     return database.string() + ".reconciler.lock";
 }
 
-run_lock::run_lock(const std::filesystem::path& database) {
+file_run_lock::file_run_lock(const std::filesystem::path& database) {
     const auto path = path_for(database);
     fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (fd_ < 0)
@@ -40,7 +40,7 @@ run_lock::run_lock(const std::filesystem::path& database) {
     }
 }
 
-run_lock::~run_lock() {
+file_run_lock::~file_run_lock() {
     if (fd_ >= 0) ::close(fd_);  // releases the flock
 }
 

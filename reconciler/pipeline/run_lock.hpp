@@ -1,7 +1,11 @@
-// One run at a time per database: an exclusive flock(2) on a file beside it
-// (<database>.reconciler.lock). The kernel drops the lock when the process
-// dies, however it dies, so a SIGKILLed run never leaves a stale lock; the
-// file's text only says who holds it, for the error message.
+// One run at a time per database. Two kinds, one contract: the lock is held
+// while the object lives and released when the process dies, however it
+// dies (a SIGKILLed run never leaves a stale lock); a second taker gets
+// run_locked_error naming the holder (exit 3). pipeline/database.hpp picks
+// the kind the database needs (take_run_lock).
+//  - file_run_lock: an exclusive flock(2) on a file beside the SQLite
+//    database (<database>.reconciler.lock), whose text says who holds it.
+//  - pg_run_lock (pg_run_lock.hpp): a session advisory lock on PostgreSQL.
 #pragma once
 
 #include <filesystem>
@@ -17,12 +21,20 @@ public:
 
 class run_lock {
 public:
-    // Throws run_locked_error naming the holder and since when; std::runtime_error
-    // when the lock file cannot be created.
-    explicit run_lock(const std::filesystem::path& database);
-    ~run_lock();
+    virtual ~run_lock() = default;
     run_lock(const run_lock&) = delete;
     run_lock& operator=(const run_lock&) = delete;
+
+protected:
+    run_lock() = default;
+};
+
+class file_run_lock final : public run_lock {
+public:
+    // Throws run_locked_error naming the holder and since when; std::runtime_error
+    // when the lock file cannot be created.
+    explicit file_run_lock(const std::filesystem::path& database);
+    ~file_run_lock() override;
 
     static std::filesystem::path path_for(const std::filesystem::path& database);
 

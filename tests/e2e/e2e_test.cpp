@@ -502,7 +502,7 @@ BOOST_AUTO_TEST_CASE(window_past_event_retention_is_verified_from_object_lists) 
 
 BOOST_AUTO_TEST_CASE(second_concurrent_run_gets_the_locked_exit_code) {
     e2e_env env(30);
-    reconciler::run_lock held(env.dir / "app.db");  // as if another run were in progress
+    reconciler::file_run_lock held(env.dir / "app.db");  // as if another run were in progress
     auto r = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST(r.exit_code == 3);
     BOOST_TEST(r.err.find("another run holds the lock") != std::string::npos);
@@ -539,7 +539,7 @@ BOOST_AUTO_TEST_CASE(daemon_runs_reloads_and_stops_cleanly_on_sigterm) {
     BOOST_TEST(WIFEXITED(status));
     BOOST_TEST(WEXITSTATUS(status) == 0);
     BOOST_TEST(slurp(err).find("daemon_stopped") != std::string::npos);
-    BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
+    BOOST_CHECK_NO_THROW(reconciler::file_run_lock(env.dir / "app.db"));  // the lock was released
 }
 
 BOOST_AUTO_TEST_CASE(daemon_sigterm_mid_run_stops_after_the_current_slice) {
@@ -579,7 +579,7 @@ BOOST_AUTO_TEST_CASE(daemon_sigterm_mid_run_stops_after_the_current_slice) {
     BOOST_TEST(report.at("run").at("status").as_string() == "failed");
     BOOST_TEST(json::serialize(report.at("run").at("notes")).find("unverified: " + reconciler::format_rfc3339(cp)) !=
                std::string::npos);
-    BOOST_CHECK_NO_THROW(reconciler::run_lock(env.dir / "app.db"));  // the lock was released
+    BOOST_CHECK_NO_THROW(reconciler::file_run_lock(env.dir / "app.db"));  // the lock was released
 }
 
 BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupted_state) {

@@ -5,6 +5,7 @@
 #include "config/config.hpp"
 #include "pipeline/run.hpp"
 #include "cli/connect_check.hpp"
+#include "pipeline/database.hpp"
 
 #include <iostream>
 #include <memory>
@@ -33,7 +34,7 @@ action add_check_config(CLI::App& app, const environment& env) {
     return [a] {
         const config cfg = load_config(a->config);
         std::cout << "config " << cfg.source_file.string() << ": ok (" << cfg.prices.size() << " prices, database "
-                  << cfg.database.path.string() << ", reports in " << cfg.output.dir.string() << ")\n"
+                  << database_name(cfg) << ", reports in " << cfg.output.dir.string() << ")\n"
                   << std::flush;
         if (!a->connect) return int(exit_success);
         std::cout << check_database(cfg) << "\n" << std::flush;

@@ -8,6 +8,7 @@
 #include "core/text.hpp"
 #include "cli/support.hpp"
 #include "store/store.hpp"
+#include "pipeline/database.hpp"
 
 #include <boost/json.hpp>
 
@@ -167,7 +168,7 @@ void check_options(const escalations_args& a) {
 
 int run_action(const escalations_args& a) {
     const config cfg = load_config(a.config);
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    auto db = open_store(cfg);
     db->check_schema();
     if (a.action == "list") {
         check_filter(*db, a);

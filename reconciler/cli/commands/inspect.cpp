@@ -6,6 +6,7 @@
 #include "pipeline/run.hpp"
 #include "cli/support.hpp"
 #include "store/store.hpp"
+#include "pipeline/database.hpp"
 
 #include <boost/json/serialize.hpp>
 
@@ -37,7 +38,7 @@ boost::json::object run_object(const store::run_row& r) {
 // The latest runs, newest first: a run killed mid-way shows as abandoned
 // (once a later run found it) with what it committed.
 int inspect_runs(const config& cfg, int limit, bool as_json) {
-    auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+    auto db = open_store(cfg);
     db->check_schema();
     boost::json::array rows;
     for (const auto& r : db->recent_runs(limit)) {

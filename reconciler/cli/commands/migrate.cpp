@@ -4,6 +4,7 @@
 #include "config/config.hpp"
 #include "pipeline/run.hpp"
 #include "store/store.hpp"
+#include "pipeline/database.hpp"
 
 #include <iostream>
 #include <memory>
@@ -16,9 +17,9 @@ action add_migrate(CLI::App& app, const environment& env) {
     add_config_option(*cmd, *path, env);
     return [path] {
         const config cfg = load_config(*path);
-        auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+        auto db = open_store(cfg);
         const int applied = db->migrate();
-        std::cout << "database " << cfg.database.path.string() << ": applied " << applied
+        std::cout << "database " << database_name(cfg) << ": applied " << applied
                   << " migration(s), schema version " << db->schema_version() << "\n";
         return int(exit_success);
     };

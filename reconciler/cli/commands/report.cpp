@@ -7,6 +7,7 @@
 #include "pipeline/run_lock.hpp"
 #include "report/report.hpp"
 #include "store/store.hpp"
+#include "pipeline/database.hpp"
 
 #include <iostream>
 #include <memory>
@@ -35,19 +36,20 @@ action add_report(CLI::App& app, const environment& env) {
         const std::int64_t id = whole_number(a->run_id, "RUN_ID", "a positive integer (the report's run.id)");
         if (id <= 0) throw usage_error("RUN_ID must be a positive integer (the report's run.id), got " + a->run_id);
         const config cfg = load_config(a->config);
-        auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+        const database_access access = database_access_of(cfg);
+        auto db = open_store(access);
         db->check_schema();
         const auto row = db->find_run(id);
         if (!row)
-            throw usage_error("no run " + std::to_string(id) + " in database " + cfg.database.path.string() +
+            throw usage_error("no run " + std::to_string(id) + " in database " + access.name +
                               " (`reconciler inspect --runs` lists the latest)");
         std::filesystem::path dir = a->output;
         bool latest = false;
-        std::optional<run_lock> lock;
+        std::unique_ptr<run_lock> lock;
         if (dir.empty()) {
             // A 'running' row may be a live run still writing that directory: its
             // lock says (exit 3 while it runs); a killed run's is free.
-            if (row->status == "running") lock.emplace(cfg.database.path);
+            if (row->status == "running") lock = take_run_lock(access);
             prepare_output_dir(cfg.output.dir);
             dir = prepare_report_dir(cfg.output.dir, id, 0);
             const auto newest = db->recent_runs(1);

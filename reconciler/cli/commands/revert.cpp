@@ -5,6 +5,7 @@
 #include "pipeline/run.hpp"
 #include "core/entitlement_change.hpp"
 #include "store/store.hpp"
+#include "pipeline/database.hpp"
 
 #include <iostream>
 #include <memory>
@@ -39,7 +40,7 @@ action add_revert(CLI::App& app, const environment& env) {
             throw usage_error("CORRECTION_ID must be a positive integer (the report's correction_id), got " +
                               a->correction_id);
         const config cfg = load_config(a->config);
-        auto db = store::open_sqlite_store({cfg.database.path, cfg.database.busy_timeout, false});
+        auto db = open_store(cfg);
         db->check_schema();
         const auto r = db->revert(id, store::random_correlation_id());
         entitlement_change line;

@@ -23,6 +23,22 @@ bool lost(PGconn* c, const char* sqlstate) {
     return s.starts_with("08") || s == "57P01" || s == "57P02" || s == "57P03";
 }
 
+// The `options` keyword given beside the URL replaces the URL's own (a
+// search_path, say): the statement timeout is appended to them instead.
+std::string merged_options(const connect_options& opts) {
+    std::string options;
+    if (PQconninfoOption* parsed = PQconninfoParse(opts.url.c_str(), nullptr)) {
+        for (const PQconninfoOption* o = parsed; o->keyword; ++o)
+            if (std::string_view(o->keyword) == "options" && o->val) options = o->val;
+        PQconninfoFree(parsed);
+    }
+    if (opts.statement_timeout.count() > 0) {
+        if (!options.empty()) options += ' ';
+        options += "-c statement_timeout=" + std::to_string(opts.statement_timeout.count());
+    }
+    return options;
+}
+
 }  // namespace
 
 void result::free_result::operator()(PGresult* r) const noexcept { PQclear(r); }
@@ -68,9 +84,7 @@ std::int64_t result::affected() const noexcept {
 
 connection::connection(const connect_options& opts) {
     const std::string timeout = std::to_string(opts.connect_timeout.count());
-    std::string options;
-    if (opts.statement_timeout.count() > 0)
-        options = "-c statement_timeout=" + std::to_string(opts.statement_timeout.count());
+    const std::string options = merged_options(opts);
     // expand_dbname=1: `dbname` may be a postgresql:// URL or keywords, which
     // libpq parses; the keywords after it override what the URL says.
     std::array<const char*, 7> keys{"dbname", "application_name", "connect_timeout", "options",

@@ -35,7 +35,10 @@ int postgres_schema::migrate() {
     // schemas of their own in one database do not wait for each other.
     s_.conn().run("SELECT pg_advisory_xact_lock(hashtext('stripe-reconciler migrate'), hashtext($1))",
                   params().add(s_.schema_name()));
-    s_.conn().exec(s_.sql("CREATE SCHEMA IF NOT EXISTS @schema@"));
+    // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+    // schema is there: a role given a schema of its own (README) has not.
+    if (s_.conn().run("SELECT 1 FROM pg_namespace WHERE nspname = $1", params().add(s_.schema_name())).rows() == 0)
+        s_.conn().exec(s_.sql("CREATE SCHEMA @schema@"));
     s_.conn().exec(s_.sql("CREATE TABLE IF NOT EXISTS @schema@.recon_schema_migrations ("
                           " version integer PRIMARY KEY, name text NOT NULL, applied_at text NOT NULL)"));
     const int current = schema_version();

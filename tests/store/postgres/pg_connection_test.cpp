@@ -43,6 +43,21 @@ BOOST_AUTO_TEST_CASE(nulls_and_optionals_round_trip) {
     BOOST_CHECK_THROW(r.int64(0, 0), reconciler::store::store_error);  // NULL where a number is required
 }
 
+// A search_path the URL sets (the app's schema) survives a statement
+// timeout from the config: both reach the server.
+BOOST_AUTO_TEST_CASE(the_statement_timeout_keeps_the_urls_options) {
+    pg_test_db db;
+    pg::connect_options o = db.options();
+    o.url += " options='-c search_path=app_side,public'";
+    o.statement_timeout = std::chrono::milliseconds(4'000);
+    pg::connection c(o);
+    BOOST_TEST(c.run("SHOW search_path").text(0, 0) == "app_side,public");
+    BOOST_TEST(c.run("SHOW statement_timeout").text(0, 0) == "4s");
+    o.statement_timeout = std::chrono::milliseconds(0);
+    pg::connection plain(o);
+    BOOST_TEST(plain.run("SHOW search_path").text(0, 0) == "app_side,public");
+}
+
 BOOST_AUTO_TEST_CASE(a_transaction_is_rolled_back_unless_committed) {
     pg_test_db db;
     pg::connection c(db.options());

@@ -1,0 +1,46 @@
+#include "pipeline/database.hpp"
+
+#include "core/json_log.hpp"
+#include "pipeline/pg_run_lock.hpp"
+#include "store/sqlite/open.hpp"
+
+namespace reconciler {
+
+std::string database_name(const config& cfg) {
+    return cfg.database.is_postgres() ? cfg.database.url : cfg.database.path.string();
+}
+
+database_access database_access_of(const config& cfg) {
+    database_access a;
+    if (!cfg.database.is_postgres()) {
+        a.sqlite_path = cfg.database.path;
+        a.busy_timeout = cfg.database.busy_timeout;
+        a.name = cfg.database.path.string();
+        return a;
+    }
+    store::postgres_options pg;
+    pg.connect.url = cfg.database.url;
+    pg.connect.statement_timeout = cfg.database.statement_timeout;
+    pg.schema = cfg.database.schema;
+    if (cfg.database.password) {
+        pg.connect.password = read_secret(*cfg.database.password, "database password", "database.password");
+        log::add_secret(pg.connect.password);
+    }
+    a.postgres = std::move(pg);
+    a.name = cfg.database.url;
+    return a;
+}
+
+std::unique_ptr<store::store> open_store(const database_access& access) {
+    if (access.postgres) return store::open_postgres_store(*access.postgres);
+    return store::open_sqlite_store({access.sqlite_path, access.busy_timeout, false});
+}
+
+std::unique_ptr<store::store> open_store(const config& cfg) { return open_store(database_access_of(cfg)); }
+
+std::unique_ptr<run_lock> take_run_lock(const database_access& access) {
+    if (access.postgres) return std::make_unique<pg_run_lock>(*access.postgres, access.name);
+    return std::make_unique<file_run_lock>(access.sqlite_path);
+}
+
+}  // namespace reconciler

@@ -1,0 +1,44 @@
+// The app's database as the config names it: SQLite (database.path) or
+// PostgreSQL (database.url), opened through one factory so that no command
+// knows which; and the run lock that goes with it. Lives in pipeline, the
+// first room that may see both config and store.
+#pragma once
+
+#include "config/config.hpp"
+#include "pipeline/run_lock.hpp"
+#include "store/postgres/open.hpp"
+#include "store/store.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace reconciler {
+
+// How to reach the database, its password read: built once per command, so
+// the password is read once (and registered with log::add_secret at once).
+struct database_access {
+    std::filesystem::path sqlite_path;  // empty for PostgreSQL
+    std::chrono::milliseconds busy_timeout{10'000};
+    std::optional<store::postgres_options> postgres;
+    // For messages: the SQLite path, or the URL (checked at load to carry no password).
+    std::string name;
+};
+
+// The database for messages: the SQLite path or the URL (no password in it).
+std::string database_name(const config& cfg);
+
+// Throws config_error when database.password's source cannot be read.
+database_access database_access_of(const config& cfg);
+
+// Throws schema_error as open_sqlite_store / open_postgres_store do.
+std::unique_ptr<store::store> open_store(const database_access& access);
+std::unique_ptr<store::store> open_store(const config& cfg);
+
+// One run at a time per database: a flock beside the SQLite file, a session
+// advisory lock on PostgreSQL. Throws run_locked_error naming the holder.
+std::unique_ptr<run_lock> take_run_lock(const database_access& access);
+
+}  // namespace reconciler

@@ -1,0 +1,101 @@
+// database: SQLite (path) or PostgreSQL (url, password, schema,
+// statement_timeout): exactly one, and a password never in the URL nor in
+// any message.
+#include <boost/test/unit_test.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+
+using namespace reconciler;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string rest = "output: {dir: r}\nprices: {p: {credits: 1}}\n";
+
+std::string error_of(const std::string& yaml) {
+    try {
+        parse_config(yaml + rest, "demo.yaml");
+    } catch (const config_error& e) {
+        return e.what();
+    }
+    BOOST_ERROR("expected config_error for:\n" << yaml);
+    return {};
+}
+
+void check_error(const std::string& yaml, std::initializer_list<std::string_view> parts) {
+    const std::string msg = error_of(yaml);
+    for (std::string_view part : parts)
+        BOOST_TEST(msg.find(part) != std::string::npos, "error message\n  " << msg << "\nlacks\n  " << part);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(database_config_tests)
+
+BOOST_AUTO_TEST_CASE(postgres_url_with_its_keys) {
+    const config c = parse_config("database:\n  url: postgresql://recon@db.internal:5432/app?sslmode=verify-full\n"
+                                  "  password: { env: APP_DB_PASSWORD }\n  schema: reconciler\n"
+                                  "  statement_timeout: 30s\n" + rest, "demo.yaml");
+    BOOST_TEST(c.database.is_postgres());
+    BOOST_TEST(c.database.url == "postgresql://recon@db.internal:5432/app?sslmode=verify-full");
+    BOOST_TEST(c.database.path.empty());
+    BOOST_REQUIRE(c.database.password.has_value());
+    BOOST_TEST(c.database.password->env == "APP_DB_PASSWORD");
+    BOOST_TEST(c.database.schema == "reconciler");
+    BOOST_TEST(c.database.statement_timeout.count() == 30'000);
+
+    // Defaults: schema recon, no password source (peer, cert, .pgpass), the server's timeout.
+    const config d = parse_config("database: {url: \"postgres:///app?host=/run/postgresql\"}\n" + rest, "demo.yaml");
+    BOOST_TEST(d.database.schema == "recon");
+    BOOST_TEST(!d.database.password.has_value());
+    BOOST_TEST(d.database.statement_timeout.count() == 0);
+    // A SQLite config is not PostgreSQL.
+    BOOST_TEST(!parse_config("database: {path: a.db}\n" + rest, "demo.yaml").database.is_postgres());
+}
+
+BOOST_AUTO_TEST_CASE(exactly_one_of_path_and_url) {
+    check_error("database:\n  path: a.db\n  url: postgresql://u@h/app\n",
+                {"config demo.yaml:3: database: expected exactly one of database.path (SQLite) and database.url",
+                 "found both"});
+    check_error("database:\n  schema: recon\n",
+                {"config demo.yaml:2: missing required key database.path", "or database.url"});
+    // A PostgreSQL key under a SQLite path, and the other way round.
+    check_error("database:\n  path: a.db\n  schema: recon\n", {"demo.yaml:3: database.schema: is for PostgreSQL"});
+    check_error("database:\n  path: a.db\n  password: {env: X}\n", {"database.password: is for PostgreSQL"});
+    check_error("database:\n  url: postgresql://u@h/app\n  busy_timeout: 5s\n",
+                {"database.busy_timeout: is for SQLite", "database.statement_timeout"});
+}
+
+BOOST_AUTO_TEST_CASE(a_password_in_the_url_is_refused_and_never_shown) {
+    const std::string pw = "hunter2SECRETpw";
+    for (const std::string& url : {"postgresql://recon:" + pw + "@db:5432/app",
+                                   "postgresql://recon@db:5432/app?sslmode=require&password=" + pw,
+                                   "postgresql://recon:" + pw + "@db:99999/app", "mysql://recon:" + pw + "@db/app"}) {
+        const std::string msg = error_of("database:\n  url: \"" + url + "\"\n");
+        BOOST_TEST(msg.find("database.url") != std::string::npos, msg);
+        BOOST_TEST(msg.find(pw) == std::string::npos, "the password leaked: " << msg);
+    }
+    check_error("database:\n  url: postgresql://recon:" + pw + "@db:5432/app\n",
+                {"config demo.yaml:2: database.url: must not contain a password", "use", "database.password"});
+    check_error("database:\n  url: postgresql://recon@db/app?password=" + pw + "\n",
+                {"must not contain a password", "database.password"});
+}
+
+BOOST_AUTO_TEST_CASE(url_and_keys_are_checked) {
+    check_error("database:\n  url: mysql://u@h/app\n", {"demo.yaml:2: database.url: expected a postgresql:// URL"});
+    check_error("database:\n  url: db.internal:5432\n", {"database.url: expected a postgresql:// URL", "\"db.internal:5432\""});
+    check_error("database:\n  url: \"postgresql://h:99999/app\"\n", {"database.url: port must be a number in 1..65535"});
+    check_error("database:\n  url: postgresql://h/app?sslmode=verify\n",
+                {"database.url: sslmode must be one of", "verify-full", "got \"verify\""});
+    check_error("database:\n  url: postgresql://h/app\n  schema: Recon\n", {"demo.yaml:3: database.schema: expected a schema name"});
+    check_error("database:\n  url: postgresql://h/app\n  schema: pg_recon\n", {"database.schema: expected a schema name"});
+    check_error("database:\n  url: postgresql://h/app\n  password: hunter2\n",
+                {"database.password: expected a mapping with exactly one of env, file, credential"});
+    check_error("database:\n  url: postgresql://h/app\n  statement_timeout: 2h\n",
+                {"database.statement_timeout: expected a duration of at most 1h"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()

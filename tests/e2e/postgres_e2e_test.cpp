@@ -1,0 +1,328 @@
+// The real binary on a PostgreSQL app database (issue 21): the generated
+// dataset's app rows copied from the generator's SQLite file into a fresh
+// database on the tests' throwaway server (the `postgres` fixture), then
+// `reconciler migrate` and `reconciler run` against the simulator: the
+// seeded findings, the truth's corrections applied once, a rerun applying
+// nothing; and a second run while the run lock is held gets exit 3.
+#include "e2e/e2e_support.hpp"
+#include "store/postgres/open.hpp"
+#include "store/postgres/pg_connection.hpp"
+#include "store/postgres/pg_transaction.hpp"
+#include "support/pg_test_db.hpp"
+
+#include <csignal>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <fstream>
+#include <optional>
+#include <thread>
+#include <set>
+#include <string>
+#include <vector>
+
+using namespace e2e;
+namespace pg = reconciler::store::postgres;
+
+namespace {
+
+// One app table's rows, as the generator wrote them, into PostgreSQL (the
+// columns are the same on both; values go as text, cast by the statement).
+void copy_table(SQLite::Database& from, pg::connection& to, const std::string& table,
+                const std::vector<std::string>& cols) {
+    std::string list, marks;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+        list += (i ? ", " : "") + cols[i];
+        marks += (i ? ", $" : "$") + std::to_string(i + 1);
+    }
+    SQLite::Statement rows(from, "SELECT " + list + " FROM " + table);
+    const std::string insert = "INSERT INTO " + table + " (" + list + ") VALUES (" + marks + ")";
+    while (rows.executeStep()) {
+        pg::params p;
+        for (int i = 0; i < static_cast<int>(cols.size()); ++i)
+            rows.getColumn(i).isNull() ? p.null() : p.add(rows.getColumn(i).getString());
+        to.run(insert, p);
+    }
+}
+
+void load_app_rows(const fs::path& sqlite_app_db, const pg::connect_options& opts) {
+    reconciler::store::create_postgres_app_schema(opts);
+    SQLite::Database from(sqlite_app_db.string(), SQLite::OPEN_READONLY);
+    pg::connection to(opts);
+    pg::transaction tx(to);
+    copy_table(from, to, "users", {"id", "email", "plan", "stripe_customer_id", "plan_metadata", "created_at"});
+    copy_table(from, to, "payments",
+               {"id", "stripe_invoice_id", "stripe_customer_id", "user_id", "amount", "currency", "status", "paid_at"});
+    copy_table(from, to, "ai_usage", {"id", "user_id", "credits", "request_id", "created_at"});
+    copy_table(from, to, "webhook_events",
+               {"stripe_event_id", "type", "received_at", "status", "attempts", "last_error"});
+    // The identities go on after the copied ids (the reconciler inserts payments).
+    for (const char* t : {"users", "payments", "ai_usage"})
+        to.exec(std::string("SELECT setval(pg_get_serial_sequence('") + t + "', 'id'), (SELECT COALESCE(max(id), 1) FROM " +
+                t + "))");
+    tx.commit();
+}
+
+struct pg_e2e {
+    e2e_env env;
+    reconciler::test::pg_test_db db;
+    std::string url;
+
+    explicit pg_e2e(reconciler::sim::fault_options faults = {})
+        : env(e2e_options{.customers = 60, .faults = faults, .identity = std::nullopt, .migrate = false}) {
+        load_app_rows(env.dir / "app.db", db.options());
+        std::string port;
+        std::ifstream(db.server().dir / "port") >> port;
+        url = "postgresql://reconciler@127.0.0.1:" + port + "/" + db.name() + "?sslmode=disable";
+        {
+            std::ofstream pw(env.dir / "db.password");
+            pw << db.server().password << "\n";
+        }
+        fs::permissions(env.dir / "db.password", fs::perms::owner_read | fs::perms::owner_write);
+        env.edit_config("database:\n  path: app.db\n", "database:\n  url: \"" + url +
+                                                           "\"\n  password: { file: db.password }\n"
+                                                           "  statement_timeout: 60s\n");
+    }
+
+    long long count(const std::string& sql, const std::string& arg = {}) const {
+        pg::connection c(db.options());
+        const auto r = arg.empty() ? c.run(sql) : c.run(sql, pg::params().add(arg));
+        return r.int64(0, 0);
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(postgres_e2e)
+
+BOOST_AUTO_TEST_CASE(run_on_postgres_finds_the_seeded_set_applies_it_once_and_rerun_applies_nothing) {
+    pg_e2e t;
+    auto& env = t.env;
+    const std::string& password = t.db.server().password;
+    const auto migrate = run(env.dir, "migrate --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << migrate.err);
+    BOOST_REQUIRE_EQUAL(migrate.exit_code, 0);
+    BOOST_TEST(migrate.out.find("database postgresql://reconciler@127.0.0.1:") != std::string::npos, migrate.out);
+    BOOST_TEST(t.count("SELECT count(*) FROM pg_tables WHERE schemaname = 'recon'") >= 5);
+
+    const auto check = run(env.dir, "check-config --connect --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << check.err);
+    BOOST_TEST(check.exit_code == 0);
+    BOOST_TEST(check.out.find("database postgresql://reconciler@127.0.0.1:") != std::string::npos, check.out);
+    BOOST_TEST(check.out.find(": ok (schema version") != std::string::npos, check.out);
+
+    const auto expected = truth_keys(env.truth);
+    BOOST_REQUIRE_GE(expected.size(), 4u);
+    const auto first = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << first.err);
+    BOOST_REQUIRE_EQUAL(first.exit_code, 0);
+    const auto report = env.latest_report();
+    BOOST_TEST(report.at("run").at("status").as_string() == "succeeded");
+    const auto found = report_findings(report);
+    BOOST_TEST(key_diff(expected, keys_of(found)).empty(), "findings: " << key_diff(expected, keys_of(found)));
+
+    // Each correction of the truth applied once, as it says, in the app's PostgreSQL tables.
+    long long corrections_expected = 0;
+    for (const auto& tv : env.truth.at("findings").as_array()) {
+        const auto& tr = tv.as_object();
+        if (tr.at("correction").is_null()) continue;
+        ++corrections_expected;
+        const std::string id(tr.at("subject_id").as_string());
+        const std::string email(tr.at("user_email").as_string());
+        const auto& c = tr.at("correction").as_object();
+        const auto it = found.find({std::string(tr.at("kind").as_string()), id});
+        if (it != found.end()) BOOST_TEST(it->second.at("disposition").as_string() == "applied", id);
+        BOOST_TEST_INFO(tr.at("kind").as_string() << " " << id);
+        if (c.at("kind").as_string() == "grant_credits") {
+            BOOST_TEST(t.count("SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->'credit_events') e "
+                               "WHERE e->>'source' = $1 AND e->>'kind' = 'grant'", id) == 1);
+            BOOST_TEST(t.count("SELECT count(*) FROM payments WHERE stripe_invoice_id = $1", id) == 1);
+        } else if (c.at("kind").as_string() == "revoke_credits") {
+            BOOST_TEST(t.count("SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->'credit_events') e "
+                               "WHERE e->>'source' = $1 AND e->>'kind' = 'revoke' AND (e->>'delta')::bigint = " +
+                                   std::to_string(-c.at("credits").as_int64()), id) == 1);
+        } else {
+            BOOST_TEST(t.count("SELECT count(*) FROM users WHERE email = $1 AND plan = '" +
+                                   std::string(c.at("to").as_string()) + "'", email) == 1);
+        }
+    }
+    BOOST_TEST(corrections_expected > 0);
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
+    BOOST_TEST(report.at("totals").at("applied").as_int64() == corrections_expected);
+
+    // The same window again: nothing applied.
+    const auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << second.err);
+    BOOST_REQUIRE_EQUAL(second.exit_code, 0);
+    BOOST_TEST(env.latest_report().at("totals").at("applied").as_int64() == 0);
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
+    BOOST_TEST(second.err.find("entitlement_change") == std::string::npos);
+
+    // The database password never leaves its file.
+    for (const auto* text : {&migrate.out, &migrate.err, &check.out, &check.err, &first.out, &first.err, &second.out, &second.err})
+        BOOST_TEST(text->find(password) == std::string::npos);
+    for (const auto& entry : fs::recursive_directory_iterator(env.dir / "reports"))
+        if (entry.is_regular_file()) BOOST_TEST(slurp(entry.path()).find(password) == std::string::npos);
+}
+
+// Another run holds the advisory lock (here: this test's session, as a run's
+// would): the run stops before it writes anything, exit 3, naming the holder.
+BOOST_AUTO_TEST_CASE(a_second_run_on_postgres_gets_the_locked_exit_code) {
+    pg_e2e t;
+    auto& env = t.env;
+    BOOST_REQUIRE_EQUAL(run(env.dir, "migrate --config " + env.config.string()).exit_code, 0);
+    pg::connect_options o = t.db.options();
+    o.application_name = "other-reconciler";
+    std::optional<pg::connection> holder(std::in_place, o);
+    BOOST_REQUIRE(holder->run("SELECT pg_try_advisory_lock(hashtext('stripe-reconciler run'), hashtext('recon'))")
+                      .boolean(0, 0));
+    const auto locked = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << locked.err);
+    BOOST_TEST(locked.exit_code == 3);
+    BOOST_TEST(locked.err.find("another run holds the lock on postgresql://reconciler@127.0.0.1:") != std::string::npos);
+    BOOST_TEST(locked.err.find("other-reconciler, server pid ") != std::string::npos);
+    BOOST_TEST(locked.err.find("since ") != std::string::npos);
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_runs") == 0);  // nothing started
+
+    // The holder's session ends (a run killed): the lock is the server's to release.
+    holder.reset();
+    const auto free_run = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << free_run.err);
+    BOOST_TEST(free_run.exit_code == 0);
+}
+
+// A run SIGKILLed while it holds the lock: the server ends its session and
+// with it the lock, so the next run goes through (no stale lock, no exit 3)
+// and reaches the state of an uninterrupted run, nothing applied twice.
+BOOST_AUTO_TEST_CASE(a_killed_run_leaves_no_lock_and_the_rerun_finishes_its_work) {
+    reconciler::sim::fault_options slow;
+    slow.latency = std::chrono::milliseconds(15);  // a run long enough to be killed mid-way
+    pg_e2e t(slow);
+    auto& env = t.env;
+    BOOST_REQUIRE_EQUAL(run(env.dir, "migrate --config " + env.config.string()).exit_code, 0);
+    const std::string grant_events = "SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->"
+                                     "'credit_events') e WHERE e->>'kind' = 'grant'";
+    const long long grants_before = t.count(grant_events);
+    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "25", 1);
+    const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
+                             "--until", std::to_string(env.window_end)},
+                            env.dir / "killed.out", env.dir / "killed.err");
+    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+    BOOST_REQUIRE(pid > 0);
+    const std::string held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                             "classid = hashtext('stripe-reconciler run')::oid";
+    bool locked = false;
+    for (int i = 0; i < 400 && !locked; ++i) {
+        locked = t.count(held) == 1;
+        if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    BOOST_REQUIRE_MESSAGE(locked, "the run never took the lock: " << slurp(env.dir / "killed.err"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    BOOST_TEST(WIFSIGNALED(status), "the run finished before it was killed");
+
+    const auto rerun = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << rerun.err);
+    BOOST_REQUIRE_EQUAL(rerun.exit_code, 0);  // 3 would be a stale lock
+    long long corrections_expected = 0;
+    for (const auto& tv : env.truth.at("findings").as_array())
+        if (!tv.as_object().at("correction").is_null()) ++corrections_expected;
+    BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
+    // Each grant's credit event once, whichever run applied it.
+    const long long applied_grants = t.count("SELECT count(*) FROM recon.recon_corrections WHERE credits_delta > 0");
+    BOOST_TEST(t.count(grant_events) == grants_before + applied_grants);
+    BOOST_TEST(t.count(held) == 0);
+}
+
+// The password's source is a setup error (exit 2) naming database.password;
+// a wrong password is refused by the server, and shown nowhere.
+BOOST_AUTO_TEST_CASE(a_missing_or_wrong_database_password_is_a_setup_error) {
+    pg_e2e t;
+    auto& env = t.env;
+    const fs::path pw = env.dir / "db.password";
+    fs::rename(pw, env.dir / "moved");
+    const auto missing = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST(missing.exit_code == 2);
+    BOOST_TEST(missing.err.find("database password") != std::string::npos, missing.err);
+    BOOST_TEST(missing.err.find("db.password") != std::string::npos, missing.err);
+
+    const std::string wrong = "Wrong-Password-7c1e";
+    std::ofstream(pw) << wrong << "\n";
+    fs::permissions(pw, fs::perms::owner_read | fs::perms::owner_write);
+    for (const char* cmd : {"migrate", "run"}) {
+        const auto refused = run(env.dir, std::string(cmd) + " --config " + env.config.string() +
+                                              (std::string(cmd) == "run" ? env.window_args() : ""));
+        BOOST_TEST_INFO(cmd << " stderr: " << refused.err);
+        BOOST_TEST(refused.exit_code == 2);
+        BOOST_TEST(refused.err.find("password authentication failed") != std::string::npos);
+        BOOST_TEST(refused.err.find(wrong) == std::string::npos);
+        BOOST_TEST(refused.out.find(wrong) == std::string::npos);
+    }
+}
+
+// The README's grants ("Your app on PostgreSQL") and nothing more: a role
+// that owns no app table migrates and runs to the same findings. Roles are
+// the cluster's, so the superuser (trusted on the server's socket) makes one
+// and drops it after.
+BOOST_AUTO_TEST_CASE(the_readmes_minimal_grants_are_enough) {
+    struct role_guard {
+        reconciler::test::pg_server server = reconciler::test::pg_server::from_env();
+        std::string name = "recon_min_" + std::to_string(::getpid());
+        pg::connect_options superuser(const std::string& dbname) const {
+            std::string port;
+            std::ifstream(server.dir / "port") >> port;
+            pg::connect_options o;
+            o.url = "host=" + server.dir.string() + " port=" + port + " user=postgres dbname=" + dbname;
+            return o;
+        }
+        ~role_guard() {
+            try {
+                pg::connection(superuser("postgres")).exec("DROP ROLE IF EXISTS " + name);
+            } catch (...) {
+            }
+        }
+    } role;  // declared first: dropped after the database that holds its schema
+    pg_e2e t;
+    auto& env = t.env;
+    const std::string password = "min-" + std::to_string(::getpid()) + "-pw";
+    {
+        pg::connection su(role.superuser(t.db.name()));
+        su.exec("DROP ROLE IF EXISTS " + role.name);
+        su.exec("CREATE ROLE " + role.name + " LOGIN PASSWORD '" + password + "'");
+        for (const char* grant :
+             {"GRANT USAGE ON SCHEMA public TO @", "GRANT SELECT ON users, payments, ai_usage, webhook_events TO @",
+              "GRANT UPDATE (plan, plan_metadata) ON users TO @", "GRANT INSERT ON payments TO @",
+              "CREATE SCHEMA recon AUTHORIZATION @"}) {
+            std::string sql = grant;
+            sql.replace(sql.find('@'), 1, role.name);
+            su.exec(sql);
+        }
+    }
+    std::ofstream(env.dir / "db.password", std::ios::trunc) << password << "\n";
+    env.edit_config("postgresql://reconciler@", "postgresql://" + role.name + "@");
+
+    const auto migrate = run(env.dir, "migrate --config " + env.config.string());
+    BOOST_TEST_INFO("stderr: " << migrate.err);
+    BOOST_REQUIRE_EQUAL(migrate.exit_code, 0);
+    const auto first = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << first.err);
+    BOOST_REQUIRE_EQUAL(first.exit_code, 0);
+    const auto report = env.latest_report();
+    const auto expected = truth_keys(env.truth);
+    BOOST_TEST(key_diff(expected, keys_of(report_findings(report))).empty());
+    BOOST_TEST(report.at("totals").at("applied").as_int64() > 0);
+    BOOST_TEST(pg::connection(role.superuser(t.db.name())).run("SELECT count(*) FROM recon.recon_corrections").int64(0, 0) ==
+               report.at("totals").at("applied").as_int64());
+    const auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << second.err);
+    BOOST_REQUIRE_EQUAL(second.exit_code, 0);
+    BOOST_TEST(env.latest_report().at("totals").at("applied").as_int64() == 0);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
