@@ -1,4 +1,5 @@
 #include "core/diff_detail.hpp"
+#include "core/text.hpp"
 
 #include "core/checked.hpp"
 
@@ -73,8 +74,9 @@ void check_users(ctx& c) {
         if (unmatched_usage.empty() && unmatched_consumes.empty()) continue;
         auto& f = c.add(finding_kind::credits_not_decrementing, team::data_platform, "user", u.email, 0);
         ctx::set_user(f, u);
-        f.summary = u.email + ": " + std::to_string(unmatched_usage.size()) + " usage rows without a consume event, " +
-                    std::to_string(unmatched_consumes.size()) + " consume events without usage";
+        f.summary = u.email + ": " + count_of(static_cast<long long>(unmatched_usage.size()), "usage row") +
+                    " without a consume event, " +
+                    count_of(static_cast<long long>(unmatched_consumes.size()), "consume event") + " without usage";
         f.evidence = json::object{{"usage_without_consume", std::move(unmatched_usage)},
                                   {"consume_without_usage", std::move(unmatched_consumes)},
                                   {"ai_credits", u.ai_credits}};

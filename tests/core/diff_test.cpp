@@ -582,6 +582,8 @@ BOOST_AUTO_TEST_CASE(usage_and_consume_events) {
     BOOST_TEST(out[0].owner == team::data_platform);
     BOOST_TEST(out[0].evidence.at("usage_without_consume").as_array().size() == 1u);
     BOOST_TEST(out[0].evidence.at("consume_without_usage").as_array().size() == 1u);
+    // The summary a person reads in the report: singular for one.
+    BOOST_TEST(out[0].summary == "user1@example.com: 1 usage row without a consume event, 1 consume event without usage");
 }
 
 BOOST_AUTO_TEST_CASE(stuck_and_negative_balances_take_precedence) {
