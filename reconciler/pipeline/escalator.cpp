@@ -49,7 +49,7 @@ store::escalation_request escalation_request_for(const finding& f, const std::st
 void escalator::count_and_report(run_result& result, const store::escalation& e) {
     if (e.is_new) ++result.new_escalations;
     ++result.escalations_raised;
-    report_.escalation(e);
+    report_.escalation(e, result);
 }
 
 void escalator::raise(run_result& result, const store::escalation_request& req) {

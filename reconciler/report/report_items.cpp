@@ -49,13 +49,13 @@ bool names_a_time(std::string_view key) {
            ends_with("_start");
 }
 
+}  // namespace
+
 void stamp(json::object& item, const run_stamp& s) {
     item["run_id"] = s.run_id;
     item["window_start"] = format_rfc3339(s.window_start);
     item["window_end"] = format_rfc3339(s.window_end);
 }
-
-}  // namespace
 
 run_stamp run_stamp_of(const run_result& r) { return {r.run_id, r.window_start, r.window_end}; }
 

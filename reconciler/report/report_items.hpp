@@ -22,6 +22,8 @@ struct run_stamp {
     unix_seconds window_start = 0, window_end = 0;
 };
 run_stamp run_stamp_of(const run_result& r);
+// Adds run_id, window_start and window_end (RFC 3339) to a data line.
+void stamp(boost::json::object& item, const run_stamp& s);
 
 // One findings[] item; `applied_out` receives the corrections[] item when the
 // finding's correction was applied. Both carry `stamp` (run_id, window_start,

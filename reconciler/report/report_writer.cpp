@@ -42,10 +42,11 @@ void report_writer::request_id(const std::string& id) { request_ids_ << id << '\
 
 void report_writer::request_ids_done() { flush_or_throw(request_ids_, run_dir_ / "request_ids.txt"); }
 
-void report_writer::escalation(const store::escalation& e) {
+void report_writer::escalation(const store::escalation& e, const run_result& run) {
     json::object line = detail::escalation_fields(e);
     line["new"] = e.is_new;
     line["evidence"] = detail::evidence_of(e);
+    detail::stamp(line, detail::run_stamp_of(run));
     escalations_ << json::serialize(line) << '\n';
     escalations_.flush();
 }

@@ -35,8 +35,9 @@ public:
     // to <run_dir>/corrections.jsonl (one corrections[] item per line): a run
     // holds one part's findings at a time, never all.
     void findings(run_result& r);
-    // An escalation this run raised, to escalations.jsonl.
-    void escalation(const store::escalation& e);
+    // An escalation this run raised, to escalations.jsonl, stamped with the
+    // run and its window like every data line (docs/report-data.md).
+    void escalation(const store::escalation& e, const run_result& run);
     // A fetched page's Request-Id, appended to request_ids.txt in fetch order:
     // a run's ids are never all in memory (one per page, ~15,000 for a
     // 1M-event window). Called on the fetching thread while the others may be

@@ -171,6 +171,9 @@ BOOST_AUTO_TEST_CASE(resolving_names_the_kinds_and_counts_what_was_closed) {
     std::string line;
     BOOST_TEST(static_cast<bool>(std::getline(in, line)));
     BOOST_TEST(line.find("orphan_local_payment") != std::string::npos);
+    // Stamped like findings.jsonl: a warehouse load needs no path parsing.
+    BOOST_TEST(line.find("\"run_id\":" + std::to_string(result.run_id)) != std::string::npos);
+    BOOST_TEST(line.find("\"window_start\":\"") != std::string::npos);
 }
 
 // A user-level finding has no time of its own: its escalation is tied to the
