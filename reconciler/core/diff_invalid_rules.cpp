@@ -14,8 +14,10 @@ namespace json = boost::json;
 
 void flag_invalid(ctx& c, const invalid_object& o) {
     const std::string type = o.object_type.empty() ? "stripe_object" : o.object_type;
-    // Unreadable id: the response is what can be found again.
-    const std::string id = o.object_id.empty() ? "unreadable@" + o.request_id : o.object_id;
+    // Unreadable id: named by its content, so that the next run that fetches
+    // it again raises the same escalation rather than a new one (the
+    // response's Request-Id is new each time); the evidence keeps the Request-Id.
+    const std::string id = o.object_id.empty() ? "unreadable:" + o.fingerprint : o.object_id;
     auto& f = c.add(finding_kind::invalid_stripe_object, team::backend_engineering, type, id, o.created);
     f.customer_id = o.customer;
     if (const local_user* user = o.customer.empty() ? nullptr : c.idx.user_for(o.customer, {})) ctx::set_user(f, *user);

@@ -3,6 +3,10 @@
 #include "core/json_log.hpp"
 
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <cstdint>
+#include <cstdio>
 
 namespace reconciler {
 
@@ -37,6 +41,19 @@ void read_object(const json::object& o, invalid_object& out) {
     }
 }
 
+// Not a security hash: a stable name for an object that has no id, the same
+// on every machine and build (std::hash is neither).
+std::string fingerprint_of(const json::value& v) {
+    std::uint64_t h = 14695981039346656037ull;
+    for (const unsigned char c : json::serialize(v)) {
+        h ^= c;
+        h *= 1099511628211ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+    return hex;
+}
+
 }  // namespace
 
 invalid_object describe_invalid(const json::value& v, std::string_view resource, const std::string& request_id,
@@ -47,6 +64,7 @@ invalid_object describe_invalid(const json::value& v, std::string_view resource,
         out.request_id = request_id;
         out.field = why.field();
         out.problem = why.what();
+        out.fingerprint = fingerprint_of(v);
         if (!v.is_object()) {
             out.problem = "not a JSON object: " + out.problem;
             return out;

@@ -29,6 +29,9 @@ struct invalid_object {
     std::string problem;      // what was wrong, a human line
     bool paid = false;        // it reads as a paid invoice: a payment may be hidden behind it
     unix_seconds created = 0; // 0 when unreadable
+    // 16 hex digits (FNV-1a 64) of the object as sent: the same broken object
+    // is the same subject run after run when it has no readable id.
+    std::string fingerprint;
 };
 
 // What can be read of `v` (an object, an event's data.object, or anything at

@@ -1,8 +1,10 @@
 // The pure diff: value types in, findings out.
 #include "core/diff.hpp"
+#include "core/invalid_object.hpp"
 #include "core/timeutil.hpp"
 #include "diff_fixtures.hpp"
 
+#include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
@@ -906,11 +908,10 @@ BOOST_AUTO_TEST_CASE(objects_that_broke_the_schema_become_findings) {
     o.paid = true;
     in.invalid_objects.push_back(o);
     in.invalid_objects.push_back(o);  // the same object in an event and a list: one finding
-    invalid_object unreadable;
-    unreadable.resource = "/v1/events";
-    unreadable.request_id = "req_ev";
-    unreadable.problem = "a listed item is not a JSON object";
-    in.invalid_objects.push_back(unreadable);
+    // A listed item without a readable id, as the fetch describes it.
+    const boost::json::value junk = boost::json::parse(R"(["not", "an", "object"])");
+    in.invalid_objects.push_back(
+        describe_invalid(junk, "/v1/events", "req_ev", parse_error("a listed item is not a JSON object")));
     for (auto scope : {diff_scope::slice_rules, diff_scope::window_rules}) {
         diff_memory memory;
         const auto all = diff(in, snap({user(1, "cus_1"), user(2, "cus_2")}), policy(), scope, memory);
@@ -924,8 +925,22 @@ BOOST_AUTO_TEST_CASE(objects_that_broke_the_schema_become_findings) {
         BOOST_TEST(bad[0].evidence.at("field").as_string() == "amount_paid");
         BOOST_TEST(bad[0].summary.find("req_page") != std::string::npos);
         BOOST_TEST(bad[1].subject_type == "stripe_object");
-        BOOST_TEST(bad[1].subject_id == "unreadable@req_ev");
+        BOOST_TEST(bad[1].subject_id.starts_with("unreadable:"));
+        BOOST_TEST(bad[1].evidence.at("stripe_request_id").as_string() == "req_ev");
     }
+    // The next run fetches the same object in another response: the same
+    // subject, so its escalation is raised again rather than opened anew.
+    const auto first = of_kind(diff(in, snap({user(1, "cus_1")}), policy()), finding_kind::invalid_stripe_object);
+    in.invalid_objects.back() =
+        describe_invalid(junk, "/v1/events", "req_next_run", parse_error("a listed item is not a JSON object"));
+    const auto again = of_kind(diff(in, snap({user(1, "cus_1")}), policy()), finding_kind::invalid_stripe_object);
+    BOOST_REQUIRE(first.size() == 2u && again.size() == 2u);
+    BOOST_TEST(again[1].subject_id == first[1].subject_id);
+    // Another broken object is another subject.
+    in.invalid_objects.back() = describe_invalid(boost::json::parse(R"([1])"), "/v1/events", "req_ev",
+                                                 parse_error("a listed item is not a JSON object"));
+    const auto other = of_kind(diff(in, snap({user(1, "cus_1")}), policy()), finding_kind::invalid_stripe_object);
+    BOOST_TEST(other[1].subject_id != first[1].subject_id);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
