@@ -12,17 +12,6 @@ namespace reconciler::deliver {
 
 namespace json = boost::json;
 
-const char* to_string(action a) noexcept { return a == action::resolve ? "resolve" : "trigger"; }
-
-const char* to_string(channel c) noexcept {
-    switch (c) {
-    case channel::pagerduty: return "pagerduty";
-    case channel::slack: return "slack";
-    case channel::webhook: return "webhook";
-    }
-    return "webhook";
-}
-
 std::string pagerduty_dedup_key(const std::string& dedup_key) {
     if (dedup_key.size() <= pagerduty_dedup_key_max) return dedup_key;
     // PagerDuty refuses longer keys; a hash of the whole keeps it stable and distinct.

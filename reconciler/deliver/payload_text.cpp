@@ -1,11 +1,28 @@
 #include "deliver/payload_text.hpp"
 
+#include "deliver/payloads.hpp"
+
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 
 #include <openssl/evp.h>
 
 #include <stdexcept>
+
+namespace reconciler::deliver {
+
+const char* to_string(action a) noexcept { return a == action::resolve ? "resolve" : "trigger"; }
+
+const char* to_string(channel c) noexcept {
+    switch (c) {
+    case channel::pagerduty: return "pagerduty";
+    case channel::slack: return "slack";
+    case channel::webhook: return "webhook";
+    }
+    return "webhook";
+}
+
+}  // namespace reconciler::deliver
 
 namespace reconciler::deliver::detail {
 
