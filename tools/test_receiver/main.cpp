@@ -99,7 +99,7 @@ int serve(int argc, char** argv) {
     } catch (const std::invalid_argument& e) {
         throw usage_error(e.what());
     }
-    for (auto* r : {&opts.default_rule}) r->retry_after = retry_after;
+    opts.default_rule.retry_after = retry_after;
     for (auto& [path, r] : opts.rules) r.retry_after = retry_after;
     opts.tls = !plain;
     if (opts.tls) {
