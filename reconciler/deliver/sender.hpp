@@ -45,6 +45,10 @@ struct escalation_event {
     std::string dashboard_url;  // the subject's Stripe Dashboard page, may be empty
     std::string first_seen;     // RFC 3339
     std::int64_t run_id = 0;
+    // The outbox row's id, the same for every attempt of one delivery: the
+    // generic webhook's X-Reconciler-Event-Id (idempotency for the receiver).
+    // Empty: derived from escalation_id, action and first_seen.
+    std::string delivery_id;
 };
 
 enum class outcome {
@@ -73,7 +77,9 @@ struct https_sender_options {
 
 // The real sender: HTTPS POST (http to loopback) with the payload each
 // channel expects (PagerDuty Events API v2, Slack incoming webhook, the
-// generic webhook's JSON signed with HMAC-SHA256).
+// generic webhook's JSON signed with HMAC-SHA256; payloads.hpp), classified
+// by classify.hpp. The TLS context is made at the first https send; a CA
+// file that cannot be loaded is an outcome::retry naming the setting.
 std::unique_ptr<sender> make_https_sender(boost::asio::any_io_executor ex, const https_sender_options& options);
 
 }  // namespace reconciler::deliver

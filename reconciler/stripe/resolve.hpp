@@ -1,5 +1,5 @@
 // Resolving an http_url's host under a deadline, for the two Beast TUs only
-// (beast_transport.cpp, webhook_forwarder.cpp): it pulls in Asio's resolver.
+// (beast_transport.cpp, https_post.cpp): it pulls in Asio's resolver.
 // Plain http keeps only loopback addresses: the one loopback rule (url.hpp)
 // applied to what the name resolved to, not only to the name.
 #pragma once

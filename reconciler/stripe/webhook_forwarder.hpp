@@ -14,30 +14,25 @@
 //    (forward_result::delivered == false with `error` naming the step);
 //    setup problems (bad URL, unreadable CA file, a header with CR/LF)
 //    throw std::invalid_argument before anything is sent.
+//  - The exchange itself is post_once() (https_post.hpp), shared with the
+//    escalation senders.
 //  - Threading: runs on the caller's executor (one io_context on one thread).
 #pragma once
 
-#include "stripe/url.hpp"  // forward_url, parse_forward_url
+#include "stripe/https_post.hpp"  // post_result, header_list
+#include "stripe/url.hpp"         // forward_url, parse_forward_url
 
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <string>
-#include <utility>
-#include <vector>
 
 namespace reconciler::stripe {
 
-struct forward_result {
-    bool delivered = false;  // an HTTP response was read
-    unsigned status = 0;     // when delivered
-    std::string body;        // when delivered: the first max_body_bytes bytes of the answer
-    bool body_truncated = false;
-    std::string error;       // when not delivered: step and reason, e.g. "connect 127.0.0.1:9: Connection refused"
-};
-
-using header_list = std::vector<std::pair<std::string, std::string>>;
+// delivered, status, body (the first max_body_bytes bytes), body_truncated,
+// retry_after, error: see https_post.hpp.
+using forward_result = post_result;
 
 // POSTs `body` to `url`. `ca_file` empty: the system CA store. Only the first
 // `max_body_bytes` of the answer are kept.
