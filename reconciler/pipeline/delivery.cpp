@@ -247,8 +247,10 @@ asio::awaitable<void> deliver_for_run(store::outbox& db, const escalations_confi
     o.livemode = result.livemode;
     o.stripe_account = result.stripe_account;
     try {
-        const auto sender = deliver::make_https_sender(co_await asio::this_coro::executor,
-                                                       deliver::https_sender_options{cfg.ca_file, cfg.deadline});
+        // Named, not temporaries in a co_await expression: GCC 12 destroys those twice.
+        const deliver::https_sender_options sender_opts{cfg.ca_file, cfg.deadline};
+        const auto ex = co_await asio::this_coro::executor;
+        const auto sender = deliver::make_https_sender(ex, sender_opts);
         const delivery_tally t = co_await deliver_due(db, *sender, routes, o);
         result.deliveries.sent = t.sent;
         result.deliveries.failed = t.failed;
