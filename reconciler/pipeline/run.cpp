@@ -211,6 +211,12 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
         if (auto cp = db.checkpoint(checkpoint_stream)) result.checkpoint = *cp;
     } catch (const std::exception&) {  // the report then shows no cursor; the checkpoint itself is committed
     }
+    if (!opts.dry_run) {
+        try {
+            result.escalations_by_team = db.count_escalations_by_team(result.run_id);
+        } catch (const std::exception&) {  // the report then shows no by-team counts
+        }
+    }
     result.finished_at = now_unix();
     try {
         report.findings(result);  // any a failure left behind
@@ -316,12 +322,6 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     }
     // What the run escalated is delivered, succeeded or not (the worker is idle).
     co_await deliver_for_run(*db, cfg.escalations, keys.routes, result);
-    if (!opts.dry_run) {
-        try {
-            result.escalations_by_team = db->count_escalations_by_team(result.run_id);
-        } catch (const std::exception&) {  // the report then shows no by-team counts
-        }
-    }
     finish_run(cfg, opts, *db, client, report, result);
     co_return result;
 }
