@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace reconciler {
@@ -98,6 +99,35 @@ struct output_config {
     std::filesystem::path metrics_file;
 };
 
+// escalations: delivery to each team's pager or channel (issue 20). No
+// routes: escalations stay in the database and the report only.
+enum class route_type { pagerduty, slack, webhook };
+const char* to_string(route_type t) noexcept;
+
+struct escalation_route {
+    route_type type = route_type::webhook;
+    std::string name;  // "<team>/<type>": the outbox's route, messages and metrics
+    // pagerduty: the Events API (default below, overridable for tests);
+    // webhook: the receiver's URL; slack: empty (the URL is the secret).
+    std::string url;
+    // pagerduty: routing_key; slack: url; webhook: secret (HMAC key).
+    secret_source secret;
+};
+
+struct escalations_config {
+    std::map<std::string, std::vector<escalation_route>> routes;  // team -> its routes (one per type)
+    int max_attempts = 8;                  // per delivery, over runs; then failed
+    std::chrono::seconds deadline{10};     // per attempt
+    std::chrono::seconds budget{60};       // the run's whole delivery step (retries within it)
+    std::string ca_file;                   // empty: the system CA store
+    bool any() const noexcept { return !routes.empty(); }
+};
+
+// Why `url` may not be a delivery endpoint (not http(s), user info, plain
+// http to a host that is not loopback, unparseable), without echoing it: a
+// Slack URL is a credential. nullopt: it may.
+std::optional<std::string> delivery_url_problem(std::string_view url);
+
 struct config {
     std::filesystem::path source_file;  // the file it was loaded from
     std::string content_hash;           // sha256 hex of the file's bytes (the run manifest's config hash)
@@ -110,6 +140,7 @@ struct config {
     corrections_config corrections;
     limits_config limits;
     output_config output;
+    escalations_config escalations;
     std::chrono::seconds default_lookback{std::chrono::hours(24)};  // first run, no checkpoint yet
     std::chrono::seconds overlap{std::chrono::hours(1)};    // re-examined before the checkpoint: late events
     // A run verifies its window in chronological slices of this length, each

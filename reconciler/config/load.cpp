@@ -45,7 +45,7 @@ fs::path directory_of(const fs::path& file) {
 
 config read_sections(const yaml_reader& r, const std::string& text) {
     const YAML::Node root = r.load_single_document(text);
-    const std::string sections = "stripe, webhook, database, prices, tiers, policy, corrections, limits, output, window";
+    const std::string sections = "stripe, webhook, database, prices, tiers, policy, corrections, limits, output, window, escalations";
     if (root.IsNull()) {
         throw config_error("config " + r.name() + ": the file is empty; expected a mapping with sections " + sections);
     }
@@ -53,7 +53,8 @@ config read_sections(const yaml_reader& r, const std::string& text) {
 
     config cfg;
     const yaml_reader::section s = r.open_section(root, "", {"stripe", "webhook", "database", "prices", "tiers",
-                                                             "policy", "corrections", "limits", "output", "window"});
+                                                             "policy", "corrections", "limits", "output", "window",
+                                                             "escalations"});
     if (const auto it = s.find("stripe"); it != s.end()) read_stripe(r, it->second, cfg.stripe);
     if (const auto it = s.find("webhook"); it != s.end()) read_webhook(r, it->second, cfg.webhook);
 
@@ -79,6 +80,7 @@ config read_sections(const yaml_reader& r, const std::string& text) {
     read_output(r, s.at("output"), cfg.output);
 
     if (const auto it = s.find("window"); it != s.end()) read_window(r, it->second, cfg);
+    if (const auto it = s.find("escalations"); it != s.end()) read_escalations(r, it->second, cfg.escalations);
     return cfg;
 }
 

@@ -31,6 +31,8 @@ void read_policy(const yaml_reader& r, const YAML::Node* n, const std::vector<st
 void read_corrections(const yaml_reader& r, const YAML::Node& n, const webhook_config& webhook,
                       corrections_config& out);
 void read_limits(const yaml_reader& r, const YAML::Node& n, limits_config& out);
+// escalations.routes and escalations.delivery (escalations_section.cpp).
+void read_escalations(const yaml_reader& r, const YAML::Node& n, escalations_config& out);
 void read_output(const yaml_reader& r, const YAML::Node& n, output_config& out);
 // window.*: default_lookback, overlap, slice, slice_objects (top-level fields of `config`).
 void read_window(const yaml_reader& r, const YAML::Node& n, config& out);

@@ -10,6 +10,7 @@
 #include "pipeline/replay.hpp"
 #include "pipeline/run_bookkeeping.hpp"
 #include "pipeline/database.hpp"
+#include "pipeline/delivery.hpp"
 #include "pipeline/run_lock.hpp"
 #include "pipeline/slice_scheduler.hpp"
 #include "pipeline/slice_split.hpp"
@@ -155,10 +156,11 @@ diff_policy policy_of(const config& cfg) {
 struct secrets {
     std::string stripe_key;
     std::string webhook_secret;  // read only under the `replay` policy
+    delivery_routes routes;      // escalations.routes; none in a dry run (it delivers nothing)
 };
 
 // Read before anything is written, and registered for redaction at once.
-secrets read_secrets(const config& cfg) {
+secrets read_secrets(const config& cfg, bool dry_run) {
     secrets s;
     s.stripe_key = read_secret(cfg.stripe.key, "stripe key");
     log::add_secret(s.stripe_key);
@@ -166,6 +168,7 @@ secrets read_secrets(const config& cfg) {
         s.webhook_secret = read_secret(cfg.webhook.secret, "webhook secret", "webhook.secret");
         log::add_secret(s.webhook_secret);
     }
+    if (!dry_run) s.routes = read_delivery_routes(cfg.escalations);
     return s;
 }
 
@@ -208,6 +211,12 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
         if (auto cp = db.checkpoint(checkpoint_stream)) result.checkpoint = *cp;
     } catch (const std::exception&) {  // the report then shows no cursor; the checkpoint itself is committed
     }
+    if (!opts.dry_run) {
+        try {
+            result.escalations_by_team = db.count_escalations_by_team(result.run_id);
+        } catch (const std::exception&) {  // the report then shows no by-team counts
+        }
+    }
     result.finished_at = now_unix();
     try {
         report.findings(result);  // any a failure left behind
@@ -249,7 +258,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     result.dry_run = opts.dry_run;
     result.config_hash = cfg.content_hash;
     result.api_version = cfg.stripe.api_version;
-    const secrets keys = read_secrets(cfg);
+    const secrets keys = read_secrets(cfg, opts.dry_run);
     // The report's Dashboard links: test or live path, connected account prefix.
     result.livemode = keys.stripe_key.rfind("sk_live_", 0) == 0 || keys.stripe_key.rfind("rk_live_", 0) == 0;
     result.stripe_account = cfg.stripe.account;
@@ -262,6 +271,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     const database_access access = database_access_of(cfg);
     auto db = open_store(access);
     db->check_schema();
+    db->set_delivery_routes(keys.routes.team_routes);  // an escalation that opens is queued for them
     // Read before the lock: a run that finishes in between only makes this
     // window start earlier, and what it applied is not applied twice.
     auto window = window_of(opts.since, opts.until, result.started_at, db->checkpoint(checkpoint_stream), cfg.overlap,
@@ -310,6 +320,8 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         note_unverified(result, work.verified_until(), opts.dry_run);
         log::error("run_failed", {{"run_id", result.run_id}, {"error", result.error}});
     }
+    // What the run escalated is delivered, succeeded or not (the worker is idle).
+    co_await deliver_for_run(*db, cfg.escalations, keys.routes, result);
     finish_run(cfg, opts, *db, client, report, result);
     co_return result;
 }

@@ -125,6 +125,20 @@ void teams_table(std::string& h, const report_view& v, const std::map<std::strin
     h += "</tbody></table>\n";
 }
 
+// Escalations delivered to the teams' pagers and channels (escalations.routes).
+void deliveries_line(std::string& h, const report_view& v) {
+    const change_format fmt{[](std::string_view s) { return "<code>" + html_escape(s) + "</code>"; },
+                            [](std::string_view s) { return "<strong>" + html_escape(s) + "</strong>"; }};
+    const std::string text = describe_deliveries(v.run, fmt);
+    if (text.empty()) return;
+    const json::object* d = object_at(v.run, "deliveries");
+    const bool trouble = integral(field(d, "failed")).value_or(0) > 0 || integral(field(d, "pending")).value_or(0) > 0;
+    h += "<p data-action=\"deliveries\">" + (trouble ? badge("failed") + " " : std::string()) +
+         "Escalation deliveries to the teams' routes: " + text + ".";
+    if (trouble) h += " <span class=\"muted\">Pending ones are retried by the next run; the log names each error.</span>";
+    h += "</p>\n";
+}
+
 }  // namespace
 
 std::string escalation_row_anchor(const escalation_row& e, std::size_t n) {
@@ -135,6 +149,7 @@ std::string escalation_row_anchor(const escalation_row& e, std::size_t n) {
 void action_summary_html(std::string& h, const report_view& v) {
     h += "<section class=\"actions\" id=\"actions\">\n<h2>What needs you</h2>\n";
     teams_table(h, v, needs_by_team(v));
+    deliveries_line(h, v);
     corrections_line(h, v);
     verification(h, v);
     h += "</section>\n";

@@ -135,6 +135,8 @@ void escalated(std::string& m, const report_view& v) {
     }
     if (count > shown) m += "- … and " + std::to_string(count - shown) + " more (report.html)\n";
     if (resolved > 0) m += "- " + std::to_string(resolved) + " earlier escalation(s) now resolved\n";
+    const std::string delivered = describe_deliveries(v.run, change_format{md_code, md_num});
+    if (!delivered.empty()) m += "- Deliveries to the teams' routes: " + delivered + "\n";
 }
 
 // How to look again. Reruns are idempotent (the corrections ledger).

@@ -149,6 +149,22 @@ void database_families(prom_writer& w, const database_gauges& db) {
     w.global("stripe_reconciler_escalations_open_by_team", "open escalations in the database by team", samples);
 }
 
+// Deliveries (escalations.routes): pending and failed in the outbox, sent
+// by the last run; every route that has any, each status 0 when it has none.
+void delivery_family(prom_writer& w, const run_result& r) {
+    if (!r.deliveries_configured) return;
+    std::map<std::string, std::map<std::string, std::int64_t>> by_route;
+    for (const auto& [route, c] : r.deliveries_by_route) by_route[route]["sent"] = c.sent;
+    for (const auto& c : r.outbox_counts)
+        if (c.status != "sent") by_route[c.route][c.status] = c.count;
+    std::vector<std::pair<std::string, std::int64_t>> samples;
+    for (auto& [route, statuses] : by_route)
+        for (const char* status : {"failed", "pending", "sent"})
+            samples.emplace_back(quoted_label("route", route) + "," + quoted_label("status", status), statuses[status]);
+    w.global("stripe_reconciler_escalation_deliveries",
+             "escalation deliveries by route: pending and failed in the outbox, sent by the last run", samples);
+}
+
 }  // namespace
 
 std::string metrics_text(const run_result& r, const metrics_input& in, std::string_view previous) {
@@ -186,6 +202,7 @@ std::string metrics_text(const run_result& r, const metrics_input& in, std::stri
     for (const auto& [kind, n] : by_kind) kinds.emplace_back("," + quoted_label("kind", kind), n);
     w.per_mode("stripe_reconciler_last_run_findings", "findings of the mode's last run by kind", kinds);
     if (in.database) database_families(w, *in.database);
+    delivery_family(w, r);
     return w.text();
 }
 

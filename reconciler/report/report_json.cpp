@@ -22,6 +22,30 @@ json::object to_obj(const std::map<std::string, std::int64_t>& m) {
     return o;
 }
 
+// run.escalations: per team, what this run opened (new) and resolved, and
+// what is open (or watching) and acked after it.
+json::object escalations_by_team(const run_result& r) {
+    json::object out;
+    for (const auto& [team, c] : r.escalations_by_team)
+        out[team] = json::object{{"new", c.opened}, {"open", c.open}, {"acked", c.acked}, {"resolved", c.resolved}};
+    return out;
+}
+
+json::object delivery_object(const delivery_counts& c) {
+    return json::object{{"sent", c.sent}, {"failed", c.failed}, {"pending", c.pending}};
+}
+
+// run.deliveries: sent and failed by this run, pending in the outbox after
+// it, and the same by route; null without escalations.routes.
+json::value deliveries(const run_result& r) {
+    if (!r.deliveries_configured) return nullptr;
+    json::object out = delivery_object(r.deliveries);
+    json::object by_route;
+    for (const auto& [route, c] : r.deliveries_by_route) by_route[route] = delivery_object(c);
+    out["by_route"] = std::move(by_route);
+    return out;
+}
+
 json::object run_fields(const run_result& r) {
     json::array notes;
     for (const auto& n : r.notes) notes.push_back(json::string(n));
@@ -52,6 +76,8 @@ json::object run_fields(const run_result& r) {
                                  : json::value(json::object{})},
         {"blast_radius_cap", r.cap_reached.empty() ? json::value(nullptr) : json::value(r.cap_reached)},
         {"abandoned_runs", r.abandoned_runs},
+        {"escalations", escalations_by_team(r)},
+        {"deliveries", deliveries(r)},
     };
 }
 

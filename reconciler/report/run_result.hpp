@@ -38,6 +38,10 @@ struct finding_tally {
     void add(const std::string& kind, const std::string& team_name, const std::string& disposition);
 };
 
+struct delivery_counts {
+    std::int64_t sent = 0, failed = 0, pending = 0;
+};
+
 struct run_result {
     std::int64_t run_id = 0;
     bool succeeded = false;
@@ -72,6 +76,14 @@ struct run_result {
     // Runs this run found left 'running' (killed or crashed) and closed as
     // abandoned, each named in notes with what it committed (the metrics' count).
     std::int64_t abandoned_runs = 0;
+    // Escalations by team as this run leaves them (report.json run.escalations).
+    std::map<std::string, store::team_escalation_counts> escalations_by_team;
+    // Deliveries (escalations.routes): sent and failed by this run, pending
+    // in the outbox after it; by route too. Absent without routes.
+    bool deliveries_configured = false;
+    delivery_counts deliveries;
+    std::map<std::string, delivery_counts> deliveries_by_route;
+    std::vector<store::delivery_count> outbox_counts;  // the whole outbox after the run (metrics)
 
     std::int64_t applied() const;
     std::int64_t flagged() const;

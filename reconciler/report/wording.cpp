@@ -31,4 +31,25 @@ std::string format_age(std::optional<double> age_days) {
     return format_double(d) + " d";
 }
 
+std::string describe_deliveries(const boost::json::object* run, const change_format& fmt) {
+    const boost::json::object* d = object_at(run, "deliveries");
+    if (d == nullptr) return {};
+    const auto count = [&](const boost::json::object* o, std::string_view key) {
+        return integral(field(o, key)).value_or(0);
+    };
+    std::string out = fmt.num(std::to_string(count(d, "sent"))) + " sent, " + fmt.num(std::to_string(count(d, "failed"))) +
+                      " failed, " + fmt.num(std::to_string(count(d, "pending"))) + " pending";
+    std::string routes;
+    if (const boost::json::object* by = object_at(d, "by_route"))
+        for (const auto& [route, v] : *by) {
+            const boost::json::object* r = v.if_object();
+            const auto failed = count(r, "failed"), pending = count(r, "pending");
+            if (failed == 0 && pending == 0) continue;
+            routes += std::string(routes.empty() ? "" : "; ") + fmt.code(route) + ": " +
+                      (failed ? fmt.num(std::to_string(failed)) + " failed" : "") + (failed && pending ? ", " : "") +
+                      (pending ? fmt.num(std::to_string(pending)) + " pending" : "");
+        }
+    return routes.empty() ? out : out + " (" + routes + ")";
+}
+
 }  // namespace reconciler::detail

@@ -67,6 +67,9 @@ public:
     virtual std::vector<escalation_change> escalation_history(std::int64_t id) = 0;
     // The same count by team (only teams with any): the metrics' by-team gauge.
     virtual std::map<std::string, std::int64_t> count_open_escalations_by_team() = 0;
+    // Per team (only teams with any): what run `run_id` opened, reopened and
+    // resolved (from the history), and what is unresolved now.
+    virtual std::map<std::string, team_escalation_counts> count_escalations_by_team(std::int64_t run_id) = 0;
 };
 
 }  // namespace reconciler::store

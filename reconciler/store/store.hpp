@@ -22,6 +22,7 @@
 #include "store/fetch_lookup.hpp"
 #include "store/ids.hpp"
 #include "store/ledger.hpp"
+#include "store/outbox.hpp"
 #include "store/run_log.hpp"
 #include "store/schema.hpp"
 #include "store/snapshot.hpp"
@@ -38,6 +39,7 @@ class store : public virtual schema,
               public virtual fetch_lookup,
               public virtual ledger,
               public virtual escalations,
+              public virtual outbox,
               public virtual support_queries {
 public:
     ~store() override = default;

@@ -57,6 +57,13 @@ struct escalation {
 // delivery keys on (a PagerDuty dedup_key): "kind:subject".
 inline std::string escalation_key(const escalation& e) { return e.kind + ":" + e.subject; }
 
+// One team's escalations as a run leaves them (the report's and metrics'
+// by-team counts): opened or reopened by the run, unresolved (open or
+// watching; acked), resolved by the run.
+struct team_escalation_counts {
+    std::int64_t opened = 0, open = 0, acked = 0, resolved = 0;
+};
+
 // One change of an escalation's status, by the reconciler or a person.
 struct escalation_change {
     std::int64_t id = 0;

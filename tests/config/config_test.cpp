@@ -174,7 +174,8 @@ BOOST_AUTO_TEST_CASE(example_file_documents_every_key) {
                                  "request_timeout:", "max_retries:", "account:", "database:", "path:",
                                  "busy_timeout:", "prices:", "tier:", "credits:", "tiers:", "policy:",
                                  "past_due_tier:", "free_tier:", "output:", "dir:", "metrics_file:", "window:", "default_lookback:",
-                                 "webhook:", "secret:"}) {
+                                 "webhook:", "secret:", "escalations:", "routes:", "routing_key:",
+                                 "max_attempts:", "deadline_seconds:"}) {
         BOOST_TEST(contains(text, key), "example lacks " << key);
     }
 }

@@ -346,4 +346,46 @@ BOOST_AUTO_TEST_CASE(people_list_show_ack_and_resolve_and_a_run_keeps_the_ack) {
     BOOST_TEST(action.err.find("did you mean resolve?") != std::string::npos, action.err);
 }
 
+// Delivery (docs/findings.md "Delivery"): a receiver that is down never
+// fails the run nor holds back its corrections; every escalation that opened
+// is in the outbox once, pending with its attempts, counted in the report
+// and the metrics; a rerun queues nothing twice; the routing key is nowhere.
+BOOST_AUTO_TEST_CASE(a_receiver_that_is_down_never_fails_the_run) {
+    e2e_env env(60);
+    const std::string key = "R0UTINGkeyE2EsecretVALUE";
+    ::setenv("RECON_E2E_PD_KEY", key.c_str(), 1);
+    std::string routes = "escalations:\n  routes:\n";
+    for (const char* team : {"billing_engineering", "backend_engineering", "data_platform", "devops", "stripe_support"})
+        routes += std::string("    ") + team +
+                  ": [{type: pagerduty, routing_key: {env: RECON_E2E_PD_KEY}, url: 'http://127.0.0.1:9/v2/enqueue'}]\n";
+    routes += "  delivery: {budget_seconds: 1}\n";
+    std::ofstream(env.config, std::ios::app) << routes;
+
+    const auto first = run(env.dir, run_args(env));
+    BOOST_TEST_INFO("stderr: " << first.err);
+    BOOST_REQUIRE_EQUAL(first.exit_code, 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_corrections") > 0);
+    const auto opened = env.count("SELECT COUNT(*) FROM recon_escalations WHERE status = 'open'");
+    BOOST_REQUIRE_GT(opened, 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalation_outbox WHERE action = 'trigger'") == opened);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalation_outbox WHERE status = 'pending'") == opened);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalation_outbox WHERE attempts = 0") < opened);
+    const auto report = env.latest_report();
+    const auto& d = report.at("run").at("deliveries").as_object();
+    BOOST_TEST(d.at("pending").as_int64() == opened);
+    BOOST_TEST(d.at("sent").as_int64() == 0);
+    BOOST_TEST(report.at("run").at("escalations").as_object().size() > 0u);
+    BOOST_TEST(!log_events(first.err, "escalation_delivery_failed").empty());
+
+    const auto again = run(env.dir, run_args(env));
+    BOOST_REQUIRE_EQUAL(again.exit_code, 0);
+    BOOST_TEST(env.count("SELECT COUNT(*) FROM recon_escalation_outbox") == opened);  // nothing queued twice
+
+    std::string everything = first.err + first.out + again.err + again.out;
+    for (const auto& f : fs::recursive_directory_iterator(env.dir / "reports"))
+        if (f.is_regular_file()) everything += slurp(f.path());
+    BOOST_TEST(everything.find("stripe_reconciler_escalation_deliveries{route=") != std::string::npos);
+    BOOST_TEST(everything.find(key) == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

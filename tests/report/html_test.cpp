@@ -1,6 +1,7 @@
 // report.html: numbers equal the JSON's, hostile data stays text, the page
 // loads nothing.
 #include "report/html.hpp"
+#include "report/markdown.hpp"
 #include "report/sample_reports.hpp"
 
 #include <boost/json.hpp>
@@ -135,6 +136,28 @@ BOOST_AUTO_TEST_CASE(browser_sample) {
     std::ofstream(fs::path(dir) / "report.json", std::ios::binary | std::ios::trunc) << json::serialize(r) << '\n';
     std::ofstream(fs::path(dir) / "report.html", std::ios::binary | std::ios::trunc) << html;
     BOOST_TEST(fs::file_size(fs::path(dir) / "report.html") == html.size());
+}
+
+// run.deliveries in "What needs you" and summary.md; none without routes.
+BOOST_AUTO_TEST_CASE(deliveries_are_shown_where_someone_looks) {
+    json::object r = sample_report();
+    BOOST_TEST(reconciler::render_html(r).find("data-action=\"deliveries\"") == std::string::npos);
+    r["run"].as_object()["deliveries"] = json::parse(
+        R"({"sent": 4, "failed": 1, "pending": 2, "by_route": {"data_platform/pagerduty": {"sent": 4, "failed": 0,
+            "pending": 0}, "devops/webhook": {"sent": 0, "failed": 1, "pending": 2}}})");
+    const std::string html = reconciler::render_html(r);
+    const auto at = html.find("data-action=\"deliveries\"");
+    BOOST_TEST_REQUIRE(at != std::string::npos);
+    const std::string line = html.substr(at, html.find("</p>", at) - at);
+    BOOST_TEST(line.find("<strong>4</strong> sent, <strong>1</strong> failed, <strong>2</strong> pending") !=
+                   std::string::npos, line);
+    BOOST_TEST(line.find("<code>devops/webhook</code>: <strong>1</strong> failed, <strong>2</strong> pending") !=
+                   std::string::npos, line);
+    BOOST_TEST(line.find("data_platform/pagerduty") == std::string::npos, line);  // nothing wrong there
+    BOOST_TEST(html.find("id=\"actions\"") < at);
+    const std::string md = reconciler::render_summary_md(r);
+    BOOST_TEST(md.find("- Deliveries to the teams' routes: 4 sent, 1 failed, 2 pending (`devops/webhook`: 1 failed, 2 pending)") !=
+                   std::string::npos, md);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

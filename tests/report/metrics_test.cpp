@@ -183,4 +183,24 @@ BOOST_AUTO_TEST_CASE(written_atomically_where_configured) {
     fs::remove_all(dir);
 }
 
+// Deliveries (escalations.routes): pending and failed from the outbox, sent
+// by this run; every status of each route, 0 when it has none.
+BOOST_AUTO_TEST_CASE(escalation_deliveries_by_route_and_status) {
+    run_result r = run_at(1'000'000, true);
+    BOOST_TEST(metrics_text(r, {run_mode::scheduled, 0, std::nullopt}, "").find("escalation_deliveries") ==
+               std::string::npos);  // no routes: no family
+    r.deliveries_configured = true;
+    r.deliveries_by_route["devops/webhook"].sent = 2;
+    r.outbox_counts = {{"data_platform/pagerduty", "failed", 1}, {"data_platform/pagerduty", "pending", 3},
+                       {"devops/webhook", "sent", 9}};
+    const std::string text = metrics_text(r, {run_mode::scheduled, 0, std::nullopt}, "");
+    for (const std::string line :
+         {"stripe_reconciler_escalation_deliveries{route=\"data_platform/pagerduty\",status=\"failed\"} 1",
+          "stripe_reconciler_escalation_deliveries{route=\"data_platform/pagerduty\",status=\"pending\"} 3",
+          "stripe_reconciler_escalation_deliveries{route=\"data_platform/pagerduty\",status=\"sent\"} 0",
+          "stripe_reconciler_escalation_deliveries{route=\"devops/webhook\",status=\"sent\"} 2",
+          "stripe_reconciler_escalation_deliveries{route=\"devops/webhook\",status=\"pending\"} 0"})
+        BOOST_TEST(text.find(line + "\n") != std::string::npos, "missing: " << line);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -28,6 +28,9 @@ public:
     store::escalation ack_escalation(std::int64_t, const std::string&, const std::string&) override { return {}; }
     store::escalation resolve_escalation(std::int64_t, const std::string&, const std::string&) override { return {}; }
     std::vector<store::escalation_change> escalation_history(std::int64_t) override { return {}; }
+    std::map<std::string, store::team_escalation_counts> count_escalations_by_team(std::int64_t) override {
+        return {};
+    }
 };
 
 }  // namespace reconciler::test

@@ -1,6 +1,7 @@
 // What people do with escalations (`reconciler escalations`) on PostgreSQL:
 // find, list, ack, resolve, and the history of each.
 #include "store/postgres/escalations.hpp"
+#include "store/postgres/outbox.hpp"
 
 #include "store/errors.hpp"
 #include "store/postgres/pg_transaction.hpp"
@@ -40,6 +41,7 @@ escalation pg_change_status(session& s, std::int64_t id, const std::vector<std::
               : "UPDATE @schema@.recon_escalations SET status = $1, resolved_by = $2, resolved_at = $3 WHERE id = $4",
           params().add(to).add(by).add(now).add(id));
     record_change(s, id, escalation_change{0, now, by, to, e->status, to, note, 0});
+    if (!ack) enqueue_resolves(s, id, now);  // the routes that were paged hear it is closed
     auto changed = pg_find_escalation(s, id, false);
     tx.commit();
     return *changed;
@@ -87,6 +89,30 @@ std::vector<escalation_change> postgres_escalations::escalation_history(std::int
         out.push_back(escalation_change{r.int64(i, 0), std::string(r.text(i, 1)), std::string(r.text(i, 2)),
                                         std::string(r.text(i, 3)), std::string(r.text(i, 4)), std::string(r.text(i, 5)),
                                         std::string(r.text(i, 6)), r.int64(i, 7)});
+    return out;
+}
+
+std::map<std::string, team_escalation_counts> postgres_escalations::count_escalations_by_team(std::int64_t run_id) {
+    std::map<std::string, team_escalation_counts> out;
+    const auto now = s_.run("SELECT team, SUM(CASE WHEN status = 'acked' THEN 0 ELSE 1 END),"
+                            " SUM(CASE WHEN status = 'acked' THEN 1 ELSE 0 END) FROM @schema@.recon_escalations"
+                            " WHERE status IN ('open','watching','acked') GROUP BY team");
+    for (int i = 0; i < now.rows(); ++i) {
+        auto& t = out[std::string(now.text(i, 0))];
+        t.open = now.int64(i, 1);
+        t.acked = now.int64(i, 2);
+    }
+    // The run's own changes, from the history (a person's have no run).
+    const auto run = s_.run("SELECT e.team, SUM(CASE WHEN h.action IN ('opened','reopened') THEN 1 ELSE 0 END),"
+                            " SUM(CASE WHEN h.action = 'resolved' THEN 1 ELSE 0 END)"
+                            " FROM @schema@.recon_escalation_history h JOIN @schema@.recon_escalations e"
+                            " ON e.id = h.escalation_id WHERE h.run_id = $1 GROUP BY e.team",
+                            params().add(run_id));
+    for (int i = 0; i < run.rows(); ++i) {
+        auto& t = out[std::string(run.text(i, 0))];
+        t.opened = run.int64(i, 1);
+        t.resolved = run.int64(i, 2);
+    }
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "store/postgres/escalations.hpp"
 
 #include "store/errors.hpp"
+#include "store/postgres/outbox.hpp"
 #include "store/postgres/pg_transaction.hpp"
 
 #include <algorithm>
@@ -44,10 +45,13 @@ void pg_raise_again(session& s, const result& sel, const escalation_input& e, st
               .add(static_cast<std::int64_t>(e.subject_at)).add(out.person_closes ? 1 : 0).add(out.id));
     if (old_status == out.status) return;
     const char* action = old_status == "resolved" ? "reopened" : "opened";
-    record_change(s, out.id,
-                  pg_by_reconciler(action, old_status, out.status,
-                                   old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "", run_id,
-                                   now));
+    const std::int64_t change =
+        record_change(s, out.id,
+                      pg_by_reconciler(action, old_status, out.status,
+                                       old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "",
+                                       run_id, now));
+    // Opened or reopened (never a bump, a watch or an acked one): page its team.
+    if (out.is_new) enqueue_triggers(s, out.id, e.team, change, now);
 }
 
 void pg_raise_first(session& s, const escalation_input& e, std::int64_t run_id, int watch_until, const std::string& now,
@@ -64,8 +68,9 @@ void pg_raise_first(session& s, const escalation_input& e, std::int64_t run_id, 
                        .add(static_cast<std::int64_t>(e.subject_at)).add(now).add(out.status).add(run_id)
                        .add(e.person_closes ? 1 : 0))
                  .int64(0, 0);
-    record_change(s, out.id,
-                  pg_by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
+    const std::int64_t change = record_change(
+        s, out.id, pg_by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
+    if (out.is_new) enqueue_triggers(s, out.id, e.team, change, now);
 }
 
 // Resolves, with a history row each, the unresolved escalations `where`
@@ -77,7 +82,7 @@ int pg_resolve_where(session& s, const std::string& where, params p) {
                              where + " FOR UPDATE), hist AS (INSERT INTO @schema@.recon_escalation_history(escalation_id,"
                              " at, actor, action, from_status, to_status, note, run_id) SELECT id, $1, 'reconciler',"
                              " 'resolved', status, 'resolved', 're-checked by run ' || $2::bigint || ' and found clear',"
-                             " $2::bigint FROM sel) UPDATE @schema@.recon_escalations e SET status = 'resolved',"
+                             " $2::bigint FROM sel), outbox AS (" + enqueue_resolves_sql("sel") + ") UPDATE @schema@.recon_escalations e SET status = 'resolved',"
                              " resolved_at = $1, last_run_id = $2::bigint, resolved_by = 'reconciler' FROM sel"
                              " WHERE e.id = sel.id",
                          p);
@@ -113,7 +118,7 @@ escalation read_escalation(const result& r, int i) {
     return e;
 }
 
-void record_change(session& s, std::int64_t escalation_id, const escalation_change& ch) {
+std::int64_t record_change(session& s, std::int64_t escalation_id, const escalation_change& ch) {
     params p;
     p.add(escalation_id).add(ch.at).add(ch.actor).add(ch.action);
     if (ch.from_status.empty()) p.null();
@@ -121,9 +126,10 @@ void record_change(session& s, std::int64_t escalation_id, const escalation_chan
     p.add(ch.to_status).add(ch.note);
     if (ch.run_id) p.add(ch.run_id);
     else p.null();
-    s.run("INSERT INTO @schema@.recon_escalation_history(escalation_id, at, actor, action, from_status, to_status, note,"
-          " run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-          p);
+    return s.run("INSERT INTO @schema@.recon_escalation_history(escalation_id, at, actor, action, from_status, to_status,"
+                 " note, run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                 p)
+        .int64(0, 0);
 }
 
 std::vector<escalation> select_open_escalations(session& s, const std::string& and_where, const params& p) {

@@ -28,6 +28,7 @@ public:
     escalation ack_escalation(std::int64_t id, const std::string& by, const std::string& note) override;
     escalation resolve_escalation(std::int64_t id, const std::string& by, const std::string& note) override;
     std::vector<escalation_change> escalation_history(std::int64_t id) override;
+    std::map<std::string, team_escalation_counts> count_escalations_by_team(std::int64_t run_id) override;
 
 private:
     session& s_;
@@ -46,8 +47,8 @@ escalation raise_in_transaction(session& s, const escalation_input& e, std::int6
 // person from now on; seen by run `run_id`. In the caller's transaction.
 void keep_for_person(session& s, const std::string& kind, const std::string& subject, std::int64_t run_id);
 
-// One row of the history, in the caller's transaction.
-void record_change(session& s, std::int64_t escalation_id, const escalation_change& ch);
+// One row of the history, in the caller's transaction; its id.
+std::int64_t record_change(session& s, std::int64_t escalation_id, const escalation_change& ch);
 
 // "SELECT <the columns read_escalation() reads> FROM recon_escalations "
 // (evidence "" when a listing shows none); a query appends its WHERE.

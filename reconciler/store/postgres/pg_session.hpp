@@ -6,6 +6,7 @@
 #include "store/postgres/open.hpp"
 #include "store/postgres/pg_connection.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -45,6 +46,9 @@ public:
     const char* metadata_cast() const noexcept;
     // The app tables the search_path does not find.
     std::vector<std::string> missing_app_tables();
+    // Each team's delivery routes for this store's life (outbox.hpp,
+    // set_delivery_routes): an escalation that opens enqueues a trigger for each.
+    std::map<std::string, std::vector<std::string>>& delivery_routes() noexcept { return routes_; }
 
 private:
     void detect_plan_metadata();
@@ -52,6 +56,7 @@ private:
     connection conn_;
     std::string schema_, quoted_;
     std::optional<metadata_type> metadata_;
+    std::map<std::string, std::vector<std::string>> routes_;
 };
 
 }  // namespace reconciler::store::postgres

@@ -4,6 +4,7 @@
 
 #include "store/postgres/checkpoints.hpp"
 #include "store/postgres/escalations.hpp"
+#include "store/postgres/outbox.hpp"
 #include "store/postgres/fetch_lookup.hpp"
 #include "store/postgres/ledger.hpp"
 #include "store/postgres/pg_session.hpp"
@@ -31,6 +32,7 @@ class postgres_store final : private session_owner,
                              public postgres_fetch_lookup,
                              public postgres_ledger,
                              public postgres_escalations,
+                             public postgres_outbox,
                              public postgres_support_queries {
 public:
     explicit postgres_store(const postgres_options& opts)
@@ -42,6 +44,7 @@ public:
           postgres_fetch_lookup(sess),
           postgres_ledger(sess),
           postgres_escalations(sess),
+          postgres_outbox(sess),
           postgres_support_queries(sess) {}
 };
 

@@ -8,7 +8,9 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace reconciler::store::sqlite {
 
@@ -25,11 +27,15 @@ public:
     // Switching to WAL writes the file: only once the database has passed
     // check_schema() or migrate()'s checks, so a refused one stays untouched.
     void enable_wal();
+    // Each team's delivery routes for this store's life (outbox.hpp,
+    // set_delivery_routes): an escalation that opens enqueues a trigger for each.
+    std::map<std::string, std::vector<std::string>>& delivery_routes() noexcept { return routes_; }
 
 private:
     std::string path_;
     SQLite::Database db_;
     bool wal_ = false;
+    std::map<std::string, std::vector<std::string>> routes_;
     statement_cache stmts_{db_};  // after db_: finalized before it closes
 };
 

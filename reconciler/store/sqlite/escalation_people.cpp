@@ -1,6 +1,7 @@
 // What people do with escalations (`reconciler escalations`): find, list,
 // ack, resolve, and the history of each.
 #include "store/sqlite/escalations.hpp"
+#include "store/sqlite/outbox.hpp"
 
 #include "store/errors.hpp"
 #include "store/sqlite/sql.hpp"
@@ -46,6 +47,7 @@ escalation change_status(connection& c, std::int64_t id, const std::vector<std::
     up->bind(4, static_cast<std::int64_t>(id));
     up->exec();
     record_change(c, id, escalation_change{0, now, by, to, e->status, to, note, 0});
+    if (!ack) enqueue_resolves(c, id, now);  // the routes that were paged hear it is closed
     tx.commit();
     return *find(c, id);
 }
@@ -91,6 +93,30 @@ std::vector<escalation_change> sqlite_escalations::escalation_history(std::int64
                                         q->getColumn(2).getString(), q->getColumn(3).getString(),
                                         q->getColumn(4).getString(), q->getColumn(5).getString(),
                                         q->getColumn(6).getString(), q->getColumn(7).getInt64()});
+    return out;
+}
+
+std::map<std::string, team_escalation_counts> sqlite_escalations::count_escalations_by_team(std::int64_t run_id) {
+    std::map<std::string, team_escalation_counts> out;
+    SQLite::Statement now(c_.db(), "SELECT team, SUM(CASE WHEN status = 'acked' THEN 0 ELSE 1 END),"
+                                   " SUM(CASE WHEN status = 'acked' THEN 1 ELSE 0 END) FROM recon_escalations"
+                                   " WHERE status IN ('open','watching','acked') GROUP BY team");
+    while (now.executeStep()) {
+        auto& t = out[now.getColumn(0).getString()];
+        t.open = now.getColumn(1).getInt64();
+        t.acked = now.getColumn(2).getInt64();
+    }
+    // The run's own changes, from the history (a person's have no run).
+    SQLite::Statement run(c_.db(), "SELECT e.team, SUM(CASE WHEN h.action IN ('opened','reopened') THEN 1 ELSE 0 END),"
+                                   " SUM(CASE WHEN h.action = 'resolved' THEN 1 ELSE 0 END)"
+                                   " FROM recon_escalation_history h JOIN recon_escalations e ON e.id = h.escalation_id"
+                                   " WHERE h.run_id = ? GROUP BY e.team");
+    run.bind(1, static_cast<std::int64_t>(run_id));
+    while (run.executeStep()) {
+        auto& t = out[run.getColumn(0).getString()];
+        t.opened = run.getColumn(1).getInt64();
+        t.resolved = run.getColumn(2).getInt64();
+    }
     return out;
 }
 

@@ -1,6 +1,7 @@
 #include "store/sqlite/escalations.hpp"
 
 #include "store/errors.hpp"
+#include "store/sqlite/outbox.hpp"
 #include "store/sqlite/sql.hpp"
 
 #include <boost/json/array.hpp>
@@ -64,10 +65,13 @@ void raise_again(connection& c, SQLite::Statement& sel, const escalation_input& 
     up->exec();
     if (old_status == out.status) return;
     const char* action = old_status == "resolved" ? "reopened" : "opened";
-    record_change(c, out.id,
-                  by_reconciler(action, old_status, out.status,
-                                old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "",
-                                run_id, now));
+    const std::int64_t change =
+        record_change(c, out.id,
+                      by_reconciler(action, old_status, out.status,
+                                    old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "",
+                                    run_id, now));
+    // Opened or reopened (never a bump, a watch or an acked one): page its team.
+    if (out.is_new) enqueue_triggers(c, out.id, e.team, change, now);
 }
 
 void raise_first(connection& c, const escalation_input& e, std::int64_t run_id, int watch_until,
@@ -93,7 +97,9 @@ void raise_first(connection& c, const escalation_input& e, std::int64_t run_id, 
     ins->bind(11, e.person_closes ? 1 : 0);
     ins->exec();
     out.id = c.db().getLastInsertRowid();
-    record_change(c, out.id, by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
+    const std::int64_t change =
+        record_change(c, out.id, by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
+    if (out.is_new) enqueue_triggers(c, out.id, e.team, change, now);
 }
 
 // Resolves, with a history row each, the unresolved escalations `where`
@@ -112,12 +118,15 @@ int resolve_where(connection& c, const std::string& where, std::int64_t run_id,
                          " 're-checked by run ' || ?2 || ' and found clear', ?2" + selected);
     auto up = c.cached("UPDATE recon_escalations SET status = 'resolved', resolved_at = ?1, last_run_id = ?2,"
                        " resolved_by = 'reconciler' WHERE id IN (SELECT id" + selected + ")");
-    for (auto* q : {&*hist, &*up}) {
+    // Before the update: a resolve for each route that got a trigger.
+    auto outbox = c.cached(enqueue_resolves_sql("SELECT id" + selected));
+    for (auto* q : {&*hist, &*up, &*outbox}) {
         q->bind(1, now);
         q->bind(2, static_cast<std::int64_t>(run_id));
         bind(*q);
     }
     hist->exec();
+    outbox->exec();
     const int n = up->exec();
     tx.commit();
     return n;
@@ -157,7 +166,7 @@ escalation read_escalation(SQLite::Statement& q) {
     return e;
 }
 
-void record_change(connection& c, std::int64_t escalation_id, const escalation_change& ch) {
+std::int64_t record_change(connection& c, std::int64_t escalation_id, const escalation_change& ch) {
     auto ins = c.cached("INSERT INTO recon_escalation_history(escalation_id, at, actor, action, from_status,"
                         " to_status, note, run_id) VALUES (?,?,?,?,?,?,?,?)");
     ins->bind(1, static_cast<std::int64_t>(escalation_id));
@@ -171,6 +180,7 @@ void record_change(connection& c, std::int64_t escalation_id, const escalation_c
     if (ch.run_id) ins->bind(8, static_cast<std::int64_t>(ch.run_id));
     else ins->bind(8);
     ins->exec();
+    return c.db().getLastInsertRowid();
 }
 
 std::vector<escalation> open_escalations(connection& c) {

@@ -28,6 +28,7 @@ public:
     escalation ack_escalation(std::int64_t id, const std::string& by, const std::string& note) override;
     escalation resolve_escalation(std::int64_t id, const std::string& by, const std::string& note) override;
     std::vector<escalation_change> escalation_history(std::int64_t id) override;
+    std::map<std::string, team_escalation_counts> count_escalations_by_team(std::int64_t run_id) override;
 
 private:
     connection& c_;
@@ -45,8 +46,8 @@ escalation raise_in_transaction(connection& c, const escalation_input& e, std::i
 // person from now on; seen by run `run_id`. In the caller's transaction.
 void keep_for_person(connection& c, const std::string& kind, const std::string& subject, std::int64_t run_id);
 
-// One row of the history, in the caller's transaction.
-void record_change(connection& c, std::int64_t escalation_id, const escalation_change& ch);
+// One row of the history, in the caller's transaction; its id.
+std::int64_t record_change(connection& c, std::int64_t escalation_id, const escalation_change& ch);
 
 // The columns read_escalation() reads, in its order (evidence: "" when a
 // listing shows none).

@@ -8,6 +8,7 @@
 #include "store/sqlite/escalations.hpp"
 #include "store/sqlite/fetch_lookup.hpp"
 #include "store/sqlite/ledger.hpp"
+#include "store/sqlite/outbox.hpp"
 #include "store/sqlite/run_log.hpp"
 #include "store/sqlite/schema.hpp"
 #include "store/sqlite/snapshot.hpp"
@@ -32,6 +33,7 @@ class sqlite_store final : private connection_owner,
                            public sqlite_fetch_lookup,
                            public sqlite_ledger,
                            public sqlite_escalations,
+                           public sqlite_outbox,
                            public sqlite_support_queries {
 public:
     explicit sqlite_store(const sqlite_options& opts)
@@ -43,6 +45,7 @@ public:
           sqlite_fetch_lookup(conn),
           sqlite_ledger(conn),
           sqlite_escalations(conn),
+          sqlite_outbox(conn),
           sqlite_support_queries(conn) {}
 };
 
