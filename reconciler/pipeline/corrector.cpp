@@ -173,6 +173,8 @@ void corrector::apply_one(finding& f, const finding* webhook_path, run_result& r
             o.note = r.detail;
             break;
         }
+    } catch (const store::connection_lost&) {
+        throw;  // not this correction's failure: the run stops (rolled back, applied by the rerun)
     } catch (const store::store_error& e) {
         o.disposition = store::disposition::failed;
         o.note = log::redact(e.what());
@@ -197,6 +199,8 @@ void corrector::replay_fix(finding& f, finding_outcome& o) {
             o.note = "replay of " + event_id + " to " + r.url_for_log + " failed (attempt " + std::to_string(r.attempt) +
                      "): " + (r.delivered ? "the app answered " + std::to_string(r.status) : r.error);
         }
+    } catch (const store::connection_lost&) {
+        throw;
     } catch (const std::exception& e) {
         o.disposition = store::disposition::failed;
         o.note = log::redact(e.what());

@@ -26,7 +26,8 @@ std::string holder_of(pg::connection& c, const std::string& schema) {
 
 }  // namespace
 
-pg_run_lock::pg_run_lock(const store::postgres_options& opts, const std::string& database_name) {
+pg_run_lock::pg_run_lock(const store::postgres_options& opts, const std::string& database_name)
+    : database_(database_name) {
     pg::connect_options o = opts.connect;
     o.application_name = "stripe-reconciler run";  // what the holder's message shows
     o.statement_timeout = std::chrono::milliseconds(0);
@@ -37,6 +38,18 @@ pg_run_lock::pg_run_lock(const store::postgres_options& opts, const std::string&
     const std::string holder = holder_of(*session_, opts.schema);
     session_.reset();
     throw run_locked_error("another run holds the lock on " + database_name + " (" + holder + ")");
+}
+
+// A session that is still there holds its lock: the server releases a
+// session lock only when the session ends (or it unlocks, which we never do).
+void pg_run_lock::check_held() {
+    try {
+        session_->run("SELECT 1");
+    } catch (const pg::connection_lost& e) {
+        throw run_lock_lost("check the run lock on " + database_ + ": its session ended, and the lock with it (" +
+                            e.what() + "); the run stops before the next slice's writes, as another run may have "
+                                       "taken the lock since; rerun: the window resumes from the last checkpoint");
+    }
 }
 
 // Closing the session releases the lock: no unlock statement that could fail.

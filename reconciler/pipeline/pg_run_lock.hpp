@@ -1,8 +1,10 @@
 // One run at a time on a PostgreSQL database: pg_try_advisory_lock on a
 // connection of its own, held for the run. The server releases a session
 // lock when the session ends, so a killed run (or a lost network) frees it;
-// the run's own connection may be reset and reopened meanwhile without
-// losing the lock. The key is (hashtext('stripe-reconciler run'),
+// a lock session that died (a server restart, a reset, idle_session_timeout,
+// pg_terminate_backend) is noticed by check_held() before the next slice's
+// writes, and the run stops there: another run may hold the lock by then,
+// so it is not taken again. The key is (hashtext('stripe-reconciler run'),
 // hashtext(<recon schema>)): two reconcilers with their own schemas in one
 // database do not exclude each other.
 #pragma once
@@ -24,8 +26,13 @@ public:
     pg_run_lock(const store::postgres_options& opts, const std::string& database_name);
     ~pg_run_lock() override;
 
+    // One round trip on the lock's session. Throws run_lock_lost naming the
+    // database and libpq's reason when the session (and the lock) is gone.
+    void check_held() override;
+
 private:
     std::unique_ptr<store::postgres::connection> session_;
+    std::string database_;
 };
 
 }  // namespace reconciler

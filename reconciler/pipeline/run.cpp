@@ -35,17 +35,30 @@ namespace {
 
 using namespace pipeline;
 
+// `work`, with a lost database connection saying what the run was doing
+// (the statement and the database are in the store's own message).
+template <class Work>
+void naming_the_step(const std::string& step, Work&& work) {
+    try {
+        work();
+    } catch (const store::connection_lost& e) {
+        throw store::connection_lost(step + ": " + e.what());
+    }
+}
+
 // The window once the run is set up: the window part (fetcher, then its
 // rules on the worker) and the slices, fetched ahead by two fetchers while
 // one consumer finishes them in window order. Each slice is fetched, diffed,
 // applied, escalated and checkpointed before the next is finished: memory is
 // bounded by a few slices, and a run killed half-way resumes from the last
 // finished slice. The database belongs to the worker side (worker_side.hpp).
+// The run lock is checked on the worker before each part's writes: a lost
+// PostgreSQL lock session stops the run there (run_lock::check_held).
 class window_run {
 public:
-    window_run(asio::io_context& ioc, const config& cfg, fetcher& fetch, worker_side& work, run_result& result,
-               const std::atomic<bool>* stop)
-        : cfg_(cfg), fetcher_(fetch), work_(work), result_(result), stop_(stop),
+    window_run(asio::io_context& ioc, const config& cfg, fetcher& fetch, worker_side& work, run_lock& lock,
+               run_result& result, const std::atomic<bool>* stop)
+        : cfg_(cfg), fetcher_(fetch), work_(work), lock_(lock), result_(result), stop_(stop),
           plan_(result.window_start, result.window_end, cfg.slice, cfg.slice_objects),
           changed_(ioc, asio::steady_timer::time_point::max()) {}
 
@@ -82,7 +95,8 @@ private:
         plan_.set_window_rules_running(true);
         changed_.cancel();  // room for a fetcher
         auto job = [this, f = fetcher_.take(), pages = fetcher_.take_pages()]() mutable {
-            work_.window_rules(std::move(f), std::move(pages));
+            lock_.check_held();
+            naming_the_step("settle the window part", [&] { work_.window_rules(std::move(f), std::move(pages)); });
         };
         co_await on_worker(worker_, job);
         plan_.set_window_rules_running(false);
@@ -113,12 +127,20 @@ private:
             throw std::runtime_error("stopped by a signal before the window was done; the next run resumes from the "
                                      "checkpoint");
         const bool last = part.e == end;
-        co_await fetcher_.finish_slice(std::move(part.lists), part.s, part.e, last);
+        try {  // its lookups read the app's payments
+            co_await fetcher_.finish_slice(std::move(part.lists), part.s, part.e, last);
+        } catch (const store::connection_lost& e) {
+            throw store::connection_lost("fetch the slice " + format_rfc3339(part.s) + " .. " +
+                                         format_rfc3339(part.e) + ": " + e.what());
+        }
         std::optional<portal_audit_input> portal;
         if (last) portal = co_await fetcher_.audit_portal();
         auto job = [this, s = part.s, e = part.e, end, f = fetcher_.take(), pages = fetcher_.take_pages(),
                     portal = std::move(portal)]() mutable {
-            work_.slice_rules(std::move(f), std::move(pages), s, e, end, std::move(portal));
+            lock_.check_held();
+            naming_the_step("settle the slice " + format_rfc3339(s) + " .. " + format_rfc3339(e), [&] {
+                work_.slice_rules(std::move(f), std::move(pages), s, e, end, std::move(portal));
+            });
         };
         co_await on_worker(worker_, job);
     }
@@ -133,6 +155,7 @@ private:
     const config& cfg_;
     fetcher& fetcher_;
     worker_side& work_;
+    run_lock& lock_;
     run_result& result_;
     const std::atomic<bool>* stop_;
     slice_scheduler plan_;
@@ -201,27 +224,35 @@ void note_unverified(run_result& result, unix_seconds verified_until, bool dry_r
 // The run's end, succeeded or not: its counts, the report (with the open
 // escalations of a run that saw the whole window), the metrics and the
 // store's run row. A report that cannot be written fails the run; nothing
-// here throws past it.
+// here throws past it. `connection_lost`: the run failed on a lost database
+// connection; when the store cannot read its checkpoint either, the report
+// is written without the database and the run row stays 'running' (the next
+// run closes it as abandoned, as after a kill).
 void finish_run(const config& cfg, const run_options& opts, store::store& db, const stripe::client& client,
-                report_writer& report, run_result& result) {
+                report_writer& report, run_result& result, bool connection_lost) {
     const auto stats = client.stats();
     result.requests = static_cast<std::int64_t>(stats.requests);
     result.retries = static_cast<std::int64_t>(stats.retries);
+    bool db_usable = true;
     try {
         if (auto cp = db.checkpoint(checkpoint_stream)) result.checkpoint = *cp;
     } catch (const std::exception&) {  // the report then shows no cursor; the checkpoint itself is committed
+        db_usable = !connection_lost;
     }
-    if (!opts.dry_run) {
+    if (!opts.dry_run && db_usable) {
         try {
             result.escalations_by_team = db.count_escalations_by_team(result.run_id);
         } catch (const std::exception&) {  // the report then shows no by-team counts
         }
     }
+    if (!db_usable)
+        result.notes.push_back("the database connection was lost: this report lists no open escalations and no trend, "
+                               "and the run's row is closed as abandoned by the next run");
     result.finished_at = now_unix();
     try {
         report.findings(result);  // any a failure left behind
         report.request_ids_done();
-        write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr, &db);
+        write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr, db_usable ? &db : nullptr);
     } catch (const std::exception& e) {
         report_failed(result, e);
     }
@@ -229,11 +260,11 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
         // The run's own series under its mode; the database's gauges whatever the mode.
         write_metrics(cfg.output.metrics_file, result,
                       {run_mode_of(opts.dry_run, opts.since || opts.until), stats.rate_limited,
-                       read_database_gauges(db)});
+                       db_usable ? read_database_gauges(db) : std::nullopt});
     } catch (const std::exception& e) {
         log::error("metrics_failed", {{"run_id", result.run_id}, {"error", log::redact(e.what())}});
     }
-    record_run_end(cfg, db, result);
+    if (db_usable) record_run_end(cfg, db, result);
     log::info("run_finished", {{"run_id", result.run_id},
                                {"status", result.succeeded ? "succeeded" : "failed"},
                                {"findings", result.tally.total},
@@ -304,8 +335,9 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     const diff_policy policy = policy_of(cfg);
     fetcher fetch(client, *db, result, report, result.window_end, policy, cfg.stripe.api_version);
     worker_side work(cfg, opts, *db, result, report, policy, replayer_for(cfg, keys, *db));
+    bool lost = false;  // the database connection went away: finish_run spares it
     try {
-        window_run verify(ioc, cfg, fetch, work, result, stop);
+        window_run verify(ioc, cfg, fetch, work, *lock, result, stop);
         co_await verify();
         db->record_pages(result.run_id, fetch.take_pages());  // the worker is idle now
         if (!opts.dry_run) result.open_escalations = db->count_open_escalations();
@@ -313,6 +345,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     } catch (const std::exception& e) {
         result.succeeded = false;
         result.error = explain_store_failure(cfg, e);
+        lost = dynamic_cast<const store::connection_lost*>(&e) != nullptr;
         try {
             db->record_pages(result.run_id, fetch.take_pages());
         } catch (const std::exception&) {  // bookkeeping of a run already failing: its error stands
@@ -320,9 +353,10 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
         note_unverified(result, work.verified_until(), opts.dry_run);
         log::error("run_failed", {{"run_id", result.run_id}, {"error", result.error}});
     }
-    // What the run escalated is delivered, succeeded or not (the worker is idle).
-    co_await deliver_for_run(*db, cfg.escalations, keys.routes, result);
-    finish_run(cfg, opts, *db, client, report, result);
+    // What the run escalated is delivered, succeeded or not (the worker is
+    // idle), unless the database is gone: the outbox waits for the next run.
+    if (!lost) co_await deliver_for_run(*db, cfg.escalations, keys.routes, result);
+    finish_run(cfg, opts, *db, client, report, result, lost);
     co_return result;
 }
 

@@ -9,6 +9,12 @@ namespace reconciler::pipeline {
 namespace json = boost::json;
 
 std::string explain_store_failure(const config& cfg, const std::exception& e) {
+    if (dynamic_cast<const store::connection_lost*>(&e)) {
+        std::string what = log::redact(e.what());
+        if (what.ends_with('.')) what.pop_back();  // libpq's sentence, continued
+        return what + "; the transaction in flight was rolled back by the server, what committed before stays; "
+                      "rerun: the window resumes from the last checkpoint and nothing is applied twice";
+    }
     return store::is_busy(e) ? store::busy_message(cfg.database.path, cfg.database.busy_timeout)
                              : log::redact(e.what());
 }

@@ -15,7 +15,9 @@
 namespace reconciler::pipeline {
 
 // `e` as the run's error: "database is locked" past the busy timeout names
-// the database and what to do; anything else is its message, redacted.
+// the database and what to do; a lost connection (store::connection_lost)
+// says what rolled back and that a rerun finishes the window; anything else
+// is its message, redacted.
 std::string explain_store_failure(const config& cfg, const std::exception& e);
 
 // Under the run lock (no other run is alive on this database): closes the

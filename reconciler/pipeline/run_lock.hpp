@@ -19,9 +19,20 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// The lock was held and is gone (a PostgreSQL lock session that died): the
+// run stops, since another run may hold it by now (exit 1).
+class run_lock_lost : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
 class run_lock {
 public:
     virtual ~run_lock() = default;
+    // Still held? Asked before each slice's writes. A flock cannot be lost
+    // while the process lives; a PostgreSQL session can (pg_run_lock).
+    // Throws run_lock_lost when the lock is gone.
+    virtual void check_held() {}
     run_lock(const run_lock&) = delete;
     run_lock& operator=(const run_lock&) = delete;
 

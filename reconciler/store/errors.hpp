@@ -19,6 +19,16 @@ public:
     using store_error::store_error;
 };
 
+// The database went away under a statement (PostgreSQL: a server restart, a
+// reset connection, an administrator's shutdown): whatever the statement's
+// transaction held is rolled back by the server, and the connection is of no
+// further use. The run stops on it rather than marking one correction failed
+// and carrying on (every later statement would fail the same way).
+class connection_lost : public store_error {
+public:
+    using store_error::store_error;
+};
+
 // adjust(): a change that makes no sense in the current state (a consume
 // below zero without force).
 class adjust_refused : public store_error {
@@ -33,6 +43,8 @@ template <class Step>
 auto naming_errors(const std::string& what, Step&& step) {
     try {
         return step();
+    } catch (const connection_lost& e) {  // the same kind, now naming what was being done
+        throw connection_lost(what + ": " + e.what());
     } catch (const store_error&) {
         throw;
     } catch (const std::exception& e) {

@@ -4,16 +4,9 @@
 // `reconciler migrate` and `reconciler run` against the simulator: the
 // seeded findings, the truth's corrections applied once, a rerun applying
 // nothing; and a second run while the run lock is held gets exit 3.
-#include "e2e/e2e_support.hpp"
-#include "store/postgres/open.hpp"
-#include "store/postgres/pg_connection.hpp"
-#include "store/postgres/pg_transaction.hpp"
-#include "support/pg_test_db.hpp"
+#include "e2e/pg_e2e_support.hpp"
 
 #include <csignal>
-
-#include <SQLiteCpp/Database.h>
-#include <SQLiteCpp/Statement.h>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
@@ -26,76 +19,6 @@
 #include <vector>
 
 using namespace e2e;
-namespace pg = reconciler::store::postgres;
-
-namespace {
-
-// One app table's rows, as the generator wrote them, into PostgreSQL (the
-// columns are the same on both; values go as text, cast by the statement).
-void copy_table(SQLite::Database& from, pg::connection& to, const std::string& table,
-                const std::vector<std::string>& cols) {
-    std::string list, marks;
-    for (std::size_t i = 0; i < cols.size(); ++i) {
-        list += (i ? ", " : "") + cols[i];
-        marks += (i ? ", $" : "$") + std::to_string(i + 1);
-    }
-    SQLite::Statement rows(from, "SELECT " + list + " FROM " + table);
-    const std::string insert = "INSERT INTO " + table + " (" + list + ") VALUES (" + marks + ")";
-    while (rows.executeStep()) {
-        pg::params p;
-        for (int i = 0; i < static_cast<int>(cols.size()); ++i)
-            rows.getColumn(i).isNull() ? p.null() : p.add(rows.getColumn(i).getString());
-        to.run(insert, p);
-    }
-}
-
-void load_app_rows(const fs::path& sqlite_app_db, const pg::connect_options& opts) {
-    reconciler::store::create_postgres_app_schema(opts);
-    SQLite::Database from(sqlite_app_db.string(), SQLite::OPEN_READONLY);
-    pg::connection to(opts);
-    pg::transaction tx(to);
-    copy_table(from, to, "users", {"id", "email", "plan", "stripe_customer_id", "plan_metadata", "created_at"});
-    copy_table(from, to, "payments",
-               {"id", "stripe_invoice_id", "stripe_customer_id", "user_id", "amount", "currency", "status", "paid_at"});
-    copy_table(from, to, "ai_usage", {"id", "user_id", "credits", "request_id", "created_at"});
-    copy_table(from, to, "webhook_events",
-               {"stripe_event_id", "type", "received_at", "status", "attempts", "last_error"});
-    // The identities go on after the copied ids (the reconciler inserts payments).
-    for (const char* t : {"users", "payments", "ai_usage"})
-        to.exec(std::string("SELECT setval(pg_get_serial_sequence('") + t + "', 'id'), (SELECT COALESCE(max(id), 1) FROM " +
-                t + "))");
-    tx.commit();
-}
-
-struct pg_e2e {
-    e2e_env env;
-    reconciler::test::pg_test_db db;
-    std::string url;
-
-    explicit pg_e2e(reconciler::sim::fault_options faults = {})
-        : env(e2e_options{.customers = 60, .faults = faults, .identity = std::nullopt, .migrate = false}) {
-        load_app_rows(env.dir / "app.db", db.options());
-        std::string port;
-        std::ifstream(db.server().dir / "port") >> port;
-        url = "postgresql://reconciler@127.0.0.1:" + port + "/" + db.name() + "?sslmode=disable";
-        {
-            std::ofstream pw(env.dir / "db.password");
-            pw << db.server().password << "\n";
-        }
-        fs::permissions(env.dir / "db.password", fs::perms::owner_read | fs::perms::owner_write);
-        env.edit_config("database:\n  path: app.db\n", "database:\n  url: \"" + url +
-                                                           "\"\n  password: { file: db.password }\n"
-                                                           "  statement_timeout: 60s\n");
-    }
-
-    long long count(const std::string& sql, const std::string& arg = {}) const {
-        pg::connection c(db.options());
-        const auto r = arg.empty() ? c.run(sql) : c.run(sql, pg::params().add(arg));
-        return r.int64(0, 0);
-    }
-};
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(postgres_e2e)
 

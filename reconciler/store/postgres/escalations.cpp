@@ -1,6 +1,7 @@
 #include "store/postgres/escalations.hpp"
 
 #include "store/errors.hpp"
+#include "store/escalation_rules.hpp"
 #include "store/postgres/outbox.hpp"
 #include "store/postgres/pg_transaction.hpp"
 
@@ -15,27 +16,13 @@ constexpr const char* pg_unresolved = "status IN ('open','watching','acked')";
 
 std::string pg_esc_now() { return format_rfc3339(now_unix()); }
 
-escalation_change pg_by_reconciler(const char* action, std::string from, std::string to, std::string note,
-                                   std::int64_t run_id, const std::string& now) {
-    return escalation_change{0, now, "reconciler", action, std::move(from), std::move(to), std::move(note), run_id};
-}
-
 // The record seen again (`sel`: id, occurrences, status, first_seen,
-// last_run_id, person_closes): occurrences + 1 (once per run); reopened when
-// it was resolved, open when it reaches `watch_until`, still acked when acked.
+// last_run_id, person_closes); escalation_rules::seen_again says how it moves.
 void pg_raise_again(session& s, const result& sel, const escalation_input& e, std::int64_t run_id, int watch_until,
                     const std::string& now, escalation& out) {
-    out.id = sel.int64(0, 0);
-    // run_id 0 is no run (a `replay` attempt): each of those counts.
-    const bool same_run = run_id != 0 && sel.opt_int64(0, 4) == run_id;
-    out.occurrences = sel.int64(0, 1) + (same_run ? 0 : 1);
-    const std::string old_status(sel.text(0, 2));
-    out.first_seen = sel.text(0, 3);
-    out.person_closes = e.person_closes || sel.int64(0, 5) != 0;
-    if (old_status == "acked") out.status = "acked";
-    else if (old_status == "open" || out.occurrences >= watch_until) out.status = "open";
-    else out.status = "watching";
-    out.is_new = out.status == "open" && old_status != "open";
+    const escalation_rules::stored old{sel.int64(0, 0), sel.int64(0, 1), std::string(sel.text(0, 2)),
+                                       std::string(sel.text(0, 3)), sel.opt_int64(0, 4), sel.int64(0, 5) != 0};
+    const auto change = escalation_rules::seen_again(old, e, run_id, watch_until, now, out);
     // Reopened: the last ack and resolve no longer hold.
     s.run("UPDATE @schema@.recon_escalations SET occurrences = $1, status = $2, last_seen = $3, last_run_id = $4,"
           " evidence = $5::json, team = $6, subject_at = $7, person_closes = $8, resolved_at = NULL, resolved_by = NULL,"
@@ -43,24 +30,15 @@ void pg_raise_again(session& s, const result& sel, const escalation_input& e, st
           " WHERE id = $9",
           params().add(out.occurrences).add(out.status).add(now).add(run_id).add(e.evidence).add(e.team)
               .add(static_cast<std::int64_t>(e.subject_at)).add(out.person_closes ? 1 : 0).add(out.id));
-    if (old_status == out.status) return;
-    const char* action = old_status == "resolved" ? "reopened" : "opened";
-    const std::int64_t change =
-        record_change(s, out.id,
-                      pg_by_reconciler(action, old_status, out.status,
-                                       old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "",
-                                       run_id, now));
+    if (!change) return;
+    const std::int64_t history = record_change(s, out.id, *change);
     // Opened or reopened (never a bump, a watch or an acked one): page its team.
-    if (out.is_new) enqueue_triggers(s, out.id, e.team, change, now);
+    if (out.is_new) enqueue_triggers(s, out.id, e.team, history, now);
 }
 
 void pg_raise_first(session& s, const escalation_input& e, std::int64_t run_id, int watch_until, const std::string& now,
                     escalation& out) {
-    out.occurrences = 1;
-    out.first_seen = now;
-    out.status = watch_until <= 1 ? "open" : "watching";
-    out.is_new = out.status == "open";
-    out.person_closes = e.person_closes;
+    const auto change = escalation_rules::first_seen(e, run_id, watch_until, now, out);
     out.id = s.run("INSERT INTO @schema@.recon_escalations(team, kind, subject, evidence, subject_at, first_seen,"
                    " last_seen, occurrences, status, first_run_id, last_run_id, person_closes)"
                    " VALUES ($1, $2, $3, $4::json, $5, $6, $6, 1, $7, $8, $8, $9) RETURNING id",
@@ -68,9 +46,8 @@ void pg_raise_first(session& s, const escalation_input& e, std::int64_t run_id, 
                        .add(static_cast<std::int64_t>(e.subject_at)).add(now).add(out.status).add(run_id)
                        .add(e.person_closes ? 1 : 0))
                  .int64(0, 0);
-    const std::int64_t change = record_change(
-        s, out.id, pg_by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
-    if (out.is_new) enqueue_triggers(s, out.id, e.team, change, now);
+    const std::int64_t history = record_change(s, out.id, change);
+    if (out.is_new) enqueue_triggers(s, out.id, e.team, history, now);
 }
 
 // Resolves, with a history row each, the unresolved escalations `where`

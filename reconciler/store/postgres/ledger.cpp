@@ -3,6 +3,7 @@
 #include "core/checked.hpp"
 #include "store/errors.hpp"
 #include "store/ids.hpp"
+#include "store/ledger_rules.hpp"
 #include "store/postgres/escalations.hpp"
 #include "store/postgres/pg_transaction.hpp"
 #include "store/postgres/users.hpp"
@@ -20,11 +21,6 @@ namespace {
 
 std::string pg_ledger_now() { return format_rfc3339(now_unix()); }
 
-bool pg_has_credit_event(const local_user& u, std::string_view kind, const std::string& source) {
-    return std::any_of(u.credit_events.begin(), u.credit_events.end(),
-                       [&](const credit_event& e) { return e.kind == kind && e.source == source; });
-}
-
 // What one apply() works on: the locked user and what it has written so far.
 struct pg_apply_state {
     locked_user& u;
@@ -38,20 +34,12 @@ struct pg_apply_state {
 void pg_write_credits(session& s, const proposed_correction& c, std::int64_t delta, const char* kind,
                       pg_apply_state& st) {
     const std::int64_t before = st.u.m.ai_credits;
-    // Checked: a balance that wraps is a wrong balance written (the
-    // transaction rolls back and the correction is reported failed).
-    const auto after = checked::add(before, delta);
-    if (!after)
-        throw store_error("apply " + std::string(kind) + " of " + std::to_string(delta) + " credits to user " +
-                          std::to_string(st.u.user.id) + ": the balance " + std::to_string(before) +
-                          " would overflow 64 bits");
+    st.r.balance_after = ledger_rules::balance_after(before, delta, kind, st.u.user.id);
     st.r.credit_event_id = random_credit_event_id();
-    st.r.balance_after = *after;
     append_credit_event(s, st.u.user.id, st.u.m,
                         new_credit_event{st.r.credit_event_id, delta, kind, c.reason, c.source, st.correlation_id, st.now},
                         st.r.balance_after);
-    st.details["balance_before"] = before;
-    st.details["balance_after"] = st.r.balance_after;
+    ledger_rules::note_balance(st.details, before, st.r.balance_after);
 }
 
 void pg_record_payment(session& s, const local_payment& p, std::int64_t user_id, apply_result& r) {
@@ -65,27 +53,16 @@ void pg_record_payment(session& s, const local_payment& p, std::int64_t user_id,
 
 // Each kind's change to the user; false: nothing to write (r says why).
 bool pg_revoke_credits(session& s, const proposed_correction& c, pg_apply_state& st) {
-    const local_user& user = st.u.user;
-    const bool revoked = pg_has_credit_event(user, "revoke", c.source);
-    // Never below zero: the app may have consumed credits since the diff.
-    const std::int64_t amount = std::min(c.credits, std::max<std::int64_t>(user.ai_credits, 0));
-    if (revoked || amount <= 0) {
-        st.r.outcome = apply_outcome::superseded;
-        st.r.detail = revoked ? "the app revoked credits for " + c.source + " meanwhile" : "no unused credits left to revoke";
-        return false;
-    }
-    pg_write_credits(s, c, -amount, "revoke", st);
-    st.r.credits_applied = amount;
-    st.details["unrecovered"] = c.unrecovered + (c.credits - amount);
+    const auto amount = ledger_rules::revoke_amount(c, st.u.user, st.r);
+    if (!amount) return false;
+    pg_write_credits(s, c, -*amount, "revoke", st);
+    st.r.credits_applied = *amount;
+    ledger_rules::note_unrecovered(st.details, c, *amount);
     return true;
 }
 
 bool pg_grant_credits(session& s, const proposed_correction& c, pg_apply_state& st) {
-    if (pg_has_credit_event(st.u.user, "grant", c.source)) {
-        st.r.outcome = apply_outcome::superseded;
-        st.r.detail = "the app granted credits for " + c.source + " meanwhile";
-        return false;
-    }
+    if (!ledger_rules::grant_applies(c, st.u.user, st.r)) return false;
     pg_write_credits(s, c, c.credits, "grant", st);
     st.r.credits_applied = c.credits;
     if (c.record_payment) pg_record_payment(s, *c.record_payment, st.u.user.id, st.r);
@@ -93,17 +70,7 @@ bool pg_grant_credits(session& s, const proposed_correction& c, pg_apply_state& 
 }
 
 bool pg_set_tier(session& s, const proposed_correction& c, pg_apply_state& st) {
-    const std::string& plan = st.u.user.plan;
-    if (plan == c.tier_to) {
-        st.r.outcome = apply_outcome::superseded;
-        st.r.detail = "plan is already " + c.tier_to;
-        return false;
-    }
-    if (plan != c.tier_from) {
-        st.r.outcome = apply_outcome::conflict;
-        st.r.detail = "plan changed from " + c.tier_from + " to " + plan + " since the diff";
-        return false;
-    }
+    if (!ledger_rules::tier_applies(c, st.u.user.plan, st.r)) return false;
     write_plan(s, st.u.user.id, c.tier_to);
     return true;
 }
@@ -114,9 +81,7 @@ std::optional<std::int64_t> pg_insert_correction(session& s, const proposed_corr
                                                  const pg_apply_state& st) {
     const apply_result& r = st.r;
     const bool tier = c.kind == correction_kind::set_tier;
-    const std::int64_t delta = c.kind == correction_kind::grant_credits    ? r.credits_applied
-                               : c.kind == correction_kind::revoke_credits ? -r.credits_applied
-                                                                           : 0;
+    const std::int64_t delta = ledger_rules::ledger_delta(c, r);
     params p;
     p.add(c.ledger_key).add(reconciler::to_string(c.kind));
     if (run_id) p.add(run_id);
@@ -180,8 +145,7 @@ apply_result postgres_ledger::apply_locked(const proposed_correction& c, std::in
                              : c.kind == correction_kind::grant_credits ? pg_grant_credits(s_, c, st)
                                                                         : pg_set_tier(s_, c, st);
         if (!changed) return r;  // tx rolls back: nothing written
-        details["source"] = c.source;
-        details["reason"] = c.reason;
+        ledger_rules::note_origin(details, c);
         if (const auto id = pg_insert_correction(s_, c, run_id, st)) {
             r.correction_id = *id;
             r.outcome = apply_outcome::applied;

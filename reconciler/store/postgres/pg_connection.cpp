@@ -9,10 +9,29 @@ namespace reconciler::store::postgres {
 
 namespace {
 
+// libpq's message on one line: "server closed the connection unexpectedly\n\t
+// This probably means..." reads as one sentence in a log line or on stderr.
 std::string trimmed(const char* msg) {
-    std::string s = msg ? msg : "";
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    std::string s;
+    for (const char* c = msg ? msg : ""; *c; ++c) {
+        const bool blank = *c == '\n' || *c == '\t' || *c == ' ';
+        if (!blank) s += *c;
+        else if (!s.empty() && s.back() != ' ') s += ' ';
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
     return s;
+}
+
+// 57014 is any cancelled statement; the timeout is ours to name (the setting
+// that chose it, what to do), a cancel by someone else is said as it is.
+std::string timeout_hint(std::string_view state, std::string_view msg, std::chrono::milliseconds timeout) {
+    if (state != "57014" || msg.find("statement timeout") == std::string_view::npos) return {};
+    const std::string setting = timeout.count() > 0 ? "database.statement_timeout is " +
+                                                          std::to_string(timeout.count()) + " ms"
+                                                    : "the server's statement_timeout (database.statement_timeout "
+                                                      "is not set)";
+    return " (" + setting + ": raise it, or see in pg_stat_activity which session held what this statement waited "
+           "for)";
 }
 
 // SQLSTATE class 08 (connection exception) and 57P01-03 (admin shutdown,
@@ -82,7 +101,7 @@ std::int64_t result::affected() const noexcept {
     return v;
 }
 
-connection::connection(const connect_options& opts) {
+connection::connection(const connect_options& opts) : statement_timeout_(opts.statement_timeout) {
     const std::string timeout = std::to_string(opts.connect_timeout.count());
     const std::string options = merged_options(opts);
     // expand_dbname=1: `dbname` may be a postgresql:// URL or keywords, which
@@ -124,7 +143,8 @@ void connection::fail(const std::string& action, PGresult* r) {
     if (msg.empty()) msg = trimmed(PQerrorMessage(conn_));
     const bool gone = lost(conn_, field);
     if (r) PQclear(r);
-    const std::string text = action + " on " + describe_ + ": " + (state.empty() ? "" : state + " ") + msg;
+    const std::string text = action + " on " + describe_ + ": " + (state.empty() ? "" : state + " ") + msg +
+                             timeout_hint(state, msg, statement_timeout_);
     if (gone) throw connection_lost(text);
     throw store_error(text);
 }

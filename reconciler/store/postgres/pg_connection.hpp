@@ -36,10 +36,9 @@ struct connect_options {
     std::chrono::milliseconds statement_timeout{0};  // 0: the server's default
 };
 
-class connection_lost : public store_error {
-public:
-    using store_error::store_error;
-};
+// The server went away (store/errors.hpp): one kind for every backend, so
+// the pipeline can tell it apart without knowing PostgreSQL.
+using connection_lost = ::reconciler::store::connection_lost;
 
 // A statement's parameters, in order: text, or NULL. Integers are sent as
 // their decimal text; PostgreSQL casts by the statement's parameter types.
@@ -88,6 +87,7 @@ private:
 
     PGconn* conn_ = nullptr;
     std::string describe_;
+    std::chrono::milliseconds statement_timeout_{0};
     std::unordered_map<std::string, std::string> prepared_;  // SQL text -> statement name
 };
 

@@ -1,6 +1,7 @@
 #include "store/sqlite/escalations.hpp"
 
 #include "store/errors.hpp"
+#include "store/escalation_rules.hpp"
 #include "store/sqlite/outbox.hpp"
 #include "store/sqlite/sql.hpp"
 
@@ -25,27 +26,18 @@ void each_open(connection& c, const std::function<void(const escalation&)>& visi
     while (q.executeStep()) visit(read_escalation(q));
 }
 
-escalation_change by_reconciler(const char* action, std::string from, std::string to, std::string note,
-                                std::int64_t run_id, const std::string& now) {
-    return escalation_change{0, now, "reconciler", action, std::move(from), std::move(to), std::move(note), run_id};
-}
-
-// The record seen again: occurrences + 1 (once per run); reopened when it was
-// resolved, open when it reaches `watch_until`, still acked when acked.
+// The record seen again (escalation_rules::seen_again says how it moves).
 void raise_again(connection& c, SQLite::Statement& sel, const escalation_input& e, std::int64_t run_id,
                  int watch_until, const std::string& now, escalation& out) {
-    out.id = sel.getColumn(0).getInt64();
-    // run_id 0 is no run (a `replay` attempt): each of those counts.
-    const bool same_run = run_id != 0 && !sel.getColumn(4).isNull() && sel.getColumn(4).getInt64() == run_id;
-    out.occurrences = sel.getColumn(1).getInt64() + (same_run ? 0 : 1);
-    const std::string old_status = sel.getColumn(2).getString();
-    out.first_seen = sel.getColumn(3).getString();
-    out.person_closes = e.person_closes || sel.getColumn(5).getInt() != 0;
-    if (old_status == "acked") out.status = "acked";
-    else if (old_status == "open" || out.occurrences >= watch_until) out.status = "open";
-    else out.status = "watching";
-    out.is_new = out.status == "open" && old_status != "open";
+    escalation_rules::stored old;
+    old.id = sel.getColumn(0).getInt64();
+    old.occurrences = sel.getColumn(1).getInt64();
+    old.status = sel.getColumn(2).getString();
+    old.first_seen = sel.getColumn(3).getString();
+    if (!sel.getColumn(4).isNull()) old.last_run_id = sel.getColumn(4).getInt64();
+    old.person_closes = sel.getColumn(5).getInt() != 0;
     sel.reset();
+    const auto change = escalation_rules::seen_again(old, e, run_id, watch_until, now, out);
     // Reopened: the last ack and resolve no longer hold.
     auto up = c.cached("UPDATE recon_escalations SET occurrences = ?1, status = ?2, last_seen = ?3,"
                        " last_run_id = ?4, evidence = ?5, team = ?6, subject_at = ?7, person_closes = ?8,"
@@ -63,24 +55,15 @@ void raise_again(connection& c, SQLite::Statement& sel, const escalation_input& 
     up->bind(8, out.person_closes ? 1 : 0);
     up->bind(9, static_cast<std::int64_t>(out.id));
     up->exec();
-    if (old_status == out.status) return;
-    const char* action = old_status == "resolved" ? "reopened" : "opened";
-    const std::int64_t change =
-        record_change(c, out.id,
-                      by_reconciler(action, old_status, out.status,
-                                    old_status == "resolved" ? "seen again by run " + std::to_string(run_id) : "",
-                                    run_id, now));
+    if (!change) return;
+    const std::int64_t history = record_change(c, out.id, *change);
     // Opened or reopened (never a bump, a watch or an acked one): page its team.
-    if (out.is_new) enqueue_triggers(c, out.id, e.team, change, now);
+    if (out.is_new) enqueue_triggers(c, out.id, e.team, history, now);
 }
 
 void raise_first(connection& c, const escalation_input& e, std::int64_t run_id, int watch_until,
                  const std::string& now, escalation& out) {
-    out.occurrences = 1;
-    out.first_seen = now;
-    out.status = watch_until <= 1 ? "open" : "watching";
-    out.is_new = out.status == "open";
-    out.person_closes = e.person_closes;
+    const auto change = escalation_rules::first_seen(e, run_id, watch_until, now, out);
     auto ins = c.cached("INSERT INTO recon_escalations(team, kind, subject, evidence, subject_at,"
                         " first_seen, last_seen, occurrences, status, first_run_id, last_run_id, person_closes)"
                         " VALUES (?,?,?,?,?,?,?,1,?,?,?,?)");
@@ -97,9 +80,8 @@ void raise_first(connection& c, const escalation_input& e, std::int64_t run_id, 
     ins->bind(11, e.person_closes ? 1 : 0);
     ins->exec();
     out.id = c.db().getLastInsertRowid();
-    const std::int64_t change =
-        record_change(c, out.id, by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now));
-    if (out.is_new) enqueue_triggers(c, out.id, e.team, change, now);
+    const std::int64_t history = record_change(c, out.id, change);
+    if (out.is_new) enqueue_triggers(c, out.id, e.team, history, now);
 }
 
 // Resolves, with a history row each, the unresolved escalations `where`

@@ -2,6 +2,7 @@
 
 #include "store/errors.hpp"
 #include "store/ids.hpp"
+#include "store/ledger_rules.hpp"
 #include "store/sqlite/escalations.hpp"
 #include "store/sqlite/sql.hpp"
 #include "store/sqlite/users.hpp"
@@ -34,31 +35,18 @@ std::optional<user_state> read_user_state(connection& c, std::int64_t user_id) {
     return user_state{uq->getColumn(2).getString(), parse_metadata(uq->getColumn(4).getString(), user_id)};
 }
 
-bool has_credit_event(const local_user& u, std::string_view kind, const std::string& source) {
-    return std::any_of(u.credit_events.begin(), u.credit_events.end(),
-                       [&](const credit_event& e) { return e.kind == kind && e.source == source; });
-}
-
 // A correction's credit event of `delta` (kind "grant" or "revoke") appended
 // to the user's plan_metadata; r gets its id and the balance after it.
 void write_credits(connection& cn, const proposed_correction& c, const local_user& user,
                    const std::string& metadata_text, std::int64_t delta, const char* kind,
                    const std::string& correlation_id, const std::string& now, apply_result& r, json::object& details) {
     auto m = parse_metadata(metadata_text, user.id);
-    // Checked: a balance that wraps is a wrong balance written (the
-    // transaction rolls back and the correction is reported failed).
-    const auto after = checked::add(m.ai_credits, delta);
-    if (!after)
-        throw store_error("apply " + std::string(kind) + " of " + std::to_string(delta) + " credits to user " +
-                          std::to_string(user.id) + ": the balance " + std::to_string(m.ai_credits) +
-                          " would overflow 64 bits");
+    r.balance_after = ledger_rules::balance_after(m.ai_credits, delta, kind, user.id);
     r.credit_event_id = random_credit_event_id();
-    r.balance_after = *after;
     add_credit_event(m, new_credit_event{r.credit_event_id, delta, kind, c.reason, c.source, correlation_id, now},
                      r.balance_after);
     write_metadata(cn, user.id, m);
-    details["balance_before"] = m.ai_credits;
-    details["balance_after"] = r.balance_after;
+    ledger_rules::note_balance(details, m.ai_credits, r.balance_after);
 }
 
 void record_payment(connection& cn, const local_payment& p, std::int64_t user_id, apply_result& r) {
@@ -78,27 +66,17 @@ void record_payment(connection& cn, const local_payment& p, std::int64_t user_id
 // Each kind's change to the user; false: nothing to write (r says why).
 bool revoke_credits(connection& cn, const proposed_correction& c, const local_user& user, const std::string& metadata_text,
                     const std::string& correlation_id, const std::string& now, apply_result& r, json::object& details) {
-    const bool revoked = has_credit_event(user, "revoke", c.source);
-    // Never below zero: the app may have consumed credits since the diff.
-    const std::int64_t amount = std::min(c.credits, std::max<std::int64_t>(user.ai_credits, 0));
-    if (revoked || amount <= 0) {
-        r.outcome = apply_outcome::superseded;
-        r.detail = revoked ? "the app revoked credits for " + c.source + " meanwhile" : "no unused credits left to revoke";
-        return false;
-    }
-    write_credits(cn, c, user, metadata_text, -amount, "revoke", correlation_id, now, r, details);
-    r.credits_applied = amount;
-    details["unrecovered"] = c.unrecovered + (c.credits - amount);
+    const auto amount = ledger_rules::revoke_amount(c, user, r);
+    if (!amount) return false;
+    write_credits(cn, c, user, metadata_text, -*amount, "revoke", correlation_id, now, r, details);
+    r.credits_applied = *amount;
+    ledger_rules::note_unrecovered(details, c, *amount);
     return true;
 }
 
 bool grant_credits(connection& cn, const proposed_correction& c, const local_user& user, const std::string& metadata_text,
                    const std::string& correlation_id, const std::string& now, apply_result& r, json::object& details) {
-    if (has_credit_event(user, "grant", c.source)) {
-        r.outcome = apply_outcome::superseded;
-        r.detail = "the app granted credits for " + c.source + " meanwhile";
-        return false;
-    }
+    if (!ledger_rules::grant_applies(c, user, r)) return false;
     write_credits(cn, c, user, metadata_text, c.credits, "grant", correlation_id, now, r, details);
     r.credits_applied = c.credits;
     if (c.record_payment) record_payment(cn, *c.record_payment, user.id, r);
@@ -106,16 +84,7 @@ bool grant_credits(connection& cn, const proposed_correction& c, const local_use
 }
 
 bool set_tier(connection& cn, const proposed_correction& c, const local_user& user, apply_result& r) {
-    if (user.plan == c.tier_to) {
-        r.outcome = apply_outcome::superseded;
-        r.detail = "plan is already " + c.tier_to;
-        return false;
-    }
-    if (user.plan != c.tier_from) {
-        r.outcome = apply_outcome::conflict;
-        r.detail = "plan changed from " + c.tier_from + " to " + user.plan + " since the diff";
-        return false;
-    }
+    if (!ledger_rules::tier_applies(c, user.plan, r)) return false;
     write_plan(cn, user.id, c.tier_to);
     return true;
 }
@@ -133,9 +102,7 @@ std::int64_t insert_correction(connection& cn, const proposed_correction& c, std
     else led->bind(3);
     led->bind(4, static_cast<std::int64_t>(user_id));
     led->bind(5, correlation_id);
-    led->bind(6, static_cast<std::int64_t>(c.kind == correction_kind::grant_credits    ? r.credits_applied
-                                          : c.kind == correction_kind::revoke_credits ? -r.credits_applied
-                                                                                       : 0));
+    led->bind(6, static_cast<std::int64_t>(ledger_rules::ledger_delta(c, r)));
     if (c.kind == correction_kind::set_tier) {
         led->bind(7, c.tier_from);
         led->bind(8, c.tier_to);
@@ -202,8 +169,7 @@ apply_result sqlite_ledger::apply_locked(const proposed_correction& c, std::int6
         : c.kind == correction_kind::grant_credits ? grant_credits(c_, c, user, metadata_text, correlation_id, now, r, details)
                                                    : set_tier(c_, c, user, r);
     if (!changed) return r;  // tx rolls back: nothing written
-    details["source"] = c.source;
-    details["reason"] = c.reason;
+    ledger_rules::note_origin(details, c);
     r.correction_id = insert_correction(c_, c, run_id, user.id, correlation_id, r, details, now);
     r.outcome = apply_outcome::applied;
     if (auto req = escalate ? escalate(r) : std::nullopt; req && req->only_existing)
