@@ -56,11 +56,13 @@ public:
         asio::steady_timer timer(co_await asio::this_coro::executor);
         while (refill()) {
             while (!queue_.empty()) {
-                auto next = std::min_element(queue_.begin(), queue_.end(),
-                                             [](const queued& a, const queued& b) { return a.ready < b.ready; });
-                if (next->ready >= deadline_ || clock_type::now() >= deadline_) co_return leave_rest();
-                if (next->ready > clock_type::now()) {
-                    timer.expires_at(next->ready);
+                auto next = std::min_element(queue_.begin(), queue_.end(), [this](const queued& a, const queued& b) {
+                    return ready_of(a) < ready_of(b);
+                });
+                const auto ready = ready_of(*next);
+                if (ready >= deadline_ || clock_type::now() >= deadline_) co_return leave_rest();
+                if (ready > clock_type::now()) {
+                    timer.expires_at(ready);
                     co_await timer.async_wait(asio::use_awaitable);
                 }
                 queued q = std::move(*next);
@@ -73,6 +75,14 @@ public:
     }
 
 private:
+    // A route that asked for a retry is held as a whole until then: a
+    // receiver that hangs costs one deadline per backoff, not one per row,
+    // and the other routes' rows go first meanwhile.
+    clock_type::time_point ready_of(const queued& q) const {
+        const auto held = route_held_.find(q.row.route);
+        return held == route_held_.end() ? q.ready : std::max(q.ready, held->second);
+    }
+
     // More due rows (not those this step already handled); false when none.
     bool refill() {
         std::vector<store::outbox_delivery> rows;
@@ -141,6 +151,7 @@ private:
             ++tally_.retried;
             ++per_route.retried;
             q.ready = clock_type::now() + wait;
+            route_held_[row.route] = q.ready;
         } catch (const std::exception& e) {  // the row stays as it was: pending, tried again next time
             log::error("delivery_failed", {{"run_id", o_.run_id}, {"route", row.route}, {"error", log::redact(e.what())}});
             co_return false;
@@ -156,6 +167,7 @@ private:
     clock_type::time_point deadline_;
     std::vector<queued> queue_;
     std::set<std::int64_t> handled_;
+    std::map<std::string, clock_type::time_point> route_held_;
     delivery_tally tally_;
 };
 

@@ -17,6 +17,7 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <filesystem>
@@ -37,10 +38,18 @@ public:
     std::chrono::milliseconds delay{0};
     std::vector<deliver::escalation_event> seen;
     std::vector<std::string> to;
+    // One route that hangs: each attempt to it takes `hang` and gets no answer.
+    std::string hanging_route;
+    std::chrono::milliseconds hang{0};
 
     asio::awaitable<deliver::attempt> send(const deliver::endpoint& ep, const deliver::escalation_event& e) override {
         seen.push_back(e);
         to.push_back(ep.name);
+        if (ep.name == hanging_route) {
+            asio::steady_timer t(co_await asio::this_coro::executor, hang);
+            co_await t.async_wait(asio::use_awaitable);
+            co_return deliver::attempt{deliver::outcome::retry, 0, ep.name + ": no answer within the deadline", {}};
+        }
         if (delay.count() > 0) {
             asio::steady_timer t(co_await asio::this_coro::executor, delay);
             co_await t.async_wait(asio::use_awaitable);
@@ -186,6 +195,31 @@ BOOST_AUTO_TEST_CASE(the_step_stops_at_its_budget_and_leaves_the_rest_pending) {
     BOOST_TEST(s.seen.size() <= 4u);
     BOOST_TEST(tally.failed == 0);
     BOOST_TEST(t.count("status = 'pending'") == 6);
+}
+
+// One receiver that hangs must not starve the others: its route is held
+// after a failed attempt, so it costs one deadline per backoff, not per row.
+BOOST_AUTO_TEST_CASE(a_hanging_route_does_not_starve_the_others) {
+    outbox_db t;
+    t.routes.endpoints["data_platform/slack"] =
+        deliver::endpoint{deliver::channel::slack, "data_platform/slack", "https://hooks.slack.example/x", {}};
+    t.routes.team_routes["data_platform"] = {"data_platform/slack"};
+    t.db->set_delivery_routes(t.routes.team_routes);
+    for (int i = 0; i < 6; ++i) t.raise("evt_" + std::to_string(i));  // devops/webhook, queued first
+    for (int i = 0; i < 3; ++i)
+        t.db->raise({"data_platform", "balance_drift", "user" + std::to_string(i) + "@example.com", "{}", 0, false}, 1, 1);
+    fake_sender s;
+    s.script = {sent};
+    s.hanging_route = "devops/webhook";
+    s.hang = 300ms;
+    auto o = quick();
+    o.backoff_base = 500ms;
+    o.backoff_cap = 2s;
+    o.budget = 1200ms;
+    const auto tally = run_step(t, s, o);
+    BOOST_TEST(tally.by_route.at("data_platform/slack").sent == 3);
+    BOOST_TEST(std::count(s.to.begin(), s.to.end(), "devops/webhook") <= 3);
+    BOOST_TEST(t.count("route = 'devops/webhook' AND status = 'pending'") == 6);
 }
 
 BOOST_AUTO_TEST_CASE(secrets_are_read_once_and_never_logged_or_stored) {
