@@ -35,9 +35,15 @@ demo=$(cd "$demo" && pwd)
 # A throwaway test-mode key shared by the simulator and the reconciler, via
 # the environment only (never argv).
 export STRIPE_API_KEY="sk_test_demo_$(od -An -tx1 -N12 /dev/urandom | tr -d ' \n')"
-# The escalation routes' credentials, the same way.
-export DEMO_PAGERDUTY_ROUTING_KEY="demo$(od -An -tx1 -N14 /dev/urandom | tr -d ' \n')"
-export DEMO_WEBHOOK_SECRET="whsec_demo_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')"
+# The escalation routes' credentials: files only their owner reads (the
+# config names the files); the receiver gets the webhook secret from its environment.
+mkdir -p "$demo/secrets"
+chmod 700 "$demo/secrets"
+(umask 077
+ echo "demo$(od -An -tx1 -N14 /dev/urandom | tr -d ' \n')" > "$demo/secrets/pagerduty_routing_key"
+ echo "whsec_demo_$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" > "$demo/secrets/webhook_secret")
+DEMO_WEBHOOK_SECRET=$(cat "$demo/secrets/webhook_secret")
+export DEMO_WEBHOOK_SECRET
 
 "$sim_bin" generate --out "$demo/data" --app-db "$demo/app.db" --customers "${DEMO_CUSTOMERS:-200}" --seed 42
 "$sim_bin" serve --data "$demo/data" --port "$port" --tls-dir "$demo/tls" --port-file "$demo/sim.port" &

@@ -45,6 +45,7 @@ milliseconds backoff(const delivery_options& o, std::int64_t attempts, std::chro
 struct queued {
     store::outbox_delivery row;
     clock_type::time_point ready;
+    int tried = 0;  // in this step
 };
 
 class step {
@@ -120,6 +121,7 @@ private:
             a = deliver::attempt{deliver::outcome::retry, 0, row.route + ": " + e.what(), {}};
         }
         ++row.attempts;
+        ++q.tried;
         auto& per_route = tally_.by_route[row.route];
         try {
             if (a.result == deliver::outcome::sent) {
@@ -156,7 +158,12 @@ private:
             log::error("delivery_failed", {{"run_id", o_.run_id}, {"route", row.route}, {"error", log::redact(e.what())}});
             co_return false;
         }
-        // Tried again in this step only if that fits in its budget.
+        // Tried again in this step only if that fits in its budget and the
+        // step's share of attempts; else pending for the next run.
+        if (q.tried >= o_.attempts_per_step) {
+            ++tally_.left_pending;
+            co_return false;
+        }
         co_return true;
     }
 

@@ -48,6 +48,10 @@ delivery_routes read_delivery_routes(const escalations_config& cfg);
 struct delivery_options {
     std::int64_t run_id = 0;
     int max_attempts = 8;
+    // Attempts of one delivery within one step: a receiver down for one run
+    // (a deploy, a short outage) spends only these of its max_attempts, so
+    // the next runs still deliver once it is back.
+    int attempts_per_step = 3;
     std::chrono::milliseconds budget{60'000};     // the whole step
     std::chrono::milliseconds backoff_base{1'000};
     std::chrono::milliseconds backoff_cap{60'000};  // a Retry-After may ask for more (up to an hour)

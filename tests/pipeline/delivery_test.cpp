@@ -23,6 +23,8 @@
 #include <filesystem>
 #include <random>
 
+#include <unistd.h>
+
 using namespace reconciler;
 using namespace reconciler::pipeline;
 using namespace std::chrono_literals;
@@ -147,7 +149,9 @@ BOOST_AUTO_TEST_CASE(eight_retries_fail_the_delivery_not_the_step) {
     fake_sender s;
     s.script = {retry(500)};
     delivery_tally tally;
-    BOOST_CHECK_NO_THROW(tally = run_step(t, s, quick()));
+    auto o = quick();
+    o.attempts_per_step = 100;  // all eight in one step
+    BOOST_CHECK_NO_THROW(tally = run_step(t, s, o));
     BOOST_TEST(s.seen.size() == 16u);  // 8 attempts each
     BOOST_TEST(tally.failed == 2);
     BOOST_TEST(tally.sent == 0);
@@ -157,6 +161,23 @@ BOOST_AUTO_TEST_CASE(eight_retries_fail_the_delivery_not_the_step) {
     s.script = {deliver::attempt{deliver::outcome::failed, 400, "devops/webhook: HTTP 400", 0s}};
     BOOST_TEST(run_step(t, s, quick()).failed == 1);
     BOOST_TEST(s.seen.size() == 17u);
+}
+
+// A receiver down for a whole run costs a delivery only attempts_per_step of
+// its max_attempts: it is still pending, and delivered, in the next runs.
+BOOST_AUTO_TEST_CASE(an_outage_of_one_run_leaves_attempts_for_the_next) {
+    outbox_db t;
+    t.raise("evt_1");
+    fake_sender s;
+    s.script = {retry(503)};
+    const auto down = run_step(t, s, quick());
+    BOOST_TEST(s.seen.size() == 3u);
+    BOOST_TEST(down.failed == 0);
+    BOOST_TEST(down.left_pending == 1);
+    BOOST_TEST(t.count("status = 'pending' AND attempts = 3") == 1);
+    ::sleep(2);  // next_attempt_at has whole seconds
+    s.script = {sent};
+    BOOST_TEST(run_step(t, s, quick()).sent == 1);
 }
 
 BOOST_AUTO_TEST_CASE(retry_after_is_honoured_within_the_run_and_across_runs) {

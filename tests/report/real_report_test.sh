@@ -9,12 +9,12 @@
 #     the last report.html's trend has the three runs;
 #   - report.html opens in headless Chromium (tests/e2e/chromium_report_test.sh:
 #     offline, Dashboard links on the test path, sort and filter, no console errors).
-# Usage: real_report_test.sh RECONCILER_BIN STRIPE_SIM_BIN
+# Usage: real_report_test.sh RECONCILER_BIN STRIPE_SIM_BIN DELIVERY_RECEIVER_BIN
 # Env:   REAL_REPORT_KEEP (a directory: the screenshots and the report are kept there)
 # Exit:  0 pass, 1 a check failed, 77 chromium missing (and CHROMIUM_REQUIRED unset).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
-rec=$1 sim=$2
+rec=$1 sim=$2 rx=$3
 dir=$(mktemp -d)
 sim_pid=
 cleanup() {
@@ -26,7 +26,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 py=/usr/bin/python3
 [ -z "${REAL_REPORT_KEEP:-}" ] || mkdir -p "$REAL_REPORT_KEEP"
 
-export RECONCILER_BIN=$rec STRIPE_SIM_BIN=$sim
+export RECONCILER_BIN=$rec STRIPE_SIM_BIN=$sim DELIVERY_RECEIVER_BIN=$rx
 DEMO_DIR=$dir/demo DEMO_PORT=0 "$root/tools/demo.sh" >"$dir/demo.out" 2>&1 || {
   cat "$dir/demo.out" "$dir/demo/reconciler.log" >&2 || true; fail "tools/demo.sh"; }
 demo=$dir/demo
