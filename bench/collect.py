@@ -5,6 +5,9 @@
       prints one JSON line (appended to results.jsonl by run.sh)
   collect.py --table results.jsonl [--session ID]
       prints the markdown table of the session (all sessions without --session)
+  collect.py --per-object results.jsonl --session ID [--session ID ...]
+      issue 25's table: CPU and requests per object, ours against stripe-node,
+      the median of each configuration's repetitions (sessions may be several)
 """
 import argparse
 import json
@@ -33,7 +36,7 @@ def row(args):
     objects = run.get("objects", 0)
     cpu = (ours.get("user_s", 0) + ours.get("sys_s", 0))
     out = {
-        "session": args.session, "size": args.size, "latency_ms": args.latency, "rep": args.rep,
+        "session": args.session, "store": args.store, "size": args.size, "latency_ms": args.latency, "rep": args.rep,
         "budget_rps": args.budget, "concurrency": args.concurrency,
         "ours": {
             "exit": ours.get("exit"), "status": run.get("status"), "wall_s": wall,
@@ -97,6 +100,45 @@ def table(args):
               f" | {fmt(ratio, 2)}x | {fmt(speed, 2)}x |")
 
 
+def median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def per_object(args):
+    groups = {}
+    with open(args.per_object) as f:
+        for line in f:
+            r = json.loads(line)
+            if r["session"] not in args.session:
+                continue
+            key = (r.get("store") or "sqlite", r["size"], r["latency_ms"])
+            groups.setdefault(key, []).append(r)
+    print("| store | events | latency | runs | ours CPU s /100k obj | node CPU s /100k obj | ratio"
+          " | ours requests | ours objects | ours obj/req | node requests | node objects | node obj/req"
+          " | ours wall s | ours req/s (budget) | peak RSS MB |")
+    print("|" + "---|" * 16)
+    for (store, size, lat), rs in sorted(groups.items()):
+        o = [r["ours"] for r in rs]
+        n = [r["node"] or {} for r in rs]
+        node_cpu = [x["cpu_s"] / x["objects"] * 1e5 for x in n if x.get("cpu_s") and x.get("objects")]
+        ours_cpu = median([x["cpu_s_per_100k"] for x in o])
+        nc = median(node_cpu)
+        ratio = ours_cpu / nc if ours_cpu and nc else None
+        oreq, oobj = median([x["requests"] for x in o]), median([x["objects"] for x in o])
+        nreq, nobj = median([x.get("requests") for x in n]), median([x.get("objects") for x in n])
+        cpus = ", ".join(fmt(x["cpu_s_per_100k"], 2) for x in o)
+        ncpus = ", ".join(fmt(x, 2) for x in node_cpu) or "–"
+        print(f"| {store} | {size} | {lat} ms | {len(rs)} | **{fmt(ours_cpu, 2)}** ({cpus}) | {fmt(nc, 2)} ({ncpus})"
+              f" | {fmt(ratio, 2)}x | {fmt(oreq)} | {fmt(oobj)} | {fmt(oobj / oreq if oreq else None)}"
+              f" | {fmt(nreq)} | {fmt(nobj)} | {fmt(nobj / nreq if nreq and nobj else None)}"
+              f" | {fmt(median([x['wall_s'] for x in o]), 2)} | {fmt(median([x['requests_per_s'] for x in o]))}"
+              f" ({rs[0]['budget_rps']}) | {fmt(median([x['max_rss_mb'] for x in o]), 1)} |")
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("run_dir", nargs="?")
@@ -105,10 +147,16 @@ def main():
     p.add_argument("--rep", type=int)
     p.add_argument("--budget", type=float)
     p.add_argument("--concurrency", type=int)
-    p.add_argument("--session")
+    p.add_argument("--session", action="append")
+    p.add_argument("--store", default="sqlite")
     p.add_argument("--table")
+    p.add_argument("--per-object")
     args = p.parse_args()
-    if args.table:
+    if not args.per_object:
+        args.session = args.session[0] if args.session else None
+    if args.per_object:
+        per_object(args)
+    elif args.table:
         table(args)
     elif args.run_dir:
         row(args)

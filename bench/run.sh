@@ -30,6 +30,10 @@
 #   BUILD_DIR    Release build directory                                 (default build-bench)
 #   OUT          datasets, configs, run directories                     (default bench/out)
 #   LABEL        appended to the session id in results.jsonl (e.g. "after-refactor")
+#   STORE        sqlite, or postgres: the app database on a throwaway PostgreSQL
+#                server (tools/pg_cluster.sh in $OUT/pg, stopped at the end), a
+#                fresh database a run loaded by tools/pg_load_app.sh (not timed)
+#                                                                        (default sqlite)
 # Datasets are generated once per size and reused (the generator is
 # deterministic: fixed seed and --now).
 set -euo pipefail
@@ -44,6 +48,7 @@ budget=${BUDGET:-100}
 concurrency=${CONCURRENCY:-12}
 slice=${SLICE:-}
 baseline=${BASELINE:-1}
+store=${STORE:-sqlite}
 now=1760000000          # the generator's "now": fixed, so datasets are reproducible
 window_hours=672        # 28 days: the whole window lies inside Stripe's 30-day event retention
 since=$((now - window_hours * 3600))
@@ -104,7 +109,36 @@ stop_sim() {
     sim_pid=
   fi
 }
-trap stop_sim EXIT
+pg_dir=
+stop_all() {
+  stop_sim
+  if [ -n "$pg_dir" ]; then "$root/tools/pg_cluster.sh" stop "$pg_dir" || true; fi
+}
+trap stop_all EXIT
+if [ "$store" = postgres ]; then
+  pg_dir=$out/pg
+  log "starting a PostgreSQL server in $pg_dir"
+  "$root/tools/pg_cluster.sh" start "$pg_dir"
+fi
+
+# The run's app database: the pristine SQLite file copied, or a fresh
+# PostgreSQL database loaded with the same rows. Prints the database: section.
+app_database() {  # run_dir size
+  local dir=$1 size=$2
+  if [ "$store" != postgres ]; then
+    cp "$out/data-$size/app.db" "$dir/app.db"
+    printf 'database:\n  path: app.db\n'
+    return
+  fi
+  local name port
+  name=bench_$(basename "$(dirname "$dir")" | tr -c 'a-zA-Z0-9\n' _)_$(basename "$dir" | tr -c 'a-zA-Z0-9\n' _)
+  name=$(echo "$name" | tr 'A-Z' 'a-z' | cut -c1-60)
+  port=$(cat "$pg_dir/port")
+  "$root/tools/pg_load_app.sh" "$out/data-$size/app.db" "$pg_dir" "$name" >&2
+  (umask 077; cp "$pg_dir/password" "$dir/db.password")
+  printf 'database:\n  url: "postgresql://reconciler@127.0.0.1:%s/%s?sslmode=disable"\n  password: { file: db.password }\n' \
+    "$port" "$name"
+}
 
 start_sim() {  # data_dir latency_ms run_dir rate_limit name
   local data=$1 latency=$2 dir=$3 rate=$4 name=$5
@@ -119,8 +153,8 @@ start_sim() {  # data_dir latency_ms run_dir rate_limit name
   sim_port=$(cat "$dir/sim.port")
 }
 
-write_config() {  # run_dir port budget
-  local dir=$1 port=$2 rps=$3
+write_config() {  # run_dir port budget database_section
+  local dir=$1 port=$2 rps=$3 database=$4
   cat > "$dir/reconciler.yaml" <<EOF
 stripe:
   base_url: https://127.0.0.1:$port
@@ -129,8 +163,7 @@ stripe:
   requests_per_second: $rps
   concurrency: $concurrency
   request_timeout: 30s
-database:
-  path: app.db
+$database
 prices:
   price_pro_monthly:  { tier: pro,  credits: 1000 }
   price_team_monthly: { tier: team, credits: 5000 }
@@ -156,7 +189,7 @@ for size in $sizes; do
     for rep in $(seq "$repeat"); do
       dir=$out/runs/$session/$size-${latency}ms-$rep
       mkdir -p "$dir"
-      cp "$out/data-$size/app.db" "$dir/app.db"
+      database=$(app_database "$dir" "$size")
       run_budget=$budget; sim_rate=$budget
       if [ "$latency" = 0 ]; then
         case ${BUDGET_0MS:-none} in
@@ -165,7 +198,7 @@ for size in $sizes; do
         esac
       fi
       start_sim "$data" "$latency" "$dir" "$sim_rate" sim
-      write_config "$dir" "$sim_port" "$run_budget"
+      write_config "$dir" "$sim_port" "$run_budget" "$database"
       "$rec_bin" migrate --config "$dir/reconciler.yaml" 2> "$dir/migrate.log" >/dev/null
       log "$size events, ${latency} ms latency, run $rep: reconciler"
       status=0
@@ -189,7 +222,7 @@ for size in $sizes; do
       fi
       stop_sim
       python3 "$root/bench/collect.py" "$dir" --size "$size" --latency "$latency" --rep "$rep" \
-        --budget "$run_budget" --concurrency "$concurrency" --session "$session" >> "$results"
+        --budget "$run_budget" --concurrency "$concurrency" --session "$session" --store "$store" >> "$results"
       rm -f "$dir/app.db" "$dir/app.db-wal" "$dir/app.db-shm"  # large; the report and logs stay
     done
   done

@@ -29,6 +29,9 @@ public:
     };
     virtual ~subscription_state_table() = default;
     virtual std::optional<row> find(const std::string& subscription_id) = 0;
+    // The ids the next finds will ask for (a page's events): a table behind
+    // a network round trip reads them at once. Memory and SQLite: nothing to do.
+    virtual void prefetch(const std::vector<std::string>& /*subscription_ids*/) {}
     virtual void put(const std::string& subscription_id, const row& r) = 0;
     virtual std::vector<std::string> ambiguous_ids() = 0;
     // Every row, in no particular order.
@@ -65,6 +68,8 @@ public:
     // `request_id`: of the response that carried it, kept with the state
     // (the run needs no id map for every subscription event of the window).
     void add(const event& e, const std::string& request_id = {});  // ignores non-subscription events
+    // The subscriptions of the events about to be added (subscription_state_table::prefetch).
+    void prefetch(const std::vector<std::string>& subscription_ids) { table_->prefetch(subscription_ids); }
     std::vector<std::string> ambiguous() const;  // subscription ids to fetch
     // The fetched truth for an ambiguous one.
     void resolve(const subscription& current, const std::string& request_id = {});

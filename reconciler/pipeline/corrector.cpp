@@ -99,6 +99,7 @@ bool corrector::wants_replay(const finding& f) const {
 
 void corrector::apply(std::vector<finding> findings, run_result& result) {
     const auto pause = apply_pause();
+    const std::size_t first = result.outcomes.size();
     std::string cap_hit;
     const auto webhook_path = webhook_path_findings(findings);
     for (auto& f : findings) {
@@ -121,10 +122,20 @@ void corrector::apply(std::vector<finding> findings, run_result& result) {
             apply_one(f, w == webhook_path.end() ? nullptr : w->second, result, o);
             if (pause.count() > 0) std::this_thread::sleep_for(pause);
         }
-        db_.record_finding(result.run_id, f, o.disposition, o.correction_id);
         o.f = std::move(f);
         result.outcomes.push_back(std::move(o));
     }
+    // Recorded together once the part's corrections are in (each correction
+    // commits with its ledger row on its own): one commit for the part's
+    // findings instead of one each. Killed before it, the run's checkpoint
+    // has not passed the part either, and the rerun records them.
+    std::vector<store::run_log::finding_row> rows;
+    rows.reserve(result.outcomes.size() - first);
+    for (std::size_t i = first; i < result.outcomes.size(); ++i) {
+        const auto& o = result.outcomes[i];
+        rows.push_back({&o.f, o.disposition, o.correction_id});
+    }
+    db_.record_findings(result.run_id, rows);
     if (!cap_hit.empty() && result.cap_reached.empty()) {
         result.cap_reached = cap_hit;
         log::warn("blast_radius_cap", {{"run_id", result.run_id}, {"cap", cap_hit}});

@@ -33,9 +33,10 @@ public:
     corrector(const config& cfg, store::store& db, bool dry_run, std::function<void(const boost::json::object&)> on_change,
               replayer replay);
 
-    // Decides, applies and records every finding (store::record_finding),
-    // appending one outcome each to result.outcomes; sets result.cap_reached
-    // the first time a run-wide cap stops a correction.
+    // Decides, applies and records every finding (store::record_findings:
+    // all of them after the corrections, in one transaction), appending one
+    // outcome each to result.outcomes; sets result.cap_reached the first
+    // time a run-wide cap stops a correction.
     //
     // An escalation a correction raises is written in the correction's own
     // transaction (store::ledger::apply): paid_without_entitlement_change

@@ -194,11 +194,15 @@ asio::awaitable<void> fetcher::fetch_events(fetched& f, unix_seconds s, unix_sec
             return;
         }
         std::vector<event_ref> refs;
-        std::vector<std::string> ids;
-        for (auto& v : env.data) {
-            auto parsed = parse_or_note(parse_event, v, p.resource, p.request_id, window_invalid_);
-            if (!parsed) continue;
-            const event& ev = *parsed;
+        std::vector<std::string> ids, subscription_ids;
+        std::vector<event> page;
+        for (auto& v : env.data)
+            if (auto parsed = parse_or_note(parse_event, v, p.resource, p.request_id, window_invalid_)) {
+                if (const auto* sub = std::get_if<subscription>(&parsed->object)) subscription_ids.push_back(sub->id);
+                page.push_back(std::move(*parsed));
+            }
+        f.subscriptions.prefetch(subscription_ids);  // a page's states in one read, not one each
+        for (const event& ev : page) {
             f.subscriptions.add(ev, p.request_id);
             refs.push_back(event_ref{ev.id, ev.type, ev.created, ev.object_id});
             ids.push_back(ev.id);

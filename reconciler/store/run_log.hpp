@@ -46,6 +46,17 @@ public:
     // One finding of the run and what became of it (correction_id 0: none).
     virtual void record_finding(std::int64_t run_id, const finding& f, disposition d,
                                 std::int64_t correction_id) = 0;
+    // A part's findings at once, after its corrections: all or none (one
+    // transaction; one statement on PostgreSQL), not a commit each. The
+    // default records them one by one.
+    struct finding_row {
+        const finding* f = nullptr;
+        disposition d = disposition::flagged;
+        std::int64_t correction_id = 0;
+    };
+    virtual void record_findings(std::int64_t run_id, const std::vector<finding_row>& rows) {
+        for (const auto& r : rows) record_finding(run_id, *r.f, r.d, r.correction_id);
+    }
 };
 
 }  // namespace reconciler::store

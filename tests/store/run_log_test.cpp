@@ -66,6 +66,40 @@ BOOST_AUTO_TEST_CASE(the_run_row_counts_corrections_and_findings_from_the_databa
     BOOST_TEST(t.count("SELECT findings FROM recon_runs WHERE id = " + std::to_string(id)) == 1);
 }
 
+// A part's findings in one call (one transaction; one statement on
+// PostgreSQL): each row as record_finding would write it, none lost or
+// mixed up, no user / no correction as NULL, quotes in the evidence intact.
+BOOST_AUTO_TEST_CASE(a_parts_findings_are_recorded_together_each_as_one_by_one) {
+    temp_db t;
+    auto s = t.open();
+    const auto id = s->begin_run(store::run_record{100, 200, false, "hash", "2025-03-31.basil"});
+    const auto r = s->apply(grant(), id, "corr-1");
+    BOOST_REQUIRE(r.outcome == store::apply_outcome::applied);
+    std::vector<finding> fs(3);
+    for (std::size_t i = 0; i < fs.size(); ++i) {
+        fs[i].kind = i == 0 ? finding_kind::credits_not_granted : finding_kind::unknown_customer;
+        fs[i].subject_type = i == 0 ? "invoice" : "customer";
+        fs[i].subject_id = "obj_" + std::to_string(i);
+        fs[i].evidence["note"] = "say \"hi\", {i}";
+    }
+    fs[0].user_id = 7;
+    s->record_findings(id, {{&fs[0], store::disposition::applied, r.correction_id},
+                            {&fs[1], store::disposition::flagged, 0},
+                            {&fs[2], store::disposition::failed, 0}});
+    s->record_findings(id, {});  // a part without findings
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE run_id = " + std::to_string(id)) == 3);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE subject_id = 'obj_0' AND user_id = 7"
+                       " AND disposition = 'applied' AND kind = 'credits_not_granted' AND correction_id = " +
+                       std::to_string(r.correction_id)) == 1);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE subject_id IN ('obj_1', 'obj_2')"
+                       " AND user_id IS NULL AND correction_id IS NULL AND kind = 'unknown_customer'") == 2);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE subject_id = 'obj_2' AND disposition = 'failed'") == 1);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_findings WHERE " + t.json_member("evidence", "note") +
+                       " = 'say \"hi\", {i}'") == 3);
+    s->finish_run(id, true, store::run_totals{1, 10, 3, 0}, "");
+    BOOST_TEST(t.count("SELECT findings FROM recon_runs WHERE id = " + std::to_string(id)) == 3);
+}
+
 // Rows left 'running' by killed runs become 'abandoned' with what they
 // committed; finished runs are left alone.
 BOOST_AUTO_TEST_CASE(running_rows_are_closed_as_abandoned_with_what_they_committed) {

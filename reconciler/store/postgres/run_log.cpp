@@ -77,6 +77,41 @@ void postgres_run_log::record_finding(std::int64_t run_id, const finding& f, dis
            p);
 }
 
+// One statement for a part's findings (a round trip each was the run's
+// largest cost on a remote server). No user / no correction travel as ''
+// and 0 in the arrays, NULL in the row.
+void postgres_run_log::record_findings(std::int64_t run_id, const std::vector<finding_row>& rows) {
+    if (rows.empty()) return;
+    std::vector<std::string> kind, subject_type, subject_id, user_id, team, disp, correction_id, evidence;
+    for (const auto& r : rows) {
+        const finding& f = *r.f;
+        kind.emplace_back(reconciler::to_string(f.kind));
+        subject_type.push_back(f.subject_type);
+        subject_id.push_back(f.subject_id);
+        user_id.push_back(f.user_id ? std::to_string(*f.user_id) : std::string{});
+        team.emplace_back(reconciler::to_string(f.owner));
+        disp.emplace_back(to_string(r.d));
+        correction_id.push_back(std::to_string(r.correction_id));
+        evidence.push_back(boost::json::serialize(f.evidence));
+    }
+    s_.run("INSERT INTO @schema@.recon_findings(run_id, kind, subject_type, subject_id, user_id, team, disposition,"
+           " correction_id, evidence, created_at)"
+           " SELECT $1, k, st, si, NULLIF(u, '')::bigint, t, d, NULLIF(c, 0), e::json, $10"
+           " FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],"
+           " $9::text[]) AS x(k, st, si, u, t, d, c, e)",
+           params()
+               .add(run_id)
+               .add(text_array(kind))
+               .add(text_array(subject_type))
+               .add(text_array(subject_id))
+               .add(text_array(user_id))
+               .add(text_array(team))
+               .add(text_array(disp))
+               .add(text_array(correction_id))
+               .add(text_array(evidence))
+               .add(pg_now_text()));
+}
+
 std::vector<abandoned_run> postgres_run_log::abandon_running_runs() {
     transaction tx(s_.conn());
     // FOR UPDATE: the rows stay 'running' until this transaction marks them.

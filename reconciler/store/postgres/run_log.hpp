@@ -15,6 +15,7 @@ public:
     void record_pages(std::int64_t run_id, const std::vector<fetched_page>& pages) override;
     void finish_run(std::int64_t run_id, bool succeeded, const run_totals& totals, const std::string& error) override;
     void record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) override;
+    void record_findings(std::int64_t run_id, const std::vector<finding_row>& rows) override;
     std::vector<abandoned_run> abandon_running_runs() override;
     std::optional<run_row> find_run(std::int64_t run_id) override;
     std::vector<run_row> recent_runs(int limit) override;

@@ -20,6 +20,7 @@ public:
     ~subscription_scratch() override;
 
     std::optional<row> find(const std::string& id) override;
+    void prefetch(const std::vector<std::string>& ids) override;
     void put(const std::string& id, const row& r) override;
     std::vector<std::string> ambiguous_ids() override;
     void each(const std::function<void(const row&)>& visit) override;
@@ -34,6 +35,8 @@ private:
 
     session& s_;
     std::map<std::string, row> pending_;
+    // The last prefetch's answers (none: no such row), until put() or the next prefetch.
+    std::map<std::string, std::optional<row>> prefetched_;
 };
 
 }  // namespace reconciler::store::postgres

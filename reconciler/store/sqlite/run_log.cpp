@@ -58,9 +58,12 @@ void sqlite_run_log::finish_run(std::int64_t run_id, bool succeeded, const run_t
     q.exec();
 }
 
-void sqlite_run_log::record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) {
-    auto q = c_.cached("INSERT INTO recon_findings(run_id, kind, subject_type, subject_id, user_id, team,"
-                       " disposition, correction_id, evidence, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
+namespace {
+
+void insert_finding(connection& c, std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id,
+                    const std::string& now) {
+    auto q = c.cached("INSERT INTO recon_findings(run_id, kind, subject_type, subject_id, user_id, team,"
+                      " disposition, correction_id, evidence, created_at) VALUES (?,?,?,?,?,?,?,?,?,?)");
     q->bind(1, static_cast<std::int64_t>(run_id));
     q->bind(2, reconciler::to_string(f.kind));
     q->bind(3, f.subject_type);
@@ -72,8 +75,23 @@ void sqlite_run_log::record_finding(std::int64_t run_id, const finding& f, dispo
     if (correction_id) q->bind(8, static_cast<std::int64_t>(correction_id));
     else q->bind(8);
     q->bind(9, boost::json::serialize(f.evidence));
-    q->bind(10, now_text());
+    q->bind(10, now);
     q->exec();
+}
+
+}  // namespace
+
+void sqlite_run_log::record_finding(std::int64_t run_id, const finding& f, disposition d, std::int64_t correction_id) {
+    insert_finding(c_, run_id, f, d, correction_id, now_text());
+}
+
+void sqlite_run_log::record_findings(std::int64_t run_id, const std::vector<finding_row>& rows) {
+    if (rows.empty()) return;
+    // One commit for the part: a commit each was most of what recording cost.
+    SQLite::Transaction tx(c_.db(), SQLite::TransactionBehavior::IMMEDIATE);
+    const std::string now = now_text();
+    for (const auto& r : rows) insert_finding(c_, run_id, *r.f, r.d, r.correction_id, now);
+    tx.commit();
 }
 
 std::vector<abandoned_run> sqlite_run_log::abandon_running_runs() {
