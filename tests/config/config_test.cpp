@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config_test_support.hpp"
 
 using namespace reconciler;
 namespace fs = std::filesystem;
@@ -28,34 +29,13 @@ const fs::path fixtures = fs::path(RECONCILER_FIXTURES_DIR) / "config";
 // Stands in for a real key in every secret test: no message may contain it.
 constexpr std::string_view fake_secret = "sk_test_51FAKEsecretVALUEdoNotLog";
 
-// The sections every valid config needs; tests put the section under test
-// in front of it, so that its first line is line 1.
-const std::string required_sections =
-    "database:\n"
-    "  path: app.db\n"
-    "output:\n"
-    "  dir: reports\n"
-    "prices:\n"
-    "  price_pro: { tier: pro, credits: 1000 }\n";
+using config_test::required_sections;
 
 bool contains(const std::string& haystack, std::string_view needle) {
     return haystack.find(needle) != std::string::npos;
 }
 
-// The config_error message of parsing `yaml` as demo.yaml; fails the test
-// when nothing, or something other than config_error, is thrown.
-std::string error_of(const std::string& yaml) {
-    try {
-        parse_config(yaml, "demo.yaml");
-    } catch (const config_error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        BOOST_ERROR("expected config_error, got another exception: " << e.what());
-        return {};
-    }
-    BOOST_ERROR("expected config_error for:\n" << yaml);
-    return {};
-}
+using config_test::error_of;
 
 template <typename F>
 std::string config_error_of(F&& f) {
@@ -68,13 +48,7 @@ std::string config_error_of(F&& f) {
     return {};
 }
 
-// Checks that the error for `yaml` contains every one of `parts`.
-void check_error(const std::string& yaml, std::initializer_list<std::string_view> parts) {
-    const std::string msg = error_of(yaml);
-    for (std::string_view part : parts) {
-        BOOST_TEST(contains(msg, part), "error message\n  " << msg << "\nlacks\n  " << part);
-    }
-}
+using config_test::check_error;
 
 class temp_dir {
 public:

@@ -6,34 +6,15 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "config_test_support.hpp"
 
 using namespace reconciler;
 
 namespace {
 
-const std::string required_sections =
-    "database:\n"
-    "  path: app.db\n"
-    "output:\n"
-    "  dir: reports\n"
-    "prices:\n"
-    "  price_pro: { tier: pro, credits: 1000 }\n";
-
-std::string error_of(const std::string& yaml) {
-    try {
-        parse_config(yaml, "demo.yaml");
-    } catch (const config_error& e) {
-        return e.what();
-    }
-    BOOST_ERROR("expected config_error for:\n" << yaml);
-    return {};
-}
-
-void check_error(const std::string& yaml, std::initializer_list<std::string_view> parts) {
-    const std::string msg = error_of(yaml);
-    for (std::string_view part : parts)
-        BOOST_TEST(msg.find(part) != std::string::npos, "error message\n  " << msg << "\nlacks\n  " << part);
-}
+using config_test::check_error;
+using config_test::error_of;
+using config_test::required_sections;
 
 }  // namespace
 
