@@ -252,7 +252,13 @@ void finish_run(const config& cfg, const run_options& opts, store::store& db, co
     try {
         report.findings(result);  // any a failure left behind
         report.request_ids_done();
-        write_report(result, result.succeeded && !opts.dry_run ? &db : nullptr, db_usable ? &db : nullptr);
+        // No conditional expressions here: GCC 12 under ASan warns that
+        // their temporary "may be used uninitialized".
+        store::store* open_from = nullptr;
+        if (result.succeeded && !opts.dry_run) open_from = &db;
+        store::support_queries* trend_from = nullptr;
+        if (db_usable) trend_from = &db;
+        write_report(result, open_from, trend_from);
     } catch (const std::exception& e) {
         report_failed(result, e);
     }
