@@ -12,6 +12,7 @@
 #include "config/config_error.hpp"
 #include "config/secret.hpp"
 #include "core/model.hpp"
+#include "store/app_tables.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -57,6 +58,8 @@ struct database_config {
     std::optional<secret_source> password;  // none: peer, cert or ~/.pgpass
     std::string schema = "recon";           // the reconciler's own tables
     std::chrono::milliseconds statement_timeout{0};  // 0: the server's default
+    // The app's table and column names (database.app_tables), both backends.
+    store::app_tables app_tables;
     bool is_postgres() const noexcept { return !url.empty(); }
 };
 

@@ -4,6 +4,7 @@
 // a URL carrying a password is refused without ever being echoed.
 #include "config/sections.hpp"
 
+#include "config/validate.hpp"
 #include "core/text.hpp"
 
 #include <boost/url/parse.hpp>
@@ -66,6 +67,55 @@ bool is_schema_name(std::string_view s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return (c >= 'a' && c <= 'z') || std::isdigit(c) || c == '_'; });
 }
 
+// A mapping whose keys are among `allowed` (the roles: "did you mean" for a near miss).
+yaml_reader::section open_roles(const yaml_reader& r, const YAML::Node& n, const std::string& path,
+                                const std::vector<std::string_view>& allowed, std::string_view what) {
+    yaml_reader::section s = r.open_map(n, path, what);
+    if (!n.IsMap()) return s;
+    for (const auto& kv : n) {
+        const std::string& key = kv.first.Scalar();
+        if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+        const std::vector<std::string> names(allowed.begin(), allowed.end());
+        std::string message = "unknown key " + yaml_reader::child_path(path, key) + " (allowed: " + join(names) + ")";
+        if (const auto best = closest_name(key, allowed))
+            message += "; did you mean " + yaml_reader::child_path(path, *best) + "?";
+        r.fail(kv.first, message);
+    }
+    return s;
+}
+
+// database.app_tables: only what differs from the runbook's names, e.g.
+// users: {table: accounts, columns: {plan: tier}}. Names are checked here
+// (identifier rules) and against the database when the store opens.
+void read_app_tables(const yaml_reader& r, const YAML::Node& n, store::app_tables& out) {
+    const std::string path = "database.app_tables";
+    const auto tables = open_roles(r, n, path, out.table_roles(),
+                                   "a mapping of the app's tables (users, payments, ai_usage, webhook_events)");
+    for (const auto& [role, node] : tables) {
+        const std::string tpath = path + "." + role;
+        const auto t = r.open_section(node, tpath, {"table", "columns"});
+        if (const auto it = t.find("table"); it != t.end()) {
+            const std::string what = "a table name (letters, digits and _, not starting with a digit, at most 63 "
+                                     "characters; schema.table allowed)";
+            const std::string& name = r.scalar(it->second, tpath + ".table", what);
+            if (store::identifier_problem(name, true)) r.expected(it->second, tpath + ".table", what);
+            out.set_table(role, name);
+        }
+        const auto it = t.find("columns");
+        if (it == t.end()) continue;
+        const auto columns = open_roles(r, it->second, tpath + ".columns", out.column_roles(role),
+                                        "a mapping of " + role + "'s columns by their runbook name");
+        for (const auto& [column, value] : columns) {
+            const std::string cpath = tpath + ".columns." + column;
+            const std::string what = "a column name (letters, digits and _, not starting with a digit, at most 63 "
+                                     "characters)";
+            const std::string& name = r.scalar(value, cpath, what);
+            if (store::identifier_problem(name, false)) r.expected(value, cpath, what);
+            out.set_column(role, column, name);
+        }
+    }
+}
+
 void read_postgres(const yaml_reader& r, const yaml_reader::section& db, database_config& out) {
     const YAML::Node& url = db.at("url");
     out.url = r.scalar(url, "database.url", url_what);
@@ -91,7 +141,7 @@ void read_postgres(const yaml_reader& r, const yaml_reader::section& db, databas
 
 void read_database(const yaml_reader& r, const YAML::Node& n, database_config& out) {
     const yaml_reader::section db =
-        r.open_section(n, "database", {"path", "busy_timeout", "url", "password", "schema", "statement_timeout"});
+        r.open_section(n, "database", {"path", "busy_timeout", "url", "password", "schema", "statement_timeout", "app_tables"});
     const bool has_path = db.contains("path"), has_url = db.contains("url");
     if (has_path && has_url)
         r.fail(db.at("url"), "database: expected exactly one of database.path (SQLite) and database.url (PostgreSQL), "
@@ -99,6 +149,7 @@ void read_database(const yaml_reader& r, const YAML::Node& n, database_config& o
     if (!has_path && !has_url)
         r.fail(n, "missing required key database.path (the app's SQLite database file) or database.url (a "
                   "postgresql:// URL)");
+    if (const auto it = db.find("app_tables"); it != db.end()) read_app_tables(r, it->second, out.app_tables);
     if (has_url) return read_postgres(r, db, out);
     for (const char* key : {"password", "schema", "statement_timeout"})
         if (const auto it = db.find(key); it != db.end())

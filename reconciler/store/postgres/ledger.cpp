@@ -43,9 +43,10 @@ void pg_write_credits(session& s, const proposed_correction& c, std::int64_t del
 }
 
 void pg_record_payment(session& s, const local_payment& p, std::int64_t user_id, apply_result& r) {
-    const auto res = s.run("INSERT INTO payments(stripe_invoice_id, stripe_customer_id, user_id, amount, currency,"
-                           " status, paid_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-                           " ON CONFLICT (stripe_invoice_id) DO NOTHING",
+    const auto res = s.run("INSERT INTO @payments@(@payments.stripe_invoice_id@, @payments.stripe_customer_id@,"
+                           " @payments.user_id@, @payments.amount@, @payments.currency@, @payments.status@,"
+                           " @payments.paid_at@) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+                           " ON CONFLICT (@payments.stripe_invoice_id@) DO NOTHING",
                            params().add(p.invoice_id).add(p.customer_id).add(user_id).add(p.amount).add(p.currency)
                                .add(p.status).add(p.paid_at));
     r.payment_recorded = res.affected() > 0;

@@ -1,13 +1,15 @@
 // The PostgreSQL backend: how to open it.
 //
-// The app's tables (users, payments, ai_usage, webhook_events) are read and
-// written where the connection's search_path finds them; the reconciler's
+// The app's tables (users, payments, ai_usage, webhook_events, or the names
+// postgres_options::tables maps them to) are read and written where the
+// connection's search_path finds them (or in the schema a mapped name gives); the reconciler's
 // own tables live in a schema of their own (`recon` unless configured),
 // created by migrate(), and every statement names them with that schema.
 // Every write to the app's users re-reads the row with SELECT ... FOR UPDATE
 // in the write's own transaction, so an app write meanwhile is never lost.
 #pragma once
 
+#include "store/app_tables.hpp"
 #include "store/postgres/pg_connection.hpp"
 
 #include <memory>
@@ -22,6 +24,9 @@ struct postgres_options {
     // The reconciler's schema: lowercase letters, digits and _, not starting
     // with a digit or pg_, at most 63 characters (quoted in every statement).
     std::string schema = "recon";
+    // The app's table and column names (database.app_tables); a table may be
+    // schema-qualified, else the search_path finds it.
+    app_tables tables;
 };
 
 // Throws schema_error for an invalid schema name, refused credentials or a

@@ -38,38 +38,31 @@ std::string text_array(const std::vector<std::string_view>& values) { return arr
 std::string text_array(const std::vector<std::string>& values) { return array_literal(values); }
 
 session::session(const postgres_options& opts)
-    : conn_(opts.connect), schema_(opts.schema), quoted_(quoted_schema_name(opts.schema)) {
+    : conn_(opts.connect),
+      schema_(opts.schema),
+      quoted_(quoted_schema_name(opts.schema)),
+      sql_(opts.tables, {{"schema", quoted_}}) {
     // migrate()'s IF NOT EXISTS would print a NOTICE on every run's stderr.
     conn_.exec("SET client_min_messages = warning");
     detect_plan_metadata();
 }
 
-std::string session::sql(std::string_view text) const {
-    static constexpr std::string_view token = "@schema@";
-    std::string out;
-    out.reserve(text.size() + 16);
-    for (std::size_t pos = 0;;) {
-        const auto hit = text.find(token, pos);
-        out.append(text.substr(pos, hit == std::string_view::npos ? std::string_view::npos : hit - pos));
-        if (hit == std::string_view::npos) return out;
-        out += quoted_;
-        pos = hit + token.size();
-    }
-}
-
 // The users table the statements will reach (the search_path's, as they
 // resolve it) and its plan_metadata column's type.
 void session::detect_plan_metadata() {
+    const auto& users = *tables().table("users");
     const auto r = conn_.run(
         "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a"
-        " WHERE a.attrelid = to_regclass('users') AND a.attname = 'plan_metadata' AND NOT a.attisdropped");
+        " WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
+        params().add(quote_identifier(users.name)).add(users.column("plan_metadata")->name));
     if (r.rows() == 0) return;
     const std::string_view type = r.text(0, 0);
     if (type == "jsonb") metadata_ = metadata_type::jsonb;
     else if (type == "json") metadata_ = metadata_type::json;
     else if (type == "text" || type == "character varying") metadata_ = metadata_type::text;
     else
-        throw schema_error("users.plan_metadata on " + conn_.describe() + " is of type " + std::string(type) +
+        throw schema_error(app_tables::key_path("users", "plan_metadata") + ": column \"" +
+                           users.column("plan_metadata")->name + "\" on " + conn_.describe() + " is of type " + std::string(type) +
                            ": the reconciler reads it as jsonb, json or text");
 }
 
@@ -82,12 +75,22 @@ const char* session::metadata_cast() const noexcept {
     return "text";
 }
 
-std::vector<std::string> session::missing_app_tables() {
-    std::vector<std::string> missing;
-    const auto r = conn_.run(
-        "SELECT t FROM unnest(ARRAY['users','payments','ai_usage','webhook_events']) AS t WHERE to_regclass(t) IS NULL");
-    for (int i = 0; i < r.rows(); ++i) missing.emplace_back(r.text(i, 0));
-    return missing;
+void session::check_app_tables() {
+    for (const auto& t : tables().tables()) {
+        const std::string quoted = quote_identifier(t.name);
+        if (!conn_.run("SELECT to_regclass($1) IS NOT NULL", params().add(quoted)).boolean(0, 0)) {
+            if (t.name == t.role)
+                throw schema_error("database " + conn_.describe() + " is not the app's database: table " + t.name +
+                                   " is missing from the search_path (check database.url in the config)");
+            throw schema_error(missing_table_message(t, conn_.describe()));
+        }
+        const auto r = conn_.run("SELECT attname::text FROM pg_attribute"
+                                 " WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                                 params().add(quoted));
+        std::vector<std::string> columns;
+        for (int i = 0; i < r.rows(); ++i) columns.emplace_back(r.text(i, 0));
+        if (auto m = missing_column_message(t, columns, true)) throw schema_error(*m + " (database " + conn_.describe() + ")");
+    }
 }
 
 }  // namespace reconciler::store::postgres

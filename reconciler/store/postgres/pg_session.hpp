@@ -32,8 +32,11 @@ public:
     session& operator=(const session&) = delete;
 
     connection& conn() noexcept { return conn_; }
-    // `text` with every "@schema@" replaced by the quoted schema name.
-    std::string sql(std::string_view text) const;
+    // `text` with "@schema@" replaced by the quoted schema name and the app
+    // tables' placeholders by their configured names (app_tables.hpp),
+    // expanded once per text.
+    const std::string& sql(std::string_view text) { return sql_(text); }
+    const app_tables& tables() const noexcept { return sql_.tables(); }
     // One statement of `text` (see sql()), prepared once.
     result run(std::string_view text, const params& p = {}) { return conn_.run(sql(text), p); }
     const std::string& schema_name() const noexcept { return schema_; }
@@ -44,8 +47,9 @@ public:
     std::optional<metadata_type> plan_metadata_type() const noexcept { return metadata_; }
     // "jsonb", "json" or "text": the cast a written document needs.
     const char* metadata_cast() const noexcept;
-    // The app tables the search_path does not find.
-    std::vector<std::string> missing_app_tables();
+    // Each mapped app table and column there, else the schema_error naming
+    // the first missing one (database.app_tables.<table>...).
+    void check_app_tables();
     // Each team's delivery routes for this store's life (outbox.hpp,
     // set_delivery_routes): an escalation that opens enqueues a trigger for each.
     std::map<std::string, std::vector<std::string>>& delivery_routes() noexcept { return routes_; }
@@ -55,6 +59,7 @@ private:
 
     connection conn_;
     std::string schema_, quoted_;
+    sql_templates sql_;
     std::optional<metadata_type> metadata_;
     std::map<std::string, std::vector<std::string>> routes_;
 };

@@ -178,8 +178,8 @@ std::vector<run_row> postgres_run_log::recent_runs(int limit) {
 
 void postgres_run_log::each_run_finding(std::int64_t run_id, const std::function<void(const recorded_finding&)>& visit) {
     const auto q = s_.run("SELECT f.kind, f.subject_type, f.subject_id, f.team, f.disposition, f.evidence::text, f.user_id,"
-                          " COALESCE(u.email, ''), COALESCE(f.correction_id, 0), COALESCE(c.correlation_id, '')"
-                          " FROM @schema@.recon_findings f LEFT JOIN users u ON u.id = f.user_id"
+                          " COALESCE(u.@users.email@, ''), COALESCE(f.correction_id, 0), COALESCE(c.correlation_id, '')"
+                          " FROM @schema@.recon_findings f LEFT JOIN @users@ u ON u.@users.id@ = f.user_id"
                           " LEFT JOIN @schema@.recon_corrections c ON c.id = f.correction_id WHERE f.run_id = $1 ORDER BY f.id",
                           params().add(run_id));
     for (int i = 0; i < q.rows(); ++i) {
@@ -200,10 +200,10 @@ void postgres_run_log::each_run_finding(std::int64_t run_id, const std::function
 
 void postgres_run_log::each_run_correction(std::int64_t run_id,
                                            const std::function<void(const recorded_correction&)>& visit) {
-    const auto q = s_.run("SELECT c.id, c.stripe_object, c.kind, c.correlation_id, c.status, COALESCE(u.email, ''),"
+    const auto q = s_.run("SELECT c.id, c.stripe_object, c.kind, c.correlation_id, c.status, COALESCE(u.@users.email@, ''),"
                           " COALESCE(f.kind, ''), COALESCE(f.subject_id, ''), c.credits_delta,"
                           " COALESCE(c.tier_before, ''), COALESCE(c.tier_after, ''), c.payment_recorded"
-                          " FROM @schema@.recon_corrections c LEFT JOIN users u ON u.id = c.user_id"
+                          " FROM @schema@.recon_corrections c LEFT JOIN @users@ u ON u.@users.id@ = c.user_id"
                           " LEFT JOIN @schema@.recon_findings f ON f.id = (SELECT MIN(id) FROM @schema@.recon_findings"
                           "   WHERE correction_id = c.id AND run_id = c.run_id)"
                           " WHERE c.run_id = $1 ORDER BY c.id",

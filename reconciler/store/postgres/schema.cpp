@@ -21,10 +21,7 @@ std::string postgres_schema::where() const {
 }
 
 void postgres_schema::check_app_tables() {
-    const auto missing = s_.missing_app_tables();
-    if (!missing.empty())
-        throw schema_error("database " + s_.conn().describe() + " is not the app's database: table " + missing.front() +
-                           " is missing from the search_path (check database.url in the config)");
+    s_.check_app_tables();
 }
 
 int postgres_schema::migrate() {

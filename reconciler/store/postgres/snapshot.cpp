@@ -11,25 +11,28 @@ namespace {
 
 // A user's credit events as rows (none when credit_events is not an array).
 #define RECON_PG_EVENTS                                                                       \
-    "jsonb_array_elements(CASE WHEN jsonb_typeof(plan_metadata::jsonb->'credit_events') = 'array'" \
-    " THEN plan_metadata::jsonb->'credit_events' ELSE '[]'::jsonb END)"
+    "jsonb_array_elements(CASE WHEN jsonb_typeof(@users.plan_metadata@::jsonb->'credit_events') = 'array'" \
+    " THEN @users.plan_metadata@::jsonb->'credit_events' ELSE '[]'::jsonb END)"
 
 // Activity in the window, and balances that are broken whatever the window:
 // every user the window rules' user checks can flag (as SQLite's). $1, $2:
 // the window. plan_metadata::jsonb serves a jsonb, json or text column.
 constexpr const char* pg_active_user =
-    "(EXISTS (SELECT 1 FROM ai_usage a WHERE a.user_id = users.id AND a.created_at >= $1 AND a.created_at < $2)"
+    "(EXISTS (SELECT 1 FROM @ai_usage@ a WHERE a.@ai_usage.user_id@ = @users@.@users.id@"
+    "   AND a.@ai_usage.created_at@ >= $1 AND a.@ai_usage.created_at@ < $2)"
     " OR EXISTS (SELECT 1 FROM " RECON_PG_EVENTS " e WHERE e->>'at' >= $1 AND e->>'at' < $2)"
-    " OR COALESCE((plan_metadata::jsonb->>'ai_credits')::numeric, 0) < 0"
-    " OR COALESCE((plan_metadata::jsonb->>'ai_credits')::numeric, 0) <>"
+    " OR COALESCE((@users.plan_metadata@::jsonb->>'ai_credits')::numeric, 0) < 0"
+    " OR COALESCE((@users.plan_metadata@::jsonb->>'ai_credits')::numeric, 0) <>"
     "    (SELECT COALESCE(SUM((e->>'delta')::numeric), 0) FROM " RECON_PG_EVENTS " e))";
 #undef RECON_PG_EVENTS
 
 constexpr const char* pg_payment_columns =
-    "SELECT stripe_invoice_id, stripe_customer_id, user_id, amount, currency, status, paid_at FROM payments ";
+    "SELECT @payments.stripe_invoice_id@, @payments.stripe_customer_id@, @payments.user_id@, @payments.amount@,"
+    " @payments.currency@, @payments.status@, @payments.paid_at@ FROM @payments@ ";
 
 constexpr const char* pg_webhook_columns =
-    "SELECT stripe_event_id, type, received_at, status, attempts, last_error FROM webhook_events ";
+    "SELECT @webhook_events.stripe_event_id@, @webhook_events.type@, @webhook_events.received_at@,"
+    " @webhook_events.status@, @webhook_events.attempts@, @webhook_events.last_error@ FROM @webhook_events@ ";
 
 unix_seconds time_or_zero(std::string_view text) {
     try {
@@ -51,11 +54,11 @@ public:
 
     local_snapshot load() && {
         if (!q_.customer_ids.empty())
-            add_users(s_.run(std::string(user_columns) + "WHERE stripe_customer_id = ANY($1::text[])",
+            add_users(s_.run(std::string(user_columns) + "WHERE @users.stripe_customer_id@ = ANY($1::text[])",
                              params().add(text_array(q_.customer_ids))));
         if (!q_.emails.empty())  // case-insensitively, as SQLite's NOCASE
             add_users(s_.run(std::string(user_columns) +
-                                 "WHERE lower(email) = ANY(SELECT lower(k) FROM unnest($1::text[]) AS k)",
+                                 "WHERE lower(@users.email@) = ANY(SELECT lower(k) FROM unnest($1::text[]) AS k)",
                              params().add(text_array(q_.emails))));
         snap_.users.shrink_to_fit();
         if (q_.window_rules)
@@ -75,7 +78,8 @@ private:
 
     void active_users_page() {
         const std::size_t before = snap_.users.size();
-        add_users(s_.run(std::string(user_columns) + "WHERE id > $3 AND " + pg_active_user + " ORDER BY id LIMIT $4",
+        add_users(s_.run(std::string(user_columns) + "WHERE @users.id@ > $3 AND " + pg_active_user +
+                             " ORDER BY @users.id@ LIMIT $4",
                          params().add(start_).add(end_).add(*q_.active_users_after).add(q_.active_users_limit)));
         if (snap_.users.size() > before) page_ids_ = std::pair{snap_.users[before].id, snap_.users.back().id};
     }
@@ -98,10 +102,10 @@ private:
     void payments() {
         snap_.payments.reserve(q_.invoice_ids.size());
         if (!q_.invoice_ids.empty())
-            add_payments(s_.run(std::string(pg_payment_columns) + "WHERE stripe_invoice_id = ANY($1::text[])",
+            add_payments(s_.run(std::string(pg_payment_columns) + "WHERE @payments.stripe_invoice_id@ = ANY($1::text[])",
                                 params().add(text_array(q_.invoice_ids))));
         if (q_.window_payments)
-            add_payments(s_.run(std::string(pg_payment_columns) + "WHERE paid_at >= $1 AND paid_at < $2",
+            add_payments(s_.run(std::string(pg_payment_columns) + "WHERE @payments.paid_at@ >= $1 AND @payments.paid_at@ < $2",
                                 params().add(start_).add(end_)));
     }
 
@@ -111,9 +115,9 @@ private:
         params p;
         p.add(start_).add(end_);
         if (page_ids_) p.add(page_ids_->first).add(page_ids_->second);
-        const auto r = s_.run(std::string("SELECT user_id, credits, request_id, created_at FROM ai_usage"
-                                          " WHERE created_at >= $1 AND created_at < $2") +
-                                  (page_ids_ ? " AND user_id BETWEEN $3 AND $4" : ""),
+        const auto r = s_.run(std::string("SELECT @ai_usage.user_id@, @ai_usage.credits@, @ai_usage.request_id@, @ai_usage.created_at@"
+                                          " FROM @ai_usage@ WHERE @ai_usage.created_at@ >= $1 AND @ai_usage.created_at@ < $2") +
+                                  (page_ids_ ? " AND @ai_usage.user_id@ BETWEEN $3 AND $4" : ""),
                               p);
         for (int i = 0; i < r.rows(); ++i) {
             usage_row u{r.int64(i, 0), r.int64(i, 1), std::string(r.text(i, 2)), 0};
@@ -143,11 +147,11 @@ private:
     void deliveries() {
         snap_.webhooks.reserve(q_.event_ids.size());
         if (q_.window_rules || q_.flaggable_deliveries)
-            add_deliveries(s_.run(std::string(pg_webhook_columns) + "WHERE received_at >= $1 AND received_at < $2" +
-                                      (q_.window_rules ? "" : " AND status IN ('signature_failed', 'failed')"),
+            add_deliveries(s_.run(std::string(pg_webhook_columns) + "WHERE @webhook_events.received_at@ >= $1 AND @webhook_events.received_at@ < $2" +
+                                      (q_.window_rules ? "" : " AND @webhook_events.status@ IN ('signature_failed', 'failed')"),
                                   params().add(start_).add(end_)));
         if (!q_.event_ids.empty())
-            add_deliveries(s_.run(std::string(pg_webhook_columns) + "WHERE stripe_event_id = ANY($1::text[])",
+            add_deliveries(s_.run(std::string(pg_webhook_columns) + "WHERE @webhook_events.stripe_event_id@ = ANY($1::text[])",
                                   params().add(text_array(q_.event_ids))));
     }
 

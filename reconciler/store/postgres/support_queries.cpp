@@ -8,7 +8,7 @@
 namespace reconciler::store::postgres {
 
 std::optional<local_user> postgres_support_queries::find_user_by_email(const std::string& email) {
-    const auto r = s_.run(std::string(user_columns) + "WHERE lower(email) = lower($1) ORDER BY id LIMIT 1",
+    const auto r = s_.run(std::string(user_columns) + "WHERE lower(@users.email@) = lower($1) ORDER BY @users.id@ LIMIT 1",
                           params().add(email));
     if (r.rows() == 0) return std::nullopt;
     return read_user(r, 0);

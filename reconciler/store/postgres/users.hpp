@@ -22,8 +22,10 @@ using sqlite::new_credit_event;
 using sqlite::parse_metadata;
 
 // The columns read_user() reads, in its order; a query appends its WHERE.
+// A template (session::sql expands it).
 inline constexpr const char* user_columns =
-    "SELECT id, email, plan, stripe_customer_id, plan_metadata::text FROM users ";
+    "SELECT @users.id@, @users.email@, @users.plan@, @users.stripe_customer_id@, @users.plan_metadata@::text"
+    " FROM @users@ ";
 
 // Row `row` of a result that selects user_columns.
 local_user read_user(const result& r, int row, const std::unordered_set<std::string_view>* sources = nullptr);

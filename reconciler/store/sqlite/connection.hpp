@@ -24,6 +24,9 @@ public:
     const std::string& path() const noexcept { return path_; }
     // A cached prepared statement (see statement_cache).
     statement_lease cached(const std::string& sql) { return stmts_.get(sql); }
+    // An app-table SQL template expanded with the configured names (app_tables.hpp).
+    const std::string& sql(std::string_view tmpl) { return sql_(tmpl); }
+    const app_tables& tables() const noexcept { return sql_.tables(); }
     // Switching to WAL writes the file: only once the database has passed
     // check_schema() or migrate()'s checks, so a refused one stays untouched.
     void enable_wal();
@@ -33,6 +36,7 @@ public:
 
 private:
     std::string path_;
+    sql_templates sql_;
     SQLite::Database db_;
     bool wal_ = false;
     std::map<std::string, std::vector<std::string>> routes_;

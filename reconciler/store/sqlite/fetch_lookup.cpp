@@ -10,7 +10,8 @@ std::unique_ptr<subscription_state_table> sqlite_fetch_lookup::subscription_scra
 }
 
 std::vector<std::string> sqlite_fetch_lookup::payments_paid_between(unix_seconds start, unix_seconds end) {
-    SQLite::Statement q(c_.db(), "SELECT stripe_invoice_id FROM payments WHERE paid_at >= ? AND paid_at < ?");
+    SQLite::Statement q(c_.db(), c_.sql("SELECT @payments.stripe_invoice_id@ FROM @payments@"
+                                        " WHERE @payments.paid_at@ >= ? AND @payments.paid_at@ < ?"));
     q.bind(1, format_rfc3339(start));
     q.bind(2, format_rfc3339(end));
     std::vector<std::string> ids;
@@ -21,7 +22,8 @@ std::vector<std::string> sqlite_fetch_lookup::payments_paid_between(unix_seconds
 std::vector<std::string> sqlite_fetch_lookup::delivered_event_ids(const std::vector<std::string>& event_ids) {
     std::vector<std::string> out;
     for_chunks(event_ids, [&](std::span<const std::string> chunk) {
-        SQLite::Statement q(c_.db(), "SELECT DISTINCT stripe_event_id FROM webhook_events WHERE stripe_event_id IN (" +
+        SQLite::Statement q(c_.db(), c_.sql("SELECT DISTINCT @webhook_events.stripe_event_id@ FROM @webhook_events@"
+                                            " WHERE @webhook_events.stripe_event_id@ IN (") +
                                          placeholders(chunk.size()) + ")");
         bind_keys(q, chunk);
         while (q.executeStep()) out.push_back(q.getColumn(0).getString());

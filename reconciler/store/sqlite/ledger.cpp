@@ -29,7 +29,7 @@ struct user_state {
 };
 
 std::optional<user_state> read_user_state(connection& c, std::int64_t user_id) {
-    auto uq = c.cached(std::string(user_columns) + "WHERE id = ?");
+    auto uq = c.cached(c.sql(std::string(user_columns) + "WHERE @users.id@ = ?"));
     uq->bind(1, static_cast<std::int64_t>(user_id));
     if (!uq->executeStep()) return std::nullopt;
     return user_state{uq->getColumn(2).getString(), parse_metadata(uq->getColumn(4).getString(), user_id)};
@@ -50,9 +50,10 @@ void write_credits(connection& cn, const proposed_correction& c, const local_use
 }
 
 void record_payment(connection& cn, const local_payment& p, std::int64_t user_id, apply_result& r) {
-    auto ins = cn.cached("INSERT INTO payments(stripe_invoice_id, stripe_customer_id, user_id, amount,"
-                         " currency, status, paid_at) VALUES (?,?,?,?,?,?,?)"
-                         " ON CONFLICT(stripe_invoice_id) DO NOTHING");
+    auto ins = cn.cached(cn.sql("INSERT INTO @payments@(@payments.stripe_invoice_id@, @payments.stripe_customer_id@,"
+                                " @payments.user_id@, @payments.amount@, @payments.currency@, @payments.status@,"
+                                " @payments.paid_at@) VALUES (?,?,?,?,?,?,?)"
+                                " ON CONFLICT(@payments.stripe_invoice_id@) DO NOTHING"));
     ins->bind(1, p.invoice_id);
     ins->bind(2, p.customer_id);
     ins->bind(3, static_cast<std::int64_t>(user_id));
@@ -153,7 +154,7 @@ apply_result sqlite_ledger::apply_locked(const proposed_correction& c, std::int6
         q->bind(2, reconciler::to_string(c.kind));
         if (q->executeStep()) return existing_correction(c);  // tx rolls back: nothing written
     }
-    auto uq = c_.cached(std::string(user_columns) + "WHERE id = ?");
+    auto uq = c_.cached(c_.sql(std::string(user_columns) + "WHERE @users.id@ = ?"));
     uq->bind(1, static_cast<std::int64_t>(c.user_id));
     if (!uq->executeStep()) throw store_error("user " + std::to_string(c.user_id) + " no longer exists");
     const std::string metadata_text = uq->getColumn(4).getString();

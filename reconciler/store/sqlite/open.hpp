@@ -6,6 +6,8 @@
 // of plan_metadata cannot interleave with the app's own).
 #pragma once
 
+#include "store/app_tables.hpp"
+
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -20,6 +22,7 @@ struct sqlite_options {
     std::filesystem::path path;
     std::chrono::milliseconds busy_timeout{10'000};
     bool create_if_missing = false;  // only `reconciler demo` / tests create databases
+    app_tables tables;               // the app's table and column names (database.app_tables)
 };
 
 // Throws schema_error when the file is missing, read-only or not SQLite.

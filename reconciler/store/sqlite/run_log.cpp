@@ -169,11 +169,11 @@ std::vector<run_row> sqlite_run_log::recent_runs(int limit) {
 }
 
 void sqlite_run_log::each_run_finding(std::int64_t run_id, const std::function<void(const recorded_finding&)>& visit) {
-    SQLite::Statement q(c_.db(),
+    SQLite::Statement q(c_.db(), c_.sql(
                         "SELECT f.kind, f.subject_type, f.subject_id, f.team, f.disposition, f.evidence, f.user_id,"
-                        " COALESCE(u.email, ''), COALESCE(f.correction_id, 0), COALESCE(c.correlation_id, '')"
-                        " FROM recon_findings f LEFT JOIN users u ON u.id = f.user_id"
-                        " LEFT JOIN recon_corrections c ON c.id = f.correction_id WHERE f.run_id = ? ORDER BY f.id");
+                        " COALESCE(u.@users.email@, ''), COALESCE(f.correction_id, 0), COALESCE(c.correlation_id, '')"
+                        " FROM recon_findings f LEFT JOIN @users@ u ON u.@users.id@ = f.user_id"
+                        " LEFT JOIN recon_corrections c ON c.id = f.correction_id WHERE f.run_id = ? ORDER BY f.id"));
     q.bind(1, static_cast<std::int64_t>(run_id));
     while (q.executeStep()) {
         recorded_finding f;
@@ -193,14 +193,14 @@ void sqlite_run_log::each_run_finding(std::int64_t run_id, const std::function<v
 
 void sqlite_run_log::each_run_correction(std::int64_t run_id,
                                          const std::function<void(const recorded_correction&)>& visit) {
-    SQLite::Statement q(c_.db(),
-                        "SELECT c.id, c.stripe_object, c.kind, c.correlation_id, c.status, COALESCE(u.email, ''),"
+    SQLite::Statement q(c_.db(), c_.sql(
+                        "SELECT c.id, c.stripe_object, c.kind, c.correlation_id, c.status, COALESCE(u.@users.email@, ''),"
                         " COALESCE(f.kind, ''), COALESCE(f.subject_id, ''), c.credits_delta,"
                         " COALESCE(c.tier_before, ''), COALESCE(c.tier_after, ''), c.payment_recorded"
-                        " FROM recon_corrections c LEFT JOIN users u ON u.id = c.user_id"
+                        " FROM recon_corrections c LEFT JOIN @users@ u ON u.@users.id@ = c.user_id"
                         " LEFT JOIN recon_findings f ON f.id = (SELECT MIN(id) FROM recon_findings"
                         "   WHERE correction_id = c.id AND run_id = c.run_id)"
-                        " WHERE c.run_id = ? ORDER BY c.id");
+                        " WHERE c.run_id = ? ORDER BY c.id"));
     q.bind(1, static_cast<std::int64_t>(run_id));
     while (q.executeStep()) {
         recorded_correction c;

@@ -17,11 +17,34 @@ int sqlite_schema::schema_version() {
     return q.getColumn(0).getInt();
 }
 
+namespace {
+
+// The columns of an app table (a view will do) as SQLite lists them: none
+// when there is no such table. "schema.table": an attached database's.
+std::vector<std::string> app_table_columns(SQLite::Database& db, const std::string& name) {
+    const auto dot = name.find('.');
+    SQLite::Statement q(db, dot == std::string::npos ? "SELECT name FROM pragma_table_info(?1)"
+                                                     : "SELECT name FROM pragma_table_info(?1, ?2)");
+    q.bind(1, dot == std::string::npos ? name : name.substr(dot + 1));
+    if (dot != std::string::npos) q.bind(2, name.substr(0, dot));
+    std::vector<std::string> out;
+    while (q.executeStep()) out.push_back(q.getColumn(0).getString());
+    return out;
+}
+
+}  // namespace
+
+// Every mapped table and column (database.app_tables) before anything is
+// written: a missing one is a setup error naming its config key.
 void sqlite_schema::check_app_tables() {
-    for (const char* t : {"users", "payments", "ai_usage", "webhook_events"})
-        if (!table_exists(c_.db(), t))
-            throw schema_error("database " + c_.path() + " is not the app's database: table " + t +
+    for (const auto& t : c_.tables().tables()) {
+        const auto columns = app_table_columns(c_.db(), t.name);
+        if (columns.empty() && t.name == t.role)
+            throw schema_error("database " + c_.path() + " is not the app's database: table " + t.name +
                                " is missing (check database.path in the config)");
+        if (columns.empty()) throw schema_error(missing_table_message(t, c_.path()));
+        if (auto m = missing_column_message(t, columns, false)) throw schema_error(*m + " (database " + c_.path() + ")");
+    }
 }
 
 int sqlite_schema::migrate() {

@@ -13,19 +13,22 @@ namespace {
 // Activity in the window, and balances that are broken whatever the window:
 // every user the window rules' user checks can flag. ?1, ?2: the window.
 constexpr const char* active_user =
-    "(EXISTS (SELECT 1 FROM ai_usage a WHERE a.user_id = users.id AND a.created_at >= ?1 AND a.created_at < ?2)"
-    " OR EXISTS (SELECT 1 FROM json_each(plan_metadata, '$.credit_events') e"
+    "(EXISTS (SELECT 1 FROM @ai_usage@ a WHERE a.@ai_usage.user_id@ = @users@.@users.id@"
+    "   AND a.@ai_usage.created_at@ >= ?1 AND a.@ai_usage.created_at@ < ?2)"
+    " OR EXISTS (SELECT 1 FROM json_each(@users.plan_metadata@, '$.credit_events') e"
     "   WHERE json_extract(e.value, '$.at') >= ?1 AND json_extract(e.value, '$.at') < ?2)"
-    " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) < 0"
-    " OR COALESCE(json_extract(plan_metadata, '$.ai_credits'), 0) !="
+    " OR COALESCE(json_extract(@users.plan_metadata@, '$.ai_credits'), 0) < 0"
+    " OR COALESCE(json_extract(@users.plan_metadata@, '$.ai_credits'), 0) !="
     "    (SELECT COALESCE(SUM(json_extract(e.value, '$.delta')), 0)"
-    "     FROM json_each(plan_metadata, '$.credit_events') e))";
+    "     FROM json_each(@users.plan_metadata@, '$.credit_events') e))";
 
 constexpr const char* payment_columns =
-    "SELECT stripe_invoice_id, stripe_customer_id, user_id, amount, currency, status, paid_at FROM payments ";
+    "SELECT @payments.stripe_invoice_id@, @payments.stripe_customer_id@, @payments.user_id@, @payments.amount@,"
+    " @payments.currency@, @payments.status@, @payments.paid_at@ FROM @payments@ ";
 
 constexpr const char* webhook_columns =
-    "SELECT stripe_event_id, type, received_at, status, attempts, last_error FROM webhook_events ";
+    "SELECT @webhook_events.stripe_event_id@, @webhook_events.type@, @webhook_events.received_at@,"
+    " @webhook_events.status@, @webhook_events.attempts@, @webhook_events.last_error@ FROM @webhook_events@ ";
 
 local_payment read_payment(SQLite::Statement& q) {
     local_payment p;
@@ -43,16 +46,17 @@ local_payment read_payment(SQLite::Statement& q) {
 // (a row reached two ways, a user by id and by email, is read once).
 class snapshot_loader {
 public:
-    snapshot_loader(SQLite::Database& db, const local_query& q)
-        : db_(db),
+    snapshot_loader(connection& c, const local_query& q)
+        : c_(c),
+          db_(c.db()),
           q_(q),
           sources_(q.credit_event_sources ? &*q.credit_event_sources : nullptr),
           start_(format_rfc3339(q.start)),
           end_(format_rfc3339(q.end)) {}
 
     local_snapshot load() && {
-        users_by("stripe_customer_id", q_.customer_ids);
-        users_by("email COLLATE NOCASE", q_.emails);
+        users_by("@users.stripe_customer_id@", q_.customer_ids);
+        users_by("@users.email@ COLLATE NOCASE", q_.emails);
         // The snapshot's vectors are sized to what they hold, not to the
         // next power of two: a dense slice's users, payments and deliveries
         // with their doubling slack were the largest part of a 1M-event
@@ -77,7 +81,7 @@ private:
 
     void users_by(const char* column, const std::vector<std::string_view>& keys) {
         for_chunks(keys, [&](std::span<const std::string_view> chunk) {
-            SQLite::Statement q(db_, std::string(user_columns) + "WHERE " + column + " IN (" +
+            SQLite::Statement q(db_, c_.sql(std::string(user_columns) + "WHERE " + column + " IN (") +
                                          placeholders(chunk.size()) + ")");
             bind_keys(q, chunk);
             add_users(q);
@@ -85,14 +89,15 @@ private:
     }
 
     void active_users() {
-        SQLite::Statement q(db_, std::string(user_columns) + "WHERE " + active_user);
+        SQLite::Statement q(db_, c_.sql(std::string(user_columns) + "WHERE " + active_user));
         q.bind(1, start_);
         q.bind(2, end_);
         add_users(q);
     }
 
     void active_users_page() {
-        SQLite::Statement q(db_, std::string(user_columns) + "WHERE id > ?3 AND " + active_user + " ORDER BY id LIMIT ?4");
+        SQLite::Statement q(db_, c_.sql(std::string(user_columns) + "WHERE @users.id@ > ?3 AND " + active_user +
+                                        " ORDER BY @users.id@ LIMIT ?4"));
         q.bind(1, start_);
         q.bind(2, end_);
         q.bind(3, *q_.active_users_after);
@@ -110,13 +115,14 @@ private:
 
     void payments() {
         for_chunks(q_.invoice_ids, [&](std::span<const std::string_view> chunk) {
-            SQLite::Statement q(db_, std::string(payment_columns) + "WHERE stripe_invoice_id IN (" +
+            SQLite::Statement q(db_, c_.sql(std::string(payment_columns) + "WHERE @payments.stripe_invoice_id@ IN (") +
                                          placeholders(chunk.size()) + ")");
             bind_keys(q, chunk);
             add_payments(q);
         });
         if (q_.window_payments) {
-            SQLite::Statement q(db_, std::string(payment_columns) + "WHERE paid_at >= ? AND paid_at < ?");
+            SQLite::Statement q(db_, c_.sql(std::string(payment_columns) +
+                                            "WHERE @payments.paid_at@ >= ? AND @payments.paid_at@ < ?"));
             q.bind(1, start_);
             q.bind(2, end_);
             add_payments(q);
@@ -126,9 +132,10 @@ private:
     // A page's users are every active user in its id range: the usage of
     // that range in the window is exactly theirs.
     void usage() {
-        SQLite::Statement q(db_, std::string("SELECT user_id, credits, request_id, created_at FROM ai_usage"
-                                             " WHERE created_at >= ?1 AND created_at < ?2") +
-                                     (page_ids_ ? " AND user_id BETWEEN ?3 AND ?4" : ""));
+        SQLite::Statement q(db_, c_.sql(std::string("SELECT @ai_usage.user_id@, @ai_usage.credits@, @ai_usage.request_id@,"
+                                                    " @ai_usage.created_at@ FROM @ai_usage@"
+                                                    " WHERE @ai_usage.created_at@ >= ?1 AND @ai_usage.created_at@ < ?2") +
+                                        (page_ids_ ? " AND @ai_usage.user_id@ BETWEEN ?3 AND ?4" : "")));
         q.bind(1, start_);
         q.bind(2, end_);
         if (page_ids_) {
@@ -166,20 +173,22 @@ private:
 
     void deliveries() {
         if (q_.window_rules || q_.flaggable_deliveries) {
-            SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE received_at >= ? AND received_at < ?" +
-                                         (q_.window_rules ? "" : " AND status IN ('signature_failed', 'failed')"));
+            SQLite::Statement q(db_, c_.sql(std::string(webhook_columns) +
+                                            "WHERE @webhook_events.received_at@ >= ? AND @webhook_events.received_at@ < ?" +
+                                            (q_.window_rules ? "" : " AND @webhook_events.status@ IN ('signature_failed', 'failed')")));
             q.bind(1, start_);
             q.bind(2, end_);
             add_deliveries(q);
         }
         for_chunks(q_.event_ids, [&](std::span<const std::string_view> chunk) {
-            SQLite::Statement q(db_, std::string(webhook_columns) + "WHERE stripe_event_id IN (" +
+            SQLite::Statement q(db_, c_.sql(std::string(webhook_columns) + "WHERE @webhook_events.stripe_event_id@ IN (") +
                                          placeholders(chunk.size()) + ")");
             bind_keys(q, chunk);
             add_deliveries(q);
         });
     }
 
+    connection& c_;
     SQLite::Database& db_;
     const local_query& q_;
     const std::unordered_set<std::string_view>* sources_;
@@ -192,6 +201,6 @@ private:
 
 }  // namespace
 
-local_snapshot sqlite_snapshot::load_local(const local_query& q) { return snapshot_loader(c_.db(), q).load(); }
+local_snapshot sqlite_snapshot::load_local(const local_query& q) { return snapshot_loader(c_, q).load(); }
 
 }  // namespace reconciler::store::sqlite

@@ -13,7 +13,7 @@ namespace reconciler::store::sqlite {
 namespace json = boost::json;
 
 std::optional<local_user> sqlite_support_queries::find_user_by_email(const std::string& email) {
-    SQLite::Statement q(c_.db(), std::string(user_columns) + "WHERE email = ? COLLATE NOCASE");
+    SQLite::Statement q(c_.db(), c_.sql(std::string(user_columns) + "WHERE @users.email@ = ? COLLATE NOCASE"));
     q.bind(1, email);
     if (!q.executeStep()) return std::nullopt;
     return read_user(q);

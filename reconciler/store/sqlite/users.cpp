@@ -98,14 +98,14 @@ void add_credit_event(metadata& m, const new_credit_event& e, std::int64_t balan
 }
 
 void write_metadata(connection& c, std::int64_t user_id, const metadata& m) {
-    auto up = c.cached("UPDATE users SET plan_metadata = ? WHERE id = ?");
+    auto up = c.cached(c.sql("UPDATE @users@ SET @users.plan_metadata@ = ? WHERE @users.id@ = ?"));
     up->bind(1, json::serialize(m.raw));
     up->bind(2, static_cast<std::int64_t>(user_id));
     up->exec();
 }
 
 void write_plan(connection& c, std::int64_t user_id, const std::string& plan) {
-    auto up = c.cached("UPDATE users SET plan = ? WHERE id = ?");
+    auto up = c.cached(c.sql("UPDATE @users@ SET @users.plan@ = ? WHERE @users.id@ = ?"));
     up->bind(1, plan);
     up->bind(2, static_cast<std::int64_t>(user_id));
     up->exec();

@@ -25,7 +25,9 @@ struct metadata {
 };
 
 // The columns read_user() reads, in its order; a query appends its WHERE.
-inline constexpr const char* user_columns = "SELECT id, email, plan, stripe_customer_id, plan_metadata FROM users ";
+// A template (connection::sql expands it).
+inline constexpr const char* user_columns =
+    "SELECT @users.id@, @users.email@, @users.plan@, @users.stripe_customer_id@, @users.plan_metadata@ FROM @users@ ";
 
 std::string str_field(const boost::json::object& o, std::string_view k);
 
