@@ -12,10 +12,10 @@ std::string database_name(const config& cfg) {
 
 database_access database_access_of(const config& cfg) {
     database_access a;
+    a.tables = cfg.database.app_tables;
     if (!cfg.database.is_postgres()) {
         a.sqlite_path = cfg.database.path;
         a.busy_timeout = cfg.database.busy_timeout;
-        a.sqlite_tables = cfg.database.app_tables;
         a.name = cfg.database.path.string();
         return a;
     }
@@ -23,7 +23,6 @@ database_access database_access_of(const config& cfg) {
     pg.connect.url = cfg.database.url;
     pg.connect.statement_timeout = cfg.database.statement_timeout;
     pg.schema = cfg.database.schema;
-    pg.tables = cfg.database.app_tables;
     if (cfg.database.password) {
         pg.connect.password = read_secret(*cfg.database.password, "database password", "database.password");
         log::add_secret(pg.connect.password);
@@ -34,8 +33,8 @@ database_access database_access_of(const config& cfg) {
 }
 
 std::unique_ptr<store::store> open_store(const database_access& access) {
-    if (access.postgres) return store::open_postgres_store(*access.postgres);
-    return store::open_sqlite_store({access.sqlite_path, access.busy_timeout, false, access.sqlite_tables});
+    if (access.postgres) return store::open_postgres_store(*access.postgres, access.tables);
+    return store::open_sqlite_store({access.sqlite_path, access.busy_timeout, false}, access.tables);
 }
 
 std::unique_ptr<store::store> open_store(const config& cfg) { return open_store(database_access_of(cfg)); }

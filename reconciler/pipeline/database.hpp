@@ -23,7 +23,7 @@ struct database_access {
     std::filesystem::path sqlite_path;  // empty for PostgreSQL
     std::chrono::milliseconds busy_timeout{10'000};
     std::optional<store::postgres_options> postgres;
-    store::app_tables sqlite_tables;  // database.app_tables (PostgreSQL's are in `postgres`)
+    store::app_tables tables;  // database.app_tables, both backends
     // For messages: the SQLite path, or the URL (checked at load to carry no password).
     std::string name;
 };

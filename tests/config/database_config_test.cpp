@@ -89,4 +89,40 @@ BOOST_AUTO_TEST_CASE(url_and_keys_are_checked) {
                 {"database.statement_timeout: expected a duration of at most 1h"});
 }
 
+// database.app_tables: only what differs from the runbook's names, for
+// either backend; an unknown role or a bad name is refused with its key path.
+BOOST_AUTO_TEST_CASE(app_tables_mapping) {
+    const config c = parse_config("database:\n  path: a.db\n  app_tables:\n"
+                                  "    users: {table: accounts, columns: {plan: tier, plan_metadata: meta}}\n"
+                                  "    payments: {table: billing.payments}\n" + rest, "demo.yaml");
+    const auto& t = c.database.app_tables;
+    BOOST_TEST(t.expand("@users@ @users.plan@ @users.plan_metadata@ @users.email@ @payments@ @ai_usage@") ==
+               R"("accounts" "tier" "meta" "email" "billing"."payments" "ai_usage")");
+    const config pg = parse_config("database:\n  url: postgresql://u@h/app\n  app_tables:\n"
+                                   "    webhook_events: {columns: {last_error: error}}\n" + rest, "demo.yaml");
+    BOOST_TEST(pg.database.app_tables.expand("@webhook_events.last_error@ @webhook_events@") == R"("error" "webhook_events")");
+    // Without the key: the runbook's names.
+    BOOST_TEST(parse_config("database: {path: a.db}\n" + rest, "demo.yaml").database.app_tables.expand("@users.plan@") ==
+               R"("plan")");
+}
+
+BOOST_AUTO_TEST_CASE(app_tables_errors_name_the_key) {
+    check_error("database:\n  path: a.db\n  app_tables:\n    user: {table: accounts}\n",
+                {"config demo.yaml:4: unknown key database.app_tables.user", "did you mean database.app_tables.users?"});
+    check_error("database:\n  path: a.db\n  app_tables:\n    users: {columns: {plna: tier}}\n",
+                {"demo.yaml:4: unknown key database.app_tables.users.columns.plna",
+                 "did you mean database.app_tables.users.columns.plan?"});
+    check_error("database:\n  path: a.db\n  app_tables:\n    users: {tabel: accounts}\n",
+                {"unknown key database.app_tables.users.tabel", "did you mean database.app_tables.users.table?"});
+    check_error("database:\n  path: a.db\n  app_tables:\n    users: {table: \"accounts; DROP TABLE x\"}\n",
+                {"demo.yaml:4: database.app_tables.users.table: expected a table name"});
+    check_error("database:\n  path: a.db\n  app_tables:\n    users: {columns: {plan: 1tier}}\n",
+                {"database.app_tables.users.columns.plan: expected a column name"});
+    check_error("database:\n  path: a.db\n  app_tables:\n    users: {columns: {plan: a.tier}}\n",
+                {"database.app_tables.users.columns.plan: expected a column name"});
+    check_error("database:\n  path: a.db\n  app_tables:\n    users: {columns: {plan: \"" + std::string(64, 'a') + "\"}}\n",
+                {"database.app_tables.users.columns.plan: expected a column name"});
+    check_error("database:\n  path: a.db\n  app_tables: [users]\n", {"database.app_tables: expected a mapping"});
+}
+
 BOOST_AUTO_TEST_SUITE_END()

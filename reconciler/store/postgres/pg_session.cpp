@@ -37,11 +37,11 @@ std::string array_literal(const std::vector<S>& values) {
 std::string text_array(const std::vector<std::string_view>& values) { return array_literal(values); }
 std::string text_array(const std::vector<std::string>& values) { return array_literal(values); }
 
-session::session(const postgres_options& opts)
+session::session(const postgres_options& opts, const app_tables& tables)
     : conn_(opts.connect),
       schema_(opts.schema),
       quoted_(quoted_schema_name(opts.schema)),
-      sql_(opts.tables, {{"schema", quoted_}}) {
+      sql_(tables, {{"schema", quoted_}}) {
     // migrate()'s IF NOT EXISTS would print a NOTICE on every run's stderr.
     conn_.exec("SET client_min_messages = warning");
     detect_plan_metadata();

@@ -27,7 +27,7 @@ std::string text_array(const std::vector<std::string>& values);
 
 class session {
 public:
-    explicit session(const postgres_options& opts);
+    session(const postgres_options& opts, const app_tables& tables);
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 

@@ -5,9 +5,9 @@
 
 namespace reconciler::store {
 
-std::unique_ptr<store> open_postgres_store(const postgres_options& opts) {
+std::unique_ptr<store> open_postgres_store(const postgres_options& opts, const app_tables& tables) {
     postgres::quoted_schema_name(opts.schema);  // refused before connecting
-    return std::make_unique<postgres::postgres_store>(opts);
+    return std::make_unique<postgres::postgres_store>(opts, tables);
 }
 
 void create_postgres_app_schema(const postgres::connect_options& opts) {

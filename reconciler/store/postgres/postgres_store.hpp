@@ -19,7 +19,7 @@ namespace reconciler::store::postgres {
 // Holds the session in a base listed first, so it is open before the
 // ports' classes are built on it and closed after they are gone.
 struct session_owner {
-    explicit session_owner(const postgres_options& opts) : sess(opts) {}
+    session_owner(const postgres_options& opts, const app_tables& tables) : sess(opts, tables) {}
     session sess;
 };
 
@@ -35,8 +35,8 @@ class postgres_store final : private session_owner,
                              public postgres_outbox,
                              public postgres_support_queries {
 public:
-    explicit postgres_store(const postgres_options& opts)
-        : session_owner(opts),
+    postgres_store(const postgres_options& opts, const app_tables& tables)
+        : session_owner(opts, tables),
           postgres_schema(sess),
           postgres_run_log(sess),
           postgres_checkpoints(sess),

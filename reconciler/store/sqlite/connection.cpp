@@ -7,9 +7,9 @@
 
 namespace reconciler::store::sqlite {
 
-connection::connection(const sqlite_options& opts)
+connection::connection(const sqlite_options& opts, const app_tables& tables)
     : path_(opts.path.string()),
-      sql_(opts.tables),
+      sql_(tables),
       db_(path_, opts.create_if_missing ? SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE : SQLite::OPEN_READWRITE,
           static_cast<int>(opts.busy_timeout.count())) {
     // SQLite silently opens a file it may not write read-only.

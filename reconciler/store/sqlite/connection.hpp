@@ -16,7 +16,7 @@ namespace reconciler::store::sqlite {
 
 class connection {
 public:
-    explicit connection(const sqlite_options& opts);
+    connection(const sqlite_options& opts, const app_tables& tables);
     connection(const connection&) = delete;
     connection& operator=(const connection&) = delete;
 

@@ -22,11 +22,11 @@ struct sqlite_options {
     std::filesystem::path path;
     std::chrono::milliseconds busy_timeout{10'000};
     bool create_if_missing = false;  // only `reconciler demo` / tests create databases
-    app_tables tables;               // the app's table and column names (database.app_tables)
 };
 
-// Throws schema_error when the file is missing, read-only or not SQLite.
-std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts);
+// Throws schema_error when the file is missing, read-only or not SQLite, or
+// (at check_schema / migrate) lacks a table or column `tables` names.
+std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts, const app_tables& tables = app_tables{});
 
 // True when `e` is SQLite's "database is locked" (SQLITE_BUSY, SQLITE_LOCKED):
 // another connection held the write lock for longer than the busy timeout.

@@ -8,11 +8,11 @@
 
 namespace reconciler::store {
 
-std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts) {
+std::unique_ptr<store> open_sqlite_store(const sqlite_options& opts, const app_tables& tables) {
     if (!opts.create_if_missing && !std::filesystem::exists(opts.path))
         throw schema_error("open database " + opts.path.string() + ": no such file (check database.path in the config)");
     try {
-        return std::make_unique<sqlite::sqlite_store>(opts);
+        return std::make_unique<sqlite::sqlite_store>(opts, tables);
     } catch (const SQLite::Exception& e) {
         throw store_error("open database " + opts.path.string() + ": " + e.what());
     }

@@ -20,7 +20,7 @@ namespace reconciler::store::sqlite {
 // Holds the connection in a base listed first, so it is open before the
 // ports' classes are built on it and closed after they are gone.
 struct connection_owner {
-    explicit connection_owner(const sqlite_options& opts) : conn(opts) {}
+    connection_owner(const sqlite_options& opts, const app_tables& tables) : conn(opts, tables) {}
     connection conn;
 };
 
@@ -36,8 +36,8 @@ class sqlite_store final : private connection_owner,
                            public sqlite_outbox,
                            public sqlite_support_queries {
 public:
-    explicit sqlite_store(const sqlite_options& opts)
-        : connection_owner(opts),
+    sqlite_store(const sqlite_options& opts, const app_tables& tables)
+        : connection_owner(opts, tables),
           sqlite_schema(conn),
           sqlite_run_log(conn),
           sqlite_checkpoints(conn),
