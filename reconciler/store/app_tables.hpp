@@ -4,9 +4,11 @@
 // the same mapping serves SQLite and PostgreSQL.
 //
 // Every statement that touches an app table is written as a template
-// (`SELECT @users.email@ FROM @users@ WHERE @users.id@ = ?`) and expanded by
-// expand() once, when the store opens: names go in as double-quoted
-// identifiers (both backends accept "ident"), values stay parameters.
+// (`SELECT @users.email@ FROM @users@ WHERE @users.id@ = ?`) and expanded
+// once per store (sql_templates, below): names go in as double-quoted
+// identifiers (both backends accept "ident"), values stay parameters. On
+// SQLite a quoted name that matches no column would read as a string
+// literal: which is why every mapped column is checked when the store opens.
 #pragma once
 
 #include <optional>
