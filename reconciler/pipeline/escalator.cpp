@@ -2,13 +2,21 @@
 
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <iterator>
 #include <limits>
+#include <variant>
 
 namespace reconciler::pipeline {
 
 namespace json = boost::json;
 
 namespace {
+
+// A transaction holds the database's write lock (on SQLite the app's writers
+// wait for it), so a part's escalations are raised a bounded number at a time
+// rather than all in one (one transaction each was a measurable part of a run).
+constexpr std::size_t escalations_per_transaction = 256;
 
 // Kinds escalated even when the reconciler repaired their effect.
 bool always_escalated(finding_kind k) { return k == finding_kind::paid_without_entitlement_change; }
@@ -52,11 +60,11 @@ void escalator::count_and_report(run_result& result, const store::escalation& e)
     report_.escalation(e, result);
 }
 
-void escalator::raise(run_result& result, const store::escalation_request& req) {
-    count_and_report(result, db_.raise(req.input, result.run_id, req.watch_until));
-}
-
 void escalator::raise_for(run_result& result, std::size_t first_outcome, const raised_escalations& with_corrections) {
+    // In the outcomes' order: one written with its correction, or the index
+    // of one raised below.
+    std::vector<std::variant<const store::escalation*, std::size_t>> order;
+    std::vector<store::raise_request> batch;
     for (std::size_t i = first_outcome; i < result.outcomes.size(); ++i) {
         const auto& o = result.outcomes[i];
         const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
@@ -66,25 +74,44 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome, const r
         if (!flagged && !partial && !always_escalated(o.f.kind)) continue;
         if (auto it = with_corrections.find(std::string(to_string(o.f.kind)) + ":" + o.f.subject_id);
             it != with_corrections.end()) {
-            count_and_report(result, it->second);
+            order.emplace_back(&it->second);
             continue;
         }
         // A failed tier fix goes to billing engineering on its second failure
         // ("after 2 failed retries"); everything else at once.
         const int watch = o.f.kind == finding_kind::tier_mismatch && o.disposition == store::disposition::failed ? 2 : 1;
-        raise(result, escalation_request_for(o.f, o.note, partial, result.window_start, watch));
+        auto req = escalation_request_for(o.f, o.note, partial, result.window_start, watch);
+        order.emplace_back(batch.size());
+        batch.push_back(store::raise_request{std::move(req.input), req.watch_until});
     }
     if (!result.cap_reached.empty() && !cap_escalated_) {
         cap_escalated_ = true;
         const json::object evidence{{"cap", result.cap_reached},
                                     {"summary", "the run stopped applying corrections at " + result.cap_reached +
                                                     "; the rest were flagged: check the price map before raising the cap"}};
-        raise(result, store::escalation_request{
-                          store::escalation_input{"billing_engineering", "blast_radius_cap",
-                                                  "run-" + std::to_string(result.run_id), json::serialize(evidence), 0,
-                                                  true},
-                          1, false});
+        order.emplace_back(batch.size());
+        batch.push_back(store::raise_request{store::escalation_input{"billing_engineering", "blast_radius_cap",
+                                                                     "run-" + std::to_string(result.run_id),
+                                                                     json::serialize(evidence), 0, true},
+                                             1});
     }
+    const auto raised = raise_in_chunks(batch, result.run_id);
+    for (const auto& slot : order) {
+        if (const auto* written = std::get_if<const store::escalation*>(&slot)) count_and_report(result, **written);
+        else count_and_report(result, raised[std::get<std::size_t>(slot)]);
+    }
+}
+
+std::vector<store::escalation> escalator::raise_in_chunks(const std::vector<store::raise_request>& batch,
+                                                          std::int64_t run_id) {
+    std::vector<store::escalation> raised;
+    raised.reserve(batch.size());
+    for (std::size_t at = 0; at < batch.size(); at += escalations_per_transaction) {
+        const auto end = std::min(batch.size(), at + escalations_per_transaction);
+        auto part = db_.raise_all(std::vector<store::raise_request>(batch.begin() + at, batch.begin() + end), run_id);
+        std::move(part.begin(), part.end(), std::back_inserter(raised));
+    }
+    return raised;
 }
 
 void escalator::resolve_absent(run_result& result, unix_seconds start, unix_seconds end,

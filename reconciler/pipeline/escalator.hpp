@@ -11,6 +11,7 @@
 #include "store/ledger.hpp"
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -44,7 +45,8 @@ public:
     // One escalation for each flagged or failed outcome from `first_outcome`
     // on, each partial clawback, and each kind escalated even when repaired
     // (paid_without_entitlement_change); one for the run when a blast-radius
-    // cap was first reached. Each goes to the report's escalations.jsonl.
+    // cap was first reached; raised in a few transactions, not one each.
+    // Each goes to the report's escalations.jsonl, in the outcomes' order.
     // Those in `with_corrections` are counted and reported, not raised again.
     void raise_for(run_result& result, std::size_t first_outcome, const raised_escalations& with_corrections = {});
 
@@ -60,7 +62,8 @@ public:
     void resolve_rechecked_users(run_result& result, const std::vector<std::string>& emails);
 
 private:
-    void raise(run_result& result, const store::escalation_request& req);
+    std::vector<store::escalation> raise_in_chunks(const std::vector<store::raise_request>& batch,
+                                                   std::int64_t run_id);
     void count_and_report(run_result& result, const store::escalation& e);
 
     store::escalations& db_;

@@ -25,6 +25,7 @@ struct recorded_raise {
 class recording_escalations : public test::null_escalations {
 public:
     std::vector<recorded_raise> raised;
+    std::vector<std::size_t> batches;  // raise_all()'s sizes: one transaction each
     std::vector<std::vector<std::string>> resolved_kinds;
     struct recheck {
         std::vector<std::string> kinds, subjects;
@@ -41,6 +42,11 @@ public:
         out.subject = e.subject;
         out.is_new = true;
         return out;
+    }
+    std::vector<store::escalation> raise_all(const std::vector<store::raise_request>& requests,
+                                             std::int64_t run_id) override {
+        batches.push_back(requests.size());
+        return escalations::raise_all(requests, run_id);
     }
     int resolve_absent(std::int64_t, unix_seconds, unix_seconds, const std::vector<std::string>& kinds) override {
         resolved_kinds.push_back(kinds);
@@ -98,6 +104,33 @@ BOOST_AUTO_TEST_CASE(flagged_and_failed_are_escalated_applied_ones_are_not) {
     BOOST_TEST(ev.at("summary").as_string() == "summary");
     BOOST_TEST(result.new_escalations == 2);
     BOOST_TEST(result.escalations_raised == 2);
+}
+
+// A part's escalations are raised a bounded batch per transaction, not one
+// transaction each, and reach the report in the outcomes' order, those
+// written with their corrections among them.
+BOOST_AUTO_TEST_CASE(a_parts_escalations_are_raised_in_bounded_batches_in_order) {
+    report_writer report(dir);
+    escalator esc(db, report);
+    for (int i = 0; i < 600; ++i) outcome(finding_kind::amount_mismatch, store::disposition::flagged, "conflict");
+    outcome(finding_kind::paid_without_entitlement_change, store::disposition::applied);
+    outcome(finding_kind::amount_mismatch, store::disposition::flagged, "conflict");
+    store::escalation with_grant;
+    with_grant.kind = "paid_without_entitlement_change";
+    with_grant.subject = "sub_600";
+    esc.raise_for(result, 0, {{"paid_without_entitlement_change:sub_600", with_grant}});
+    BOOST_TEST(db.batches == (std::vector<std::size_t>{256, 256, 89}), boost::test_tools::per_element());
+    BOOST_REQUIRE_EQUAL(db.raised.size(), 601u);
+    BOOST_TEST(db.raised[599].e.subject == "sub_599");
+    BOOST_TEST(db.raised[600].e.subject == "sub_601");
+    BOOST_TEST(result.escalations_raised == 602);
+    std::ifstream in(dir / "escalations.jsonl");
+    std::vector<std::string> subjects;
+    for (std::string line; std::getline(in, line);)
+        subjects.emplace_back(boost::json::parse(line).as_object().at("subject").as_string());
+    BOOST_REQUIRE_EQUAL(subjects.size(), 602u);
+    BOOST_TEST(subjects[600] == "sub_600");
+    BOOST_TEST(subjects[601] == "sub_601");
 }
 
 BOOST_AUTO_TEST_CASE(a_repaired_missing_entitlement_change_and_a_partial_clawback_still_reach_a_person) {

@@ -127,6 +127,35 @@ BOOST_AUTO_TEST_CASE(an_escalation_raised_by_a_correction_is_in_its_transaction)
     BOOST_TEST(t.count("SELECT person_closes FROM recon_escalations WHERE subject = 'ch_1'") == 1);
 }
 
+// A part's escalations in one transaction: one that cannot be written (its
+// evidence is not JSON) leaves none of them, and the batch follows raise()'s
+// rules for each.
+BOOST_AUTO_TEST_CASE(raise_all_writes_a_batch_together_or_not_at_all) {
+    temp_db t;
+    auto s = t.open();
+    std::vector<store::raise_request> batch{
+        {store::escalation_input{"data_platform", "balance_drift", "a@example.com", "{}", 0}, 1},
+        {store::escalation_input{"billing_engineering", "tier_mismatch", "sub_1", "{}", 1000}, 2},
+        {store::escalation_input{"data_platform", "balance_drift", "b@example.com", "not json", 0}, 1}};
+    BOOST_CHECK_THROW(s->raise_all(batch, 1), std::exception);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_escalations") == 0);
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_escalation_history") == 0);
+    batch.back().input.evidence = "{}";
+    const auto first = s->raise_all(batch, 1);
+    BOOST_REQUIRE_EQUAL(first.size(), 3u);
+    BOOST_TEST(first[0].subject == "a@example.com");
+    BOOST_TEST(first[0].is_new);
+    BOOST_TEST(first[1].status == "watching");
+    BOOST_TEST(first[2].subject == "b@example.com");
+    BOOST_TEST(t.count("SELECT COUNT(*) FROM recon_escalations") == 3);
+    // The next run raises them again: counted once more, the watched one opens.
+    const auto again = s->raise_all(batch, 2);
+    BOOST_TEST(again[0].occurrences == 2);
+    BOOST_TEST(!again[0].is_new);
+    BOOST_TEST(again[1].status == "open");
+    BOOST_TEST(again[1].is_new);
+}
+
 // A report's order: open before watching, then oldest first; evidence left out.
 BOOST_AUTO_TEST_CASE(open_escalations_by_age_and_count) {
     temp_db t;

@@ -3,6 +3,7 @@
 #include "stripe_sim/server.hpp"
 
 #include "stripe/webhook_signature.hpp"
+#include "stripe_sim/loopback_server.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -445,31 +446,11 @@ server::server(server_options opts) : impl_(std::make_unique<impl>(std::move(opt
                                     s.opts.default_api_version + "'");
     s.tokens = std::max(1.0, s.opts.rate_limit_per_second);
 
-    if (s.opts.tls) {
-        try {
-            s.ssl_ctx.set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
-                                  net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
-                                  net::ssl::context::no_tlsv1_1);
-            s.ssl_ctx.use_certificate_chain(net::buffer(s.opts.identity.cert_pem));
-            s.ssl_ctx.use_private_key(net::buffer(s.opts.identity.key_pem), net::ssl::context::pem);
-        } catch (const boost::system::system_error& e) {
-            throw std::runtime_error(std::string("start stripe-sim server: load TLS certificate and key: ") + e.what());
-        }
-    }
+    if (s.opts.tls) use_server_identity(s.ssl_ctx, s.opts.identity, "stripe-sim server");
 
     s.ioc.emplace(1);
     s.acceptor.emplace(*s.ioc);
-    try {
-        const tcp::endpoint endpoint(net::ip::make_address(s.opts.bind_address), s.opts.port);
-        s.acceptor->open(endpoint.protocol());
-        s.acceptor->set_option(net::socket_base::reuse_address(true));
-        s.acceptor->bind(endpoint);
-        s.acceptor->listen(net::socket_base::max_listen_connections);
-        s.bound_port = s.acceptor->local_endpoint().port();
-    } catch (const boost::system::system_error& e) {
-        throw std::runtime_error("start stripe-sim server: listen on " + s.opts.bind_address + ":" +
-                                 std::to_string(s.opts.port) + ": " + e.code().message());
-    }
+    s.bound_port = listen_on(*s.acceptor, s.opts.bind_address, s.opts.port, "stripe-sim server");
 
     net::co_spawn(*s.ioc, s.accept_loop(), net::detached);
     s.thread = std::thread([&s] {
