@@ -437,13 +437,11 @@ BOOST_AUTO_TEST_CASE(secrets_never_leave_their_source_and_files_are_private) {
     // The daemon, briefly; its command line while it runs.
     const pid_t pid = spawn({"daemon", "--config", env.config.string(), "--every", "1h"}, env.dir / "daemon.out",
                             env.dir / "daemon.err");
-    std::string cmdline;
-    for (int i = 0; i < 300 && slurp(env.dir / "daemon.err").find("daemon_next_run") == std::string::npos; ++i) {
-        // Read until it is the daemon's own: a process caught inside execve
-        // shows an empty command line for a moment.
-        if (cmdline.find("daemon") == std::string::npos) cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
+    for (int i = 0; i < 300 && slurp(env.dir / "daemon.err").find("daemon_next_run") == std::string::npos; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
+    // Read while it waits for its next run: a read right after fork sees the
+    // test's own command line, one inside execve an empty one.
+    const std::string cmdline = slurp("/proc/" + std::to_string(pid) + "/cmdline");
     BOOST_TEST(cmdline.find("daemon") != std::string::npos);
     ::kill(pid, SIGTERM);
     BOOST_TEST(wait_exit(pid) == 0);
