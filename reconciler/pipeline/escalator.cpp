@@ -57,6 +57,10 @@ void escalator::raise(run_result& result, const store::escalation_request& req) 
 }
 
 void escalator::raise_for(run_result& result, std::size_t first_outcome, const raised_escalations& with_corrections) {
+    // The part's escalations in one batch (one transaction where the store
+    // can), reported in the outcomes' order with those the corrector raised.
+    std::vector<const store::escalation*> written;  // nullptr: the batch's next
+    std::vector<store::raise_input> batch;
     for (std::size_t i = first_outcome; i < result.outcomes.size(); ++i) {
         const auto& o = result.outcomes[i];
         const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
@@ -66,14 +70,19 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome, const r
         if (!flagged && !partial && !always_escalated(o.f.kind)) continue;
         if (auto it = with_corrections.find(std::string(to_string(o.f.kind)) + ":" + o.f.subject_id);
             it != with_corrections.end()) {
-            count_and_report(result, it->second);
+            written.push_back(&it->second);
             continue;
         }
         // A failed tier fix goes to billing engineering on its second failure
         // ("after 2 failed retries"); everything else at once.
         const int watch = o.f.kind == finding_kind::tier_mismatch && o.disposition == store::disposition::failed ? 2 : 1;
-        raise(result, escalation_request_for(o.f, o.note, partial, result.window_start, watch));
+        auto req = escalation_request_for(o.f, o.note, partial, result.window_start, watch);
+        batch.push_back(store::raise_input{std::move(req.input), req.watch_until});
+        written.push_back(nullptr);
     }
+    const auto raised = db_.raise_all(batch, result.run_id);
+    auto next = raised.begin();
+    for (const auto* e : written) count_and_report(result, e ? *e : *next++);
     if (!result.cap_reached.empty() && !cap_escalated_) {
         cap_escalated_ = true;
         const json::object evidence{{"cap", result.cap_reached},
