@@ -64,7 +64,7 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome, const r
     // In the outcomes' order: one written with its correction, or the index
     // of one raised below.
     std::vector<std::variant<const store::escalation*, std::size_t>> order;
-    std::vector<store::raise_request> batch;
+    std::vector<store::raise_input> batch;
     for (std::size_t i = first_outcome; i < result.outcomes.size(); ++i) {
         const auto& o = result.outcomes[i];
         const bool flagged = o.disposition == store::disposition::flagged || o.disposition == store::disposition::failed;
@@ -82,7 +82,7 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome, const r
         const int watch = o.f.kind == finding_kind::tier_mismatch && o.disposition == store::disposition::failed ? 2 : 1;
         auto req = escalation_request_for(o.f, o.note, partial, result.window_start, watch);
         order.emplace_back(batch.size());
-        batch.push_back(store::raise_request{std::move(req.input), req.watch_until});
+        batch.push_back(store::raise_input{std::move(req.input), req.watch_until});
     }
     if (!result.cap_reached.empty() && !cap_escalated_) {
         cap_escalated_ = true;
@@ -90,7 +90,7 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome, const r
                                     {"summary", "the run stopped applying corrections at " + result.cap_reached +
                                                     "; the rest were flagged: check the price map before raising the cap"}};
         order.emplace_back(batch.size());
-        batch.push_back(store::raise_request{store::escalation_input{"billing_engineering", "blast_radius_cap",
+        batch.push_back(store::raise_input{store::escalation_input{"billing_engineering", "blast_radius_cap",
                                                                      "run-" + std::to_string(result.run_id),
                                                                      json::serialize(evidence), 0, true},
                                              1});
@@ -102,13 +102,13 @@ void escalator::raise_for(run_result& result, std::size_t first_outcome, const r
     }
 }
 
-std::vector<store::escalation> escalator::raise_in_chunks(const std::vector<store::raise_request>& batch,
+std::vector<store::escalation> escalator::raise_in_chunks(const std::vector<store::raise_input>& batch,
                                                           std::int64_t run_id) {
     std::vector<store::escalation> raised;
     raised.reserve(batch.size());
     for (std::size_t at = 0; at < batch.size(); at += escalations_per_transaction) {
         const auto end = std::min(batch.size(), at + escalations_per_transaction);
-        auto part = db_.raise_all(std::vector<store::raise_request>(batch.begin() + at, batch.begin() + end), run_id);
+        auto part = db_.raise_all(std::vector<store::raise_input>(batch.begin() + at, batch.begin() + end), run_id);
         std::move(part.begin(), part.end(), std::back_inserter(raised));
     }
     return raised;

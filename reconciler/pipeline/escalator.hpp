@@ -62,7 +62,7 @@ public:
     void resolve_rechecked_users(run_result& result, const std::vector<std::string>& emails);
 
 private:
-    std::vector<store::escalation> raise_in_chunks(const std::vector<store::raise_request>& batch,
+    std::vector<store::escalation> raise_in_chunks(const std::vector<store::raise_input>& batch,
                                                    std::int64_t run_id);
     void count_and_report(run_result& result, const store::escalation& e);
 

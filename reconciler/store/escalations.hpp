@@ -14,8 +14,8 @@
 
 namespace reconciler::store {
 
-// One raise() of a raise_all().
-struct raise_request {
+// One escalation of a batch: what raise() takes.
+struct raise_input {
     escalation_input input;
     int watch_until = 1;
 };
@@ -31,13 +31,15 @@ public:
     // that many times ("escalate after 2 failed retries"). person_closes,
     // once set, stays set. Each change of status is kept in the history.
     virtual escalation raise(const escalation_input& e, std::int64_t run_id, int watch_until = 1) = 0;
-    // Several raise()s, in order, in one transaction: all of them or none.
-    // Each follows raise()'s rules; the results are in the requests' order.
-    // This default raises each on its own (test doubles); the stores batch.
-    virtual std::vector<escalation> raise_all(const std::vector<raise_request>& requests, std::int64_t run_id) {
+    // raise() for each of `batch`, in order (the same (kind, subject) twice
+    // moves as two raises would), one result each, in one transaction: all
+    // of them or none (PostgreSQL: a few statements for the batch instead of
+    // a transaction of several for each; SQLite: one transaction). This
+    // default, one raise() each, serves test doubles.
+    virtual std::vector<escalation> raise_all(const std::vector<raise_input>& batch, std::int64_t run_id) {
         std::vector<escalation> out;
-        out.reserve(requests.size());
-        for (const auto& r : requests) out.push_back(raise(r.input, run_id, r.watch_until));
+        out.reserve(batch.size());
+        for (const auto& r : batch) out.push_back(raise(r.input, run_id, r.watch_until));
         return out;
     }
     // Resolves the unresolved escalations of `kinds` whose subject time lies

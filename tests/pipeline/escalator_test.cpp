@@ -43,7 +43,7 @@ public:
         out.is_new = true;
         return out;
     }
-    std::vector<store::escalation> raise_all(const std::vector<store::raise_request>& requests,
+    std::vector<store::escalation> raise_all(const std::vector<store::raise_input>& requests,
                                              std::int64_t run_id) override {
         batches.push_back(requests.size());
         return escalations::raise_all(requests, run_id);

@@ -133,7 +133,7 @@ BOOST_AUTO_TEST_CASE(an_escalation_raised_by_a_correction_is_in_its_transaction)
 BOOST_AUTO_TEST_CASE(raise_all_writes_a_batch_together_or_not_at_all) {
     temp_db t;
     auto s = t.open();
-    std::vector<store::raise_request> batch{
+    std::vector<store::raise_input> batch{
         {store::escalation_input{"data_platform", "balance_drift", "a@example.com", "{}", 0}, 1},
         {store::escalation_input{"billing_engineering", "tier_mismatch", "sub_1", "{}", 1000}, 2},
         {store::escalation_input{"data_platform", "balance_drift", "b@example.com", "not json", 0}, 1}};
@@ -227,6 +227,74 @@ BOOST_AUTO_TEST_CASE(open_escalations_by_team) {
     BOOST_TEST(by_team.size() == 2u);
     BOOST_TEST(by_team.at("support") == 2);
     BOOST_TEST(by_team.at("devops") == 1);
+}
+
+// raise_all (a part's escalations at once; on PostgreSQL a few statements
+// for the batch) leaves exactly what one raise() each would: new ones, ones
+// seen again, a watched one escalating, a resolved one reopened, an acked
+// one kept, and the same (kind, subject) twice in one batch.
+BOOST_AUTO_TEST_CASE(raise_all_moves_each_as_one_raise_each_would) {
+    using store::escalation_input;
+    const escalation_input drift{"data_platform", "balance_drift", "a@example.com", R"({"n":1})", 0};
+    const escalation_input tier{"billing_engineering", "tier_mismatch", "sub_1", "{}", 1000};
+    const escalation_input stuck{"data_platform", "negative_or_stuck_balance", "b@example.com", "{}", 100};
+    const escalation_input hook{"devops", "missed_webhook", "evt_1", "{}", 2000, true};
+    const escalation_input fresh{"devops", "webhook_failed_twice", "evt_2", R"({"n":2})", 3000, true};
+    const escalation_input fresh2{"support", "unknown_customer", "cus_9", "{}", 4000};
+    const auto before = [&](store::store& s) {  // run 1, then a person's acts
+        s.raise(drift, 1, 1);
+        s.raise(tier, 1, 2);  // watching
+        s.resolve_escalation(s.raise(stuck, 1, 1).id, "alice", "fixed");
+        s.ack_escalation(s.raise(hook, 1, 1).id, "bob", "on it");
+    };
+    auto drift2 = drift;
+    drift2.evidence = R"({"n":3})";
+    const std::vector<store::raise_input> batch{{fresh, 1}, {drift, 1}, {fresh, 1},  {tier, 2},
+                                                {stuck, 1}, {hook, 1},  {fresh2, 1}, {drift2, 1}};
+    temp_db one_each_db, batched_db;
+    auto one_each = one_each_db.open();
+    auto batched = batched_db.open();
+    before(*one_each);
+    before(*batched);
+    std::vector<store::escalation> want;
+    for (const auto& r : batch) want.push_back(one_each->raise(r.input, 2, r.watch_until));
+    const auto got = batched->raise_all(batch, 2);
+    BOOST_REQUIRE_EQUAL(got.size(), batch.size());
+    const auto row = [](const store::escalation& e) {
+        return std::to_string(e.id) + " " + e.kind + ":" + e.subject + " " + e.status + " x" +
+               std::to_string(e.occurrences) + (e.is_new ? " new" : "") + (e.person_closes ? " person" : "") + " " +
+               e.team + " " + e.evidence + " at " + std::to_string(e.subject_at);
+    };
+    std::vector<std::string> want_rows, got_rows;
+    for (const auto& e : want) want_rows.push_back(row(e));
+    for (const auto& e : got) got_rows.push_back(row(e));
+    BOOST_TEST(got_rows == want_rows, boost::test_tools::per_element());
+    // What the cases mean (raise()'s own tests say the same one at a time).
+    BOOST_TEST(got[0].is_new);
+    BOOST_TEST(got[2].id == got[0].id);  // the same (kind, subject) again: one record, one occurrence
+    BOOST_TEST(got[2].occurrences == 1);
+    BOOST_TEST(!got[2].is_new);
+    BOOST_TEST(got[1].occurrences == 2);
+    BOOST_TEST((got[3].status == "open" && got[3].is_new));     // watched, seen the second time
+    BOOST_TEST((got[4].status == "open" && got[4].is_new));     // resolved, reopened
+    BOOST_TEST((got[5].status == "acked" && !got[5].is_new));   // acked: stays with the person
+    // The stored rows and every history row alike (times aside).
+    const auto stored = [](store::store& s) {
+        std::vector<std::string> out;
+        for (const auto& e : s.open_escalations()) {
+            auto full = *s.find_escalation(e.id);
+            out.push_back(std::to_string(full.id) + " " + full.status + " x" + std::to_string(full.occurrences) +
+                          (full.person_closes ? " person " : " ") + full.team + " " + full.evidence + " acked_by=" +
+                          full.acked_by + " resolved_by=" + full.resolved_by);
+            for (const auto& h : s.escalation_history(e.id))
+                out.push_back("  " + h.actor + " " + h.action + " " + h.from_status + "->" + h.to_status + " run " +
+                              std::to_string(h.run_id) + " " + h.note);
+        }
+        return out;
+    };
+    const auto want_stored = stored(*one_each), got_stored = stored(*batched);
+    BOOST_TEST(got_stored == want_stored, boost::test_tools::per_element());
+    BOOST_TEST(batched->raise_all({}, 3).empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -149,16 +149,6 @@ escalation postgres_escalations::raise(const escalation_input& e, std::int64_t r
     return out;
 }
 
-std::vector<escalation> postgres_escalations::raise_all(const std::vector<raise_request>& requests, std::int64_t run_id) {
-    std::vector<escalation> out;
-    if (requests.empty()) return out;
-    out.reserve(requests.size());
-    transaction tx(s_.conn());
-    for (const auto& r : requests) out.push_back(raise_in_transaction(s_, r.input, run_id, r.watch_until));
-    tx.commit();
-    return out;
-}
-
 int postgres_escalations::resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end,
                                          const std::vector<std::string>& kinds) {
     if (kinds.empty()) return 0;

@@ -12,7 +12,8 @@ public:
     explicit postgres_escalations(session& s) noexcept : s_(s) {}
 
     escalation raise(const escalation_input& e, std::int64_t run_id, int watch_until) override;
-    std::vector<escalation> raise_all(const std::vector<raise_request>& requests, std::int64_t run_id) override;
+    // One transaction, a few statements for the whole batch (escalation_batch.cpp).
+    std::vector<escalation> raise_all(const std::vector<raise_input>& batch, std::int64_t run_id) override;
     int resolve_absent(std::int64_t run_id, unix_seconds start, unix_seconds end,
                        const std::vector<std::string>& kinds) override;
     int resolve_rechecked(std::int64_t run_id, const std::vector<std::string>& kinds,

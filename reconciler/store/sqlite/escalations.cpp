@@ -207,7 +207,7 @@ escalation sqlite_escalations::raise(const escalation_input& e, std::int64_t run
     return out;
 }
 
-std::vector<escalation> sqlite_escalations::raise_all(const std::vector<raise_request>& requests, std::int64_t run_id) {
+std::vector<escalation> sqlite_escalations::raise_all(const std::vector<raise_input>& requests, std::int64_t run_id) {
     std::vector<escalation> out;
     if (requests.empty()) return out;
     out.reserve(requests.size());
