@@ -57,6 +57,9 @@ struct database_config {
     std::optional<secret_source> password;  // none: peer, cert or ~/.pgpass
     std::string schema = "recon";           // the reconciler's own tables
     std::chrono::milliseconds statement_timeout{0};  // 0: the server's default
+    // A server that does not answer (or is starting up) at connect time is
+    // retried with backoff for this long (a failover, a restart); 0: no retry.
+    std::chrono::seconds connect_retry_for{60};
     bool is_postgres() const noexcept { return !url.empty(); }
 };
 

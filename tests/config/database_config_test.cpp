@@ -1,5 +1,5 @@
 // database: SQLite (path) or PostgreSQL (url, password, schema,
-// statement_timeout): exactly one, and a password never in the URL nor in
+// statement_timeout, connect_retry_for): exactly one, and a password never in the URL nor in
 // any message.
 #include <boost/test/unit_test.hpp>
 
@@ -87,6 +87,22 @@ BOOST_AUTO_TEST_CASE(url_and_keys_are_checked) {
                 {"database.password: expected a mapping with exactly one of env, file, credential"});
     check_error("database:\n  url: postgresql://h/app\n  statement_timeout: 2h\n",
                 {"database.statement_timeout: expected a duration of at most 1h"});
+}
+
+// How long a server that does not answer at connect time is retried: 60s
+// unless set, 0 for not at all, at most an hour; PostgreSQL's only.
+BOOST_AUTO_TEST_CASE(connect_retry_for_defaults_to_a_minute_and_zero_turns_it_off) {
+    const std::string url = "database:\n  url: postgresql://u@h/app\n";
+    BOOST_TEST(parse_config(url + rest, "demo.yaml").database.connect_retry_for.count() == 60);
+    BOOST_TEST(parse_config(url + "  connect_retry_for: 2m30s\n" + rest, "demo.yaml").database.connect_retry_for.count() ==
+               150);
+    for (const char* off : {"0s", "0"})
+        BOOST_TEST(parse_config(url + "  connect_retry_for: " + off + "\n" + rest, "demo.yaml").database.connect_retry_for.count() == 0);
+    check_error(url + "  connect_retry_for: 2h\n", {"demo.yaml:3: database.connect_retry_for: expected a duration of "
+                                                    "at most 1h"});
+    check_error(url + "  connect_retry_for: soon\n", {"demo.yaml:3: database.connect_retry_for:"});
+    check_error("database:\n  path: a.db\n  connect_retry_for: 10s\n",
+                {"demo.yaml:3: database.connect_retry_for: is for PostgreSQL"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()
