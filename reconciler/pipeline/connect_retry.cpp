@@ -9,10 +9,11 @@ namespace reconciler {
 
 namespace {
 
-// 1.5 s, 60 s: how a person would say it in a message.
-std::string seconds_text(std::chrono::milliseconds d) {
+// 1.5s, 60s: as the config would say it (`whole`: 2s rather than 2.0s).
+std::string seconds_text(std::chrono::milliseconds d, bool whole = false) {
     char buf[32];
-    if (d.count() % 1000 == 0) std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(d.count() / 1000));
+    if (whole && d.count() % 1000 == 0)
+        std::snprintf(buf, sizeof buf, "%llds", static_cast<long long>(d.count() / 1000));
     else std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(d.count()) / 1000.0);
     return buf;
 }
@@ -35,13 +36,13 @@ std::chrono::milliseconds connect_retry::after(const store::postgres::server_una
     if (left.count() <= 0)
         throw store::schema_error(std::string(e.what()) + " (gave up after trying for " + seconds_text(tried) + ", " +
                                   std::to_string(attempts_) + " attempts: database.connect_retry_for is " +
-                                  seconds_text(retry_for_) + ")");
+                                  seconds_text(retry_for_, true) + ")");
     const auto wait = std::min(backoff_.next(), left);
     log::warn("database_connect_retry", {{"database", e.database()},
                                          {"reason", e.reason()},
                                          {"attempt", attempts_},
                                          {"retry_in", seconds_text(wait)},
-                                         {"retrying_for", seconds_text(retry_for_)}});
+                                         {"retrying_for", seconds_text(retry_for_, true)}});
     return wait;
 }
 

@@ -97,7 +97,8 @@ BOOST_AUTO_TEST_CASE(connect_retry_for_defaults_to_a_minute_and_zero_turns_it_of
     BOOST_TEST(parse_config(url + "  connect_retry_for: 2m30s\n" + rest, "demo.yaml").database.connect_retry_for.count() ==
                150);
     for (const char* off : {"0s", "0"})
-        BOOST_TEST(parse_config(url + "  connect_retry_for: " + off + "\n" + rest, "demo.yaml").database.connect_retry_for.count() == 0);
+        BOOST_TEST(parse_config(url + "  connect_retry_for: " + off + "\n" + rest, "demo.yaml")
+                       .database.connect_retry_for.count() == 0);
     check_error(url + "  connect_retry_for: 2h\n", {"demo.yaml:3: database.connect_retry_for: expected a duration of "
                                                     "at most 1h"});
     check_error(url + "  connect_retry_for: soon\n", {"demo.yaml:3: database.connect_retry_for:"});

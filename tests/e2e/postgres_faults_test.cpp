@@ -476,8 +476,8 @@ BOOST_AUTO_TEST_CASE(connect_retry_for_bounds_the_wait_and_sigterm_ends_it) {
     BOOST_TEST(retry_lines(gave_up.err) >= 2);
     BOOST_TEST(gave_up.err.find("connect to PostgreSQL 127.0.0.1:" + free_port + "/" + t.db.name() +
                                 " as reconciler: ") != std::string::npos);
-    BOOST_TEST(gave_up.err.find("gave up after trying for 2.") != std::string::npos);
-    BOOST_TEST(gave_up.err.find("database.connect_retry_for is 2s") != std::string::npos);
+    BOOST_TEST(gave_up.err.find("gave up after trying for 2.") != std::string::npos, gave_up.err);
+    BOOST_TEST(gave_up.err.find("database.connect_retry_for is 2s") != std::string::npos, gave_up.err);
 
     env.edit_config("connect_retry_for: 2s", "connect_retry_for: 10m");
     const pid_t daemon = spawn({"daemon", "--config", env.config.string(), "--every", "1h"}, env.dir / "daemon.out",
