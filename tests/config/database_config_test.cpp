@@ -94,8 +94,8 @@ BOOST_AUTO_TEST_CASE(url_and_keys_are_checked) {
 BOOST_AUTO_TEST_CASE(connect_retry_for_defaults_to_a_minute_and_zero_turns_it_off) {
     const std::string url = "database:\n  url: postgresql://u@h/app\n";
     BOOST_TEST(parse_config(url + rest, "demo.yaml").database.connect_retry_for.count() == 60);
-    BOOST_TEST(parse_config(url + "  connect_retry_for: 2m30s\n" + rest, "demo.yaml").database.connect_retry_for.count() ==
-               150);
+    BOOST_TEST(parse_config(url + "  connect_retry_for: 2m30s\n" + rest, "demo.yaml")
+                   .database.connect_retry_for.count() == 150);
     for (const char* off : {"0s", "0"})
         BOOST_TEST(parse_config(url + "  connect_retry_for: " + off + "\n" + rest, "demo.yaml")
                        .database.connect_retry_for.count() == 0);

@@ -13,8 +13,10 @@
 
 #include <fstream>
 #include <optional>
+#include <regex>
 #include <thread>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,13 +25,23 @@ using namespace e2e;
 namespace {
 
 // What legitimately differs between two runs of one seed on two databases:
-// ids the database hands out, random correlation ids, times and durations,
-// the config's hash (path vs url). Everything else must be equal.
-const std::set<std::string> volatile_keys{"id",          "run_id",     "correction_id", "correlation_id",
-                                          "started_at",  "finished_at", "duration_seconds", "first_seen",
-                                          "last_seen",   "age_days",    "config_hash"};
+// ids the database hands out, random correlation ids, the simulator's
+// request ids, times and durations, the config's hash (path vs url).
+// Everything else must be equal.
+const std::set<std::string> volatile_keys{"id",         "run_id",          "correction_id",    "correlation_id",
+                                          "request_id", "stripe_request_id", "started_at",     "finished_at",
+                                          "duration_seconds", "first_seen", "last_seen",        "age_days",
+                                          "config_hash"};
+
+// A correlation or request id, or a run's number, quoted in a text.
+std::string without_ids(const std::string& text) {
+    static const std::regex ids(
+        "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|req_[A-Za-z0-9]+|run [0-9]+");
+    return std::regex_replace(text, ids, "<id>");
+}
 
 json::value normalised(const json::value& v) {
+    if (v.is_string()) return json::value(without_ids(std::string(v.as_string())));
     if (v.is_object()) {
         json::object out;
         for (const auto& [k, field] : v.as_object())
@@ -66,6 +78,19 @@ std::string first_difference(const json::value& a, const json::value& b, const s
         return "";
     }
     return a == b ? "" : at + ": " + json::serialize(a) + " vs " + json::serialize(b);
+}
+
+// The first line two report files differ in, ids aside, or "".
+std::string first_line_difference(const std::string& pg_text, const std::string& sqlite_text) {
+    std::istringstream a(without_ids(pg_text)), b(without_ids(sqlite_text));
+    std::string x, y;
+    for (int line = 1;; ++line) {
+        const bool more_a = static_cast<bool>(std::getline(a, x)), more_b = static_cast<bool>(std::getline(b, y));
+        if (!more_a && !more_b) return "";
+        if (more_a != more_b || x != y)
+            return "line " + std::to_string(line) + ": '" + (more_a ? x : "(end)") + "' vs '" + (more_b ? y : "(end)") +
+                   "'";
+    }
 }
 
 }  // namespace
@@ -141,6 +166,10 @@ BOOST_AUTO_TEST_CASE(run_on_postgres_finds_the_seeded_set_applies_it_once_and_re
     const auto sqlite_report = json::parse(slurp(sqlite_dir / "report.json"));
     const std::string differs = first_difference(normalised(report), normalised(sqlite_report));
     BOOST_TEST(differs.empty(), "report.json on PostgreSQL vs SQLite: " << differs);
+    for (const char* file : {"summary.md", "findings.csv"}) {
+        const std::string d = first_line_difference(slurp(pg_dir / file), slurp(sqlite_dir / file));
+        BOOST_TEST(d.empty(), file << " on PostgreSQL vs SQLite: " << d);
+    }
 
     // The same window again: nothing applied.
     const auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());

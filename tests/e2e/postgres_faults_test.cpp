@@ -40,7 +40,8 @@ struct own_cluster {
         fs::remove_all(dir, ec);
     }
     int cluster(const std::string& cmd, const std::string& port = "") const {
-        const std::string line = std::string(PG_CLUSTER_SH) + " " + cmd + " " + dir.string() + " " + port + " >/dev/null";
+        const std::string line =
+            std::string(PG_CLUSTER_SH) + " " + cmd + " " + dir.string() + " " + port + " >/dev/null";
         const int status = std::system(line.c_str());
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
@@ -492,7 +493,8 @@ BOOST_AUTO_TEST_CASE(connect_retry_for_bounds_the_wait_and_sigterm_ends_it) {
     BOOST_TEST_INFO("daemon stderr: " << err);
     BOOST_TEST(exited, "the daemon was still waiting for the database 1 s after SIGTERM");
     BOOST_TEST((exited && WIFEXITED(status) && WEXITSTATUS(status) == 0));
-    BOOST_TEST(err.find("stopped by a signal while waiting for PostgreSQL 127.0.0.1:" + free_port) != std::string::npos);
+    BOOST_TEST(err.find("stopped by a signal while waiting for PostgreSQL 127.0.0.1:" + free_port) !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
