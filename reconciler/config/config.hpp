@@ -60,6 +60,9 @@ struct database_config {
     std::chrono::milliseconds statement_timeout{0};  // 0: the server's default
     // The app's table and column names (database.app_tables), both backends.
     store::app_tables app_tables;
+    // A server that does not answer (or is starting up) at connect time is
+    // retried with backoff for this long (a failover, a restart); 0: no retry.
+    std::chrono::seconds connect_retry_for{60};
     bool is_postgres() const noexcept { return !url.empty(); }
 };
 

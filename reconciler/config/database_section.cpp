@@ -132,6 +132,12 @@ void read_postgres(const yaml_reader& r, const yaml_reader::section& db, databas
     }
     if (const auto it = db.find("statement_timeout"); it != db.end())
         out.statement_timeout = r.duration(it->second, "database.statement_timeout", std::chrono::hours(1), "1h");
+    if (const auto it = db.find("connect_retry_for"); it != db.end()) {
+        // 0 turns the retry off (a duration is otherwise more than zero).
+        const bool off = it->second.IsScalar() && (it->second.Scalar() == "0" || it->second.Scalar() == "0s");
+        out.connect_retry_for = off ? std::chrono::seconds(0)
+                                    : r.duration(it->second, "database.connect_retry_for", std::chrono::hours(1), "1h");
+    }
     if (const auto it = db.find("busy_timeout"); it != db.end())
         r.fail(it->second, "database.busy_timeout: is for SQLite (database.path); with database.url use "
                            "database.statement_timeout");
@@ -141,7 +147,8 @@ void read_postgres(const yaml_reader& r, const yaml_reader::section& db, databas
 
 void read_database(const yaml_reader& r, const YAML::Node& n, database_config& out) {
     const yaml_reader::section db =
-        r.open_section(n, "database", {"path", "busy_timeout", "url", "password", "schema", "statement_timeout", "app_tables"});
+        r.open_section(n, "database", {"path", "busy_timeout", "url", "password", "schema", "statement_timeout",
+                                       "connect_retry_for", "app_tables"});
     const bool has_path = db.contains("path"), has_url = db.contains("url");
     if (has_path && has_url)
         r.fail(db.at("url"), "database: expected exactly one of database.path (SQLite) and database.url (PostgreSQL), "
@@ -151,7 +158,7 @@ void read_database(const yaml_reader& r, const YAML::Node& n, database_config& o
                   "postgresql:// URL)");
     if (const auto it = db.find("app_tables"); it != db.end()) read_app_tables(r, it->second, out.app_tables);
     if (has_url) return read_postgres(r, db, out);
-    for (const char* key : {"password", "schema", "statement_timeout"})
+    for (const char* key : {"password", "schema", "statement_timeout", "connect_retry_for"})
         if (const auto it = db.find(key); it != db.end())
             r.fail(it->second, std::string("database.") + key + ": is for PostgreSQL (database.url); database.path is "
                                                                    "a SQLite file");

@@ -22,7 +22,8 @@ class pg_run_lock final : public run_lock {
 public:
     // Throws run_locked_error naming the holder (application, pid, since when,
     // as far as pg_stat_activity lets this role read them); schema_error or
-    // postgres::connection_lost when the server cannot be reached.
+    // postgres::server_unavailable (retried by take_run_lock) when the server
+    // cannot be reached.
     pg_run_lock(const store::postgres_options& opts, const std::string& database_name);
     ~pg_run_lock() override;
 

@@ -306,7 +306,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     // key Stripe refuses (the run's first request), an output directory that
     // cannot be written.
     const database_access access = database_access_of(cfg);
-    auto db = open_store(access);
+    auto db = co_await open_store_async(access, stop);  // a server not answering yet: retried
     db->check_schema();
     db->set_delivery_routes(keys.routes.team_routes);  // an escalation that opens is queued for them
     // Read before the lock: a run that finishes in between only makes this
@@ -321,7 +321,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     stripe::refuse_tls_failure(probed, cfg.stripe.base_url);
     co_await check_key(*transport, cfg, keys.stripe_key);
     prepare_output_dir(cfg.output.dir);
-    const auto lock = take_run_lock(access);  // held until the run returns
+    const auto lock = co_await take_run_lock_async(access, stop);  // held until the run returns
 
     begin_run_row(cfg, opts, *db, result);
     try {

@@ -1,5 +1,5 @@
 // database: SQLite (path) or PostgreSQL (url, password, schema,
-// statement_timeout): exactly one, and a password never in the URL nor in
+// statement_timeout, connect_retry_for): exactly one, and a password never in the URL nor in
 // any message.
 #include <boost/test/unit_test.hpp>
 
@@ -123,6 +123,23 @@ BOOST_AUTO_TEST_CASE(app_tables_errors_name_the_key) {
     check_error("database:\n  path: a.db\n  app_tables:\n    users: {columns: {plan: \"" + std::string(64, 'a') + "\"}}\n",
                 {"database.app_tables.users.columns.plan: expected a column name"});
     check_error("database:\n  path: a.db\n  app_tables: [users]\n", {"database.app_tables: expected a mapping"});
+}
+
+// How long a server that does not answer at connect time is retried: 60s
+// unless set, 0 for not at all, at most an hour; PostgreSQL's only.
+BOOST_AUTO_TEST_CASE(connect_retry_for_defaults_to_a_minute_and_zero_turns_it_off) {
+    const std::string url = "database:\n  url: postgresql://u@h/app\n";
+    BOOST_TEST(parse_config(url + rest, "demo.yaml").database.connect_retry_for.count() == 60);
+    BOOST_TEST(parse_config(url + "  connect_retry_for: 2m30s\n" + rest, "demo.yaml")
+                   .database.connect_retry_for.count() == 150);
+    for (const char* off : {"0s", "0"})
+        BOOST_TEST(parse_config(url + "  connect_retry_for: " + off + "\n" + rest, "demo.yaml")
+                       .database.connect_retry_for.count() == 0);
+    check_error(url + "  connect_retry_for: 2h\n", {"demo.yaml:3: database.connect_retry_for: expected a duration of "
+                                                    "at most 1h"});
+    check_error(url + "  connect_retry_for: soon\n", {"demo.yaml:3: database.connect_retry_for:"});
+    check_error("database:\n  path: a.db\n  connect_retry_for: 10s\n",
+                {"demo.yaml:3: database.connect_retry_for: is for PostgreSQL"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -69,10 +69,7 @@ BOOST_AUTO_TEST_CASE(a_killed_run_is_closed_as_abandoned_by_the_next_with_its_le
     BOOST_REQUIRE(pid > 0);
     for (int i = 0; i < 1500 && env.count("SELECT COUNT(*) FROM recon_corrections") < 2; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status), "the run finished before it could be killed");
+    BOOST_REQUIRE_MESSAGE(kill_after(pid, 0), "the run finished before it could be killed");
     const long long killed = env.count("SELECT MAX(id) FROM recon_runs");
     const std::string where = " WHERE run_id = " + std::to_string(killed);
     const long long committed = env.count("SELECT COUNT(*) FROM recon_corrections" + where);

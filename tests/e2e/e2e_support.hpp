@@ -19,6 +19,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -31,6 +33,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace e2e {
@@ -82,6 +85,17 @@ inline int wait_exit(pid_t pid) {
     int status = 0;
     ::waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The crash tests' kill: waits `ms` (a random point of the run, or just
+// after what the test waited for), SIGKILLs `pid` and reaps it. Whether the
+// kill ended it: false when it had exited on its own before.
+inline bool kill_after(pid_t pid, int ms) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    ::kill(pid, SIGKILL);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFSIGNALED(status);
 }
 
 // The Stripe-Version the suites pin: ctest runs each e2e suite once per

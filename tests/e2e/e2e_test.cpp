@@ -608,11 +608,7 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
                                  "--until", std::to_string(env.window_end)},
                                 "/dev/null", "/dev/null");
         BOOST_REQUIRE(pid >= 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 900)(rng)));
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        if (WIFSIGNALED(status)) ++killed_mid_run;
+        if (kill_after(pid, std::uniform_int_distribution<int>(0, 900)(rng))) ++killed_mid_run;
         auto rerun = run(env.dir, args);  // exit 3 here would mean a stale lock
         BOOST_TEST_INFO("iteration " << i << ": " << rerun.err);
         BOOST_REQUIRE_EQUAL(rerun.exit_code, 0);
@@ -656,10 +652,7 @@ BOOST_AUTO_TEST_CASE(killed_run_resumes_from_its_last_finished_slice) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
         checkpoint = env.count("SELECT COALESCE(MAX(covered_until), 0) FROM recon_checkpoints WHERE stream = 'window'");
     }
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    BOOST_REQUIRE_MESSAGE(WIFSIGNALED(status), "the run finished before it could be killed");
+    BOOST_REQUIRE_MESSAGE(kill_after(pid, 0), "the run finished before it could be killed");
     checkpoint = env.count("SELECT covered_until FROM recon_checkpoints WHERE stream = 'window'");
     BOOST_TEST(checkpoint > env.window_start);
     BOOST_TEST(checkpoint < env.window_end);

@@ -251,11 +251,7 @@ BOOST_AUTO_TEST_CASE(sigkill_campaign_ends_with_the_uninterrupted_runs_escalatio
                                  "--until", std::to_string(env.window_end)},
                                 "/dev/null", "/dev/null");
         BOOST_REQUIRE(pid > 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_kill_ms)(rng)));
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        if (WIFSIGNALED(status)) ++killed;
+        if (kill_after(pid, std::uniform_int_distribution<int>(0, max_kill_ms)(rng))) ++killed;
         {
             // Read-write: what the killed run left in the WAL is recovered first.
             SQLite::Database after((env.dir / "app.db").string(), SQLite::OPEN_READWRITE, 5000);

@@ -13,12 +13,87 @@
 
 #include <fstream>
 #include <optional>
+#include <regex>
 #include <thread>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 using namespace e2e;
+
+namespace {
+
+// What legitimately differs between two runs of one seed on two databases:
+// ids the database hands out, random correlation ids, the simulator's
+// request ids, times and durations, the config's hash (path vs url).
+// Everything else must be equal.
+const std::set<std::string> volatile_keys{"id",         "run_id",          "correction_id",    "correlation_id",
+                                          "request_id", "stripe_request_id", "started_at",     "finished_at",
+                                          "duration_seconds", "first_seen", "last_seen",        "age_days",
+                                          "config_hash"};
+
+// A correlation or request id, or a run's number, quoted in a text.
+std::string without_ids(const std::string& text) {
+    static const std::regex ids(
+        "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|req_[A-Za-z0-9]+|run [0-9]+");
+    return std::regex_replace(text, ids, "<id>");
+}
+
+json::value normalised(const json::value& v) {
+    if (v.is_string()) return json::value(without_ids(std::string(v.as_string())));
+    if (v.is_object()) {
+        json::object out;
+        for (const auto& [k, field] : v.as_object())
+            out[k] = volatile_keys.count(std::string(k)) ? json::value("<varies>") : normalised(field);
+        return out;
+    }
+    if (v.is_array()) {
+        json::array out;
+        for (const auto& e : v.as_array()) out.push_back(normalised(e));
+        return out;
+    }
+    return v;
+}
+
+// The first place two JSON values differ ("findings[3].evidence.amount: 1200 vs 1300"), or "".
+std::string first_difference(const json::value& a, const json::value& b, const std::string& at = "") {
+    if (a.is_object() && b.is_object()) {
+        std::set<std::string> keys;
+        for (const auto& [k, _] : a.as_object()) keys.insert(std::string(k));
+        for (const auto& [k, _] : b.as_object()) keys.insert(std::string(k));
+        for (const auto& k : keys) {
+            const auto *x = a.as_object().if_contains(k), *y = b.as_object().if_contains(k);
+            if (!x || !y) return at + "." + k + (x ? " only on PostgreSQL" : " only on SQLite");
+            if (auto d = first_difference(*x, *y, at + "." + k); !d.empty()) return d;
+        }
+        return "";
+    }
+    if (a.is_array() && b.is_array()) {
+        const auto &x = a.as_array(), &y = b.as_array();
+        for (std::size_t i = 0; i < std::min(x.size(), y.size()); ++i)
+            if (auto d = first_difference(x[i], y[i], at + "[" + std::to_string(i) + "]"); !d.empty()) return d;
+        if (x.size() != y.size())
+            return at + ": " + std::to_string(x.size()) + " items vs " + std::to_string(y.size());
+        return "";
+    }
+    return a == b ? "" : at + ": " + json::serialize(a) + " vs " + json::serialize(b);
+}
+
+// The first line two report files differ in, ids aside, or "".
+std::string first_line_difference(const std::string& pg_text, const std::string& sqlite_text) {
+    std::istringstream a(without_ids(pg_text)), b(without_ids(sqlite_text));
+    std::string x, y;
+    for (int line = 1;; ++line) {
+        const bool more_a = static_cast<bool>(std::getline(a, x)), more_b = static_cast<bool>(std::getline(b, y));
+        if (!more_a && !more_b) return "";
+        if (more_a != more_b || x != y)
+            return "line " + std::to_string(line) + ": '" + (more_a ? x : "(end)") + "' vs '" + (more_b ? y : "(end)") +
+                   "'";
+    }
+}
+
+}  // namespace
 
 BOOST_AUTO_TEST_SUITE(postgres_e2e)
 
@@ -76,6 +151,25 @@ BOOST_AUTO_TEST_CASE(run_on_postgres_finds_the_seeded_set_applies_it_once_and_re
     BOOST_TEST(corrections_expected > 0);
     BOOST_TEST(t.count("SELECT count(*) FROM recon.recon_corrections") == corrections_expected);
     BOOST_TEST(report.at("totals").at("applied").as_int64() == corrections_expected);
+
+    // The same seed on SQLite (as e2e_test.cpp runs it: the generator's app
+    // database, the same simulator): the same report, findings with their
+    // evidence, corrections, totals and escalations, up to ids and times.
+    const fs::path sqlite_config = env.dir / "sqlite.yaml";
+    std::ofstream(sqlite_config) << e2e_env::config_text(env.sim->port(), "app.db", "sqlite-reports");
+    BOOST_REQUIRE_EQUAL(run(env.dir, "migrate --config " + sqlite_config.string()).exit_code, 0);
+    const auto on_sqlite = run(env.dir, "run --config " + sqlite_config.string() + env.window_args());
+    BOOST_TEST_INFO("stderr: " << on_sqlite.err);
+    BOOST_REQUIRE_EQUAL(on_sqlite.exit_code, 0);
+    const fs::path pg_dir = fs::canonical(env.dir / "reports" / "latest");
+    const fs::path sqlite_dir = fs::canonical(env.dir / "sqlite-reports" / "latest");
+    const auto sqlite_report = json::parse(slurp(sqlite_dir / "report.json"));
+    const std::string differs = first_difference(normalised(report), normalised(sqlite_report));
+    BOOST_TEST(differs.empty(), "report.json on PostgreSQL vs SQLite: " << differs);
+    for (const char* file : {"summary.md", "findings.csv"}) {
+        const std::string d = first_line_difference(slurp(pg_dir / file), slurp(sqlite_dir / file));
+        BOOST_TEST(d.empty(), file << " on PostgreSQL vs SQLite: " << d);
+    }
 
     // The same window again: nothing applied.
     const auto second = run(env.dir, "run --config " + env.config.string() + env.window_args());
@@ -144,11 +238,7 @@ BOOST_AUTO_TEST_CASE(a_killed_run_leaves_no_lock_and_the_rerun_finishes_its_work
         if (!locked) std::this_thread::sleep_for(std::chrono::milliseconds(25));
     }
     BOOST_REQUIRE_MESSAGE(locked, "the run never took the lock: " << slurp(env.dir / "killed.err"));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-    ::kill(pid, SIGKILL);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    BOOST_TEST(WIFSIGNALED(status), "the run finished before it was killed");
+    BOOST_TEST(kill_after(pid, 300), "the run finished before it was killed");
 
     const auto rerun = run(env.dir, "run --config " + env.config.string() + env.window_args());
     BOOST_TEST_INFO("stderr: " << rerun.err);

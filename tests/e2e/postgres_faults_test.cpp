@@ -7,7 +7,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -23,9 +27,9 @@ using reconciler::test::pg_server;
 
 namespace {
 
-// A PostgreSQL server of the test's own (tools/pg_cluster.sh), for a test
-// that restarts it: the fixture's server is shared with tests running in
-// parallel.
+// A PostgreSQL server of the tests' own (tools/pg_cluster.sh), for the
+// tests that restart or stop it: the fixture's server is shared with tests
+// running in parallel.
 struct own_cluster {
     fs::path dir = fs::temp_directory_path() / ("recon-pg-own-" + std::to_string(::getpid()) + "-" +
                                                 std::to_string(std::random_device{}() % 100000));
@@ -35,13 +39,46 @@ struct own_cluster {
         std::error_code ec;
         fs::remove_all(dir, ec);
     }
-    int cluster(const std::string& cmd) const {
-        const std::string line = std::string(PG_CLUSTER_SH) + " " + cmd + " " + dir.string() + " >/dev/null";
+    int cluster(const std::string& cmd, const std::string& port = "") const {
+        const std::string line =
+            std::string(PG_CLUSTER_SH) + " " + cmd + " " + dir.string() + " " + port + " >/dev/null";
         const int status = std::system(line.c_str());
         return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     }
     pg_server server() const { return pg_server(dir); }
+    std::string port() const {
+        std::string p;
+        std::ifstream(dir / "port") >> p;
+        return p;
+    }
+    // Started again after a stop, on the port the tests' URLs name.
+    int start_again() const { return cluster("start", port()); }
+    // Up, whatever the last test that stopped it left.
+    void ensure_up() const {
+        if (!fs::exists(dir / "data" / "postmaster.pid")) BOOST_REQUIRE_EQUAL(start_again(), 0);
+    }
 };
+
+// The one such server of this process (initdb takes seconds), for the
+// tests that restart or stop it; each test has its own database on it.
+own_cluster& restartable_cluster() {
+    static own_cluster c;
+    c.ensure_up();
+    return c;
+}
+
+// The database_connect_retry lines (the last line of a failed command is its plain error).
+long long retry_lines(const std::string& err) {
+    long long n = 0;
+    for (auto at = err.find("\"event\":\"database_connect_retry\""); at != std::string::npos;
+         at = err.find("\"event\":\"database_connect_retry\"", at + 1))
+        ++n;
+    return n;
+}
+
+long long elapsed_ms(std::chrono::steady_clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - since).count();
+}
 
 // Polls `done` every 20 ms for up to `ms`; whether it came true.
 template <class F>
@@ -75,7 +112,7 @@ BOOST_AUTO_TEST_SUITE(postgres_faults)
 // the server's reason, never the password), the rerun goes through (no
 // stale lock) and ends in the uninterrupted run's state, nothing twice.
 BOOST_AUTO_TEST_CASE(server_restart_mid_run_fails_cleanly_and_the_rerun_reaches_the_uninterrupted_state) {
-    own_cluster cluster;
+    own_cluster& cluster = restartable_cluster();
     pg_e2e t({}, cluster.server());
     auto& env = t.env;
     pg_clone ref(t.db.server(), t.db.name(), t.db.name() + "_ref");
@@ -239,11 +276,7 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
         restore();
         const pid_t pid = spawn_run(config, env, "25", "killed");
         BOOST_REQUIRE(pid > 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, max_kill_ms)(rng)));
-        ::kill(pid, SIGKILL);
-        int status = 0;
-        ::waitpid(pid, &status, 0);
-        if (WIFSIGNALED(status)) ++killed;
+        if (kill_after(pid, std::uniform_int_distribution<int>(0, max_kill_ms)(rng))) ++killed;
         try {
             if (pg_e2e::count_in(work->options(), "SELECT count(*) FROM recon.recon_corrections") > 0) ++mid_apply;
         } catch (const std::exception&) {  // killed before migrate's check: nothing there yet
@@ -365,6 +398,103 @@ BOOST_AUTO_TEST_CASE(app_writes_during_a_run_on_postgres_are_never_lost) {
         BOOST_TEST(ra.text(i, 1) == rb.text(i, 1));
         BOOST_TEST(ra.int64(i, 2) - consumed[user] == rb.int64(i, 2));
     }
+}
+
+// The server is down when the run starts (a failover, a restart at 03:00)
+// and back ~2 s later: the run waits for it (database.connect_retry_for,
+// 60 s by default), one warn line a retry naming the database, the reason
+// and the next delay, never the password; then it runs as any other.
+BOOST_AUTO_TEST_CASE(a_run_started_while_the_server_is_down_waits_for_it_and_succeeds) {
+    own_cluster& cluster = restartable_cluster();
+    pg_e2e t({}, cluster.server());
+    auto& env = t.env;
+    BOOST_REQUIRE_EQUAL(run(env.dir, "migrate --config " + env.config.string()).exit_code, 0);
+    BOOST_REQUIRE_EQUAL(cluster.cluster("stop"), 0);
+    const pid_t pid = spawn_run(env.config, env, "0", "waited");
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    BOOST_REQUIRE_EQUAL(cluster.start_again(), 0);
+    const int code = wait_exit(pid);
+    const std::string err = slurp(env.dir / "waited.err");
+    BOOST_TEST_INFO("stderr: " << err);
+    BOOST_TEST(code == 0);
+    const auto retries = log_events(err, "database_connect_retry");
+    BOOST_REQUIRE_GE(retries.size(), 1u);
+    BOOST_TEST(retries[0].at("level").as_string() == "warn");
+    BOOST_TEST(retries[0].at("database").as_string() ==
+               "127.0.0.1:" + cluster.port() + "/" + t.db.name() + " as reconciler");
+    BOOST_TEST(!retries[0].at("reason").as_string().empty());
+    BOOST_TEST(retries[0].at("retry_in").as_string().ends_with("s"));
+    BOOST_TEST(err.find(t.db.server().password) == std::string::npos);
+    BOOST_TEST(env.latest_report().at("run").at("status").as_string() == "succeeded");
+}
+
+// A server that is up and refuses the password: retrying cannot help, so
+// the run fails at once (exit 2, the server's reason), no retry line.
+BOOST_AUTO_TEST_CASE(a_wrong_password_fails_at_once_without_retrying) {
+    pg_e2e t;
+    auto& env = t.env;
+    std::ofstream(env.dir / "db.password", std::ios::trunc) << "not-the-password\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto refused = run(env.dir, run_args(env.config, env));
+    const long long took = elapsed_ms(t0);
+    BOOST_TEST_INFO("stderr: " << refused.err);
+    BOOST_TEST(refused.exit_code == 2);
+    BOOST_TEST(took < 2000, "took " << took << " ms");
+    BOOST_TEST(refused.err.find("password authentication failed") != std::string::npos);
+    BOOST_TEST(refused.err.find("database_connect_retry") == std::string::npos);
+    BOOST_TEST(refused.err.find("not-the-password") == std::string::npos);
+}
+
+// No server at all behind the URL and database.connect_retry_for: 2s: the
+// run gives up after about 2 s with a setup error (exit 2) saying how long
+// it tried. And the daemon, waiting for that server, stops at once on
+// SIGTERM rather than at the end of the wait.
+BOOST_AUTO_TEST_CASE(connect_retry_for_bounds_the_wait_and_sigterm_ends_it) {
+    pg_e2e t;
+    auto& env = t.env;
+    std::string free_port;  // one nothing listens on
+    {
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        BOOST_REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        BOOST_REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        free_port = std::to_string(ntohs(a.sin_port));
+        ::close(fd);  // bound, never listened: connecting is refused
+    }
+    const std::string down = "postgresql://reconciler@127.0.0.1:" + free_port + "/" + t.db.name() + "?sslmode=disable";
+    env.edit_config(t.url, down);
+    env.edit_config("statement_timeout: 60s", "statement_timeout: 60s\n  connect_retry_for: 2s");
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto gave_up = run(env.dir, run_args(env.config, env));
+    const long long took = elapsed_ms(t0);
+    BOOST_TEST_INFO("stderr: " << gave_up.err);
+    BOOST_TEST(gave_up.exit_code == 2);
+    BOOST_TEST(took >= 2000);
+    BOOST_TEST(took < 4500, "took " << took << " ms");
+    BOOST_TEST(retry_lines(gave_up.err) >= 2);
+    BOOST_TEST(gave_up.err.find("connect to PostgreSQL 127.0.0.1:" + free_port + "/" + t.db.name() +
+                                " as reconciler: ") != std::string::npos);
+    BOOST_TEST(gave_up.err.find("gave up after trying for 2.") != std::string::npos, gave_up.err);
+    BOOST_TEST(gave_up.err.find("database.connect_retry_for is 2s") != std::string::npos, gave_up.err);
+
+    env.edit_config("connect_retry_for: 2s", "connect_retry_for: 10m");
+    const pid_t daemon = spawn({"daemon", "--config", env.config.string(), "--every", "1h"}, env.dir / "daemon.out",
+                               env.dir / "daemon.err");
+    BOOST_REQUIRE(wait_until([&] { return slurp(env.dir / "daemon.err").find("database_connect_retry") !=
+                                          std::string::npos; }, 10'000));
+    ::kill(daemon, SIGTERM);
+    int status = 0;
+    const bool exited = wait_until([&] { return ::waitpid(daemon, &status, WNOHANG) == daemon; }, 1000);
+    if (!exited) kill_after(daemon, 0);  // still waiting for the server: failed below
+    const std::string err = slurp(env.dir / "daemon.err");
+    BOOST_TEST_INFO("daemon stderr: " << err);
+    BOOST_TEST(exited, "the daemon was still waiting for the database 1 s after SIGTERM");
+    BOOST_TEST((exited && WIFEXITED(status) && WEXITSTATUS(status) == 0));
+    BOOST_TEST(err.find("stopped by a signal while waiting for PostgreSQL 127.0.0.1:" + free_port) !=
+               std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -101,6 +101,34 @@ std::int64_t result::affected() const noexcept {
     return v;
 }
 
+namespace {
+
+// The server's word on a connect that failed, asked with the same
+// parameters: it answers (PQPING_OK, even to a refused password: libpq says
+// so once the server replied with anything but "cannot connect now") or not.
+// A TLS failure is the client's setup, whatever the ping says.
+bool server_answers(const char* const* keys, const char* const* values, const std::string& msg) {
+    if (msg.find("certificate") != std::string::npos || msg.find("does not support SSL") != std::string::npos ||
+        msg.find("SSL was required") != std::string::npos)
+        return true;
+    const PGPing ping = PQpingParams(keys, values, 1);
+    return ping != PQPING_NO_RESPONSE && ping != PQPING_REJECT;
+}
+
+}  // namespace
+
+std::string connection::attempt(const char* const* keys, const char* const* values) {
+    conn_ = PQconnectdbParams(keys, values, 1);
+    if (!conn_) throw connection_lost("connect to PostgreSQL: out of memory");
+    describe_ = std::string(PQhost(conn_) ? PQhost(conn_) : "?") + ":" + (PQport(conn_) ? PQport(conn_) : "?") + "/" +
+                (PQdb(conn_) ? PQdb(conn_) : "?") + " as " + (PQuser(conn_) ? PQuser(conn_) : "?");
+    if (PQstatus(conn_) == CONNECTION_OK) return {};
+    std::string msg = trimmed(PQerrorMessage(conn_));
+    PQfinish(conn_);
+    conn_ = nullptr;
+    return msg;
+}
+
 connection::connection(const connect_options& opts) : statement_timeout_(opts.statement_timeout) {
     const std::string timeout = std::to_string(opts.connect_timeout.count());
     const std::string options = merged_options(opts);
@@ -110,23 +138,13 @@ connection::connection(const connect_options& opts) : statement_timeout_(opts.st
                                     opts.password.empty() ? nullptr : "password", nullptr, nullptr};
     std::array<const char*, 7> values{opts.url.c_str(), opts.application_name.c_str(), timeout.c_str(),
                                       options.c_str(), opts.password.c_str(), nullptr, nullptr};
-    conn_ = PQconnectdbParams(keys.data(), values.data(), 1);
-    if (!conn_) throw connection_lost("connect to PostgreSQL: out of memory");
-    describe_ = std::string(PQhost(conn_) ? PQhost(conn_) : "?") + ":" + (PQport(conn_) ? PQport(conn_) : "?") + "/" +
-                (PQdb(conn_) ? PQdb(conn_) : "?") + " as " + (PQuser(conn_) ? PQuser(conn_) : "?");
-    if (PQstatus(conn_) != CONNECTION_OK) {
-        const std::string msg = trimmed(PQerrorMessage(conn_));
-        PQfinish(conn_);
-        conn_ = nullptr;
-        // Refused credentials or a missing database are setup errors; a
-        // server that does not answer may come back (retried by the caller).
-        const bool refused = msg.find("password authentication failed") != std::string::npos ||
-                             msg.find("does not exist") != std::string::npos ||
-                             msg.find("no password supplied") != std::string::npos ||
-                             msg.find("pg_hba.conf") != std::string::npos;
-        if (refused) throw schema_error("connect to PostgreSQL " + describe_ + ": " + msg);
-        throw connection_lost("connect to PostgreSQL " + describe_ + ": " + msg);
-    }
+    std::string msg = attempt(keys.data(), values.data());
+    if (!conn_ && !server_answers(keys.data(), values.data(), msg))
+        throw server_unavailable(describe_, msg);
+    // It answers now: one more attempt tells a refusal from a server that
+    // came up between the two (a refusal fails again, with its own reason).
+    if (!conn_) msg = attempt(keys.data(), values.data());
+    if (!conn_) throw schema_error("connect to PostgreSQL " + describe_ + ": " + msg);
 }
 
 connection::~connection() {

@@ -6,7 +6,8 @@
 // Errors: store_error naming the action ("prepare ...", "run ...") and the
 // server's SQLSTATE; connection_lost when the server went away (restart,
 // reset, network) so the caller can roll back the slice and reconnect;
-// schema_error for a server that refuses us at connect time (exit 2).
+// schema_error for a server that refuses us at connect time (exit 2);
+// server_unavailable for one that does not answer yet (retried by the caller).
 #pragma once
 
 #include "store/errors.hpp"
@@ -39,6 +40,26 @@ struct connect_options {
 // The server went away (store/errors.hpp): one kind for every backend, so
 // the pipeline can tell it apart without knowing PostgreSQL.
 using connection_lost = ::reconciler::store::connection_lost;
+
+// At connect time, the server did not answer or is not accepting connections
+// yet (PQpingParams: no response, or rejecting: starting up, shutting down,
+// in recovery): a failover or a restart that may be over in a moment. A
+// connection_lost for callers that do not retry; the pipeline's opening
+// retries it (pipeline/connect_retry.hpp). A server that answers and refuses
+// (password, database, pg_hba, TLS) is a schema_error instead: retrying
+// cannot help.
+class server_unavailable : public connection_lost {
+public:
+    server_unavailable(std::string database, std::string reason)
+        : connection_lost("connect to PostgreSQL " + database + ": " + reason), database_(std::move(database)),
+          reason_(std::move(reason)) {}
+    // "host:port/db as user" (never the password) and libpq's reason.
+    const std::string& database() const noexcept { return database_; }
+    const std::string& reason() const noexcept { return reason_; }
+
+private:
+    std::string database_, reason_;
+};
 
 // A statement's parameters, in order: text, or NULL. Integers are sent as
 // their decimal text; PostgreSQL casts by the statement's parameter types.
@@ -82,6 +103,8 @@ public:
     PGconn* raw() noexcept { return conn_; }
 
 private:
+    // One PQconnectdbParams; the libpq message when it failed (conn_ null).
+    std::string attempt(const char* const* keys, const char* const* values);
     [[noreturn]] void fail(const std::string& action, PGresult* r);
     result checked(const std::string& action, PGresult* r);
 
