@@ -34,4 +34,13 @@ escalation_change first_seen(const escalation_input& e, std::int64_t run_id, int
     return by_reconciler(out.status == "open" ? "opened" : "watching", "", out.status, "", run_id, now);
 }
 
+void fill_from_input(const escalation_input& e, const std::string& now, escalation& out) {
+    out.team = e.team;
+    out.kind = e.kind;
+    out.subject = e.subject;
+    out.evidence = e.evidence;
+    out.last_seen = now;
+    out.subject_at = e.subject_at;
+}
+
 }  // namespace reconciler::store::escalation_rules

@@ -38,4 +38,8 @@ std::optional<escalation_change> seen_again(const stored& old, const escalation_
 escalation_change first_seen(const escalation_input& e, std::int64_t run_id, int watch_until, const std::string& now,
                              escalation& out);
 
+// What every raise sets from the input whatever the record's state: team,
+// kind, subject, evidence, subject time, and `now` as last seen.
+void fill_from_input(const escalation_input& e, const std::string& now, escalation& out);
+
 }  // namespace reconciler::store::escalation_rules

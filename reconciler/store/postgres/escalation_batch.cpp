@@ -161,12 +161,7 @@ std::vector<escalation> postgres_escalations::raise_all(const std::vector<raise_
             new_in.push_back(&batch[i]);
             new_out.push_back(&o);
         }
-        o.team = e.team;
-        o.kind = e.kind;
-        o.subject = e.subject;
-        o.evidence = e.evidence;
-        o.last_seen = now;
-        o.subject_at = e.subject_at;
+        escalation_rules::fill_from_input(e, now, o);
     }
     update_seen_again(s_, old_in, old_out, run_id, now);
     insert_first(s_, new_in, new_out, run_id, now);

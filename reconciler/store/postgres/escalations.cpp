@@ -127,12 +127,7 @@ escalation raise_in_transaction(session& s, const escalation_input& e, std::int6
                            params().add(e.kind).add(e.subject));
     if (sel.rows() > 0) pg_raise_again(s, sel, e, run_id, watch_until, now, out);
     else pg_raise_first(s, e, run_id, watch_until, now, out);
-    out.team = e.team;
-    out.kind = e.kind;
-    out.subject = e.subject;
-    out.evidence = e.evidence;
-    out.last_seen = now;
-    out.subject_at = e.subject_at;
+    escalation_rules::fill_from_input(e, now, out);
     return out;
 }
 

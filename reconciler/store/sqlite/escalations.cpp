@@ -182,12 +182,7 @@ escalation raise_in_transaction(connection& c, const escalation_input& e, std::i
         if (sel->executeStep()) raise_again(c, *sel, e, run_id, watch_until, now, out);
         else raise_first(c, e, run_id, watch_until, now, out);
     }
-    out.team = e.team;
-    out.kind = e.kind;
-    out.subject = e.subject;
-    out.evidence = e.evidence;
-    out.last_seen = now;
-    out.subject_at = e.subject_at;
+    escalation_rules::fill_from_input(e, now, out);
     return out;
 }
 
