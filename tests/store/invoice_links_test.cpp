@@ -1,0 +1,39 @@
+// The store (either backend), invoice links: PaymentIntent -> invoice, kept
+// as first seen, read back by PaymentIntent in one batch.
+#include "store/store_fixture.hpp"
+
+#include <algorithm>
+
+BOOST_AUTO_TEST_SUITE(store_invoice_links)
+
+BOOST_AUTO_TEST_CASE(links_are_kept_once_and_read_by_payment_intent) {
+    temp_db t;
+    auto s = t.open();
+    store::invoice_links& links = *s;
+    BOOST_TEST(links.invoice_links_of({"pi_a"}).empty());
+    links.record_invoice_links({});
+    links.record_invoice_links({{"pi_a", "in_a"}, {"pi_b", "in_b"}, {"pi_c", "in_c1"}});
+    // Seen again (a later page, a later run): nothing changes; a second
+    // invoice of one PaymentIntent is a second row.
+    links.record_invoice_links({{"pi_a", "in_a"}, {"pi_c", "in_c2"}});
+    auto got = links.invoice_links_of({"pi_a", "pi_c", "pi_none"});
+    std::sort(got.begin(), got.end(), [](const auto& x, const auto& y) { return x.invoice < y.invoice; });
+    const std::vector<store::invoice_link> want{{"pi_a", "in_a"}, {"pi_c", "in_c1"}, {"pi_c", "in_c2"}};
+    BOOST_TEST_REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) BOOST_TEST((got[i] == want[i]), i);
+    BOOST_TEST(links.invoice_links_of({}).empty());
+    // More PaymentIntents than one statement's parameters (SQLite chunks them).
+    std::vector<store::invoice_link> many;
+    std::vector<std::string> pis;
+    for (int i = 0; i < 1200; ++i) {
+        many.push_back({"pi_m" + std::to_string(i), "in_m" + std::to_string(i)});
+        pis.push_back("pi_m" + std::to_string(i));
+    }
+    links.record_invoice_links(many);
+    BOOST_TEST(links.invoice_links_of(pis).size() == 1200u);
+    // Kept by the database, not by the connection: a later run reads them.
+    auto again = t.open();
+    BOOST_TEST(again->invoice_links_of({"pi_b"}).size() == 1u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
