@@ -4,6 +4,7 @@
 #include "core/json_log.hpp"
 #include "core/stripe_parse.hpp"
 
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -78,7 +79,7 @@ namespace {
 
 // The answer to one charge's InvoicePayment question: the paid invoices of
 // its PaymentIntent (one links it; none or several leave it unlinked, with
-// the reason), from the table, the slice's pages or a lookup.
+// the reason), from a lookup.
 void settle_link(charge_case& cc, const std::set<std::string>& paid, bool invalid) {
     if (paid.size() == 1) {
         cc.ch.invoice = *paid.begin();
@@ -144,35 +145,52 @@ void fetcher::note_invoice_links(const boost::json::value& invoice, std::vector<
         try {
             auto p = parse_invoice_payment(v.as_object());
             if (p.status == "paid" && !p.payment_intent.empty())
-                out.push_back({std::move(p.payment_intent), std::move(p.invoice)});
+                out.push_back({std::move(p.payment_intent), std::move(p.invoice), p.amount_paid, std::move(p.currency)});
         } catch (const parse_error&) {
         }
     }
 }
 
+namespace {
+
+// The one invoice a charge's known links name when they account for the
+// whole of it: a single link that paid the charge's amount in its currency.
+// A PaymentIntent may pay several invoices (partial payments), some of them
+// listed by no run, so a link that covers less proves nothing; neither do
+// several: only the lookup's list is complete.
+const std::string* whole_payment(const std::map<std::string, store::invoice_link>& links, const charge& ch) {
+    if (links.size() != 1) return nullptr;
+    const auto& l = links.begin()->second;
+    return l.amount_paid == ch.amount && l.currency == ch.currency ? &l.invoice : nullptr;
+}
+
+}  // namespace
+
 // The slice's basil charges, once the worker is idle: first what is known
 // (the links its own invoice pages brought, and the table of links earlier
-// slices and runs stored: a paid InvoicePayment never changes), then one
-// filtered list request per charge still unknown, all in flight together.
+// slices and runs stored: a paid InvoicePayment never changes), trusted only
+// for the whole payment (whole_payment); then one filtered list request per
+// charge still unknown, all in flight together, whose answer is complete.
 // The lookups' paid answers join the table too.
 asio::awaitable<void> fetcher::link_by_invoice_payments() {
     if (pinned_charges_name_invoices_) co_return;
-    std::unordered_map<std::string, std::set<std::string>> known;  // payment intent -> invoices it paid
+    // payment intent -> its known paid InvoicePayments, by invoice
+    std::unordered_map<std::string, std::map<std::string, store::invoice_link>> known;
     for (const auto& cc : data_.charge_cases)
         if (cc.ch.invoice.empty() && cc.unlinked.empty()) known.try_emplace(cc.ch.payment_intent);
     if (known.empty()) co_return;
     std::vector<std::string> pis;
     for (const auto& [pi, invoices] : known) pis.push_back(pi);
-    for (auto& l : links_.invoice_links_of(pis)) known[l.payment_intent].insert(std::move(l.invoice));
+    for (auto& l : links_.invoice_links_of(pis)) known[l.payment_intent].try_emplace(l.invoice, l);
     for (const auto& l : data_.invoice_links)
-        if (auto it = known.find(l.payment_intent); it != known.end()) it->second.insert(l.invoice);
+        if (auto it = known.find(l.payment_intent); it != known.end()) it->second.try_emplace(l.invoice, l);
 
     std::vector<charge_case*> cases;
     std::vector<std::string> paths;
     for (auto& cc : data_.charge_cases) {
         if (!cc.ch.invoice.empty() || !cc.unlinked.empty()) continue;
-        if (const auto& paid = known[cc.ch.payment_intent]; !paid.empty()) {
-            settle_link(cc, paid, false);
+        if (const auto* invoice = whole_payment(known[cc.ch.payment_intent], cc.ch)) {
+            cc.ch.invoice = *invoice;
             continue;
         }
         cases.push_back(&cc);
@@ -193,7 +211,7 @@ asio::awaitable<void> fetcher::link_by_invoice_payments() {
             auto p = parse_or_note(parse_invoice_payment, v, r.path, r.request_id, data_.invalid_objects);
             invalid = invalid || !p;
             if (p && p->status == "paid" && p->payment_intent == cc.ch.payment_intent) {
-                data_.invoice_links.push_back({p->payment_intent, p->invoice});
+                data_.invoice_links.push_back({p->payment_intent, p->invoice, p->amount_paid, p->currency});
                 paid.insert(std::move(p->invoice));
             }
         }

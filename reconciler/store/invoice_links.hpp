@@ -4,8 +4,11 @@
 // its invoice without a request of its own. A paid InvoicePayment never
 // changes, so a link stays true: the table is kept across runs (a refund
 // tonight of a charge paid last week needs the link last week's run saw).
+// But a PaymentIntent may pay several invoices, not all of them listed: a
+// link is the whole answer only when its amount_paid is the whole charge.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -14,6 +17,8 @@ namespace reconciler::store {
 struct invoice_link {
     std::string payment_intent;
     std::string invoice;
+    std::int64_t amount_paid = 0;  // the InvoicePayment's: what of the payment went to this invoice
+    std::string currency;
 
     bool operator==(const invoice_link&) const = default;
 };

@@ -98,4 +98,70 @@ BOOST_AUTO_TEST_CASE(refunds_are_linked_by_the_invoice_pages_of_this_run_and_of_
     BOOST_TEST(key_diff(expected, found).empty(), key_diff(expected, found));
 }
 
+// A PaymentIntent may pay several invoices (partial payments). A listed
+// invoice's link is trusted only when it paid the whole charge: here the
+// listed one paid half and an invoice no run lists the rest, so the charge
+// is looked up, and the lookup's complete answer leaves it unlinked rather
+// than crediting the refund to the one invoice a page showed.
+BOOST_AUTO_TEST_CASE(a_listed_link_that_is_not_the_whole_charge_is_looked_up) {
+    if (api_version() != "2025-03-31.basil") {
+        BOOST_TEST_MESSAGE("pinned before basil: charges name their invoice");
+        return;
+    }
+    e2e_env env;
+    const std::int64_t start = env.window_start, end = env.window_end, before = start - 4 * 86400;
+    run_and_check(env, before, start, before, before, start);
+
+    // A window refund whose invoice the first run listed.
+    std::string charge_id, pi, currency;
+    std::int64_t listed_paid = 0;
+    SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READWRITE);
+    for (const auto& [kind, subject] : truth_keys(env.truth)) {
+        if (kind != "refund_or_dispute") continue;
+        const auto ch = json::parse(env.server_opts.data->handle_get("/v1/charges/" + subject).body).as_object();
+        SQLite::Statement q(db, "SELECT amount_paid FROM recon_invoice_links WHERE payment_intent = ?");
+        q.bind(1, std::string(ch.at("payment_intent").as_string()));
+        if (!q.executeStep()) continue;
+        charge_id = subject, pi = ch.at("payment_intent").as_string(), currency = ch.at("currency").as_string();
+        listed_paid = q.getColumn(0).getInt64();
+        break;
+    }
+    BOOST_TEST_REQUIRE(!pi.empty(), "no window refund whose invoice the first run listed");
+    // As Stripe would have shown a partial payment: the listed invoice got
+    // half, an invoice no run lists the rest (the simulator serves it from
+    // now on; it is idle between runs).
+    SQLite::Statement half(db, "UPDATE recon_invoice_links SET amount_paid = ? WHERE payment_intent = ?");
+    half.bind(1, listed_paid / 2);
+    half.bind(2, pi);
+    BOOST_TEST_REQUIRE(half.exec() == 1);
+    auto& data = const_cast<reconciler::sim::dataset&>(*env.server_opts.data);
+    data.add("invoice_payments",
+             json::object{{"id", "inpay_e2e_rest"},
+                          {"object", "invoice_payment"},
+                          {"amount_paid", listed_paid - listed_paid / 2},
+                          {"amount_requested", listed_paid - listed_paid / 2},
+                          {"created", before - 86400},
+                          {"currency", currency},
+                          {"invoice", "in_e2e_unlisted"},
+                          {"is_default", false},
+                          {"livemode", false},
+                          {"payment", json::object{{"type", "payment_intent"}, {"payment_intent", pi}}},
+                          {"status", "paid"}});
+    data.finalize();
+
+    auto r = run(env.dir, "run --config " + env.config.string() + " --since " + std::to_string(start) + " --until " +
+                              std::to_string(end));
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
+    const auto looked_up = looked_up_payment_intents(env);
+    BOOST_TEST((std::find(looked_up.begin(), looked_up.end(), pi) != looked_up.end()), pi << " was not looked up");
+    const auto found = report_findings(env.latest_report());
+    BOOST_TEST(!found.contains({"refund_or_dispute", charge_id}), charge_id << " credited to the listed invoice alone");
+    const auto it = found.find({"charge_without_invoice", charge_id});
+    BOOST_TEST_REQUIRE((it != found.end()), charge_id << " has no charge_without_invoice finding");
+    const std::string why(it->second.at("evidence").at("why").as_string());
+    BOOST_TEST(why.find("paid several invoices") != std::string::npos, why);
+    BOOST_TEST(why.find("in_e2e_unlisted") != std::string::npos, why);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,5 +3,7 @@
 CREATE TABLE @schema@.recon_invoice_links (
   payment_intent text NOT NULL,
   invoice        text NOT NULL,
+  amount_paid    bigint NOT NULL,
+  currency       text NOT NULL,
   PRIMARY KEY (payment_intent, invoice)
 );
