@@ -116,6 +116,7 @@ struct invoice_payment {
     std::string payment_intent;  // payment.payment_intent when payment.type == "payment_intent"
     std::string status;          // open | paid | canceled
     std::int64_t amount_paid = 0;
+    std::string currency;
 
     bool operator==(const invoice_payment&) const = default;
 };

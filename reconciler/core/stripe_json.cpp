@@ -35,7 +35,7 @@ constexpr std::string_view kept_members[]{
     "currency", "livemode", "quantity", "refunded", "disputed", "proration", "amount_due", "api_version",
     "amount_paid", "subscription", "price_details", "customer_email", "billing_reason", "amount_refunded",
     "status_transitions", "current_period_end", "subscription_details", "invoice_item_details",
-    "subscription_item_details", "payment", "payment_intent", "nickname", "product"};
+    "subscription_item_details", "payment", "payment_intent", "nickname", "product", "payments"};
 
 bool is_kept_member(std::string_view key) {
     // Called for every key of a page (~80 per object): an open-addressed

@@ -172,6 +172,7 @@ invoice_payment parse_invoice_payment(const json::object& o) {
     p.invoice = req_id_or_object(o, "invoice", what, "invoice id");
     p.status = opt_string(o, "status", what);
     p.amount_paid = opt_int(o, "amount_paid", what).value_or(0);
+    p.currency = opt_string(o, "currency", what);
     if (const auto* payment = opt_object(o, "payment", what))
         if (opt_string(*payment, "type", what + " payment") == "payment_intent")
             p.payment_intent = id_or_object(*payment, "payment_intent", what + " payment");

@@ -4,6 +4,7 @@
 
 #include "core/diff.hpp"
 #include "core/model.hpp"
+#include "store/invoice_links.hpp"
 
 #include <cstdint>
 #include <map>
@@ -28,6 +29,9 @@ struct fetched {
     std::map<std::string, std::string> request_ids;
     std::vector<invalid_object> invalid_objects;  // broke the schema: findings, never diffed
     std::int64_t objects = 0;  // listed (a slice's density: the next slice's length)
+    // Paid InvoicePayments seen (basil: the invoice pages' `payments`, the
+    // lookups' answers), for store::invoice_links on the worker.
+    std::vector<store::invoice_link> invoice_links;
 
     // Payment is monotonic: a paid snapshot (event or list) wins over an
     // older unpaid one, whatever order they arrive in.

@@ -37,10 +37,11 @@ const std::vector<std::string>& slice_event_types() {
 
 }  // namespace
 
-fetcher::fetcher(stripe::client& client, store::fetch_lookup& lookups, run_result& result, report_writer& report,
-                 unix_seconds window_end, const diff_policy& policy, const std::string& api_version)
-    : client_(client), lookups_(lookups), result_(result), report_(report), window_end_(window_end), policy_(policy),
-      pinned_charges_name_invoices_(charge_names_its_invoice(api_version)) {}
+fetcher::fetcher(stripe::client& client, store::fetch_lookup& lookups, store::invoice_links& links, run_result& result,
+                 report_writer& report, unix_seconds window_end, const diff_policy& policy,
+                 const std::string& api_version)
+    : client_(client), lookups_(lookups), links_(links), result_(result), report_(report), window_end_(window_end),
+      policy_(policy), pinned_charges_name_invoices_(charge_names_its_invoice(api_version)) {}
 
 asio::awaitable<void> fetcher::fetch_subscriptions(unix_seconds start) {
     // Ambiguous only when tiers differ; the states live on disk (a
@@ -107,7 +108,7 @@ asio::awaitable<void> fetcher::finish_slice(fetched f, unix_seconds s, unix_seco
             it = data_.invoices.erase(it);
         }
     }
-    co_await look_up_app_payments(s, e);
+    co_await together(look_up_app_payments(s, e), link_by_invoice_payments());
 }
 
 // App payments of slice [s, e) whose invoice the window has not brought:
@@ -144,13 +145,16 @@ asio::awaitable<void> fetcher::look_up_app_payments(unix_seconds s, unix_seconds
 
 // Every invoice created in [s, e), not only the paid ones: the few
 // others cost hardly a page, and a void one answers an app payment's
-// lookup (finish_slice) without a request of its own.
+// lookup (finish_slice) without a request of its own. At basil with their
+// InvoicePayments: the links that tie refunds and disputes to invoices.
 asio::awaitable<void> fetcher::fetch_invoices(fetched& f, unix_seconds s, unix_seconds e) {
     stripe::list_query invoices{"/v1/invoices", {}, s, e};
+    if (!pinned_charges_name_invoices_) invoices.params.emplace_back("expand[]", "data.payments");
     co_await client_.list_all(invoices, [this, &f](const list_page_info& p, list_envelope&& env) {
         on_page(p);
         f.objects += static_cast<std::int64_t>(p.object_count);
         for (auto& v : env.data) {
+            if (!pinned_charges_name_invoices_) note_invoice_links(v, f.invoice_links);
             auto inv = parse_or_note(parse_invoice, v, p.resource, p.request_id, f.invalid_objects);
             if (!inv) continue;
             if (inv->paid) f.add_invoice(std::move(*inv), p.request_id);

@@ -16,6 +16,7 @@
 #include "pipeline/fetched.hpp"
 #include "pipeline/progress_line.hpp"
 #include "store/fetch_lookup.hpp"
+#include "store/invoice_links.hpp"
 #include "store/types.hpp"
 #include "stripe/client.hpp"
 
@@ -32,9 +33,10 @@ namespace reconciler::pipeline {
 class fetcher {
 public:
     // `api_version`: the pinned Stripe-Version, which decides how a charge is
-    // tied to its invoice (link_charges_to_invoices).
-    fetcher(stripe::client& client, store::fetch_lookup& lookups, run_result& result, report_writer& report,
-            unix_seconds window_end, const diff_policy& policy, const std::string& api_version);
+    // tied to its invoice (link_charges_to_invoices). `links` is read, like
+    // `lookups`, only from finish_slice.
+    fetcher(stripe::client& client, store::fetch_lookup& lookups, store::invoice_links& links, run_result& result,
+            report_writer& report, unix_seconds window_end, const diff_policy& policy, const std::string& api_version);
 
     void set_progress(double done) { done_ = done; }
 
@@ -50,7 +52,8 @@ public:
 
     // The rest of slice [s, e), in slice order: invoices an earlier slice
     // carried over join it, those paid in its last minutes go on to the next,
-    // and app payments the window did not bring are looked up. `f` is what
+    // app payments the window did not bring are looked up, and (basil) its
+    // refunded and disputed charges are tied to their invoices. `f` is what
     // fetch_lists(s, e) returned; take() then hands out the finished slice.
     boost::asio::awaitable<void> finish_slice(fetched f, unix_seconds s, unix_seconds e, bool last);
 
@@ -75,6 +78,8 @@ private:
     boost::asio::awaitable<void> fetch_disputed_charges(fetched& f);
     charge_case pinned_charge_case(const std::string& event_id, charge ch, const dispute& d) const;
     boost::asio::awaitable<void> link_charges_to_invoices(fetched& f);
+    boost::asio::awaitable<void> link_by_invoice_payments();
+    static void note_invoice_links(const boost::json::value& invoice, std::vector<store::invoice_link>& out);
 
     void on_page(const list_page_info& p);
     void record(const list_page_info& p);
@@ -88,6 +93,7 @@ private:
 
     stripe::client& client_;
     store::fetch_lookup& lookups_;
+    store::invoice_links& links_;
     run_result& result_;
     report_writer& report_;
     unix_seconds window_end_;

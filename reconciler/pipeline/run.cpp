@@ -339,7 +339,7 @@ asio::awaitable<run_result> run_once_async(asio::io_context& ioc, config cfg, ru
     stripe::client client(*transport, stripe_client_options(cfg, keys.stripe_key));
     report_writer report(result.report_dir);
     const diff_policy policy = policy_of(cfg);
-    fetcher fetch(client, *db, result, report, result.window_end, policy, cfg.stripe.api_version);
+    fetcher fetch(client, *db, *db, result, report, result.window_end, policy, cfg.stripe.api_version);
     worker_side work(cfg, opts, *db, result, report, policy, replayer_for(cfg, keys, *db));
     bool lost = false;  // the database connection went away: finish_run spares it
     try {

@@ -33,6 +33,7 @@ void worker_side::slice_rules(fetched f, std::vector<store::fetched_page> pages,
     const bool last = e == end;
     {  // the slice's objects are freed at the end of this block, on the worker
         db_.record_pages(result_.run_id, pages);
+        db_.record_invoice_links(f.invoice_links);  // before the next slice's charges are linked
         window_input in = to_window_input(f, s, e);
         in.window_end = end;
         const local_snapshot local = load_local_for(db_, in);

@@ -71,6 +71,9 @@ std::vector<slice_part> split_overfull(fetched f, unix_seconds s, unix_seconds e
         auto node = f.customers.extract(f.customers.begin());
         place(at(node.mapped().created), node.key()).customers.insert(std::move(node));
     }
+    // The slice's invoice links are stored with its first part, before the
+    // others are linked.
+    parts.front().lists.invoice_links = std::move(f.invoice_links);
     // Ids of nothing kept (none today) stay with the slice's last part.
     parts.back().lists.request_ids.merge(f.request_ids);
     return parts;

@@ -5,6 +5,7 @@
 //   checkpoints      checkpoints.hpp      how far each stream is verified
 //   snapshot         snapshot.hpp         the app's side of a window
 //   fetch_lookup     fetch_lookup.hpp     what the Stripe fetch stage reads
+//   invoice_links    invoice_links.hpp    PaymentIntent -> invoice, from invoice pages
 //   ledger           ledger.hpp           corrections, reverts, adjusts
 //   escalations      escalations.hpp      raise, resolve, list
 //   support_queries  support_queries.hpp  the support commands' look-ups
@@ -21,6 +22,7 @@
 #include "store/escalations.hpp"
 #include "store/fetch_lookup.hpp"
 #include "store/ids.hpp"
+#include "store/invoice_links.hpp"
 #include "store/ledger.hpp"
 #include "store/outbox.hpp"
 #include "store/run_log.hpp"
@@ -37,6 +39,7 @@ class store : public virtual schema,
               public virtual checkpoints,
               public virtual snapshot,
               public virtual fetch_lookup,
+              public virtual invoice_links,
               public virtual ledger,
               public virtual escalations,
               public virtual outbox,

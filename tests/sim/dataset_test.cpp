@@ -719,6 +719,62 @@ BOOST_AUTO_TEST_CASE(invoice_payments_exist_from_basil_on) {
     }
 }
 
+// Basil's Invoice.payments: only when expanded, only from basil on, the first
+// ten with has_more, never an expand path Stripe does not know.
+BOOST_AUTO_TEST_CASE(invoices_include_their_payments_only_when_expanded_at_basil) {
+    dataset ds;
+    for (const auto& [id, created] : {std::pair{"in_a", 100}, std::pair{"in_b", 200}, std::pair{"in_c", 300}})
+        ds.add("invoices", obj(id, created));
+    ds.add("invoice_payments", invoice_payment("inpay_a", 101, "in_a", "payment_intent", "pi_a", "paid"));
+    for (int k = 0; k < 11; ++k)  // in_b: more than an invoice embeds
+        ds.add("invoice_payments", invoice_payment("inpay_b" + std::to_string(k), 201 + k, "in_b", "payment_intent",
+                                                   "pi_b" + std::to_string(k), k ? "paid" : "canceled"));
+    ds.finalize();
+
+    // Not expanded: no payments member, at either version.
+    for (const char* version : {legacy, basil}) {
+        const auto plain = get_at(ds, "/v1/invoices", version);
+        BOOST_TEST_REQUIRE(plain.status == 200u);
+        for (const auto& v : plain.body.at("data").as_array()) BOOST_TEST(!v.as_object().contains("payments"));
+        BOOST_TEST(!get_at(ds, "/v1/invoices/in_a", version).body.contains("payments"));
+    }
+    const auto listed = get_at(ds, "/v1/invoices?expand%5B%5D=data.payments", basil);
+    BOOST_TEST_REQUIRE(listed.status == 200u);
+    const auto& data = listed.body.at("data").as_array();
+    BOOST_TEST_REQUIRE(data.size() == 3u);
+    const auto payments_of = [](const boost::json::value& inv) { return inv.at("payments").as_object(); };
+    BOOST_TEST(payments_of(data[0]).at("data").as_array().empty());  // in_c has none
+    BOOST_TEST(payments_of(data[0]).at("has_more") == false);
+    const auto b = payments_of(data[1]);
+    BOOST_TEST(b.at("object") == "list");
+    BOOST_TEST(b.at("url") == "/v1/invoice_payments");
+    BOOST_TEST(b.at("has_more") == true);
+    BOOST_TEST_REQUIRE(b.at("data").as_array().size() == 10u);
+    BOOST_TEST(b.at("data").at(0).at("id") == "inpay_b10");  // newest first, as the list
+    BOOST_TEST(b.at("data").at(9).at("id") == "inpay_b1");   // inpay_b0 only through the list
+    const auto a = payments_of(data[2]);
+    BOOST_TEST(a.at("has_more") == false);
+    BOOST_TEST_REQUIRE(a.at("data").as_array().size() == 1u);
+    BOOST_TEST(a.at("data").at(0) == invoice_payment("inpay_a", 101, "in_a", "payment_intent", "pi_a", "paid"));
+    // The invoice is otherwise the same object.
+    auto without = data[2].as_object();
+    without.erase("payments");
+    BOOST_TEST(without == get_at(ds, "/v1/invoices/in_a", basil).body);
+
+    const auto one = get_at(ds, "/v1/invoices/in_a?expand%5B0%5D=payments", basil);
+    BOOST_TEST_REQUIRE(one.status == 200u);
+    BOOST_TEST(one.body.at("payments").at("data").at(0).at("id") == "inpay_a");
+
+    // Before basil the property does not exist; a path Stripe does not know is a 400.
+    check_error(get_at(ds, "/v1/invoices?expand%5B%5D=data.payments", legacy), 400, "", "expand");
+    check_error(get_at(ds, "/v1/invoices/in_a?expand%5B%5D=payments", legacy), 400, "", "expand");
+    for (const char* q : {"?expand[]=payments", "?expand[]=data.payment", "?expand[]=data.lines",
+                          "?expand[]=data.payments.data.invoice"})
+        check_error(get_at(ds, std::string("/v1/invoices") + q, basil), 400, "", "expand");
+    check_error(get_at(ds, "/v1/invoices/in_a?expand%5B%5D=data.payments", basil), 400, "", "expand");
+    check_error(get_at(ds, "/v1/charges?expand%5B%5D=data.payments", basil), 400, "", "expand");
+}
+
 BOOST_AUTO_TEST_CASE(disputes_expand_their_charge_at_the_request_version) {
     const auto ds = versioned_dataset();
     for (const char* version : {legacy, basil}) {

@@ -24,6 +24,9 @@ constexpr std::size_t max_columns = 3;
 constexpr std::size_t max_types = 20;
 constexpr std::int64_t default_limit = 10;
 constexpr std::int64_t max_limit = 100;
+// How many objects an includable list embeds ("the first handful"); the
+// rest only through its own list (has_more, url).
+constexpr std::size_t included_items = 10;
 
 // Oldest first. The newest is the default: what a request without
 // Stripe-Version gets and what <resource>.json holds.
@@ -46,6 +49,13 @@ struct resource_spec {
     // The one field expand[] may name (retrieve: "charge", list: "data.charge"),
     // replaced by the object of that id from the "<field>s" resource; "" = none.
     std::string_view expandable = "";
+    // A list member rendered only when expanded (retrieve: "payments", list:
+    // "data.payments"), from `includable_since` on: Stripe's includable
+    // property, the first `included_items` objects of `includable_from`
+    // whose first filter column names this object, newest first.
+    std::string_view includable = "";
+    std::string_view includable_from = "";
+    std::size_t includable_since = 0;
     bool versioned = false;          // objects may hold one rendition per API version
     std::size_t since_version = 0;   // first version (index) that has the resource; older: 404
     bool created_filter = true;      // lists accept created / created[...]
@@ -53,7 +63,14 @@ struct resource_spec {
 
 constexpr std::array<resource_spec, 9> specs{{
     {.name = "events", .singular = "event", .columns = {"type", "", ""}},
-    {.name = "invoices", .singular = "invoice", .columns = {"status", "customer", "subscription"}, .versioned = true},
+    // Basil's invoice has its InvoicePayments as an includable `payments` list.
+    {.name = "invoices",
+     .singular = "invoice",
+     .columns = {"status", "customer", "subscription"},
+     .includable = "payments",
+     .includable_from = "invoice_payments",
+     .includable_since = basil,
+     .versioned = true},
     {.name = "subscriptions", .singular = "subscription", .columns = {"status", "customer", ""}, .versioned = true},
     {.name = "customers", .singular = "customer", .columns = {"email", "", ""}},
     {.name = "charges", .singular = "charge", .columns = {"customer", "", ""}, .versioned = true},
@@ -162,6 +179,11 @@ struct resource_store {
     std::array<string_pool, max_columns> pools;
     std::uint64_t next_seq = 0;
     const resource_store* expand_from = nullptr;  // where spec->expandable ids are looked up
+    const resource_store* include_from = nullptr;  // where spec->includable objects are
+    // Of each entry (by index), the include_from entries naming it: rows
+    // included_rows[included_begin[i] .. included_begin[i + 1]), list order.
+    std::vector<std::uint32_t> included_begin;
+    std::vector<std::uint32_t> included_rows;
 
     std::string_view json(const entry& e, std::size_t version) const {
         return std::string_view(arena).substr(e.offset[version], e.length[version]);
@@ -290,14 +312,24 @@ std::int64_t require_int(const query_param& p) {
     throw request_error{invalid_request("parameter_unknown", "Received unknown parameter: " + p.key, p.key)};
 }
 
-// True for expand[] / expand[N] naming `allowed` (non-empty); other expand
-// values are a 400 as in Stripe; false for any other parameter.
-bool expand_param(const query_param& p, std::string_view allowed) {
-    if (p.base != "expand" || !p.sub) return false;
+// The value of expand[] / expand[N], which must be one of `allowed` (empty
+// entries allow nothing): other values are a 400 as in Stripe; nullopt for
+// any other parameter.
+std::optional<std::string_view> expand_param(const query_param& p, std::initializer_list<std::string_view> allowed) {
+    if (p.base != "expand" || !p.sub) return std::nullopt;
     if (!p.sub->empty() && !parse_int(*p.sub)) unknown_parameter(p);
-    if (allowed.empty() || p.value != allowed)
-        throw request_error{invalid_request("", "This property cannot be expanded (" + p.value + ").", "expand")};
-    return true;
+    for (auto a : allowed)
+        if (!a.empty() && p.value == a) return a;
+    throw request_error{invalid_request("", "This property cannot be expanded (" + p.value + ").", "expand")};
+}
+
+// The expand[] values a resource takes at `version` (prefix "data." on a list).
+std::string expandable_path(const resource_spec& spec, std::string_view prefix) {
+    return spec.expandable.empty() ? "" : std::string(prefix) + std::string(spec.expandable);
+}
+std::string includable_path(const resource_spec& spec, std::string_view prefix, std::size_t version) {
+    if (spec.includable.empty() || version < spec.includable_since) return "";
+    return std::string(prefix) + std::string(spec.includable);
 }
 
 // ------------------------------------------------------ object attributes
@@ -394,7 +426,8 @@ struct list_request {
     std::int64_t created_min = std::numeric_limits<std::int64_t>::min();
     std::int64_t created_max = std::numeric_limits<std::int64_t>::max();
     std::vector<column_filter> filters;
-    bool expand = false;  // expand[]=data.<spec.expandable>
+    bool expand = false;   // expand[]=data.<spec.expandable>
+    bool include = false;  // expand[]=data.<spec.includable>
 };
 
 std::optional<std::size_t> column_index(const resource_spec& spec, std::string_view name) {
@@ -411,7 +444,8 @@ column_filter make_filter(const resource_store& store, std::size_t column,
     return f;
 }
 
-list_request parse_list_request(const resource_store& store, const std::vector<query_param>& params) {
+list_request parse_list_request(const resource_store& store, const std::vector<query_param>& params,
+                                std::size_t version) {
     const resource_spec& spec = *store.spec;
     list_request req;
     std::optional<std::string> type;
@@ -419,7 +453,8 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
     bool subscription_status_given = false;
     std::optional<std::string> payment_type;                      // invoice_payments: payment[type]
     std::vector<std::pair<std::string, std::string>> payment_ids;  // payment[<type>]=<id>
-    const std::string list_expandable = spec.expandable.empty() ? "" : "data." + std::string(spec.expandable);
+    const std::string list_expandable = expandable_path(spec, "data.");
+    const std::string list_includable = includable_path(spec, "data.", version);
 
     for (const auto& p : params) {
         if (p.base == "limit" && !p.sub) {
@@ -472,8 +507,8 @@ list_request parse_list_request(const resource_store& store, const std::vector<q
             } else {
                 unknown_parameter(p);
             }
-        } else if (expand_param(p, list_expandable)) {
-            req.expand = true;
+        } else if (auto x = expand_param(p, {list_expandable, list_includable})) {
+            (*x == list_includable ? req.include : req.expand) = true;
         } else if (auto c = column_index(spec, p.base); c && !p.sub) {
             require_non_empty(p);
             if (auto allowed = allowed_values(spec, p.base);
@@ -595,8 +630,42 @@ std::string expanded_json(const resource_store& store, const entry& e, std::size
     return boost::json::serialize(v);
 }
 
+// The object's JSON with its includable list spliced in before the closing
+// brace (string concatenation: invoices are the hot list).
+void append_with_included(std::string& out, const resource_store& store, std::size_t i, std::string_view own,
+                          std::size_t version) {
+    if (own.empty() || own.back() != '}' || !store.include_from) {
+        out += own;
+        return;
+    }
+    const resource_store& from = *store.include_from;
+    const std::uint32_t b = store.included_begin[i], n = store.included_begin[i + 1] - b;
+    out.append(own.data(), own.size() - 1);
+    out += R"(,")";
+    out += store.spec->includable;
+    out += R"(":{"object":"list","data":[)";
+    for (std::uint32_t k = 0; k < std::min<std::uint32_t>(n, included_items); ++k) {
+        if (k) out += ',';
+        out += from.json(from.entries[store.included_rows[b + k]], version);
+    }
+    out += R"(],"has_more":)";
+    out += n > included_items ? "true" : "false";
+    out += R"(,"url":"/v1/)";
+    out += from.spec->name;
+    out += R"("}})";
+}
+
+std::string rendered(const resource_store& store, std::size_t i, std::size_t version, bool expand, bool include) {
+    std::string own = expand ? expanded_json(store, store.entries[i], version)
+                             : std::string(store.json(store.entries[i], version));
+    if (!include) return own;
+    std::string out;
+    append_with_included(out, store, i, own, version);
+    return out;
+}
+
 http_result list(const resource_store& store, const std::vector<query_param>& params, std::size_t version) {
-    const list_request req = parse_list_request(store, params);
+    const list_request req = parse_list_request(store, params, version);
     const auto& entries = store.entries;
 
     // [begin, end): the created range, found by binary search (list order is created DESC).
@@ -640,7 +709,8 @@ http_result list(const resource_store& store, const std::vector<query_param>& pa
     body += R"({"object":"list","data":[)";
     for (std::size_t k = 0; k < page.size(); ++k) {
         if (k) body += ',';
-        if (req.expand) body += expanded_json(store, entries[page[k]], version);
+        if (req.expand) body += rendered(store, page[k], version, true, req.include);
+        else if (req.include) append_with_included(body, store, page[k], store.json(entries[page[k]], version), version);
         else body += store.json(entries[page[k]], version);
     }
     body += R"(],"has_more":)";
@@ -664,6 +734,8 @@ dataset::dataset() {
     }
     for (auto& store : stores_)
         if (!store->spec->expandable.empty()) store->expand_from = find(std::string(store->spec->expandable) + "s");
+    for (auto& store : stores_)
+        if (!store->spec->includable.empty()) store->include_from = find(store->spec->includable_from);
 }
 dataset::~dataset() = default;
 dataset::dataset(dataset&&) noexcept = default;
@@ -905,6 +977,28 @@ void dataset::finalize() {
         all = std::move(sorted);
         for (auto& [id, index] : store->by_id) index = new_pos[index];
     }
+    for (auto& store : stores_)
+        if (store->include_from) index_included(*store);
+}
+
+// store.included_begin / included_rows from include_from's first column
+// (the id of the object each names), in include_from's list order.
+void dataset::index_included(detail::resource_store& store) {
+    const auto& from = *store.include_from;
+    const auto& names = from.pools[0].values();
+    std::vector<std::uint32_t> owner(from.entries.size(), UINT32_MAX);
+    std::vector<std::uint32_t> begin(store.entries.size() + 1, 0);
+    for (std::size_t k = 0; k < from.entries.size(); ++k)
+        if (auto i = store.index_of(names[from.entries[k].columns[0]])) {
+            owner[k] = static_cast<std::uint32_t>(*i);
+            ++begin[*i + 1];
+        }
+    for (std::size_t i = 0; i < store.entries.size(); ++i) begin[i + 1] += begin[i];
+    std::vector<std::uint32_t> rows(begin.back()), next(begin.begin(), begin.end() - 1);
+    for (std::size_t k = 0; k < from.entries.size(); ++k)
+        if (owner[k] != UINT32_MAX) rows[next[owner[k]]++] = static_cast<std::uint32_t>(k);
+    store.included_begin = std::move(begin);
+    store.included_rows = std::move(rows);
 }
 
 namespace detail {
@@ -1159,17 +1253,19 @@ http_result dataset::handle_get(std::string_view target, std::string_view api_ve
 
         const std::string_view id = *route->id;
         if (id.empty() || id.find('/') != std::string_view::npos) return detail::unrecognized_url(raw_path);
-        bool expand = false;
+        bool expand = false, include = false;
+        const std::string includable = detail::includable_path(*store->spec, "", *version);
         for (const auto& p : params) {
-            if (!detail::expand_param(p, store->spec->expandable)) detail::unknown_parameter(p);
-            expand = true;
+            auto x = detail::expand_param(p, {store->spec->expandable, includable});
+            if (!x) detail::unknown_parameter(p);
+            (*x == includable ? include : expand) = true;
         }
         auto idx = store->index_of(id);
         if (!idx)
             return detail::error_result(404, "invalid_request_error", "resource_missing",
                                         "No such " + std::string(store->spec->singular) + ": '" + std::string(id) + "'",
                                         "id");
-        if (expand) return {200, detail::expanded_json(*store, store->entries[*idx], *version)};
+        if (expand || include) return {200, detail::rendered(*store, *idx, *version, expand, include)};
         return {200, std::string(store->json(store->entries[*idx], *version))};
     } catch (detail::request_error& e) {
         return std::move(e.result);

@@ -37,7 +37,10 @@
 // excludes canceled, "all", "ended" = canceled + incomplete_expired),
 // customer; customers: email (deleted customers are retrievable but never
 // listed); charges: customer; disputes: charge, and expand[]=data.charge
-// (retrieve: expand[]=charge) to inline the charge object; invoice_payments:
+// (retrieve: expand[]=charge) to inline the charge object; invoices, from
+// basil on: expand[]=data.payments (retrieve: expand[]=payments) to include
+// the `payments` list, the first 10 InvoicePayments naming the invoice
+// (has_more, url), absent unless expanded and a 400 before basil; invoice_payments:
 // invoice, status (open|paid|canceled), payment[type]
 // (payment_intent|payment_record) with optionally payment[payment_intent] or
 // payment[payment_record] (which require payment[type], and the one that
@@ -168,6 +171,7 @@ public:
 
 private:
     detail::resource_store* find(std::string_view resource) const;
+    static void index_included(detail::resource_store& store);  // finalize(): includable lists' rows
     // add() and add_renditions(): one object pointer per supported version
     // (the same pointer: the same bytes).
     void add_rendered(std::string_view resource, std::span<const boost::json::object* const> renditions);

@@ -6,6 +6,7 @@
 #include "store/postgres/escalations.hpp"
 #include "store/postgres/outbox.hpp"
 #include "store/postgres/fetch_lookup.hpp"
+#include "store/postgres/invoice_links.hpp"
 #include "store/postgres/ledger.hpp"
 #include "store/postgres/pg_session.hpp"
 #include "store/postgres/run_log.hpp"
@@ -30,6 +31,7 @@ class postgres_store final : private session_owner,
                              public postgres_checkpoints,
                              public postgres_snapshot,
                              public postgres_fetch_lookup,
+                             public postgres_invoice_links,
                              public postgres_ledger,
                              public postgres_escalations,
                              public postgres_outbox,
@@ -42,6 +44,7 @@ public:
           postgres_checkpoints(sess),
           postgres_snapshot(sess),
           postgres_fetch_lookup(sess),
+          postgres_invoice_links(sess),
           postgres_ledger(sess),
           postgres_escalations(sess),
           postgres_outbox(sess),

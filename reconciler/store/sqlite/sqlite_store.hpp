@@ -7,6 +7,7 @@
 #include "store/sqlite/connection.hpp"
 #include "store/sqlite/escalations.hpp"
 #include "store/sqlite/fetch_lookup.hpp"
+#include "store/sqlite/invoice_links.hpp"
 #include "store/sqlite/ledger.hpp"
 #include "store/sqlite/outbox.hpp"
 #include "store/sqlite/run_log.hpp"
@@ -31,6 +32,7 @@ class sqlite_store final : private connection_owner,
                            public sqlite_checkpoints,
                            public sqlite_snapshot,
                            public sqlite_fetch_lookup,
+                           public sqlite_invoice_links,
                            public sqlite_ledger,
                            public sqlite_escalations,
                            public sqlite_outbox,
@@ -43,6 +45,7 @@ public:
           sqlite_checkpoints(conn),
           sqlite_snapshot(conn),
           sqlite_fetch_lookup(conn),
+          sqlite_invoice_links(conn),
           sqlite_ledger(conn),
           sqlite_escalations(conn),
           sqlite_outbox(conn),
