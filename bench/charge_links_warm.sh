@@ -9,6 +9,8 @@ set -e
 root=$(cd "$(dirname "$0")/.." && pwd)
 B=${B:-$root/build}; sim=$B/tools/stripe_sim/stripe-sim
 rec=$B/reconciler/reconciler
+concurrency=12; slice=
+source "$root/bench/write_config.sh"
 now=1760000000; since=$((now - 672*3600)); out=${OUT:-/tmp/charge-links}
 if [ ! -f $out/data/done ]; then
   rm -rf $out/data; mkdir -p $out/data
@@ -20,30 +22,8 @@ one() {  # name: a fresh run dir, the sim, migrate
   $sim serve --data $out/data/data --tls-dir $d/tls --port-file $d/sim.port --latency-ms 0 --rate-limit 0 > $d/sim.txt 2> $d/sim.err &
   echo $! > $d/sim.pid
   while [ ! -s $d/sim.port ]; do sleep 0.2; done
-  cat > $d/reconciler.yaml <<EOF
-stripe:
-  base_url: https://127.0.0.1:$(cat $d/sim.port)
-  key: { env: STRIPE_API_KEY }
-  ca_file: tls/ca.pem
-  requests_per_second: 10000
-  concurrency: 12
-  request_timeout: 30s
-database:
-  path: app.db
-prices:
-  price_pro_monthly:  { tier: pro,  credits: 1000 }
-  price_team_monthly: { tier: team, credits: 5000 }
-  price_credits_500:  { credits: 500 }
-tiers: [free, pro, team]
-limits:
-  max_corrections_per_run: 100000000
-  max_credits_per_run: 100000000000
-  max_credits_per_user: 100000000
-output:
-  dir: reports
-window:
-  default_lookback: 24h
-EOF
+  write_config $d $(cat $d/sim.port) 10000 "database:
+  path: app.db"
   (cd $d && $rec migrate --config reconciler.yaml >/dev/null 2>&1)
 }
 run() {  # dir since until label

@@ -140,6 +140,9 @@ app_database() {  # run_dir size
     "$port" "$name"
 }
 
+# write_config run_dir port budget database_section
+source "$root/bench/write_config.sh"
+
 start_sim() {  # data_dir latency_ms run_dir rate_limit name
   local data=$1 latency=$2 dir=$3 rate=$4 name=$5
   rm -f "$dir/sim.port"
@@ -151,34 +154,6 @@ start_sim() {  # data_dir latency_ms run_dir rate_limit name
     sleep 0.2
   done
   sim_port=$(cat "$dir/sim.port")
-}
-
-write_config() {  # run_dir port budget database_section
-  local dir=$1 port=$2 rps=$3 database=$4
-  cat > "$dir/reconciler.yaml" <<EOF
-stripe:
-  base_url: https://127.0.0.1:$port
-  key: { env: STRIPE_API_KEY }
-  ca_file: tls/ca.pem
-  requests_per_second: $rps
-  concurrency: $concurrency
-  request_timeout: 30s
-$database
-prices:
-  price_pro_monthly:  { tier: pro,  credits: 1000 }
-  price_team_monthly: { tier: team, credits: 5000 }
-  price_credits_500:  { credits: 500 }
-tiers: [free, pro, team]
-limits:
-  max_corrections_per_run: 100000000
-  max_credits_per_run: 100000000000
-  max_credits_per_user: 100000000
-output:
-  dir: reports
-window:
-  default_lookback: 24h
-EOF
-  if [ -n "$slice" ]; then echo "  slice: $slice" >> "$dir/reconciler.yaml"; fi
 }
 
 # ----------------------------------------------------------------- runs
