@@ -113,14 +113,14 @@ def per_object(args):
     with open(args.per_object) as f:
         for line in f:
             r = json.loads(line)
-            if r["session"] not in args.session:
+            if args.session and r["session"] not in args.session:
                 continue
             key = (r.get("store") or "sqlite", r["size"], r["latency_ms"])
             groups.setdefault(key, []).append(r)
     print("| store | events | latency | runs | ours CPU s /100k obj | node CPU s /100k obj | ratio"
           " | ours requests | ours objects | ours obj/req | node requests | node objects | node obj/req"
-          " | ours wall s | ours req/s (budget) | peak RSS MB |")
-    print("|" + "---|" * 16)
+          " | ours wall s | ours req/s (budget) | peak RSS MB | ours CPU s (run) | node CPU s (run) | run ratio |")
+    print("|" + "---|" * 19)
     for (store, size, lat), rs in sorted(groups.items()):
         o = [r["ours"] for r in rs]
         n = [r["node"] or {} for r in rs]
@@ -130,13 +130,17 @@ def per_object(args):
         ratio = ours_cpu / nc if ours_cpu and nc else None
         oreq, oobj = median([x["requests"] for x in o]), median([x["objects"] for x in o])
         nreq, nobj = median([x.get("requests") for x in n]), median([x.get("objects") for x in n])
+        # Whole runs: the two sides need not page the same objects.
+        orun = median([x["cpu_s_per_100k"] * x["objects"] / 1e5 for x in o])
+        nrun = median([x["cpu_s"] for x in n if x.get("cpu_s")])
         cpus = ", ".join(fmt(x["cpu_s_per_100k"], 2) for x in o)
         ncpus = ", ".join(fmt(x, 2) for x in node_cpu) or "–"
         print(f"| {store} | {size} | {lat} ms | {len(rs)} | **{fmt(ours_cpu, 2)}** ({cpus}) | {fmt(nc, 2)} ({ncpus})"
               f" | {fmt(ratio, 2)}x | {fmt(oreq)} | {fmt(oobj)} | {fmt(oobj / oreq if oreq else None)}"
               f" | {fmt(nreq)} | {fmt(nobj)} | {fmt(nobj / nreq if nreq and nobj else None)}"
               f" | {fmt(median([x['wall_s'] for x in o]), 2)} | {fmt(median([x['requests_per_s'] for x in o]))}"
-              f" ({rs[0]['budget_rps']}) | {fmt(median([x['max_rss_mb'] for x in o]), 1)} |")
+              f" ({rs[0]['budget_rps']}) | {fmt(median([x['max_rss_mb'] for x in o]), 1)}"
+              f" | {fmt(orun, 2)} | {fmt(nrun, 2)} | {fmt(orun / nrun if orun and nrun else None, 2)}x |")
 
 
 def main():

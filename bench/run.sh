@@ -22,6 +22,7 @@
 #   CONCURRENCY  stripe.concurrency: at 100 ms and 100/s, 10 in flight use the
 #                budget; 12 leaves headroom, more only adds partial pages (default 12)
 #   SLICE        window.slice                                            (default: the config default)
+#   SLICE_OBJECTS window.slice_objects                                   (default: the config default)
 #   BASELINE     0 skips stripe-node                                     (default 1)
 #   NODE_RATE_LIMIT  the simulator's limit while stripe-node runs; auto =
 #                BUDGET with latency, unlimited (0) without: stripe-node does
@@ -29,6 +30,7 @@
 #                outruns 100/s and fails                              (default auto)
 #   BUILD_DIR    Release build directory                                 (default build-bench)
 #   OUT          datasets, configs, run directories                     (default bench/out)
+#   KEEP_DB      1 keeps each run's SQLite app database in its run directory  (default 0)
 #   LABEL        appended to the session id in results.jsonl (e.g. "after-refactor")
 #   STORE        sqlite, or postgres: the app database on a throwaway PostgreSQL
 #                server (tools/pg_cluster.sh in $OUT/pg, stopped at the end), a
@@ -47,6 +49,7 @@ repeat=${REPEAT:-2}
 budget=${BUDGET:-100}
 concurrency=${CONCURRENCY:-12}
 slice=${SLICE:-}
+slice_objects=${SLICE_OBJECTS:-}
 baseline=${BASELINE:-1}
 store=${STORE:-sqlite}
 now=1760000000          # the generator's "now": fixed, so datasets are reproducible
@@ -198,7 +201,8 @@ for size in $sizes; do
       stop_sim
       python3 "$root/bench/collect.py" "$dir" --size "$size" --latency "$latency" --rep "$rep" \
         --budget "$run_budget" --concurrency "$concurrency" --session "$session" --store "$store" >> "$results"
-      rm -f "$dir/app.db" "$dir/app.db-wal" "$dir/app.db-shm"  # large; the report and logs stay
+      # Large; the report and logs stay (KEEP_DB=1 keeps it, e.g. to read recon_pages).
+      [ "${KEEP_DB:-0}" = 1 ] || rm -f "$dir/app.db" "$dir/app.db-wal" "$dir/app.db-shm"
     done
   done
 done

@@ -1,6 +1,7 @@
 # Sourced by bench/run.sh and bench/charge_links_warm.sh: the reconciler
 # config every bench run uses (the bench dataset's prices, limits that never
-# stop a run). Reads $concurrency and $slice (empty: the default slicing).
+# stop a run). Reads $concurrency, $slice and $slice_objects (empty: the
+# default slicing).
 write_config() {  # run_dir port budget database_section
   local dir=$1 port=$2 rps=$3 database=$4
   cat > "$dir/reconciler.yaml" <<EOF
@@ -27,4 +28,5 @@ window:
   default_lookback: 24h
 EOF
   if [ -n "$slice" ]; then echo "  slice: $slice" >> "$dir/reconciler.yaml"; fi
+  if [ -n "${slice_objects:-}" ]; then echo "  slice_objects: $slice_objects" >> "$dir/reconciler.yaml"; fi
 }

@@ -31,10 +31,16 @@ free_port() {
 }
 # fsync off: a test server that loses data in a host crash is fine, and the
 # crash tests kill the reconciler, not the server.
-start_server() {
+# pg_ctl's own words go into the failure (a server that never started has
+# no server.log to show), through a file: the server it starts inherits
+# what pg_ctl writes to, and would hold a pipe open.
+try_start() {
   pg_ctl -w -t 60 -o "-c listen_addresses=127.0.0.1 -c port=$1 -c unix_socket_directories=$dir
                       -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" start \
-    >/dev/null </dev/null 2>&1 || fail "start failed"
+    </dev/null >"$dir/pg_ctl.out" 2>&1
+}
+start_server() {
+  try_start "$1" || fail "start on port $1 failed: $(cat "$dir/pg_ctl.out")"
 }
 fail() { echo "pg_cluster.sh: $*" >&2; [ -f "$dir/server.log" ] && tail -n 30 "$dir/server.log" >&2; exit 1; }
 
@@ -48,8 +54,15 @@ start)
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
   fi
-  echo "$port" >"$dir/port"
-  start_server "$port"
+  # A free port may be taken before the server binds it (tests start
+  # servers in parallel): a port of our own choosing gets two more tries.
+  for attempt in 1 2 3; do
+    echo "$port" >"$dir/port"
+    if [ -n "${3:-}" ] || [ "$attempt" = 3 ]; then start_server "$port"; break; fi
+    if try_start "$port"; then break; fi
+    echo "pg_cluster.sh: start on port $port failed, another port: $(cat "$dir/pg_ctl.out")" >&2
+    port=$(free_port)
+  done
   if [ ! -f "$dir/password" ]; then
     (umask 077; od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$dir/password")
   fi

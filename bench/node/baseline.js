@@ -31,10 +31,12 @@ async function main() {
   stripe.on('response', () => { requests += 1; });
   const created = { gte: Number(arg('since')), lt: Number(arg('until')) };
   // The same lists as `reconciler run`: the event types it needs, paid
-  // invoices and new customers of the window.
+  // invoices and new customers of the window. (Before the thirteenth
+  // session also invoice.payment_succeeded and customer.created, which the
+  // run no longer pages: its figures before and after do not compare.)
   const types = [
     'customer.subscription.created', 'customer.subscription.updated', 'customer.subscription.deleted',
-    'invoice.paid', 'invoice.payment_succeeded', 'charge.refunded', 'charge.dispute.created', 'customer.created',
+    'invoice.paid', 'charge.refunded', 'charge.dispute.created', 'billing_portal.session.created',
   ];
   const counts = { events: 0, invoices: 0, customers: 0 };
   const start = process.hrtime.bigint();

@@ -158,10 +158,11 @@ struct config {
     // Stripe objects than this (busy accounts), so memory stays bounded by
     // objects, not by time. The first slice is at most an hour; one that
     // still lists over 1.5x this (a burst) is diffed in parts of about this
-    // many. 7,000 keeps a 1M-event window within the peak-memory budget;
-    // smaller slices cost requests, since a slice's lists end in partial
-    // pages (bench/RESULTS.md has the measurements).
-    std::int64_t slice_objects = 7000;
+    // many. 2,500 keeps a 1M-event window within the peak-memory budget
+    // (what a slice holds follows its hours of app rows as much as its
+    // objects); smaller slices cost requests, since a slice's lists end in
+    // partial pages (bench/RESULTS.md has the measurements).
+    std::int64_t slice_objects = 2500;
 };
 
 // Reads, parses and validates the file. Throws config_error.
