@@ -19,7 +19,7 @@ std::int64_t slice_scheduler::expected_in(unix_seconds s, unix_seconds e) const 
 }
 
 bool slice_scheduler::room_ahead() const {
-    const std::int64_t budget = (window_rules_running_ ? 3 : 2) * slice_objects_;
+    const std::int64_t budget = (slices_ahead + (window_rules_running_ ? 1 : 0)) * slice_objects_;
     return ahead_objects_ + in_flight_ + expected_in(next_start_, slice_end(next_start_)) <= budget;
 }
 

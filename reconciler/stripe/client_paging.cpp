@@ -35,9 +35,9 @@ namespace {
 
 // A piece's last page is usually partial: pieces of fewer pages than
 // this cost more in partial pages than their parallelism saves (the
-// run keeps other lists in flight beside this one). 6 keeps 10 in flight
-// at 100 ms with fewer partial pages than 3 (bench/RESULTS.md).
-constexpr double min_pages_per_piece = 6;
+// run keeps other lists in flight beside this one). 4, not 3: as many in
+// flight at 100 ms, fewer partial pages (bench/RESULTS.md).
+constexpr double min_pages_per_piece = 4;
 
 }  // namespace
 
