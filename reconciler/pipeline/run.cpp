@@ -47,7 +47,7 @@ void naming_the_step(const std::string& step, Work&& work) {
 }
 
 // The window once the run is set up: the window part (fetcher, then its
-// rules on the worker) and the slices, fetched ahead by four fetchers while
+// rules on the worker) and the slices, fetched ahead by two fetchers while
 // one consumer finishes them in window order. Each slice is fetched, diffed,
 // applied, escalated and checkpointed before the next is finished: memory is
 // bounded by a few slices, and a run killed half-way resumes from the last
@@ -63,12 +63,11 @@ public:
           changed_(ioc, asio::steady_timer::time_point::max()) {}
 
     // Throws what ended it; whatever was verified before stays checkpointed.
-    // Four fetchers: several slices' lists side by side keep the request
-    // budget busy with fewer list splits (each split ends in a partial
-    // page); what they hold is small beside the slice being finished.
+    // Two fetchers: four kept 1M's peak over 40 MB at any slice size that
+    // kept the requests down (bench/RESULTS.md, thirteenth session).
     asio::awaitable<void> operator()() {
-        static_assert(slice_scheduler::slices_ahead == 4);
-        co_await together(consume(), fetch_ahead(), fetch_ahead(), fetch_ahead(), fetch_ahead());
+        static_assert(slice_scheduler::slices_ahead == 2);
+        co_await together(consume(), fetch_ahead(), fetch_ahead());
     }
 
 private:

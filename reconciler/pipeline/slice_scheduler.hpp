@@ -5,8 +5,8 @@
 // Slices are fetched ahead, in window order, by several fetchers while one
 // consumer finishes them one after another, so the lists, the diffing and
 // the applying overlap with no batch boundary where the request budget
-// idles. The slices claimed and not yet finished hold at most four slices'
-// worth of objects (five while the window part's rules run, when nothing
+// idles. The slices claimed and not yet finished hold at most two slices'
+// worth of objects (three while the window part's rules run, when nothing
 // can be finished): fetched ones by their count, those in flight by what
 // the last fetched slice's density says they will hold (slice_objects at
 // most, and before any slice is fetched). So a quiet account's short slices
@@ -38,7 +38,7 @@ public:
 
     // Slices' worth of objects that may be claimed and not yet finished (one
     // more while the window part's rules run); as many fetchers run.
-    static constexpr int slices_ahead = 4;
+    static constexpr int slices_ahead = 2;
 
     slice_scheduler(unix_seconds start, unix_seconds end, std::chrono::seconds max_slice, std::int64_t slice_objects);
 

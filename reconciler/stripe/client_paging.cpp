@@ -35,8 +35,8 @@ namespace {
 
 // A piece's last page is usually partial: pieces of fewer pages than
 // this cost more in partial pages than their parallelism saves (the
-// run keeps other lists in flight beside this one). 4, not 3: as many in
-// flight at 100 ms, fewer partial pages (bench/RESULTS.md).
+// run keeps other lists in flight beside this one). 4, not 3: fewer
+// partial pages, and still ~10 in flight at 100 ms (bench/RESULTS.md).
 constexpr double min_pages_per_piece = 4;
 
 }  // namespace
