@@ -30,8 +30,8 @@ const std::vector<std::string>& subscription_event_types() {
 // Not invoice.payment_succeeded: Stripe sends invoice.paid for every paid
 // invoice (a payment that succeeds or one marked paid out of band), with
 // the same object. Not customer.created: the customers list of the slice
-// has the same customers, as they are now. Each would be a fifth of the
-// run's objects paged twice, against the account's shared request budget.
+// has the same customers, as they are now. Either would page a large share
+// of the run's objects a second time, from the account's shared budget.
 const std::vector<std::string>& slice_event_types() {
     static const std::vector<std::string> types{
         "invoice.paid", "charge.refunded", "charge.dispute.created",
