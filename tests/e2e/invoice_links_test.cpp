@@ -72,21 +72,29 @@ linked run_and_check(const e2e_env& env, std::int64_t since, std::int64_t until,
     return out;
 }
 
+// Pinned before basil, charges name their invoice: nothing to link.
+boost::test_tools::assertion_result pinned_at_basil(boost::unit_test::test_unit_id) {
+    boost::test_tools::assertion_result r(api_version() == "2025-03-31.basil");
+    r.message() << "pinned before basil: charges name their invoice";
+    return r;
+}
+
+// The seeded refunds and disputes take back credit packs bought days
+// before the window: the days before are reconciled first, so their
+// invoices are listed (and linked) before the window's run.
+struct days_before_reconciled {
+    e2e_env env;
+    const std::int64_t start = env.window_start, end = env.window_end, before = start - 4 * 86400;
+    days_before_reconciled() { run_and_check(env, before, start, before, before, start); }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(invoice_links)
 
-BOOST_AUTO_TEST_CASE(refunds_are_linked_by_the_invoice_pages_of_this_run_and_of_earlier_runs) {
-    if (api_version() != "2025-03-31.basil") {
-        BOOST_TEST_MESSAGE("pinned before basil: charges name their invoice");
-        return;
-    }
-    e2e_env env;
-    // The seeded refunds and disputes take back credit packs bought days
-    // before the window: a run over those days lists their invoices, and
-    // the window's run then links them without a lookup.
-    const std::int64_t start = env.window_start, end = env.window_end, before = start - 4 * 86400;
-    run_and_check(env, before, start, before, before, start);
+BOOST_FIXTURE_TEST_CASE(refunds_are_linked_by_the_invoice_pages_of_this_run_and_of_earlier_runs,
+                        days_before_reconciled, *boost::unit_test::precondition(pinned_at_basil)) {
+    // The window's run links them without a lookup.
     const auto window = run_and_check(env, start, end, before, before, start);
     BOOST_TEST(window.without_request >= 1);
     // Still every seeded refund, dispute and charge without an invoice.
@@ -103,15 +111,8 @@ BOOST_AUTO_TEST_CASE(refunds_are_linked_by_the_invoice_pages_of_this_run_and_of_
 // listed one paid half and an invoice no run lists the rest, so the charge
 // is looked up, and the lookup's complete answer leaves it unlinked rather
 // than crediting the refund to the one invoice a page showed.
-BOOST_AUTO_TEST_CASE(a_listed_link_that_is_not_the_whole_charge_is_looked_up) {
-    if (api_version() != "2025-03-31.basil") {
-        BOOST_TEST_MESSAGE("pinned before basil: charges name their invoice");
-        return;
-    }
-    e2e_env env;
-    const std::int64_t start = env.window_start, end = env.window_end, before = start - 4 * 86400;
-    run_and_check(env, before, start, before, before, start);
-
+BOOST_FIXTURE_TEST_CASE(a_listed_link_that_is_not_the_whole_charge_is_looked_up, days_before_reconciled,
+                        *boost::unit_test::precondition(pinned_at_basil)) {
     // A window refund whose invoice the first run listed.
     std::string charge_id, pi, currency;
     std::int64_t listed_paid = 0;
