@@ -61,11 +61,9 @@ BOOST_AUTO_TEST_CASE(a_killed_run_is_closed_as_abandoned_by_the_next_with_its_le
     reconciler::sim::fault_options slow;
     slow.latency = std::chrono::milliseconds(15);
     e2e_env env(30, slow);
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
     const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
                              "--until", std::to_string(env.window_end)},
-                            "/dev/null", "/dev/null");
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+                            "/dev/null", "/dev/null", {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=40"});
     BOOST_REQUIRE(pid > 0);
     for (int i = 0; i < 1500 && env.count("SELECT COUNT(*) FROM recon_corrections") < 2; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -172,11 +170,9 @@ BOOST_AUTO_TEST_CASE(a_database_locked_mid_run_still_gets_a_report_and_its_row_c
     slow.latency = std::chrono::milliseconds(15);
     e2e_env env(30, slow);
     env.edit_config("path: app.db", "path: app.db\n  busy_timeout: 1s");
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
     const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
                              "--until", std::to_string(env.window_end)},
-                            env.dir / "run.out", env.dir / "run.err");
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+                            env.dir / "run.out", env.dir / "run.err", {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=40"});
     BOOST_REQUIRE(pid > 0);
     for (int i = 0; i < 1500 && env.count("SELECT COUNT(*) FROM recon_corrections") < 1; ++i)
         std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,16 +67,33 @@ inline process_result run(const fs::path& dir, const std::string& args) {
 }
 
 // Starts the real binary with `args` (no shell), stdout/stderr to files; returns its pid.
-inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
-    std::fflush(stdout);  // or the child's freopen writes the buffer a second time
+// `extra_env` ("NAME=value", over the inherited environment) reaches the child
+// only: a setenv here would race the threads this process runs beside it (the
+// simulator, a test's app writers), as getenv is not safe against it; a libpq
+// connect in one of them crashed on exactly that. Everything the child needs
+// is built before the fork, which leaves it only async-signal-safe calls.
+inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+                   const std::vector<std::string>& extra_env = {}) {
+    std::vector<char*> argv{const_cast<char*>(RECONCILER_BIN)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const auto name_of = [](std::string_view entry) { return entry.substr(0, entry.find('=')); };
+    std::vector<char*> envp;
+    for (char** e = ::environ; e && *e; ++e) {
+        bool overridden = false;
+        for (const auto& x : extra_env) overridden = overridden || name_of(x) == name_of(*e);
+        if (!overridden) envp.push_back(*e);
+    }
+    for (const auto& x : extra_env) envp.push_back(const_cast<char*>(x.c_str()));
+    envp.push_back(nullptr);
+    std::fflush(stdout);  // or the child writes the buffer a second time
     std::fflush(stderr);
     const pid_t pid = ::fork();
     if (pid == 0) {
-        if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) ::_exit(126);
-        std::vector<char*> argv{const_cast<char*>(RECONCILER_BIN)};
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(RECONCILER_BIN, argv.data());
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (o < 0 || e < 0 || ::dup2(o, STDOUT_FILENO) < 0 || ::dup2(e, STDERR_FILENO) < 0) ::_exit(126);
+        ::execve(RECONCILER_BIN, argv.data(), envp.data());
         ::_exit(127);
     }
     return pid;

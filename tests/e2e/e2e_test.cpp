@@ -597,7 +597,6 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
     const std::string expected = app_state(db);
 
     // Between commits too: each applied correction pauses, so kills land mid-apply.
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "25", 1);
     const char* env_kills = std::getenv("RECONCILER_KILL_ITERATIONS");  // the nightly/long mode sets 50+
     const int iterations = env_kills ? std::atoi(env_kills) : 8;
     std::mt19937 rng(12345);
@@ -606,7 +605,7 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
         restore();
         const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
                                  "--until", std::to_string(env.window_end)},
-                                "/dev/null", "/dev/null");
+                                "/dev/null", "/dev/null", {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=25"});
         BOOST_REQUIRE(pid >= 0);
         if (kill_after(pid, std::uniform_int_distribution<int>(0, 900)(rng))) ++killed_mid_run;
         auto rerun = run(env.dir, args);  // exit 3 here would mean a stale lock
@@ -614,7 +613,6 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_points_then_rerun_reaches_the_uninterrupt
         BOOST_REQUIRE_EQUAL(rerun.exit_code, 0);
         BOOST_TEST(app_state(db) == expected, "iteration " << i << ": final state differs");
     }
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
     BOOST_TEST_MESSAGE("killed mid-run " << killed_mid_run << " of " << iterations);
     BOOST_TEST(killed_mid_run > 0);
     // The nightly mode (.ci/nightly, 64 iterations) must really kill 50+ runs mid-way.
@@ -641,11 +639,9 @@ BOOST_AUTO_TEST_CASE(killed_run_resumes_from_its_last_finished_slice) {
     fs::copy_file(pristine, db);
 
     // The same run, killed once a few slices are checkpointed.
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
     const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start)},
-                            "/dev/null", "/dev/null");
+                            "/dev/null", "/dev/null", {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=40"});
     BOOST_REQUIRE(pid >= 0);
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
     const std::int64_t wanted = env.window_start + 4 * 3600;
     std::int64_t checkpoint = 0;
     for (int i = 0; i < 600 && checkpoint < wanted; ++i) {

@@ -240,7 +240,6 @@ BOOST_AUTO_TEST_CASE(sigkill_campaign_ends_with_the_uninterrupted_runs_escalatio
         ") AND NOT EXISTS (SELECT 1 FROM recon_escalations e WHERE e.kind = 'paid_without_entitlement_change' "
         "AND e.subject = c.stripe_object)";
 
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "15", 1);
     std::mt19937 rng(2020);
     const int max_kill_ms = static_cast<int>(std::max<long long>(run_ms.count() * 2, 300));
     int killed = 0, iterations = 0, mid_apply = 0;
@@ -249,7 +248,7 @@ BOOST_AUTO_TEST_CASE(sigkill_campaign_ends_with_the_uninterrupted_runs_escalatio
         restore();
         const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
                                  "--until", std::to_string(env.window_end)},
-                                "/dev/null", "/dev/null");
+                                "/dev/null", "/dev/null", {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=15"});
         BOOST_REQUIRE(pid > 0);
         if (kill_after(pid, std::uniform_int_distribution<int>(0, max_kill_ms)(rng))) ++killed;
         {
@@ -265,7 +264,6 @@ BOOST_AUTO_TEST_CASE(sigkill_campaign_ends_with_the_uninterrupted_runs_escalatio
         const auto got = escalations_in(db);
         BOOST_TEST((got == expected), "iteration " << iterations << ": " << difference(expected, got));
     }
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
     BOOST_TEST_MESSAGE("killed " << killed << " of " << iterations << " runs, " << mid_apply
                                  << " after some corrections were written");
     BOOST_TEST(killed >= 30);

@@ -241,11 +241,12 @@ BOOST_AUTO_TEST_CASE(a_running_reconciler_cannot_be_dumped_by_its_user) {
             BOOST_REQUIRE(::lchown(e.path().c_str(), user, user) == 0);
     if (root) BOOST_REQUIRE(::chown(env.dir.c_str(), user, user) == 0);
 
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "1500", 1);
-    const pid_t pid = spawn_as(user, {RECONCILER_BIN, "run", "--config", env.config.string(), "--since",
-                                      std::to_string(env.window_start), "--until", std::to_string(env.window_end)},
+    // Through env(1), not setenv here: see e2e::spawn.
+    const pid_t pid = spawn_as(user,
+                               {"env", "RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=1500", RECONCILER_BIN, "run", "--config",
+                                env.config.string(), "--since", std::to_string(env.window_start), "--until",
+                                std::to_string(env.window_end)},
                                env.dir / "run.log");
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
     bool applying = false;
     for (int i = 0; i < 600 && !applying; ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -224,11 +224,10 @@ BOOST_AUTO_TEST_CASE(a_killed_run_leaves_no_lock_and_the_rerun_finishes_its_work
     const std::string grant_events = "SELECT count(*) FROM users u, jsonb_array_elements(u.plan_metadata->"
                                      "'credit_events') e WHERE e->>'kind' = 'grant'";
     const long long grants_before = t.count(grant_events);
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "25", 1);
     const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
                              "--until", std::to_string(env.window_end)},
-                            env.dir / "killed.out", env.dir / "killed.err");
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+                            env.dir / "killed.out", env.dir / "killed.err",
+                            {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=25"});
     BOOST_REQUIRE(pid > 0);
     const std::string held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
                              "classid = hashtext('stripe-reconciler run')::oid";

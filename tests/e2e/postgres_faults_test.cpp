@@ -91,12 +91,10 @@ bool wait_until(F done, int ms) {
 }
 
 pid_t spawn_run(const fs::path& config, const e2e_env& env, const char* pause_ms, const std::string& name) {
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", pause_ms, 1);
-    const pid_t pid = spawn({"run", "--config", config.string(), "--since", std::to_string(env.window_start), "--until",
-                             std::to_string(env.window_end)},
-                            env.dir / (name + ".out"), env.dir / (name + ".err"));
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
-    return pid;
+    return spawn({"run", "--config", config.string(), "--since", std::to_string(env.window_start), "--until",
+                  std::to_string(env.window_end)},
+                 env.dir / (name + ".out"), env.dir / (name + ".err"),
+                 {std::string("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=") + pause_ms});
 }
 
 std::string run_args(const fs::path& config, const e2e_env& env) {

@@ -334,11 +334,9 @@ BOOST_AUTO_TEST_CASE(app_writes_during_a_run_are_neither_blocked_nor_lost) {
         }
     });
 
-    ::setenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS", "40", 1);
     const pid_t pid = spawn({"run", "--config", env.config.string(), "--since", std::to_string(env.window_start),
                              "--until", std::to_string(env.window_end)},
-                            env.dir / "run.out", env.dir / "run.err");
-    ::unsetenv("RECONCILER_CRASH_TEST_APPLY_PAUSE_MS");
+                            env.dir / "run.out", env.dir / "run.err", {"RECONCILER_CRASH_TEST_APPLY_PAUSE_MS=40"});
     const int code = wait_exit(pid);
     stop = true;
     writer.join();
