@@ -88,6 +88,40 @@ struct days_before_reconciled {
     days_before_reconciled() { run_and_check(env, before, start, before, before, start); }
 };
 
+// A seeded window refund whose PaymentIntent's link the first run stored
+// from a listed invoice page.
+struct listed_refund {
+    std::string charge, payment_intent, currency;
+    std::int64_t amount_paid = 0;  // what the stored link says the invoice got
+};
+
+listed_refund a_listed_window_refund(const e2e_env& env, SQLite::Database& db) {
+    for (const auto& [kind, subject] : truth_keys(env.truth)) {
+        if (kind != "refund_or_dispute") continue;
+        const auto ch = json::parse(env.server_opts.data->handle_get("/v1/charges/" + subject).body).as_object();
+        SQLite::Statement q(db, "SELECT amount_paid FROM recon_invoice_links WHERE payment_intent = ?");
+        q.bind(1, std::string(ch.at("payment_intent").as_string()));
+        if (q.executeStep())
+            return {subject, std::string(ch.at("payment_intent").as_string()), std::string(ch.at("currency").as_string()),
+                    q.getColumn(0).getInt64()};
+    }
+    BOOST_TEST_REQUIRE(false, "no window refund whose invoice the first run listed");
+    return {};
+}
+
+process_result run_window(const days_before_reconciled& f) {
+    auto r = run(f.env.dir, "run --config " + f.env.config.string() + " --since " + std::to_string(f.start) +
+                                " --until " + std::to_string(f.end));
+    BOOST_TEST_INFO("stderr: " << r.err);
+    BOOST_TEST_REQUIRE(r.exit_code == 0);
+    return r;
+}
+
+bool was_looked_up(const e2e_env& env, const std::string& payment_intent) {
+    const auto looked_up = looked_up_payment_intents(env);
+    return std::find(looked_up.begin(), looked_up.end(), payment_intent) != looked_up.end();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(invoice_links)
@@ -113,21 +147,10 @@ BOOST_FIXTURE_TEST_CASE(refunds_are_linked_by_the_invoice_pages_of_this_run_and_
 // than crediting the refund to the one invoice a page showed.
 BOOST_FIXTURE_TEST_CASE(a_listed_link_that_is_not_the_whole_charge_is_looked_up, days_before_reconciled,
                         *boost::unit_test::precondition(pinned_at_basil)) {
-    // A window refund whose invoice the first run listed.
-    std::string charge_id, pi, currency;
-    std::int64_t listed_paid = 0;
     SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READWRITE);
-    for (const auto& [kind, subject] : truth_keys(env.truth)) {
-        if (kind != "refund_or_dispute") continue;
-        const auto ch = json::parse(env.server_opts.data->handle_get("/v1/charges/" + subject).body).as_object();
-        SQLite::Statement q(db, "SELECT amount_paid FROM recon_invoice_links WHERE payment_intent = ?");
-        q.bind(1, std::string(ch.at("payment_intent").as_string()));
-        if (!q.executeStep()) continue;
-        charge_id = subject, pi = ch.at("payment_intent").as_string(), currency = ch.at("currency").as_string();
-        listed_paid = q.getColumn(0).getInt64();
-        break;
-    }
-    BOOST_TEST_REQUIRE(!pi.empty(), "no window refund whose invoice the first run listed");
+    const auto listed = a_listed_window_refund(env, db);
+    const std::string &charge_id = listed.charge, &pi = listed.payment_intent, &currency = listed.currency;
+    const std::int64_t listed_paid = listed.amount_paid;
     // As Stripe would have shown a partial payment: the listed invoice got
     // half, an invoice no run lists the rest (the simulator serves it from
     // now on; it is idle between runs).
@@ -150,12 +173,8 @@ BOOST_FIXTURE_TEST_CASE(a_listed_link_that_is_not_the_whole_charge_is_looked_up,
                           {"status", "paid"}});
     data.finalize();
 
-    auto r = run(env.dir, "run --config " + env.config.string() + " --since " + std::to_string(start) + " --until " +
-                              std::to_string(end));
-    BOOST_TEST_INFO("stderr: " << r.err);
-    BOOST_REQUIRE_EQUAL(r.exit_code, 0);
-    const auto looked_up = looked_up_payment_intents(env);
-    BOOST_TEST((std::find(looked_up.begin(), looked_up.end(), pi) != looked_up.end()), pi << " was not looked up");
+    run_window(*this);
+    BOOST_TEST(was_looked_up(env, pi), pi << " was not looked up");
     const auto found = report_findings(env.latest_report());
     BOOST_TEST(!found.contains({"refund_or_dispute", charge_id}), charge_id << " credited to the listed invoice alone");
     const auto it = found.find({"charge_without_invoice", charge_id});
@@ -163,6 +182,28 @@ BOOST_FIXTURE_TEST_CASE(a_listed_link_that_is_not_the_whole_charge_is_looked_up,
     const std::string why(it->second.at("evidence").at("why").as_string());
     BOOST_TEST(why.find("paid several invoices") != std::string::npos, why);
     BOOST_TEST(why.find("in_e2e_unlisted") != std::string::npos, why);
+}
+
+// A listed link in another currency than the charge is not the whole of it
+// either, whatever its amount: 1000 of one currency says nothing of 1000 of
+// another. The charge is looked up, and the lookup's answer (Stripe's, in
+// the charge's currency) links the refund to its invoice.
+BOOST_FIXTURE_TEST_CASE(a_listed_link_in_another_currency_is_looked_up, days_before_reconciled,
+                        *boost::unit_test::precondition(pinned_at_basil)) {
+    SQLite::Database db((env.dir / "app.db").string(), SQLite::OPEN_READWRITE);
+    const auto listed = a_listed_window_refund(env, db);
+    SQLite::Statement other(db, "UPDATE recon_invoice_links SET currency = ? WHERE payment_intent = ?");
+    other.bind(1, listed.currency == "eur" ? "usd" : "eur");
+    other.bind(2, listed.payment_intent);
+    BOOST_TEST_REQUIRE(other.exec() == 1);
+
+    run_window(*this);
+    BOOST_TEST(was_looked_up(env, listed.payment_intent), listed.payment_intent << " was not looked up");
+    const auto found = report_findings(env.latest_report());
+    const auto it = found.find({"refund_or_dispute", listed.charge});
+    BOOST_TEST_REQUIRE((it != found.end()), listed.charge << " has no refund_or_dispute finding");
+    BOOST_TEST(it->second.at("evidence").as_object().contains("invoice_link_request_id"),
+               "the refund was not linked by the lookup");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
