@@ -3,6 +3,7 @@
 #include "pipeline/run.hpp"
 #include "pipeline/stripe_setup.hpp"
 #include "core/json_log.hpp"
+#include "store/postgres/pg_connection.hpp"
 #include "store/store.hpp"
 #include "stripe/beast_transport.hpp"
 #include "stripe/client.hpp"
@@ -17,7 +18,16 @@ namespace reconciler::cli {
 namespace asio = boost::asio;
 
 std::string check_database(const config& cfg) {
-    auto db = open_store(cfg);
+    const auto access = database_access_of(cfg);
+    std::unique_ptr<store::store> db;
+    try {
+        db = open_store_once(access);
+    } catch (const store::postgres::server_unavailable& e) {
+        std::string retry = "a run would wait for it ";
+        if (access.connect_retry_for.count() == 0) retry = "a run would not wait for it either: ";
+        else retry += "up to " + std::to_string(access.connect_retry_for.count()) + "s: ";
+        throw store::connection_lost(std::string(e.what()) + " (tried once; " + retry + "database.connect_retry_for)");
+    }
     db->check_schema();
     return "database " + database_name(cfg) + ": ok (schema version " + std::to_string(db->schema_version()) +
            ")";

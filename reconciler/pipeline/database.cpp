@@ -54,6 +54,8 @@ std::unique_ptr<store::store> open_store(const database_access& access) {
 
 std::unique_ptr<store::store> open_store(const config& cfg) { return open_store(database_access_of(cfg)); }
 
+std::unique_ptr<store::store> open_store_once(const database_access& access) { return open_once(access); }
+
 std::unique_ptr<run_lock> take_run_lock(const database_access& access) {
     return retrying_connect(access.connect_retry_for, [&] { return lock_once(access); });
 }

@@ -46,6 +46,11 @@ database_access database_access_of(const config& cfg);
 std::unique_ptr<store::store> open_store(const database_access& access);
 std::unique_ptr<store::store> open_store(const config& cfg);
 
+// One attempt, whatever connect_retry_for says: a server that does not
+// answer is store::postgres::server_unavailable at once (check-config
+// --connect answers now; the run is what waits out a failover).
+std::unique_ptr<store::store> open_store_once(const database_access& access);
+
 // One run at a time per database: a flock beside the SQLite file, a session
 // advisory lock on PostgreSQL. Throws run_locked_error naming the holder.
 std::unique_ptr<run_lock> take_run_lock(const database_access& access);

@@ -62,4 +62,29 @@ BOOST_AUTO_TEST_CASE(no_key_is_exit_2_and_stripe_gone_is_exit_1) {
     BOOST_TEST(err_lines.size() <= 2u);  // max_retries: 1
 }
 
+// A PostgreSQL server that does not answer (nothing listens on the port):
+// the check tries once and says so, exit 1, instead of waiting out
+// database.connect_retry_for (60 s by default) as a run would.
+BOOST_AUTO_TEST_CASE(a_database_that_does_not_answer_is_exit_1_at_once) {
+    e2e_env env(e2e_options{.customers = 30, .faults = {}, .identity = std::nullopt, .migrate = false});
+    {
+        std::ofstream pw(env.dir / "db.password");
+        pw << "not-used-secret-pw\n";
+    }
+    fs::permissions(env.dir / "db.password", fs::perms::owner_read | fs::perms::owner_write);
+    env.edit_config("database:\n  path: app.db\n",
+                    "database:\n  url: \"postgresql://reconciler@127.0.0.1:1/app?sslmode=disable\"\n"
+                    "  password: { file: db.password }\n");
+    const auto r = run(env.dir, "check-config --connect --config " + env.config.string());
+    BOOST_TEST_INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    BOOST_TEST(r.exit_code == 1);
+    BOOST_TEST(r.err.find("reconciler: check-config failed: connect to PostgreSQL 127.0.0.1:1/app as reconciler") !=
+               std::string::npos);
+    BOOST_TEST(r.err.find("tried once; a run would wait for it up to 60s: database.connect_retry_for") !=
+               std::string::npos);
+    BOOST_TEST(r.err.find("database_connect_retry") == std::string::npos);  // no retry
+    BOOST_TEST(r.out.find("stripe") == std::string::npos);                   // stopped at the database
+    BOOST_TEST(r.err.find("not-used-secret-pw") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -30,7 +30,8 @@ action add_check_config(CLI::App& app, const environment& env) {
         "cannot be reached.");
     add_config_option(*cmd, a->config, env);
     cmd->add_flag("--connect", a->connect,
-                  "Also open the database (schema check) and reach Stripe (GET /v1/events?limit=1)");
+                  "Also open the database (schema check; one attempt, where a run waits out a failover) and\n"
+                  "reach Stripe (GET /v1/events?limit=1)");
     return [a] {
         const config cfg = load_config(a->config);
         std::cout << "config " << cfg.source_file.string() << ": ok (" << cfg.prices.size() << " prices, database "
