@@ -23,10 +23,11 @@ std::string check_database(const config& cfg) {
     try {
         db = open_store_once(access);
     } catch (const store::postgres::server_unavailable& e) {
-        std::string retry = "a run would wait for it ";
-        if (access.connect_retry_for.count() == 0) retry = "a run would not wait for it either: ";
-        else retry += "up to " + std::to_string(access.connect_retry_for.count()) + "s: ";
-        throw store::connection_lost(std::string(e.what()) + " (tried once; " + retry + "database.connect_retry_for)");
+        const auto wait = access.connect_retry_for.count();
+        const std::string run_would = wait ? "a run would wait for it up to " + std::to_string(wait) + "s"
+                                           : "a run would not wait for it either";
+        throw store::connection_lost(std::string(e.what()) + " (tried once; " + run_would +
+                                     ": database.connect_retry_for)");
     }
     db->check_schema();
     return "database " + database_name(cfg) + ": ok (schema version " + std::to_string(db->schema_version()) +
