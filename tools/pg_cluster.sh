@@ -50,6 +50,12 @@ start)
   dir=$(cd "$dir" && pwd)
   [ "$(id -u)" -ne 0 ] || chown postgres: "$dir"
   port=${3:-$(free_port)}
+  # A server an interrupted test run left behind (ctest stopped before its
+  # stop fixture) holds the data directory: stop it, and start afresh.
+  if [ -f "$dir/data/PG_VERSION" ] && pg_ctl status >/dev/null 2>&1; then
+    echo "pg_cluster.sh: stopping the server an earlier run left in $dir" >&2
+    pg_ctl -w -t 60 -m fast stop >/dev/null || fail "stopping the server an earlier run left failed"
+  fi
   if [ ! -f "$dir/data/PG_VERSION" ]; then
     as_owner "$bindir/initdb" -D "$dir/data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
       --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }
