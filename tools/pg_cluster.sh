@@ -4,7 +4,8 @@
 # an unprivileged user (postgres refuses root: as root it runs as the
 # `postgres` system user). Nothing outside DIR is written.
 #
-#   pg_cluster.sh start DIR [PORT]   initdb if DIR/data is new, start, create the role
+#   pg_cluster.sh start DIR [PORT]   initdb if DIR/data is new (a server still running
+#                                    there is stopped first), start, create the role
 #                                    `reconciler` (password auth, scram) and the
 #                                    database `app`; writes DIR/conninfo (libpq keywords,
 #                                    no password) and DIR/password (0600)
