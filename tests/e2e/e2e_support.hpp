@@ -17,6 +17,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -66,12 +67,13 @@ inline process_result run(const fs::path& dir, const std::string& args) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
 }
 
-// Starts the real binary with `args` (no shell), stdout/stderr to files; returns its pid.
-// `extra_env` ("NAME=value", over the inherited environment) reaches the child
-// only: a setenv here would race the threads this process runs beside it (the
-// simulator, a test's app writers), as getenv is not safe against it; a libpq
-// connect in one of them crashed on exactly that. Everything the child needs
-// is built before the fork, which leaves it only async-signal-safe calls.
+// Starts the real binary with `args` (no shell), stdout/stderr to files; returns
+// its pid, or -1 when it could not be started. `extra_env` ("NAME=value", over
+// the inherited environment) reaches the child only: a setenv here would race
+// the threads this process runs beside it (the simulator, a test's app
+// writers), as getenv is not safe against it; a libpq connect in one of them
+// crashed on exactly that. posix_spawn, not fork: nothing runs in a copy of
+// this multithreaded process.
 inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
                    const std::vector<std::string>& extra_env = {}) {
     std::vector<char*> argv{const_cast<char*>(RECONCILER_BIN)};
@@ -86,16 +88,15 @@ inline pid_t spawn(const std::vector<std::string>& args, const fs::path& out, co
     }
     for (const auto& x : extra_env) envp.push_back(const_cast<char*>(x.c_str()));
     envp.push_back(nullptr);
-    std::fflush(stdout);  // or the child writes the buffer a second time
+    posix_spawn_file_actions_t files;
+    ::posix_spawn_file_actions_init(&files);
+    ::posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::fflush(stdout);  // what this process buffered comes before the child's lines
     std::fflush(stderr);
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (o < 0 || e < 0 || ::dup2(o, STDOUT_FILENO) < 0 || ::dup2(e, STDERR_FILENO) < 0) ::_exit(126);
-        ::execve(RECONCILER_BIN, argv.data(), envp.data());
-        ::_exit(127);
-    }
+    pid_t pid = -1;
+    if (::posix_spawn(&pid, RECONCILER_BIN, &files, nullptr, argv.data(), envp.data()) != 0) pid = -1;
+    ::posix_spawn_file_actions_destroy(&files);
     return pid;
 }
 

@@ -109,12 +109,11 @@ listed_refund a_listed_window_refund(const e2e_env& env, SQLite::Database& db) {
     return {};
 }
 
-process_result run_window(const days_before_reconciled& f) {
-    auto r = run(f.env.dir, "run --config " + f.env.config.string() + " --since " + std::to_string(f.start) +
-                                " --until " + std::to_string(f.end));
+void run_window(const days_before_reconciled& f) {
+    const auto r = run(f.env.dir, "run --config " + f.env.config.string() + " --since " + std::to_string(f.start) +
+                                      " --until " + std::to_string(f.end));
     BOOST_TEST_INFO("stderr: " << r.err);
     BOOST_TEST_REQUIRE(r.exit_code == 0);
-    return r;
 }
 
 bool was_looked_up(const e2e_env& env, const std::string& payment_intent) {
